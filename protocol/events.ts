@@ -1,0 +1,97 @@
+// The real-time contract: every socket.io event, its payload schema and, for requests, its answer.
+import { z } from 'zod';
+import type { ErrorBody } from './errors.js';
+import {
+  Address,
+  Body,
+  ClientId,
+  Conversation,
+  ConversationEvent,
+  ConversationId,
+  ConversationType,
+  DeviceId,
+  Receipt,
+  ReceiptType,
+  RETRANSMIT_PAGE,
+  Seq,
+  Title,
+  User,
+} from './schemas.js';
+
+/** Requests a device makes; each is answered through the socket.io ack with a Reply. */
+export const requests = {
+  'conversation:create': {
+    payload: z.object({
+      participants: z.array(Address).min(1).max(1000),
+      type: ConversationType,
+      title: Title.optional(),
+      distinct: z.boolean().optional(),
+    }),
+    result: Conversation,
+  },
+  'conversation:edit': {
+    payload: z.object({ conversationId: ConversationId, title: Title }),
+    result: z.object({ seq: Seq }),
+  },
+  'message:send': {
+    payload: z.object({ conversationId: ConversationId, clientId: ClientId, body: Body }),
+    result: z.object({ seq: Seq, serverTime: z.number().int() }),
+  },
+  receipt: {
+    payload: z.object({ conversationId: ConversationId, type: ReceiptType, seq: Seq }),
+    result: z.object({ seq: Seq }),
+  },
+  sync: {
+    payload: z.object({}),
+    result: z.object({ conversations: z.array(Conversation), serverTime: z.number().int() }),
+  },
+  retransmit: {
+    payload: z
+      .object({ conversationId: ConversationId, fromSeq: Seq.min(1), toSeq: Seq.min(1) })
+      .refine((p) => p.fromSeq <= p.toSeq, { message: 'fromSeq is after toSeq' }),
+    result: z.object({ events: z.array(ConversationEvent).max(RETRANSMIT_PAGE) }),
+  },
+  'users:search': {
+    payload: z.object({ query: z.string().max(64), limit: z.number().int().min(1).max(100).optional() }),
+    result: z.object({ users: z.array(User) }),
+  },
+} as const;
+
+/** Fire-and-forget messages a device sends. */
+export const signals = {
+  typing: z.object({ conversationId: ConversationId }),
+} as const;
+
+/** What the server pushes to devices. */
+export const pushes = {
+  conversation: Conversation,
+  event: ConversationEvent,
+  receipt: Receipt,
+  typing: z.object({ conversationId: ConversationId, address: Address }),
+  'auth:revoked': z.object({ message: z.string() }),
+  'protocol:error': z.object({ code: z.string(), message: z.string() }),
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type SignalName = keyof typeof signals;
+export type PushName = keyof typeof pushes;
+export type RequestPayload<N extends RequestName> = z.infer<(typeof requests)[N]['payload']>;
+export type RequestResult<N extends RequestName> = z.infer<(typeof requests)[N]['result']>;
+export type SignalPayload<N extends SignalName> = z.infer<(typeof signals)[N]>;
+export type PushPayload<N extends PushName> = z.infer<(typeof pushes)[N]>;
+
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/** The socket.io handshake: who the device is and what proves it. */
+export const Handshake = z.object({ token: z.string().min(1).max(256), deviceId: DeviceId });
+export type Handshake = z.infer<typeof Handshake>;
+
+export function isRequestName(name: string): name is RequestName {
+  return Object.hasOwn(requests, name);
+}
+export function isSignalName(name: string): name is SignalName {
+  return Object.hasOwn(signals, name);
+}
+export function isPushName(name: string): name is PushName {
+  return Object.hasOwn(pushes, name);
+}

@@ -1,0 +1,95 @@
+// Entities that travel on the wire. Each schema is both the runtime check and the TypeScript type.
+import { z } from 'zod';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+export const RETRANSMIT_PAGE = 1000;
+
+export const Address = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9+._@-]+$/, 'an address holds letters, digits and + . _ @ - only');
+export type Address = z.infer<typeof Address>;
+
+export const ConversationId = z.string().min(1).max(64);
+export const ClientId = z.string().min(1).max(64);
+export const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const Title = z.string().trim().min(1).max(200);
+
+export const Body = z
+  .string()
+  .refine((s) => s.length <= MAX_BODY_BYTES && Buffer.byteLength(s) <= MAX_BODY_BYTES, {
+    message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
+  })
+  .refine((s) => s.trim().length > 0, { message: 'the body is empty' });
+
+export const ConversationType = z.enum(['direct', 'group', 'channel']);
+export type ConversationType = z.infer<typeof ConversationType>;
+
+export const Role = z.enum(['admin', 'member']);
+export type Role = z.infer<typeof Role>;
+
+export const Participant = z.object({
+  address: Address,
+  role: Role,
+  deliveredSeq: Seq,
+  readSeq: Seq,
+});
+export type Participant = z.infer<typeof Participant>;
+
+/** A conversation as one of its participants sees it. */
+export const Conversation = z.object({
+  id: ConversationId,
+  type: ConversationType,
+  title: z.string().nullable(),
+  participants: z.array(Participant),
+  lastSeq: Seq,
+  createdAt: z.number().int(),
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+/** Everything that happens in a conversation, numbered by its gap-free seq. */
+export const ConversationEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('message'),
+    conversationId: ConversationId,
+    seq: Seq,
+    sender: Address,
+    clientId: ClientId,
+    body: z.string(),
+    serverTime: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('members'),
+    conversationId: ConversationId,
+    seq: Seq,
+    sender: Address.nullable(),
+    added: z.array(Address),
+    removed: z.array(Address),
+    serverTime: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('edit'),
+    conversationId: ConversationId,
+    seq: Seq,
+    sender: Address.nullable(),
+    title: z.string(),
+    serverTime: z.number().int(),
+  }),
+]);
+export type ConversationEvent = z.infer<typeof ConversationEvent>;
+
+export const ReceiptType = z.enum(['delivered', 'read']);
+export type ReceiptType = z.infer<typeof ReceiptType>;
+
+export const Receipt = z.object({
+  conversationId: ConversationId,
+  address: Address,
+  type: ReceiptType,
+  seq: Seq,
+});
+export type Receipt = z.infer<typeof Receipt>;
+
+export const User = z.object({ address: Address, name: z.string() });
+export type User = z.infer<typeof User>;

@@ -1,0 +1,75 @@
+// `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR and PARLEY_APP_TOKEN.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from './server.js';
+
+const usage = `Usage: npm run server -- [options]
+
+  --port <n>         port to listen on (PARLEY_PORT, default 7300)
+  --host <addr>      address to bind (PARLEY_HOST, default 127.0.0.1)
+  --data-dir <dir>   where the database and app token live (PARLEY_DATA_DIR, default ./data)
+  --log-level <lvl>  pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
+  -h, --help         show this help
+
+PARLEY_APP_TOKEN, when set, is the backend API's app token; otherwise one is created on first start.`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+const env = process.env;
+const port = Number(values.port ?? env.PARLEY_PORT ?? 7300);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535`);
+const level = values['log-level'] ?? env.PARLEY_LOG_LEVEL ?? 'info';
+if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) fail(`unknown log level ${level}`);
+
+const server = await startServer({
+  port,
+  host: values.host ?? env.PARLEY_HOST ?? '127.0.0.1',
+  dataDir: resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data'),
+  appToken: env.PARLEY_APP_TOKEN || undefined,
+  logger: { level },
+}).catch((error: Error) => fail(`the server could not start: ${error.message}`));
+
+if (server.createdAppToken) {
+  process.stdout.write(
+    `\nA new app token was created for the backend API. It is shown only this once; keep it secret:\n\n  ${server.createdAppToken}\n\n`,
+  );
+}
+process.stdout.write(`Parley server listening on ${server.url}\n`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stdout.write(`${signal}: closing connections and the database\n`);
+    server.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        process.stderr.write(`shutdown failed: ${error.message}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}

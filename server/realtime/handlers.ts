@@ -1,0 +1,31 @@
+// The handler table: one entry per protocol event, each receiving a payload already validated
+// against its schema and the device that sent it.
+import type { Address, RequestName, RequestPayload, RequestResult, SignalName, SignalPayload } from '../../protocol/index.js';
+import type { Messaging } from '../services/messaging.js';
+
+export interface DeviceContext {
+  address: Address;
+  deviceId: string;
+  socketId: string;
+}
+
+type RequestHandlers = {
+  [N in RequestName]: (m: Messaging, d: DeviceContext, p: RequestPayload<N>) => Promise<RequestResult<N>>;
+};
+type SignalHandlers = {
+  [N in SignalName]: (m: Messaging, d: DeviceContext, p: SignalPayload<N>) => Promise<void>;
+};
+
+export const requestHandlers: RequestHandlers = {
+  'conversation:create': (m, d, p) => m.createConversation(d.address, p),
+  'conversation:edit': (m, d, p) => m.editTitle(d.address, p.conversationId, p.title, d.socketId),
+  'message:send': (m, d, p) => m.sendMessage(d.address, d.deviceId, p, d.socketId),
+  receipt: (m, d, p) => m.receipt(d.address, p),
+  sync: (m, d) => m.sync(d.address),
+  retransmit: (m, d, p) => m.retransmit(d.address, p),
+  'users:search': (m, _d, p) => m.searchUsers(p.query, p.limit),
+};
+
+export const signalHandlers: SignalHandlers = {
+  typing: (m, d, p) => m.typing(d.address, p.conversationId, d.socketId),
+};

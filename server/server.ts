@@ -1,0 +1,84 @@
+// Assembles a Parley server: storage, the backend API on Fastify and the real-time API on
+// socket.io sharing one HTTP port.
+import Fastify, { type FastifyError } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import { ParleyError } from '../protocol/index.js';
+import { loadAppToken } from './auth/app-token.js';
+import { backendApi } from './http/backend-api.js';
+import { createGateway } from './realtime/gateway.js';
+import type { RateLimit } from './realtime/rate-limit.js';
+import { createMessaging } from './services/messaging.js';
+import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import type { Storage } from './storage/storage.js';
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The operator's app token; without it one is created in the data dir on first start. */
+  appToken?: string | undefined;
+  logger?: LoggerOptions | false;
+  rateLimit?: RateLimit;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** The app token created on this start, to be shown once; null when it already existed. */
+  createdAppToken: string | null;
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const storage = openSqliteStorage(options.dataDir);
+  const appToken = loadAppToken(options.dataDir, options.appToken);
+  const app = Fastify({
+    logger: options.logger ?? { level: 'info' },
+    bodyLimit: 1024 * 1024,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ParleyError) return reply.code(error.status).send({ error: error.toBody() });
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const code = status === 413 ? 'payload_too_large' : status >= 500 ? 'internal' : 'bad_request';
+    const message = status >= 500 ? 'the server failed to handle this request' : error.message;
+    return reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }),
+  );
+
+  const gateway = createGateway(app.server);
+  const messaging = createMessaging(storage, gateway.fanout);
+  gateway.attach(messaging, {
+    storage,
+    logger: app.log,
+    rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
+  });
+  await app.register(backendApi, { prefix: '/api/v1', storage, messaging, appToken });
+  app.get('/health', async () => ({ ok: true }));
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    createdAppToken: appToken.created,
+    storage,
+    close() {
+      // Devices first, so no new request starts; every acknowledged message is already committed.
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => gateway.io.close(() => resolve()));
+        await app.close();
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}

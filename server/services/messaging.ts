@@ -1,0 +1,208 @@
+// The rules of Parley conversations, shared by the backend API and the real-time API: who may see
+// and post what, distinct conversations, sequence-numbered events and receipts. It keeps no state
+// of its own: storage holds the data and the fan-out reaches devices through rooms, so several
+// server nodes can run it side by side.
+import { randomUUID, createHash } from 'node:crypto';
+import {
+  ParleyError,
+  RETRANSMIT_PAGE,
+  type Address,
+  type Conversation,
+  type ConversationType,
+  type PushName,
+  type PushPayload,
+  type ReceiptType,
+  type Role,
+} from '../../protocol/index.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface Fanout {
+  /** Sends to every connected device of these users, except the socket that caused it. */
+  emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string): void;
+  disconnectUser(address: Address, message: string): void;
+  connectedDevices(): Promise<number>;
+}
+
+export interface NewConversationRequest {
+  participants: Address[];
+  type: ConversationType;
+  title?: string | undefined;
+  distinct?: boolean | undefined;
+  admins?: Address[] | undefined;
+}
+
+export type Messaging = ReturnType<typeof createMessaging>;
+
+export function createMessaging(storage: Storage, fanout: Fanout, now: () => number = Date.now) {
+  async function requireUsers(addresses: readonly Address[]): Promise<void> {
+    const missing = await storage.missingUsers(addresses);
+    if (missing.length > 0) throw new ParleyError('not_found', `no such user: ${missing.join(', ')}`);
+  }
+
+  async function requireConversation(id: string) {
+    const conversation = await storage.getConversation(id);
+    if (!conversation) throw new ParleyError('not_found', `conversation ${id} does not exist`);
+    return conversation;
+  }
+
+  /** Members only; a conversation that does not exist answers the same, so ids cannot be probed. */
+  async function requireRole(conversationId: string, address: Address): Promise<Role> {
+    const role = await storage.getRole(conversationId, address);
+    if (!role) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    return role;
+  }
+
+  async function viewOf(id: string): Promise<Conversation> {
+    const [record, participants] = await Promise.all([requireConversation(id), storage.getParticipants(id)]);
+    return { ...record, participants };
+  }
+
+  async function announce(id: string, exceptSocket?: string): Promise<Conversation> {
+    const conversation = await viewOf(id);
+    fanout.emit(addressesOf(conversation), 'conversation', conversation, exceptSocket);
+    return conversation;
+  }
+
+  return {
+    /** creator is null when the operator's backend creates it (REST). */
+    async createConversation(creator: Address | null, request: NewConversationRequest): Promise<Conversation> {
+      const everyone = [...new Set(creator ? [creator, ...request.participants] : request.participants)].sort();
+      if (request.type === 'direct' && everyone.length !== 2) {
+        throw new ParleyError('bad_request', 'a direct conversation has exactly two participants');
+      }
+      if (request.type === 'direct' && request.title) {
+        throw new ParleyError('bad_request', 'a direct conversation has no title');
+      }
+      await requireUsers(everyone);
+      const admins = new Set(request.admins ?? (creator ? [creator] : []));
+      for (const admin of admins) {
+        if (!everyone.includes(admin)) throw new ParleyError('bad_request', `admin ${admin} is not a participant`);
+      }
+      const distinct = request.type === 'direct' || request.distinct === true;
+      const { id, created } = await storage.createConversation({
+        id: randomUUID(),
+        type: request.type,
+        title: request.title ?? null,
+        distinctKey: distinct ? distinctKey(request.type, everyone) : null,
+        members: everyone.map((address) => ({
+          address,
+          role: request.type === 'direct' || admins.has(address) ? 'admin' : 'member',
+        })),
+        createdAt: now(),
+      });
+      return created ? announce(id) : viewOf(id);
+    },
+
+    async sendMessage(
+      sender: Address,
+      deviceId: string,
+      message: { conversationId: string; clientId: string; body: string },
+      socketId?: string,
+    ) {
+      const role = await requireRole(message.conversationId, sender);
+      const conversation = await requireConversation(message.conversationId);
+      if (conversation.type === 'channel' && role !== 'admin') {
+        throw new ParleyError('forbidden', 'only admins post in a channel');
+      }
+      const { event, duplicate } = await storage.appendMessage({ ...message, sender, deviceId, serverTime: now() });
+      if (!duplicate) {
+        const participants = await storage.getParticipants(message.conversationId);
+        fanout.emit(participants.map((p) => p.address), 'event', event, socketId);
+      }
+      return { seq: event.seq, serverTime: event.serverTime };
+    },
+
+    async editTitle(editor: Address, conversationId: string, title: string, socketId?: string) {
+      const role = await requireRole(conversationId, editor);
+      const conversation = await requireConversation(conversationId);
+      if (conversation.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
+      if (role !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
+      const event = await storage.editTitle(conversationId, title, editor, now());
+      const participants = await storage.getParticipants(conversationId);
+      fanout.emit(participants.map((p) => p.address), 'event', event, socketId);
+      return { seq: event.seq };
+    },
+
+    /** The operator's backend changes a group's members (REST). */
+    async changeMembers(conversationId: string, change: { add: Address[]; remove: Address[] }) {
+      const conversation = await requireConversation(conversationId);
+      if (conversation.type === 'direct') {
+        throw new ParleyError('bad_request', 'the members of a direct conversation never change');
+      }
+      await requireUsers(change.add);
+      const before = (await storage.getParticipants(conversationId)).map((p) => p.address);
+      const event = await storage.changeMembers(
+        conversationId,
+        { add: change.add.map((address) => ({ address, role: 'member' as const })), remove: change.remove },
+        null,
+        now(),
+      );
+      if (!event) return viewOf(conversationId);
+      // Those removed hear of it once, then nothing more; those added get the whole conversation.
+      fanout.emit([...new Set([...before, ...change.add])], 'event', event);
+      return event.type === 'members' && event.added.length > 0 ? announce(conversationId) : viewOf(conversationId);
+    },
+
+    async receipt(address: Address, request: { conversationId: string; type: ReceiptType; seq: number }) {
+      await requireRole(request.conversationId, address);
+      const conversation = await requireConversation(request.conversationId);
+      if (request.seq > conversation.lastSeq) {
+        throw new ParleyError('bad_request', `seq ${request.seq} is beyond the conversation's last (${conversation.lastSeq})`);
+      }
+      const { previous, current } = await storage.advanceReceipt(request.conversationId, address, request.type, request.seq);
+      if (current > previous) {
+        // Read marks reach the reader's other devices too, so they stop counting those as unread.
+        const senders = await storage.sendersBetween(request.conversationId, previous, current);
+        const to = request.type === 'read' ? [...new Set([...senders, address])] : senders.filter((s) => s !== address);
+        if (to.length > 0) {
+          fanout.emit(to, 'receipt', { conversationId: request.conversationId, address, type: request.type, seq: current });
+        }
+      }
+      return { seq: current };
+    },
+
+    async sync(address: Address) {
+      return { conversations: await storage.listConversations(address), serverTime: now() };
+    },
+
+    async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {
+      await requireRole(request.conversationId, address);
+      const toSeq = Math.min(request.toSeq, request.fromSeq + RETRANSMIT_PAGE - 1);
+      return { events: await storage.getEvents(request.conversationId, request.fromSeq, toSeq, RETRANSMIT_PAGE) };
+    },
+
+    async typing(address: Address, conversationId: string, socketId?: string) {
+      await requireRole(conversationId, address);
+      const participants = await storage.getParticipants(conversationId);
+      fanout.emit(
+        participants.map((p) => p.address).filter((a) => a !== address),
+        'typing',
+        { conversationId, address },
+        socketId,
+      );
+    },
+
+    async searchUsers(query: string, limit = 20) {
+      return { users: await storage.searchUsers(query, limit) };
+    },
+
+    async revokeTokens(address: Address) {
+      const revoked = await storage.revokeTokens(address);
+      fanout.disconnectUser(address, 'your access token was revoked; sign in again with a new token');
+      return revoked;
+    },
+
+    async stats() {
+      const [counts, devices] = await Promise.all([storage.stats(), fanout.connectedDevices()]);
+      return { ...counts, connectedDevices: devices };
+    },
+  };
+}
+
+function addressesOf(conversation: Conversation): Address[] {
+  return conversation.participants.map((p) => p.address);
+}
+
+function distinctKey(type: ConversationType, sortedParticipants: readonly Address[]): string {
+  return createHash('sha256').update(`${type}\n${sortedParticipants.join('\n')}`).digest('hex');
+}

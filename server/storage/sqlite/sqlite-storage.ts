@@ -1,0 +1,269 @@
+// The embedded default store: one better-sqlite3 file in the data dir. Statements are prepared
+// once; every method that writes more than one row runs in one transaction.
+import { join } from 'node:path';
+import { openDatabase } from '../../../common/sqlite.js';
+import { ParleyError } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
+import type { AppendResult, ConversationRecord, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import { migrations } from './migrations.js';
+
+interface EventRow {
+  conversation_id: string;
+  seq: number;
+  type: string;
+  sender: string | null;
+  client_id: string | null;
+  body: string;
+  server_time: number;
+}
+
+interface MemberRow {
+  conversation_id: string;
+  address: string;
+  role: Role;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+function toEvent(row: EventRow): ConversationEvent {
+  const base = { conversationId: row.conversation_id, seq: row.seq, serverTime: row.server_time };
+  switch (row.type) {
+    case 'message':
+      return { ...base, type: 'message', sender: row.sender!, clientId: row.client_id!, body: row.body };
+    case 'members': {
+      const { added, removed } = JSON.parse(row.body) as { added: string[]; removed: string[] };
+      return { ...base, type: 'members', sender: row.sender, added, removed };
+    }
+    case 'edit':
+      return { ...base, type: 'edit', sender: row.sender, title: (JSON.parse(row.body) as { title: string }).title };
+    default:
+      throw new Error(`unknown event type ${row.type} in ${row.conversation_id}#${row.seq}`);
+  }
+}
+
+function toParticipant(row: MemberRow): Participant {
+  return { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
+}
+
+export function openSqliteStorage(dataDir: string): Storage {
+  const db = openDatabase(join(dataDir, 'parley.db'), migrations);
+
+  const q = {
+    insertUser: db.prepare('INSERT INTO users (address, name, created_at) VALUES (?, ?, ?)'),
+    searchUsers: db.prepare(
+      "SELECT address, name FROM users WHERE address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' ORDER BY address LIMIT ?",
+    ),
+    userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
+    insertToken: db.prepare('INSERT INTO tokens (hash, address, expires_at, created_at) VALUES (?, ?, ?, ?)'),
+    findToken: db.prepare('SELECT hash, address, expires_at, revoked FROM tokens WHERE hash = ?'),
+    revokeTokens: db.prepare('UPDATE tokens SET revoked = 1 WHERE address = ? AND revoked = 0'),
+    insertConversation: db.prepare(
+      'INSERT INTO conversations (id, type, title, distinct_key, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    findDistinct: db.prepare('SELECT id FROM conversations WHERE distinct_key = ?').pluck(),
+    getConversation: db.prepare('SELECT id, type, title, last_seq, created_at FROM conversations WHERE id = ?'),
+    insertMember: db.prepare(
+      'INSERT INTO members (conversation_id, address, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    deleteMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND address = ?'),
+    getParticipants: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY address'),
+    getRole: db.prepare('SELECT role FROM members WHERE conversation_id = ? AND address = ?').pluck(),
+    myConversations: db.prepare(
+      `SELECT c.id, c.type, c.title, c.last_seq, c.created_at FROM members m
+       JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
+    ),
+    myParticipants: db.prepare(
+      `SELECT o.* FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+       WHERE m.address = ? ORDER BY o.conversation_id, o.address`,
+    ),
+    nextSeq: db.prepare('UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
+    findMessage: db.prepare(
+      'SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND client_id IS NOT NULL',
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, server_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    // A sender has seen and received everything up to their own message.
+    senderMarks: db.prepare(
+      `UPDATE members SET read_seq = max(read_seq, ?1), delivered_seq = max(delivered_seq, ?1)
+       WHERE conversation_id = ?2 AND address = ?3`,
+    ),
+    setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
+    getEvents: db.prepare(
+      'SELECT * FROM events WHERE conversation_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
+    ),
+    getMarks: db.prepare(
+      'SELECT delivered_seq, read_seq FROM members WHERE conversation_id = ? AND address = ?',
+    ),
+    setDelivered: db.prepare('UPDATE members SET delivered_seq = ? WHERE conversation_id = ? AND address = ?'),
+    // Read implies delivered.
+    setRead: db.prepare(
+      'UPDATE members SET read_seq = ?1, delivered_seq = max(delivered_seq, ?1) WHERE conversation_id = ?2 AND address = ?3',
+    ),
+    sendersBetween: db.prepare(
+      `SELECT DISTINCT sender FROM events WHERE conversation_id = ? AND seq > ? AND seq <= ? AND type = 'message'`,
+    ).pluck(),
+    countUsers: db.prepare('SELECT count(*) FROM users').pluck(),
+    countConversations: db.prepare('SELECT count(*) FROM conversations').pluck(),
+    countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
+  };
+
+  const toRecord = (row: { id: string; type: string; title: string | null; last_seq: number; created_at: number }) =>
+    ({
+      id: row.id,
+      type: row.type,
+      title: row.title,
+      lastSeq: row.last_seq,
+      createdAt: row.created_at,
+    }) as ConversationRecord;
+
+  const appendEvent = (
+    conversationId: string,
+    type: ConversationEvent['type'],
+    sender: string | null,
+    body: string,
+    serverTime: number,
+    deviceId: string | null = null,
+    clientId: string | null = null,
+  ): EventRow => {
+    const seq = q.nextSeq.get(conversationId) as number | undefined;
+    if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
+    q.insertEvent.run(conversationId, seq, type, sender, deviceId, clientId, body, serverTime);
+    return { conversation_id: conversationId, seq, type, sender, client_id: clientId, body, server_time: serverTime };
+  };
+
+  const appendMessage = db.transaction((m: NewMessage): AppendResult => {
+    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId) as EventRow | undefined;
+    if (existing) return { event: toEvent(existing), duplicate: true };
+    const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId);
+    q.senderMarks.run(row.seq, m.conversationId, m.sender);
+    return { event: toEvent(row), duplicate: false };
+  });
+
+  const createConversation = db.transaction((c: NewConversation) => {
+    if (c.distinctKey) {
+      const id = q.findDistinct.get(c.distinctKey) as string | undefined;
+      if (id) return { id, created: false };
+    }
+    q.insertConversation.run(c.id, c.type, c.title, c.distinctKey, c.createdAt);
+    for (const m of c.members) q.insertMember.run(c.id, m.address, m.role);
+    return { id: c.id, created: true };
+  });
+
+  const changeMembers = db.transaction(
+    (
+      conversationId: string,
+      change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
+      sender: Address | null,
+      serverTime: number,
+    ): ConversationEvent | null => {
+      const added = change.add.filter((m) => q.insertMember.run(conversationId, m.address, m.role).changes > 0);
+      const removed = change.remove.filter((a) => q.deleteMember.run(conversationId, a).changes > 0);
+      if (added.length === 0 && removed.length === 0) return null;
+      const body = JSON.stringify({ added: added.map((m) => m.address), removed });
+      return toEvent(appendEvent(conversationId, 'members', sender, body, serverTime));
+    },
+  );
+
+  const editTitle = db.transaction((conversationId: string, title: string, sender: Address | null, serverTime: number) => {
+    q.setTitle.run(title, conversationId);
+    return toEvent(appendEvent(conversationId, 'edit', sender, JSON.stringify({ title }), serverTime));
+  });
+
+  const advanceReceipt = db.transaction((conversationId: string, address: Address, type: ReceiptType, seq: number) => {
+    const marks = q.getMarks.get(conversationId, address) as { delivered_seq: number; read_seq: number } | undefined;
+    if (!marks) throw new ParleyError('not_member', `${address} is not a participant of ${conversationId}`);
+    const previous = type === 'read' ? marks.read_seq : marks.delivered_seq;
+    if (seq <= previous) return { previous, current: previous };
+    (type === 'read' ? q.setRead : q.setDelivered).run(seq, conversationId, address);
+    return { previous, current: seq };
+  });
+
+  const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+  return {
+    async createUser(user: User) {
+      try {
+        q.insertUser.run(user.address, user.name, Date.now());
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new ParleyError('conflict', `a user with the address ${user.address} exists`);
+        }
+        throw error;
+      }
+      return user;
+    },
+    async searchUsers(query, limit) {
+      const pattern = likePattern(query);
+      return q.searchUsers.all(pattern, pattern, limit) as User[];
+    },
+    async missingUsers(addresses) {
+      return addresses.filter((a) => !q.userExists.get(a));
+    },
+    async createToken(address, hash, expiresAt) {
+      q.insertToken.run(hash, address, expiresAt, Date.now());
+    },
+    async findToken(hash) {
+      const row = q.findToken.get(hash) as
+        | { hash: string; address: string; expires_at: number; revoked: number }
+        | undefined;
+      return row ? { hash: row.hash, address: row.address, expiresAt: row.expires_at, revoked: row.revoked === 1 } : null;
+    },
+    async revokeTokens(address) {
+      return q.revokeTokens.run(address).changes;
+    },
+    async createConversation(conversation) {
+      return createConversation(conversation);
+    },
+    async getConversation(id) {
+      const row = q.getConversation.get(id) as Parameters<typeof toRecord>[0] | undefined;
+      return row ? toRecord(row) : null;
+    },
+    async getParticipants(conversationId) {
+      return (q.getParticipants.all(conversationId) as MemberRow[]).map(toParticipant);
+    },
+    async getRole(conversationId, address) {
+      return (q.getRole.get(conversationId, address) as Role | undefined) ?? null;
+    },
+    async listConversations(address) {
+      const participants = new Map<string, Participant[]>();
+      for (const row of q.myParticipants.all(address) as MemberRow[]) {
+        let list = participants.get(row.conversation_id);
+        if (!list) participants.set(row.conversation_id, (list = []));
+        list.push(toParticipant(row));
+      }
+      return (q.myConversations.all(address) as Array<Parameters<typeof toRecord>[0]>).map(
+        (row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }),
+      );
+    },
+    async appendMessage(message) {
+      return appendMessage(message);
+    },
+    async changeMembers(conversationId, change, sender, serverTime) {
+      return changeMembers(conversationId, change, sender, serverTime);
+    },
+    async editTitle(conversationId, title, sender, serverTime) {
+      return editTitle(conversationId, title, sender, serverTime);
+    },
+    async getEvents(conversationId, fromSeq, toSeq, limit) {
+      return (q.getEvents.all(conversationId, fromSeq, toSeq, limit) as EventRow[]).map(toEvent);
+    },
+    async advanceReceipt(conversationId, address, type, seq) {
+      return advanceReceipt(conversationId, address, type, seq);
+    },
+    async sendersBetween(conversationId, previous, current) {
+      return q.sendersBetween.all(conversationId, previous, current) as string[];
+    },
+    async stats(): Promise<Stats> {
+      return {
+        users: q.countUsers.get() as number,
+        conversations: q.countConversations.get() as number,
+        messages: q.countMessages.get() as number,
+      };
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// The server's storage boundary. Everything is async so a PostgreSQL implementation can replace
+// SQLite without touching the services; every multi-row change is atomic inside one method.
+import type { Address, Conversation, ConversationEvent, ConversationType, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
+
+export interface TokenRecord {
+  address: Address;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export interface ConversationRecord {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  lastSeq: number;
+  createdAt: number;
+}
+
+export interface NewConversation {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  /** Same key, same conversation: direct and distinct conversations are found again by it. */
+  distinctKey: string | null;
+  members: Array<{ address: Address; role: Role }>;
+  createdAt: number;
+}
+
+export interface NewMessage {
+  conversationId: string;
+  sender: Address;
+  deviceId: string;
+  clientId: string;
+  body: string;
+  serverTime: number;
+}
+
+export interface AppendResult {
+  event: ConversationEvent;
+  /** True when (sender, device, clientId) was already stored: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface Stats {
+  users: number;
+  conversations: number;
+  messages: number;
+}
+
+export interface Storage {
+  createUser(user: User): Promise<User>;
+  searchUsers(query: string, limit: number): Promise<User[]>;
+  /** The addresses among these that have no user. */
+  missingUsers(addresses: readonly Address[]): Promise<Address[]>;
+
+  createToken(address: Address, hash: string, expiresAt: number): Promise<void>;
+  findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null>;
+  revokeTokens(address: Address): Promise<number>;
+
+  /** Creates it, or returns the existing one with the same distinct key (created: false). */
+  createConversation(conversation: NewConversation): Promise<{ id: string; created: boolean }>;
+  getConversation(id: string): Promise<ConversationRecord | null>;
+  getParticipants(conversationId: string): Promise<Participant[]>;
+  getRole(conversationId: string, address: Address): Promise<Role | null>;
+  listConversations(address: Address): Promise<Conversation[]>;
+
+  appendMessage(message: NewMessage): Promise<AppendResult>;
+  changeMembers(
+    conversationId: string,
+    change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
+    sender: Address | null,
+    serverTime: number,
+  ): Promise<ConversationEvent | null>;
+  editTitle(conversationId: string, title: string, sender: Address | null, serverTime: number): Promise<ConversationEvent>;
+  getEvents(conversationId: string, fromSeq: number, toSeq: number, limit: number): Promise<ConversationEvent[]>;
+
+  /** Moves a participant's delivered or read mark forward (never back); returns the old and new marks. */
+  advanceReceipt(
+    conversationId: string,
+    address: Address,
+    type: ReceiptType,
+    seq: number,
+  ): Promise<{ previous: number; current: number }>;
+  /** Who sent messages with previous < seq <= current: the people a receipt concerns. */
+  sendersBetween(conversationId: string, previous: number, current: number): Promise<Address[]>;
+
+  stats(): Promise<Stats>;
+  close(): Promise<void>;
+}
