@@ -43,7 +43,7 @@ export const requests = {
   },
   sync: {
     payload: z.object({}),
-    result: z.object({ conversations: z.array(Conversation), serverTime: z.number().int() }),
+    result: z.object({ me: User, conversations: z.array(Conversation), serverTime: z.number().int() }),
   },
   retransmit: {
     payload: z

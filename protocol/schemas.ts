@@ -45,6 +45,8 @@ export const Conversation = z.object({
   title: z.string().nullable(),
   participants: z.array(Participant),
   lastSeq: Seq,
+  /** Server time of the last event, or of creation: lets a device catch up the busiest first. */
+  lastActivity: z.number().int(),
   createdAt: z.number().int(),
 });
 export type Conversation = z.infer<typeof Conversation>;

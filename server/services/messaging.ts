@@ -162,7 +162,9 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
     },
 
     async sync(address: Address) {
-      return { conversations: await storage.listConversations(address), serverTime: now() };
+      const [me, conversations] = await Promise.all([storage.getUser(address), storage.listConversations(address)]);
+      if (!me) throw new ParleyError('auth_failed', `the user ${address} no longer exists`);
+      return { me, conversations, serverTime: now() };
     },
 
     async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {

@@ -13,6 +13,7 @@ export interface ConversationRecord {
   type: ConversationType;
   title: string | null;
   lastSeq: number;
+  lastActivity: number;
   createdAt: number;
 }
 
@@ -49,6 +50,7 @@ export interface Stats {
 
 export interface Storage {
   createUser(user: User): Promise<User>;
+  getUser(address: Address): Promise<User | null>;
   searchUsers(query: string, limit: number): Promise<User[]>;
   /** The addresses among these that have no user. */
   missingUsers(addresses: readonly Address[]): Promise<Address[]>;

@@ -24,6 +24,7 @@ export const migrations: readonly string[] = [
     title        TEXT,
     distinct_key TEXT UNIQUE,
     last_seq     INTEGER NOT NULL DEFAULT 0,
+    last_activity INTEGER NOT NULL,
     created_at   INTEGER NOT NULL
   ) WITHOUT ROWID;
 

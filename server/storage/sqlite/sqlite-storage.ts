@@ -54,14 +54,15 @@ export function openSqliteStorage(dataDir: string): Storage {
       "SELECT address, name FROM users WHERE address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' ORDER BY address LIMIT ?",
     ),
     userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
+    getUser: db.prepare('SELECT address, name FROM users WHERE address = ?'),
     insertToken: db.prepare('INSERT INTO tokens (hash, address, expires_at, created_at) VALUES (?, ?, ?, ?)'),
     findToken: db.prepare('SELECT hash, address, expires_at, revoked FROM tokens WHERE hash = ?'),
     revokeTokens: db.prepare('UPDATE tokens SET revoked = 1 WHERE address = ? AND revoked = 0'),
     insertConversation: db.prepare(
-      'INSERT INTO conversations (id, type, title, distinct_key, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO conversations (id, type, title, distinct_key, last_activity, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     findDistinct: db.prepare('SELECT id FROM conversations WHERE distinct_key = ?').pluck(),
-    getConversation: db.prepare('SELECT id, type, title, last_seq, created_at FROM conversations WHERE id = ?'),
+    getConversation: db.prepare('SELECT id, type, title, last_seq, last_activity, created_at FROM conversations WHERE id = ?'),
     insertMember: db.prepare(
       'INSERT INTO members (conversation_id, address, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -69,14 +70,16 @@ export function openSqliteStorage(dataDir: string): Storage {
     getParticipants: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY address'),
     getRole: db.prepare('SELECT role FROM members WHERE conversation_id = ? AND address = ?').pluck(),
     myConversations: db.prepare(
-      `SELECT c.id, c.type, c.title, c.last_seq, c.created_at FROM members m
+      `SELECT c.id, c.type, c.title, c.last_seq, c.last_activity, c.created_at FROM members m
        JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
     ),
     myParticipants: db.prepare(
       `SELECT o.* FROM members m JOIN members o ON o.conversation_id = m.conversation_id
        WHERE m.address = ? ORDER BY o.conversation_id, o.address`,
     ),
-    nextSeq: db.prepare('UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
+    nextSeq: db
+      .prepare('UPDATE conversations SET last_seq = last_seq + 1, last_activity = ? WHERE id = ? RETURNING last_seq')
+      .pluck(),
     findMessage: db.prepare(
       'SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND client_id IS NOT NULL',
     ),
@@ -86,8 +89,8 @@ export function openSqliteStorage(dataDir: string): Storage {
     ),
     // A sender has seen and received everything up to their own message.
     senderMarks: db.prepare(
-      `UPDATE members SET read_seq = max(read_seq, ?1), delivered_seq = max(delivered_seq, ?1)
-       WHERE conversation_id = ?2 AND address = ?3`,
+      `UPDATE members SET read_seq = max(read_seq, @seq), delivered_seq = max(delivered_seq, @seq)
+       WHERE conversation_id = @conversationId AND address = @address`,
     ),
     setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
     getEvents: db.prepare(
@@ -96,10 +99,13 @@ export function openSqliteStorage(dataDir: string): Storage {
     getMarks: db.prepare(
       'SELECT delivered_seq, read_seq FROM members WHERE conversation_id = ? AND address = ?',
     ),
-    setDelivered: db.prepare('UPDATE members SET delivered_seq = ? WHERE conversation_id = ? AND address = ?'),
+    setDelivered: db.prepare(
+      'UPDATE members SET delivered_seq = @seq WHERE conversation_id = @conversationId AND address = @address',
+    ),
     // Read implies delivered.
     setRead: db.prepare(
-      'UPDATE members SET read_seq = ?1, delivered_seq = max(delivered_seq, ?1) WHERE conversation_id = ?2 AND address = ?3',
+      `UPDATE members SET read_seq = @seq, delivered_seq = max(delivered_seq, @seq)
+       WHERE conversation_id = @conversationId AND address = @address`,
     ),
     sendersBetween: db.prepare(
       `SELECT DISTINCT sender FROM events WHERE conversation_id = ? AND seq > ? AND seq <= ? AND type = 'message'`,
@@ -109,12 +115,20 @@ export function openSqliteStorage(dataDir: string): Storage {
     countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
   };
 
-  const toRecord = (row: { id: string; type: string; title: string | null; last_seq: number; created_at: number }) =>
+  const toRecord = (row: {
+    id: string;
+    type: string;
+    title: string | null;
+    last_seq: number;
+    last_activity: number;
+    created_at: number;
+  }) =>
     ({
       id: row.id,
       type: row.type,
       title: row.title,
       lastSeq: row.last_seq,
+      lastActivity: row.last_activity,
       createdAt: row.created_at,
     }) as ConversationRecord;
 
@@ -127,7 +141,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     deviceId: string | null = null,
     clientId: string | null = null,
   ): EventRow => {
-    const seq = q.nextSeq.get(conversationId) as number | undefined;
+    const seq = q.nextSeq.get(serverTime, conversationId) as number | undefined;
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
     q.insertEvent.run(conversationId, seq, type, sender, deviceId, clientId, body, serverTime);
     return { conversation_id: conversationId, seq, type, sender, client_id: clientId, body, server_time: serverTime };
@@ -137,7 +151,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId) as EventRow | undefined;
     if (existing) return { event: toEvent(existing), duplicate: true };
     const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId);
-    q.senderMarks.run(row.seq, m.conversationId, m.sender);
+    q.senderMarks.run({ seq: row.seq, conversationId: m.conversationId, address: m.sender });
     return { event: toEvent(row), duplicate: false };
   });
 
@@ -146,7 +160,7 @@ export function openSqliteStorage(dataDir: string): Storage {
       const id = q.findDistinct.get(c.distinctKey) as string | undefined;
       if (id) return { id, created: false };
     }
-    q.insertConversation.run(c.id, c.type, c.title, c.distinctKey, c.createdAt);
+    q.insertConversation.run(c.id, c.type, c.title, c.distinctKey, c.createdAt, c.createdAt);
     for (const m of c.members) q.insertMember.run(c.id, m.address, m.role);
     return { id: c.id, created: true };
   });
@@ -176,7 +190,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     if (!marks) throw new ParleyError('not_member', `${address} is not a participant of ${conversationId}`);
     const previous = type === 'read' ? marks.read_seq : marks.delivered_seq;
     if (seq <= previous) return { previous, current: previous };
-    (type === 'read' ? q.setRead : q.setDelivered).run(seq, conversationId, address);
+    (type === 'read' ? q.setRead : q.setDelivered).run({ seq, conversationId, address });
     return { previous, current: seq };
   });
 
@@ -193,6 +207,9 @@ export function openSqliteStorage(dataDir: string): Storage {
         throw error;
       }
       return user;
+    },
+    async getUser(address) {
+      return (q.getUser.get(address) as User | undefined) ?? null;
     },
     async searchUsers(query, limit) {
       const pattern = likePattern(query);

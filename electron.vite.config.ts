@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import vue from '@vitejs/plugin-vue';
+import type { Plugin } from 'vite';
+
+// Sources live at the repo root (not src/), so every entry and outDir is explicit.
+// import.meta.url is rewritten by electron-vite's config bundler; import.meta.dirname is not.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const r = (p: string): string => resolve(root, p);
+const pkg = JSON.parse(readFileSync(r('package.json'), 'utf8')) as { version: string };
+
+// The dev server injects SFC styles as <style> tags; allow that in `serve` only. Built HTML keeps the strict CSP.
+const devCspStyles: Plugin = {
+  name: 'parley:dev-csp-styles',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+};
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: r('out/main'),
+      // Native addons cannot be bundled; keep them (and all other "dependencies") as runtime requires.
+      externalizeDeps: { include: ['better-sqlite3'] },
+      rolldownOptions: {
+        input: { index: r('main/index.ts') },
+        // ESM ("type": "module"), emitted as out/main/index.js to match package.json "main".
+        output: { format: 'es', entryFileNames: '[name].js' },
+      },
+    },
+  },
+  preload: {
+    // Baked in at build time: npm_package_version does not exist in a packaged app.
+    define: { __PARLEY_VERSION__: JSON.stringify(pkg.version) },
+    build: {
+      outDir: r('out/preload'),
+      // A sandboxed preload may only require('electron'): bundle everything into one file.
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: r('preload/index.ts') },
+        // Sandboxed preloads cannot be ESM; .cjs keeps Node from treating it as ESM under "type": "module".
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+      },
+    },
+  },
+  renderer: {
+    root: r('renderer'),
+    plugins: [vue(), devCspStyles],
+    build: {
+      outDir: r('out/renderer'),
+      rolldownOptions: {
+        input: { index: r('renderer/index.html') },
+      },
+    },
+  },
+});

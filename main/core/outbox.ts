@@ -1,0 +1,82 @@
+// Sends my messages one at a time, in the order written, until the server acknowledges each.
+// A resend carries the same clientId, so the server stores it once whatever was lost on the way.
+import { ParleyError, type ErrorCode } from '../../protocol/index.js';
+import type { Connection } from './net/connection.js';
+import type { OutboxItem, Store } from './store/store.js';
+import type { Message } from './types.js';
+
+/** Refusals that a resend would only repeat. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  'bad_request',
+  'payload_too_large',
+  'forbidden',
+  'not_member',
+  'not_found',
+  'conflict',
+  'unknown_event',
+]);
+const RETRY_AFTER_MS = 2000;
+
+export interface OutboxHooks {
+  sent(message: Message, item: OutboxItem): void;
+  failed(item: OutboxItem, reason: string): void;
+  conversationCreated(conversationId: string): void;
+}
+
+export function createOutbox(store: Store, connection: Connection, hooks: OutboxHooks) {
+  let draining = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  async function sendOne(item: OutboxItem): Promise<void> {
+    let conversationId = item.conversationId;
+    if (!conversationId) {
+      const conversation = await connection.request('conversation:create', { participants: [item.peer!], type: 'direct' });
+      store.upsertConversations([conversation]);
+      hooks.conversationCreated(conversation.id);
+      conversationId = conversation.id;
+    }
+    const ack = await connection.request('message:send', { conversationId, clientId: item.clientId, body: item.body });
+    if (stopped) return;
+    hooks.sent(store.markSent(item, conversationId, ack.seq, ack.serverTime), item);
+  }
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      for (let item = store.nextOutbox(); item && connection.online && !stopped; item = store.nextOutbox()) {
+        try {
+          await sendOne(item);
+        } catch (error) {
+          if (stopped) return;
+          if (error instanceof ParleyError && PERMANENT.has(error.code)) {
+            store.failOutbox(item.clientId, error.message);
+            hooks.failed(item, error.message);
+            continue;
+          }
+          // Offline, rate limited or a server fault: try again later, in the same order.
+          if (connection.online && !retryTimer) {
+            retryTimer = setTimeout(() => {
+              retryTimer = null;
+              void drain();
+            }, RETRY_AFTER_MS);
+          }
+          return;
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  return {
+    kick(): void {
+      void drain();
+    },
+    stop(): void {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// Catch-up after time away: every conversation whose stored events stop short of the server's
+// lastSeq is paged in with retransmit, busiest first, a few pages in flight, each page stored in
+// one transaction. Between pages the event loop is free, so the host stays responsive.
+import { ParleyError, RETRANSMIT_PAGE } from '../../../protocol/index.js';
+import type { Connection } from '../net/connection.js';
+import type { Store } from '../store/store.js';
+
+const PAGES_IN_FLIGHT = 4;
+
+export interface CatchUpHooks {
+  /** A page of a conversation was stored; haveSeq is its new contiguous high-water mark. */
+  stored(conversationId: string, haveSeq: number, last: boolean): void;
+  progress(state: 'running' | 'done', behind: number): void;
+}
+
+interface Page {
+  conversationId: string;
+  fromSeq: number;
+  toSeq: number;
+  last: boolean;
+}
+
+export function createCatchUp(store: Store, connection: Connection, hooks: CatchUpHooks) {
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  function* pages(): Generator<Page> {
+    for (const c of store.behind()) {
+      for (let from = c.haveSeq + 1; from <= c.lastSeq; from += RETRANSMIT_PAGE) {
+        const to = Math.min(c.lastSeq, from + RETRANSMIT_PAGE - 1);
+        yield { conversationId: c.id, fromSeq: from, toSeq: to, last: to === c.lastSeq };
+      }
+    }
+  }
+
+  async function pass(): Promise<void> {
+    const behind = store.behind().length;
+    if (behind === 0) return;
+    hooks.progress('running', behind);
+    const queue = pages();
+    const skipped = new Set<string>();
+    const worker = async () => {
+      for (let next = queue.next(); !next.done; next = queue.next()) {
+        const page = next.value;
+        if (skipped.has(page.conversationId)) continue;
+        try {
+          const { events } = await connection.request('retransmit', page);
+          const { have } = store.ingest(events, false);
+          hooks.stored(page.conversationId, have.get(page.conversationId) ?? 0, page.last);
+        } catch (error) {
+          // Removed from the conversation meanwhile: nothing more to fetch there.
+          if (error instanceof ParleyError && error.code === 'not_member') skipped.add(page.conversationId);
+          else throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: PAGES_IN_FLIGHT }, worker));
+    hooks.progress('done', store.behind().length);
+  }
+
+  return {
+    /** Starts a pass, or asks the running one for another when it ends. Resolves when caught up or offline. */
+    run(): Promise<void> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        try {
+          do {
+            again = false;
+            await pass();
+          } while (again && connection.online);
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// Real servers and engines for tests: a Parley server on 127.0.0.1 with a temp data dir, engines
+// on temp data dirs, raw protocol devices for what an engine would never send, and waiting helpers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { createClient, type Client, type ClientEvents } from '../../main/core/index.js';
+import type { Reply } from '../../protocol/index.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+
+export const APP_TOKEN = 'test-app-token-0123456789';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+export async function cleanup(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!();
+}
+
+export function tempDir(prefix = 'parley-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  /** Creates a user and returns a fresh access token for them. */
+  user(address: string, name?: string): Promise<string>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number } } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir('parley-server-');
+  const open = (port: number) =>
+    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 } });
+  let server = await open(options.port ?? 0);
+  let running = true;
+  const t: TestServer = {
+    get server() {
+      return server;
+    },
+    get url() {
+      return server.url;
+    },
+    dataDir,
+    async api(method, path, body, token = APP_TOKEN) {
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as never };
+    },
+    async user(address, name = address) {
+      const created = await t.api('POST', '/users', { address, name });
+      if (created.status !== 201 && created.status !== 409) throw new Error(`could not create ${address}: ${JSON.stringify(created.body)}`);
+      const { body } = await t.api<{ token: string }>('POST', `/users/${address}/tokens`, {});
+      return body.token;
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.close();
+    },
+    async restart() {
+      await t.stop();
+      server = await open(server.port);
+      running = true;
+    },
+  };
+  cleanups.push(() => t.stop());
+  return t;
+}
+
+export function startClient(url: string, token: string, dataDir = tempDir('parley-client-')): Client & { dataDir: string } {
+  const client = createClient({ dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {} });
+  cleanups.push(() => client.stop());
+  client.start();
+  return Object.assign(client, { dataDir });
+}
+
+export async function online(client: Client): Promise<void> {
+  await until(() => client.status.state === 'online', `online (is ${client.status.state})`);
+  await client.caughtUp();
+}
+
+export function nextEvent<K extends keyof ClientEvents>(
+  client: Client,
+  event: K,
+  match: (payload: ClientEvents[K]) => boolean = () => true,
+  timeout = 5000,
+): Promise<ClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${String(event)}`));
+    }, timeout);
+    const off = client.on(event, (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    });
+  });
+}
+
+export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A device speaking the wire protocol directly, to send what a well-behaved engine never would. */
+export interface RawDevice {
+  socket: Socket;
+  request<T = unknown>(name: string, payload: unknown): Promise<Reply<T>>;
+  pushes: Array<{ name: string; payload: unknown }>;
+}
+
+export async function rawDevice(url: string, token: string, deviceId = 'raw-device'): Promise<RawDevice> {
+  const socket = io(url, { auth: { token, deviceId }, transports: ['websocket'], reconnection: false, forceNew: true });
+  cleanups.push(() => void socket.disconnect());
+  const pushes: RawDevice['pushes'] = [];
+  socket.onAny((name: string, payload: unknown) => pushes.push({ name, payload }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return {
+    socket,
+    pushes,
+    request: (name, payload) => socket.timeout(5000).emitWithAck(name, payload),
+  };
+}
