@@ -237,7 +237,7 @@ export function openStore(dataDir: string) {
 
   /** Stores events (duplicates ignored) and returns what was new, per conversation. */
   const ingest = db.transaction((events: readonly ConversationEvent[], collect: boolean) => {
-    const touched = new Map<string, { maxSeq: number; maxTime: number }>();
+    const touched = new Map<string, { maxSeq: number; maxTime: number; maxMine: number }>();
     const inserted: ConversationEvent[] = [];
     for (const e of events) {
       const body = e.type === 'message' ? e.body : e.type === 'members' ? JSON.stringify({ added: e.added, removed: e.removed }) : JSON.stringify({ title: e.title });
@@ -250,11 +250,13 @@ export function openStore(dataDir: string) {
         body,
         e.serverTime,
       ).changes;
+      const mine = e.sender === me ? e.seq : 0;
       const t = touched.get(e.conversationId);
       if (t) {
         t.maxSeq = Math.max(t.maxSeq, e.seq);
         t.maxTime = Math.max(t.maxTime, e.serverTime);
-      } else touched.set(e.conversationId, { maxSeq: e.seq, maxTime: e.serverTime });
+        t.maxMine = Math.max(t.maxMine, mine);
+      } else touched.set(e.conversationId, { maxSeq: e.seq, maxTime: e.serverTime, maxMine: mine });
       if (changes === 0) continue;
       if (e.type === 'members') applyMembership(e.conversationId, e);
       if (e.type === 'edit') q.setTitle.run(e.title, e.conversationId);
@@ -263,6 +265,8 @@ export function openStore(dataDir: string) {
     const have = new Map<string, number>();
     for (const [id, t] of touched) {
       q.bumpConversation.run({ seq: t.maxSeq, time: t.maxTime, id });
+      // What I wrote, from any of my devices, I have read.
+      if (t.maxMine > 0) q.setRead.run(t.maxMine, id);
       have.set(id, advanceHave(id));
     }
     return { inserted, have };
