@@ -5,6 +5,7 @@ import type { LoggerOptions } from 'pino';
 import { ParleyError } from '../protocol/index.js';
 import { loadAppToken } from './auth/app-token.js';
 import { backendApi } from './http/backend-api.js';
+import { demoTokens, seedDemo } from './demo.js';
 import { createGateway } from './realtime/gateway.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { createMessaging } from './services/messaging.js';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   appToken?: string | undefined;
   logger?: LoggerOptions | false;
   rateLimit?: RateLimit;
+  /** Seeds demo users and history into a new store and issues tokens for them. */
+  demo?: boolean;
 }
 
 export interface RunningServer {
@@ -26,6 +29,8 @@ export interface RunningServer {
   port: number;
   /** The app token created on this start, to be shown once; null when it already existed. */
   createdAppToken: string | null;
+  /** With the demo option: a fresh access token per demo user. */
+  demoTokens: Record<string, string> | null;
   storage: Storage;
   close(): Promise<void>;
 }
@@ -57,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: app.log,
     rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
   });
+  const tokens = options.demo ? (await seedDemo(storage, messaging), await demoTokens(storage)) : null;
   await app.register(backendApi, { prefix: '/api/v1', storage, messaging, appToken });
   app.get('/health', async () => ({ ok: true }));
 
@@ -70,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${host}:${port}`,
     port,
     createdAppToken: appToken.created,
+    demoTokens: tokens,
     storage,
     close() {
       // Devices first, so no new request starts; every acknowledged message is already committed.

@@ -119,7 +119,7 @@ export function createConnection(options: ConnectionOptions) {
       if (status.state !== 'stopped') return;
       authFailed = false;
       attempt = 0;
-      setStatus({ state: 'connecting', attempt: 1 });
+      status = { state: 'connecting', attempt: 1 };
       connect();
     },
     stop() {

@@ -23,6 +23,15 @@ interface Page {
 export function createCatchUp(store: Store, connection: Connection, hooks: CatchUpHooks) {
   let running: Promise<void> | null = null;
   let again = false;
+  // Pages that arrive in one socket read are stored one per event-loop turn, so timers and IPC
+  // get their turn between them.
+  let storing: Promise<unknown> = Promise.resolve();
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const storePage = (events: Parameters<Store['ingest']>[0]) => {
+    const stored = storing.then(nextTurn).then(() => store.ingest(events, false));
+    storing = stored.catch(() => {});
+    return stored;
+  };
 
   function* pages(): Generator<Page> {
     for (const c of store.behind()) {
@@ -35,7 +44,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
 
   async function pass(): Promise<void> {
     const behind = store.behind().length;
-    if (behind === 0) return;
+    if (behind === 0) return hooks.progress('done', 0);
     hooks.progress('running', behind);
     const queue = pages();
     const skipped = new Set<string>();
@@ -45,7 +54,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
         if (skipped.has(page.conversationId)) continue;
         try {
           const { events } = await connection.request('retransmit', page);
-          const { have } = store.ingest(events, false);
+          const { have } = await storePage(events);
           hooks.stored(page.conversationId, have.get(page.conversationId) ?? 0, page.last);
         } catch (error) {
           // Removed from the conversation meanwhile: nothing more to fetch there.

@@ -1,0 +1,97 @@
+// npm run bench:catchup — a device offline while 1,000,000 messages arrive in 100 conversations
+// comes back and catches up. Prints the engine's msgs/s beside the raw better-sqlite3 insert rate
+// of the same rows into the same schema, measured in this run, and their ratio; the engine's RSS
+// afterwards; and the event-loop delay p99 during catch-up.
+// Options (env): CATCHUP_MESSAGES (default 1,000,000), CATCHUP_CONVERSATIONS (default 100).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { openDatabase } from '../common/sqlite.js';
+import { createClient } from '../main/core/index.js';
+import { migrations } from '../main/core/store/migrations.js';
+import { startServerProcess } from './support/server-process.js';
+
+const TOTAL = Number(process.env.CATCHUP_MESSAGES ?? 1_000_000);
+const CONVERSATIONS = Number(process.env.CATCHUP_CONVERSATIONS ?? 100);
+const perConversation = Math.ceil(TOTAL / CONVERSATIONS);
+const total = perConversation * CONVERSATIONS;
+const body = (n: number) => `Message number ${n}: the quick brown fox jumps over the lazy dog.`;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+const root = mkdtempSync(join(tmpdir(), 'parley-bench-catchup-'));
+const server = await startServerProcess(join(root, 'server'));
+try {
+  for (const address of ['sender', 'reader']) await server.api('POST', '/users', { address, name: address });
+  const { token } = await server.api<{ token: string }>('POST', '/users/reader/tokens', {});
+  const ids: string[] = [];
+  for (let i = 0; i < CONVERSATIONS; i++) {
+    const { group } = await server.api<{ group: { id: string } }>('POST', '/groups', { name: `Room ${i}`, members: ['sender', 'reader'] });
+    ids.push(group.id);
+  }
+
+  // The reader's device knows its conversations, then goes away while the messages arrive.
+  const dataDir = join(root, 'client');
+  const first = createClient({ dataDir, serverUrl: server.url, token, log: () => {} });
+  await new Promise<void>((resolve) => {
+    first.on('sync', (s) => s.state === 'done' && resolve());
+    first.on('connectionStatus', (s) => s.state === 'online' && setTimeout(resolve, 500));
+    first.start();
+  });
+  first.stop();
+
+  process.stdout.write(`seeding ${total.toLocaleString()} messages in ${CONVERSATIONS} conversations on the server… `);
+  const seedStart = performance.now();
+  await Promise.all(ids.map((conversationId, i) => server.call('seed', { conversationId, sender: 'sender', count: perConversation, from: i * perConversation })));
+  process.stdout.write(`${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`);
+
+  // Catch-up, measured.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const client = createClient({ dataDir, serverUrl: server.url, token, log: () => {} });
+  const start = performance.now();
+  loop.enable();
+  await new Promise<void>((resolve) => {
+    client.on('sync', (s) => s.state === 'done' && s.behind === 0 && resolve());
+    client.start();
+  });
+  const seconds = (performance.now() - start) / 1000;
+  loop.disable();
+  const stored = client.readConversations().reduce((n, c) => n + c.lastSeq, 0);
+  if (stored < total) throw new Error(`caught up only ${stored} of ${total}`);
+  const rate = total / seconds;
+  global.gc?.();
+  const rss = process.memoryUsage().rss;
+  client.stop();
+
+  // Raw baseline: the same rows, the same schema and indexes, one transaction, no network.
+  const raw = openDatabase(join(root, 'raw', 'raw.db'), migrations);
+  const insert = raw.prepare(
+    'INSERT INTO messages (conversation_id, seq, kind, sender, client_id, body, server_time) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const now = Date.now();
+  const rawStart = performance.now();
+  raw.transaction(() => {
+    for (let c = 0; c < CONVERSATIONS; c++) {
+      for (let s = 1; s <= perConversation; s++) {
+        const n = c * perConversation + s - 1;
+        insert.run(ids[c], s, 'text', 'sender', `seed-${n}`, body(n), now);
+      }
+    }
+  })();
+  const rawRate = total / ((performance.now() - rawStart) / 1000);
+  raw.close();
+
+  const p99 = loop.percentile(99) / 1e6;
+  const line = (label: string, value: string, target: string, ok: boolean) =>
+    `${label.padEnd(26)}${value.padEnd(22)}${target.padEnd(22)}${ok ? 'ok' : 'MISSED'}`;
+  console.log(`\nbench:catchup  (${total.toLocaleString()} messages, ${CONVERSATIONS} conversations, 127.0.0.1)`);
+  console.log(line('catch-up rate', `${Math.round(rate).toLocaleString()} msgs/s`, '≥ 100,000 msgs/s', rate >= 100_000));
+  console.log(line('raw SQLite insert rate', `${Math.round(rawRate).toLocaleString()} rows/s`, '(baseline)', true));
+  console.log(line('ratio', (rate / rawRate).toFixed(2), '≥ 0.30', rate / rawRate >= 0.3));
+  console.log(line('catch-up time', `${seconds.toFixed(1)} s`, '', true));
+  console.log(line('engine RSS afterwards', mb(rss), '≤ 200 MB', rss <= 200 * 2 ** 20));
+  console.log(line('event-loop delay p99', `${p99.toFixed(1)} ms`, '≤ 50 ms', p99 <= 50));
+} finally {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,603 @@
+// bench:latency: delivery latency and server CPU per delivered message, with 1,000 devices in
+// 100 groups of 10, against a Parley server in a child process and, in the same run, against a
+// plain socket.io relay (bench/support/relay-baseline-child.ts) as the yardstick.
+//
+//   light load  one message every 5 ms from a random device to its group; latency is the time
+//               from the send to its arrival at each of the 9 other members (one clock: every
+//               device lives in this process).
+//   load        messages as fast as a bounded window of in-flight sends allows; the server's
+//               process.cpuUsage() before and after, divided by the deliveries.
+//
+// Each Parley device answers every message from someone else with a cumulative "delivered"
+// receipt, coalesced per conversation the way the engine does (main/core/client.ts
+// scheduleDelivered), so the server does storage, fan-out and receipts as in real use.
+//
+// A benchmark, not a test: it prints its figures and exits 0; non-zero only on a real error
+// (a refused send, a lost delivery, a timeout). Everything stays on 127.0.0.1.
+//
+// BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of both server processes into <dir>/parley and
+// <dir>/baseline, and the load windows (monotonic µs, the profiles' clock) into <dir>/windows.json.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { io, type Socket } from 'socket.io-client';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
+
+const USERS = 1000;
+const GROUP_SIZE = 10;
+const GROUPS = USERS / GROUP_SIZE;
+const RECEIVERS = GROUP_SIZE - 1;
+const CONNECT_BATCH = 50;
+const SETUP_CONCURRENCY = 16;
+const LIGHT_MESSAGES = 1000;
+const LIGHT_INTERVAL_MS = 5;
+const LOAD_MESSAGES = 20_000;
+const LOAD_WINDOW = 200;
+/** As DELIVERED_FLUSH_MS in main/core/client.ts. */
+const DELIVERED_FLUSH_MS = 30;
+const ACK_TIMEOUT_MS = 20_000;
+const SETTLE_TIMEOUT_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+const TARGET_P99_MS = 15;
+const TARGET_US_PER_DELIVERY = 40;
+const BODY = 'the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs';
+
+const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+
+type CpuUsage = { user: number; system: number };
+type Reply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
+
+/** A server under test, as the devices see it. */
+interface Target {
+  name: string;
+  url: string;
+  cpu(): Promise<CpuUsage>;
+  /** Handshake auth of the device of user i. */
+  auth(user: number): Record<string, unknown>;
+  sendEvent: string;
+  receipts: boolean;
+}
+
+interface Device {
+  user: number;
+  address: string;
+  conversationId: string;
+  socket: Socket;
+  /** Highest seq seen and not yet acknowledged with a delivered receipt; 0 when none. */
+  pendingSeq: number;
+  sentSeq: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/** What one phase records; deliveries are matched to sends by clientId. */
+interface Phase {
+  sendTimes: Map<string, number>;
+  latencies: Float64Array;
+  deliveries: number;
+  unknown: number;
+  lastDeliveryAt: number;
+}
+
+let phase: Phase | null = null;
+const receiptState = { inFlight: 0, timers: 0, sent: 0, errors: 0, pushes: 0 };
+let unexpectedDisconnects = 0;
+let closing = false;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const address = (user: number) => `u${String(user).padStart(4, '0')}`;
+const groupOf = (user: number) => Math.floor(user / GROUP_SIZE);
+
+/** mulberry32: the same random senders on every run. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function startPhase(expectedDeliveries: number): Phase {
+  phase = {
+    sendTimes: new Map(),
+    latencies: new Float64Array(expectedDeliveries),
+    deliveries: 0,
+    unknown: 0,
+    lastDeliveryAt: 0,
+  };
+  return phase;
+}
+
+function recordDelivery(clientId: string) {
+  const now = performance.now();
+  const p = phase;
+  if (!p) return;
+  const sent = p.sendTimes.get(clientId);
+  if (sent === undefined || p.deliveries >= p.latencies.length) {
+    p.unknown++;
+    return;
+  }
+  p.latencies[p.deliveries++] = now - sent;
+  p.lastDeliveryAt = now;
+}
+
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+async function waitUntil(done: () => boolean, timeoutMs: number, what: string, detail: () => string) {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail()})`);
+    await sleep(5);
+  }
+}
+
+/** Runs tasks with at most `limit` at once; resolves in order. */
+async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await task(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+
+/** "Delivered" up to the highest seq seen, once per conversation per DELIVERED_FLUSH_MS. */
+function scheduleDelivered(device: Device, seq: number) {
+  if (seq <= device.pendingSeq || seq <= device.sentSeq) return;
+  device.pendingSeq = seq;
+  if (device.timer) return;
+  receiptState.timers++;
+  device.timer = setTimeout(() => {
+    device.timer = null;
+    receiptState.timers--;
+    const upTo = device.pendingSeq;
+    device.pendingSeq = 0;
+    device.sentSeq = upTo;
+    receiptState.inFlight++;
+    receiptState.sent++;
+    device.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit('receipt', { conversationId: device.conversationId, type: 'delivered', seq: upTo }, (error: Error | null, reply: Reply) => {
+        receiptState.inFlight--;
+        if (error || !reply.ok) receiptState.errors++;
+      });
+  }, DELIVERED_FLUSH_MS);
+}
+
+function connectDevice(target: Target, user: number, conversationId: string): Promise<Device> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = io(target.url, {
+      auth: target.auth(user),
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: 20_000,
+    });
+    const device: Device = { user, address: address(user), conversationId, socket, pendingSeq: 0, sentSeq: 0, timer: null };
+    socket.on('event', (event: { type: string; sender: string | null; clientId?: string; seq: number }) => {
+      if (event.type !== 'message' || event.sender === device.address) return;
+      recordDelivery(event.clientId!);
+      if (target.receipts) scheduleDelivered(device, event.seq);
+    });
+    socket.on('receipt', () => {
+      receiptState.pushes++;
+    });
+    socket.on('protocol:error', (error: { code: string; message: string }) => {
+      console.error(`${target.name} device ${device.address}: protocol error ${error.code}: ${error.message}`);
+    });
+    socket.once('connect', () => {
+      socket.on('disconnect', (reason) => {
+        if (closing) return;
+        unexpectedDisconnects++;
+        console.error(`${target.name} device ${device.address} disconnected: ${reason}`);
+      });
+      resolvePromise(device);
+    });
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(new Error(`${target.name} device ${device.address} could not connect: ${error.message}`));
+    });
+  });
+}
+
+async function connectAll(target: Target, conversationIds: readonly string[]): Promise<Device[]> {
+  const devices: Device[] = [];
+  const started = performance.now();
+  for (let from = 0; from < USERS; from += CONNECT_BATCH) {
+    const batch = Array.from({ length: Math.min(CONNECT_BATCH, USERS - from) }, (_, k) => from + k);
+    devices.push(...(await Promise.all(batch.map((user) => connectDevice(target, user, conversationIds[groupOf(user)]!)))));
+  }
+  console.log(`  ${target.name}: ${devices.length} devices connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return devices;
+}
+
+async function disconnectAll(devices: Device[]) {
+  closing = true;
+  for (const device of devices) {
+    if (device.timer) {
+      clearTimeout(device.timer);
+      device.timer = null;
+      receiptState.timers--;
+    }
+    device.socket.disconnect();
+  }
+  await sleep(100);
+  closing = false;
+}
+
+function send(target: Target, device: Device, clientId: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    device.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit(
+        target.sendEvent,
+        { conversationId: device.conversationId, clientId, body: `${clientId}: ${BODY}` },
+        (error: Error | null, reply: Reply) => {
+          if (error) return reject(new Error(`${target.name}: no answer to ${clientId} within ${ACK_TIMEOUT_MS} ms`));
+          if (!reply.ok) return reject(new Error(`${target.name}: ${clientId} refused: ${reply.error.code}: ${reply.error.message}`));
+          resolvePromise();
+        },
+      );
+  });
+}
+
+const receiptsSettled = () => receiptState.inFlight === 0 && receiptState.timers === 0;
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+interface Percentiles {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function percentiles(values: Float64Array): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+async function lightLoad(target: Target, devices: Device[]): Promise<Percentiles> {
+  const expected = LIGHT_MESSAGES * RECEIVERS;
+  const p = startPhase(expected);
+  const random = prng(42);
+  const failures: Error[] = [];
+  const acks: Promise<void>[] = [];
+  const ackTimes = new Float64Array(LIGHT_MESSAGES);
+  const start = performance.now();
+  for (let i = 0; i < LIGHT_MESSAGES; i++) {
+    const wait = start + i * LIGHT_INTERVAL_MS - performance.now();
+    if (wait >= 1) await sleep(wait);
+    const device = devices[Math.floor(random() * devices.length)]!;
+    const clientId = `light-${i}`;
+    const sentAt = performance.now();
+    p.sendTimes.set(clientId, sentAt);
+    acks.push(
+      send(target, device, clientId).then(
+        () => void (ackTimes[i] = performance.now() - sentAt),
+        (error: Error) => void failures.push(error),
+      ),
+    );
+  }
+  const sendSeconds = (performance.now() - start) / 1000;
+  await Promise.all(acks);
+  if (failures.length > 0) throw failures[0];
+  await waitUntil(
+    () => p.deliveries >= expected && receiptsSettled(),
+    SETTLE_TIMEOUT_MS,
+    `${target.name} light-load deliveries`,
+    () => `${p.deliveries}/${expected} delivered, ${receiptState.inFlight} receipts in flight`,
+  );
+  phase = null;
+  const latency = percentiles(p.latencies.subarray(0, p.deliveries));
+  const ack = percentiles(ackTimes);
+  console.log(
+    `  ${target.name} light load: ${LIGHT_MESSAGES} messages in ${sendSeconds.toFixed(1)} s → ${latency.n} deliveries; ` +
+      `latency p50 ${latency.p50.toFixed(1)} ms  p99 ${latency.p99.toFixed(1)} ms  max ${latency.max.toFixed(1)} ms; ` +
+      `ack p50 ${ack.p50.toFixed(1)} ms  p99 ${ack.p99.toFixed(1)} ms`,
+  );
+  if (p.unknown > 0) console.log(`  ${target.name} light load: ${p.unknown} unexpected or duplicate deliveries`);
+  return latency;
+}
+
+interface LoadResult {
+  messages: number;
+  deliveries: number;
+  seconds: number;
+  serverCpuMicros: number;
+  clientCpuMicros: number;
+  usPerDelivery: number;
+  receipts: number;
+  receiptPushes: number;
+  latency: Percentiles;
+  window: { start: number; end: number };
+}
+
+async function load(target: Target, devices: Device[]): Promise<LoadResult> {
+  const expected = LOAD_MESSAGES * RECEIVERS;
+  const p = startPhase(expected);
+  const random = prng(7);
+  // Senders in a shuffled order, so the in-flight window spans many groups.
+  const order = devices.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const receipts0 = receiptState.sent;
+  const pushes0 = receiptState.pushes;
+  const cpu0 = await target.cpu();
+  const client0 = process.cpuUsage();
+  const window = { start: monotonicMicros(), end: 0 };
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: LOAD_WINDOW }, async () => {
+      while (next < LOAD_MESSAGES) {
+        const i = next++;
+        const clientId = `load-${i}`;
+        p.sendTimes.set(clientId, performance.now());
+        await send(target, devices[order[i % order.length]!]!, clientId);
+      }
+    }),
+  );
+  await waitUntil(
+    () => p.deliveries >= expected,
+    SETTLE_TIMEOUT_MS,
+    `${target.name} load deliveries`,
+    () => `${p.deliveries}/${expected} delivered`,
+  );
+  const seconds = (p.lastDeliveryAt - start) / 1000;
+  await waitUntil(
+    receiptsSettled,
+    SETTLE_TIMEOUT_MS,
+    `${target.name} receipts`,
+    () => `${receiptState.inFlight} in flight, ${receiptState.timers} pending`,
+  );
+  const cpu1 = await target.cpu();
+  window.end = monotonicMicros();
+  const client1 = process.cpuUsage(client0);
+  phase = null;
+  if (p.unknown > 0) console.log(`  ${target.name} load: ${p.unknown} unexpected or duplicate deliveries`);
+  const serverCpuMicros = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
+  const result: LoadResult = {
+    messages: LOAD_MESSAGES,
+    deliveries: p.deliveries,
+    seconds,
+    serverCpuMicros,
+    clientCpuMicros: client1.user + client1.system,
+    usPerDelivery: serverCpuMicros / p.deliveries,
+    receipts: receiptState.sent - receipts0,
+    receiptPushes: receiptState.pushes - pushes0,
+    latency: percentiles(p.latencies),
+    window,
+  };
+  console.log(
+    `  ${target.name} load: ${result.messages} messages, ${result.deliveries} deliveries in ${seconds.toFixed(2)} s ` +
+      `(${Math.round(result.messages / seconds)} messages/s, ${Math.round(result.deliveries / seconds)} deliveries/s, ` +
+      `window ${LOAD_WINDOW}); latency p50 ${result.latency.p50.toFixed(1)} ms  p99 ${result.latency.p99.toFixed(1)} ms`,
+  );
+  console.log(
+    `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s = ${result.usPerDelivery.toFixed(1)} µs per delivered message` +
+      ` (${(serverCpuMicros / result.messages).toFixed(0)} µs per message); ` +
+      (target.receipts ? `${result.receipts} delivered receipts sent, ${result.receiptPushes} receipt pushes received; ` : '') +
+      `client process CPU ${(result.clientCpuMicros / 1e6).toFixed(2)} s`,
+  );
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+interface RelayProcess {
+  url: string;
+  child: ChildProcess;
+  call<T>(type: string): Promise<T>;
+}
+
+async function startRelay(): Promise<RelayProcess> {
+  const execArgv = ['--import', 'tsx'];
+  if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'baseline')}`);
+  const child = fork(fileURLToPath(new URL('./support/relay-baseline-child.ts', import.meta.url)), [], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, (data: unknown) => void>();
+  let nextId = 1;
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    child.once('exit', (code) => reject(new Error(`the relay baseline exited with ${code}`)));
+    child.once('error', reject);
+    child.on('message', (m: { type?: string; url?: string; id?: number; data?: unknown }) => {
+      if (m.type === 'ready') resolvePromise(m.url!);
+      else if (m.id !== undefined) pending.get(m.id)?.(m.data);
+    });
+  });
+  return {
+    url,
+    child,
+    call: <T>(type: string) =>
+      new Promise<T>((resolvePromise) => {
+        const id = nextId++;
+        pending.set(id, (data) => {
+          pending.delete(id);
+          resolvePromise(data as T);
+        });
+        child.send({ type, id });
+      }),
+  };
+}
+
+/** Asks a child to close, then waits for it to exit; kills it if it does not in time. */
+async function stopChild(child: ChildProcess, close: () => Promise<unknown>) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await Promise.race([close().catch(() => {}), sleep(CLOSE_TIMEOUT_MS)]);
+  await Promise.race([exited, sleep(CLOSE_TIMEOUT_MS)]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(1000)]);
+  }
+}
+
+async function startParley(dataDir: string): Promise<ServerProcess> {
+  if (!profileDir) return startServerProcess(dataDir);
+  // startServerProcess passes our environment to the child it forks.
+  const saved = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${join(profileDir, 'parley')}`.trim();
+  try {
+    return await startServerProcess(dataDir);
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
+}
+
+/** 1,000 users with a token each, and 100 groups of 10; answers the group ids and the tokens. */
+async function seed(server: ServerProcess): Promise<{ conversationIds: string[]; tokens: string[] }> {
+  const started = performance.now();
+  const users = Array.from({ length: USERS }, (_, i) => i);
+  await pool(users, SETUP_CONCURRENCY, (i) => server.api('POST', '/users', { address: address(i), name: `User ${i}` }));
+  const tokens = await pool(users, SETUP_CONCURRENCY, async (i) => {
+    const { token } = await server.api<{ token: string }>('POST', `/users/${address(i)}/tokens`, {});
+    return token;
+  });
+  const groups = Array.from({ length: GROUPS }, (_, g) => g);
+  const conversationIds = await pool(groups, SETUP_CONCURRENCY, async (g) => {
+    const members = Array.from({ length: GROUP_SIZE }, (_, k) => address(g * GROUP_SIZE + k));
+    const { group } = await server.api<{ group: { id: string } }>('POST', '/groups', { name: `Group ${g}`, members });
+    return group.id;
+  });
+  console.log(`  parley: ${USERS} users, ${USERS} tokens, ${GROUPS} groups created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { conversationIds, tokens };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-latency-'));
+  if (profileDir) {
+    mkdirSync(join(profileDir, 'parley'), { recursive: true });
+    mkdirSync(join(profileDir, 'baseline'), { recursive: true });
+  }
+  let server: ServerProcess | null = null;
+  let relay: RelayProcess | null = null;
+  let devices: Device[] = [];
+  const started = performance.now();
+  try {
+    console.log(`bench:latency: ${USERS} devices, ${GROUPS} groups of ${GROUP_SIZE}, 127.0.0.1`);
+
+    // Parley: storage, validation, fan-out and delivered receipts.
+    server = await startParley(dataDir);
+    const parleyServer = server;
+    const { conversationIds, tokens } = await seed(parleyServer);
+    const parley: Target = {
+      name: 'parley',
+      url: parleyServer.url,
+      cpu: () => parleyServer.call<CpuUsage>('cpu'),
+      auth: (user) => ({ token: tokens[user]!, deviceId: `bench-${user}` }),
+      sendEvent: 'message:send',
+      receipts: true,
+    };
+    devices = await connectAll(parley, conversationIds);
+    const light = await lightLoad(parley, devices);
+    const parleyLoad = await load(parley, devices);
+    await disconnectAll(devices);
+    devices = [];
+    await stopChild(parleyServer.child, () => parleyServer.close());
+    server = null;
+
+    // The baseline: the same devices, groups and load on a plain socket.io relay.
+    relay = await startRelay();
+    const relayProcess = relay;
+    const baseline: Target = {
+      name: 'baseline',
+      url: relayProcess.url,
+      cpu: () => relayProcess.call<CpuUsage>('cpu'),
+      auth: (user) => ({ room: `group-${groupOf(user)}`, address: address(user) }),
+      sendEvent: 'send',
+      receipts: false,
+    };
+    devices = await connectAll(baseline, Array.from({ length: GROUPS }, (_, g) => `group-${g}`));
+    const baselineLight = await lightLoad(baseline, devices); // also warms it up, as the light load did Parley
+    const baselineLoad = await load(baseline, devices);
+    await disconnectAll(devices);
+    devices = [];
+    await stopChild(relayProcess.child, () => relayProcess.call('close'));
+    relay = null;
+
+    if (profileDir) {
+      writeFileSync(
+        join(profileDir, 'windows.json'),
+        JSON.stringify({ parley: parleyLoad.window, baseline: baselineLoad.window }, null, 2),
+      );
+    }
+    if (unexpectedDisconnects > 0) console.log(`  ${unexpectedDisconnects} devices disconnected unexpectedly`);
+    if (receiptState.errors > 0) console.log(`  ${receiptState.errors} receipts refused or unanswered`);
+
+    const ms = (v: number) => `${v.toFixed(1)} ms`;
+    const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log('');
+    console.log(`bench:latency  (${USERS} devices, ${GROUPS} groups of ${GROUP_SIZE}, 127.0.0.1)`);
+    console.log(
+      `light load     p50 ${ms(light.p50)}  p99 ${ms(light.p99)}  max ${ms(light.max)}  (${light.n} deliveries)` +
+        `        target p99 ≤ ${TARGET_P99_MS} ms: ${mark(light.p99 <= TARGET_P99_MS)}`,
+    );
+    console.log(
+      `throughput     ${Math.round(parleyLoad.messages / parleyLoad.seconds)} messages/s, ` +
+        `${Math.round(parleyLoad.deliveries / parleyLoad.seconds)} deliveries/s (Parley, ${LOAD_WINDOW} in flight); ` +
+        `baseline ${Math.round(baselineLoad.messages / baselineLoad.seconds)} messages/s, ` +
+        `${Math.round(baselineLoad.deliveries / baselineLoad.seconds)} deliveries/s`,
+    );
+    console.log(
+      `server cost    ${parleyLoad.usPerDelivery.toFixed(1)} µs CPU per delivered message (Parley, storage + receipts)` +
+        `   target ≤ ${TARGET_US_PER_DELIVERY} µs: ${mark(parleyLoad.usPerDelivery <= TARGET_US_PER_DELIVERY)}`,
+    );
+    console.log(
+      `baseline       ${baselineLoad.usPerDelivery.toFixed(1)} µs per delivered message (plain socket.io relay, same run)` +
+        `  ratio ${(parleyLoad.usPerDelivery / baselineLoad.usPerDelivery).toFixed(2)}`,
+    );
+    console.log(
+      `baseline light p50 ${ms(baselineLight.p50)}  p99 ${ms(baselineLight.p99)}  max ${ms(baselineLight.max)}  (${baselineLight.n} deliveries)`,
+    );
+    console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+  } finally {
+    closing = true;
+    for (const device of devices) {
+      if (device.timer) clearTimeout(device.timer);
+      device.socket.disconnect();
+    }
+    const stopping: Promise<void>[] = [];
+    if (server) {
+      const s = server;
+      stopping.push(stopChild(s.child, () => s.close()));
+    }
+    if (relay) {
+      const r = relay;
+      stopping.push(stopChild(r.child, () => r.call('close')));
+    }
+    await Promise.all(stopping);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('bench:latency failed:', error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

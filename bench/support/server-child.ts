@@ -1,0 +1,41 @@
+// A Parley server in its own process, so a benchmark measures the server's CPU apart from the
+// clients that load it. Speaks to its parent over the IPC channel.
+import { startServer } from '../../server/server.js';
+
+const dataDir = process.argv[2]!;
+const server = await startServer({
+  port: 0,
+  host: '127.0.0.1',
+  dataDir,
+  appToken: process.env.PARLEY_APP_TOKEN,
+  logger: false,
+  rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+});
+
+process.on('message', async (message: { type: string; id: number; [key: string]: unknown }) => {
+  const reply = (data: unknown) => process.send!({ id: message.id, data });
+  switch (message.type) {
+    case 'cpu':
+      return reply(process.cpuUsage());
+    case 'seed': {
+      // Writes messages through the storage interface, as the server would on sends.
+      const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };
+      for (let i = 0; i < count; i++) {
+        await server.storage.appendMessage({
+          conversationId,
+          sender,
+          deviceId: 'seed',
+          clientId: `seed-${from + i}`,
+          body: `Message number ${from + i}: the quick brown fox jumps over the lazy dog.`,
+          serverTime: Date.now(),
+        });
+      }
+      return reply(count);
+    }
+    case 'close':
+      await server.close();
+      reply(true);
+      return process.exit(0);
+  }
+});
+process.send!({ type: 'ready', url: server.url });
