@@ -320,6 +320,7 @@ interface LoadResult {
   deliveries: number;
   seconds: number;
   serverCpuMicros: number;
+  serverSystemMicros: number;
   clientCpuMicros: number;
   usPerDelivery: number;
   receipts: number;
@@ -379,6 +380,7 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
     deliveries: p.deliveries,
     seconds,
     serverCpuMicros,
+    serverSystemMicros: cpu1.system - cpu0.system,
     clientCpuMicros: client1.user + client1.system,
     usPerDelivery: serverCpuMicros / p.deliveries,
     receipts: receiptState.sent - receipts0,
@@ -392,7 +394,8 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
       `window ${LOAD_WINDOW}); latency p50 ${result.latency.p50.toFixed(1)} ms  p99 ${result.latency.p99.toFixed(1)} ms`,
   );
   console.log(
-    `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s = ${result.usPerDelivery.toFixed(1)} µs per delivered message` +
+    `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s ` +
+      `(${((100 * result.serverSystemMicros) / serverCpuMicros).toFixed(0)}% system) = ${result.usPerDelivery.toFixed(1)} µs per delivered message` +
       ` (${(serverCpuMicros / result.messages).toFixed(0)} µs per message); ` +
       (target.receipts ? `${result.receipts} delivered receipts sent, ${result.receiptPushes} receipt pushes received; ` : '') +
       `client process CPU ${(result.clientCpuMicros / 1e6).toFixed(2)} s`,
@@ -403,23 +406,28 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-interface RelayProcess {
+interface ChildServer {
   url: string;
   child: ChildProcess;
-  call<T>(type: string): Promise<T>;
+  call<T>(type: string, args?: Record<string, unknown>): Promise<T>;
 }
 
-async function startRelay(): Promise<RelayProcess> {
+/**
+ * Forks a server script that reports { type: 'ready', url } and answers { type, id } with
+ * { id, data }: the protocol of both bench/support/server-child.ts and relay-baseline-child.ts.
+ */
+async function forkServer(script: string, args: string[], env: NodeJS.ProcessEnv, profile: string | null): Promise<ChildServer> {
   const execArgv = ['--import', 'tsx'];
-  if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'baseline')}`);
-  const child = fork(fileURLToPath(new URL('./support/relay-baseline-child.ts', import.meta.url)), [], {
+  if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profile}`);
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
     execArgv,
+    env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (data: unknown) => void>();
   let nextId = 1;
   const url = await new Promise<string>((resolvePromise, reject) => {
-    child.once('exit', (code) => reject(new Error(`the relay baseline exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.once('error', reject);
     child.on('message', (m: { type?: string; url?: string; id?: number; data?: unknown }) => {
       if (m.type === 'ready') resolvePromise(m.url!);
@@ -429,17 +437,20 @@ async function startRelay(): Promise<RelayProcess> {
   return {
     url,
     child,
-    call: <T>(type: string) =>
+    call: <T>(type: string, args: Record<string, unknown> = {}) =>
       new Promise<T>((resolvePromise) => {
         const id = nextId++;
         pending.set(id, (data) => {
           pending.delete(id);
           resolvePromise(data as T);
         });
-        child.send({ type, id });
+        child.send({ type, id, ...args });
       }),
   };
 }
+
+const startRelay = () =>
+  forkServer('./support/relay-baseline-child.ts', [], process.env, profileDir && join(profileDir, 'baseline'));
 
 /** Asks a child to close, then waits for it to exit; kills it if it does not in time. */
 async function stopChild(child: ChildProcess, close: () => Promise<unknown>) {
@@ -453,17 +464,35 @@ async function stopChild(child: ChildProcess, close: () => Promise<unknown>) {
   }
 }
 
+/**
+ * startServerProcess, unless profiling: --cpu-prof is not allowed in NODE_OPTIONS, so then the
+ * same child (bench/support/server-child.ts) is forked here with it, behind the same interface.
+ */
 async function startParley(dataDir: string): Promise<ServerProcess> {
   if (!profileDir) return startServerProcess(dataDir);
-  // startServerProcess passes our environment to the child it forks.
-  const saved = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${join(profileDir, 'parley')}`.trim();
-  try {
-    return await startServerProcess(dataDir);
-  } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = saved;
-  }
+  const appToken = 'bench-app-token-0123456789';
+  const server = await forkServer(
+    './support/server-child.ts',
+    [dataDir],
+    { ...process.env, PARLEY_APP_TOKEN: appToken },
+    join(profileDir, 'parley'),
+  );
+  return {
+    ...server,
+    appToken,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+    async close() {
+      await server.call('close').catch(() => {});
+    },
+  };
 }
 
 /** 1,000 users with a token each, and 100 groups of 10; answers the group ids and the tokens. */
@@ -494,7 +523,7 @@ async function main(): Promise<void> {
     mkdirSync(join(profileDir, 'baseline'), { recursive: true });
   }
   let server: ServerProcess | null = null;
-  let relay: RelayProcess | null = null;
+  let relay: ChildServer | null = null;
   let devices: Device[] = [];
   const started = performance.now();
   try {

@@ -1,6 +1,7 @@
 // The client engine: a local store that answers at once, a connection that keeps it in step with
 // the server, and the seeds' API on top (sendMessage, readConversations, onMessage…).
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import { Address, Body, ParleyError, describeIssues, type ConversationEvent, type Receipt } from '../../protocol/index.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { createConnection } from './net/connection.js';
@@ -110,10 +111,13 @@ export function createClient(options: ClientOptions) {
       const localRead = new Map(store.conversations().map((c) => [c.id, c.readSeq]));
       store.upsertConversations(conversations);
       for (const c of conversations) {
-        const serverRead = c.participants.find((p) => p.address === me.address)?.readSeq ?? 0;
+        const mine = c.participants.find((p) => p.address === me.address);
         const read = localRead.get(c.id) ?? 0;
         // Read here while offline: tell the server (and through it my other devices).
-        if (read > serverRead) void sendRead(c.id, read);
+        if (read > (mine?.readSeq ?? 0)) void sendRead(c.id, read);
+        // A delivered receipt lost with the connection is sent again.
+        const have = store.haveSeq(c.id);
+        if (have > (mine?.deliveredSeq ?? 0)) scheduleDelivered(c.id, have);
         emitConversation(c.id);
       }
       outbox.kick();
@@ -168,7 +172,7 @@ export function createClient(options: ClientOptions) {
   connection.onPush('typing', (typing) => events.emit('typing', typing));
   connection.onPush('protocol:error', (error) => log(`the server refused a message: ${error.code}: ${error.message}`));
 
-  function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, what: string): T {
+  function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const message = `${what}: ${describeIssues(parsed.error)}`;

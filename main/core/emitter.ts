@@ -26,10 +26,6 @@ export class Emitter<Events extends object> {
     }
   }
 
-  has(event: keyof Events): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
-  }
-
   clear(): void {
     this.listeners.clear();
   }

@@ -299,6 +299,9 @@ export function openStore(dataDir: string) {
         lastSeq: r.last_seq,
       }));
     },
+    haveSeq(id: string): number {
+      return conversationRow(id)?.have_seq ?? 0;
+    },
     conversation(id: string): ConversationSummary | null {
       const row = conversationRow(id);
       return row ? summarize(row) : null;
