@@ -34,8 +34,7 @@ process.on('message', async (message: { type: string; id: number; [key: string]:
     }
     case 'close':
       await server.close();
-      reply(true);
-      return process.exit(0);
+      return process.send!({ id: message.id, data: true }, () => process.exit(0));
   }
 });
 process.send!({ type: 'ready', url: server.url });

@@ -12,9 +12,8 @@ import {
   type PushName,
   type PushPayload,
   type ReceiptType,
-  type Role,
 } from '../../protocol/index.js';
-import type { Storage } from '../storage/storage.js';
+import type { Membership, Storage } from '../storage/storage.js';
 
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
@@ -46,10 +45,10 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
   }
 
   /** Members only; a conversation that does not exist answers the same, so ids cannot be probed. */
-  async function requireRole(conversationId: string, address: Address): Promise<Role> {
-    const role = await storage.getRole(conversationId, address);
-    if (!role) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
-    return role;
+  async function requireMember(conversationId: string, address: Address): Promise<Membership> {
+    const membership = await storage.getMembership(conversationId, address);
+    if (!membership) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    return membership;
   }
 
   async function viewOf(id: string): Promise<Conversation> {
@@ -99,9 +98,8 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
       message: { conversationId: string; clientId: string; body: string },
       socketId?: string,
     ) {
-      const role = await requireRole(message.conversationId, sender);
-      const conversation = await requireConversation(message.conversationId);
-      if (conversation.type === 'channel' && role !== 'admin') {
+      const { type, role } = await requireMember(message.conversationId, sender);
+      if (type === 'channel' && role !== 'admin') {
         throw new ParleyError('forbidden', 'only admins post in a channel');
       }
       const { event, duplicate } = await storage.appendMessage({ ...message, sender, deviceId, serverTime: now() });
@@ -113,9 +111,8 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
     },
 
     async editTitle(editor: Address, conversationId: string, title: string, socketId?: string) {
-      const role = await requireRole(conversationId, editor);
-      const conversation = await requireConversation(conversationId);
-      if (conversation.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
+      const { type, role } = await requireMember(conversationId, editor);
+      if (type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
       if (role !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
       const event = await storage.editTitle(conversationId, title, editor, now());
       const participants = await storage.getParticipants(conversationId);
@@ -144,10 +141,9 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
     },
 
     async receipt(address: Address, request: { conversationId: string; type: ReceiptType; seq: number }) {
-      await requireRole(request.conversationId, address);
-      const conversation = await requireConversation(request.conversationId);
-      if (request.seq > conversation.lastSeq) {
-        throw new ParleyError('bad_request', `seq ${request.seq} is beyond the conversation's last (${conversation.lastSeq})`);
+      const { lastSeq } = await requireMember(request.conversationId, address);
+      if (request.seq > lastSeq) {
+        throw new ParleyError('bad_request', `seq ${request.seq} is beyond the conversation's last (${lastSeq})`);
       }
       const { previous, current } = await storage.advanceReceipt(request.conversationId, address, request.type, request.seq);
       if (current > previous) {
@@ -168,13 +164,13 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
     },
 
     async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {
-      await requireRole(request.conversationId, address);
+      await requireMember(request.conversationId, address);
       const toSeq = Math.min(request.toSeq, request.fromSeq + RETRANSMIT_PAGE - 1);
       return { events: await storage.getEvents(request.conversationId, request.fromSeq, toSeq, RETRANSMIT_PAGE) };
     },
 
     async typing(address: Address, conversationId: string, socketId?: string) {
-      await requireRole(conversationId, address);
+      await requireMember(conversationId, address);
       const participants = await storage.getParticipants(conversationId);
       fanout.emit(
         participants.map((p) => p.address).filter((a) => a !== address),

@@ -17,6 +17,12 @@ export interface ConversationRecord {
   createdAt: number;
 }
 
+export interface Membership {
+  role: Role;
+  type: ConversationType;
+  lastSeq: number;
+}
+
 export interface NewConversation {
   id: string;
   type: ConversationType;
@@ -63,7 +69,8 @@ export interface Storage {
   createConversation(conversation: NewConversation): Promise<{ id: string; created: boolean }>;
   getConversation(id: string): Promise<ConversationRecord | null>;
   getParticipants(conversationId: string): Promise<Participant[]>;
-  getRole(conversationId: string, address: Address): Promise<Role | null>;
+  /** The conversation as seen by one participant; null when they are not one (or it does not exist). */
+  getMembership(conversationId: string, address: Address): Promise<Membership | null>;
   listConversations(address: Address): Promise<Conversation[]>;
 
   appendMessage(message: NewMessage): Promise<AppendResult>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../../common/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
-import type { AppendResult, ConversationRecord, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import type { AppendResult, ConversationRecord, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { migrations } from './migrations.js';
 
 interface EventRow {
@@ -68,7 +68,10 @@ export function openSqliteStorage(dataDir: string): Storage {
     ),
     deleteMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND address = ?'),
     getParticipants: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY address'),
-    getRole: db.prepare('SELECT role FROM members WHERE conversation_id = ? AND address = ?').pluck(),
+    getMembership: db.prepare(
+      `SELECT m.role, c.type, c.last_seq AS lastSeq FROM members m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.conversation_id = ? AND m.address = ?`,
+    ),
     myConversations: db.prepare(
       `SELECT c.id, c.type, c.title, c.last_seq, c.last_activity, c.created_at FROM members m
        JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
@@ -240,8 +243,8 @@ export function openSqliteStorage(dataDir: string): Storage {
     async getParticipants(conversationId) {
       return (q.getParticipants.all(conversationId) as MemberRow[]).map(toParticipant);
     },
-    async getRole(conversationId, address) {
-      return (q.getRole.get(conversationId, address) as Role | undefined) ?? null;
+    async getMembership(conversationId, address) {
+      return (q.getMembership.get(conversationId, address) as Membership | undefined) ?? null;
     },
     async listConversations(address) {
       const participants = new Map<string, Participant[]>();
