@@ -14,7 +14,8 @@ export interface ServerProcess {
 export async function startServerProcess(dataDir: string): Promise<ServerProcess> {
   const appToken = 'bench-app-token-0123456789';
   const child = fork(fileURLToPath(new URL('./server-child.ts', import.meta.url)), [dataDir], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir> profiles the server (NODE_OPTIONS does not take --cpu-prof).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, PARLEY_APP_TOKEN: appToken },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
