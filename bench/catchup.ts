@@ -92,6 +92,6 @@ try {
   console.log(line('engine RSS afterwards', mb(rss), '≤ 200 MB', rss <= 200 * 2 ** 20));
   console.log(line('event-loop delay p99', `${p99.toFixed(1)} ms`, '≤ 50 ms', p99 <= 50));
 } finally {
-  await server.close();
+  await server.stop();
   rmSync(root, { recursive: true, force: true });
 }

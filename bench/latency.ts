@@ -15,16 +15,14 @@
 // A benchmark, not a test: it prints its figures and exits 0; non-zero only on a real error
 // (a refused send, a lost delivery, a timeout). Everything stays on 127.0.0.1.
 //
-// BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of both server processes into <dir>/parley and
-// <dir>/baseline, and the load windows (monotonic µs, the profiles' clock) into <dir>/windows.json.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of both server processes into
+// <dir>/server-child and <dir>/relay-baseline-child, and the load windows (monotonic µs, the profiles' clock) into <dir>/windows.json.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
-import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { forkServer, startServerProcess, type ChildServer, type ServerProcess } from './support/server-process.js';
 
 const USERS = 1000;
 const GROUP_SIZE = 10;
@@ -40,7 +38,6 @@ const LOAD_WINDOW = 200;
 const DELIVERED_FLUSH_MS = 30;
 const ACK_TIMEOUT_MS = 20_000;
 const SETTLE_TIMEOUT_MS = 60_000;
-const CLOSE_TIMEOUT_MS = 10_000;
 const TARGET_P99_MS = 15;
 const TARGET_US_PER_DELIVERY = 40;
 const BODY = 'the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs';
@@ -406,94 +403,7 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-interface ChildServer {
-  url: string;
-  child: ChildProcess;
-  call<T>(type: string, args?: Record<string, unknown>): Promise<T>;
-}
-
-/**
- * Forks a server script that reports { type: 'ready', url } and answers { type, id } with
- * { id, data }: the protocol of both bench/support/server-child.ts and relay-baseline-child.ts.
- */
-async function forkServer(script: string, args: string[], env: NodeJS.ProcessEnv, profile: string | null): Promise<ChildServer> {
-  const execArgv = ['--import', 'tsx'];
-  if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profile}`);
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
-    execArgv,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, (data: unknown) => void>();
-  let nextId = 1;
-  const url = await new Promise<string>((resolvePromise, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.once('error', reject);
-    child.on('message', (m: { type?: string; url?: string; id?: number; data?: unknown }) => {
-      if (m.type === 'ready') resolvePromise(m.url!);
-      else if (m.id !== undefined) pending.get(m.id)?.(m.data);
-    });
-  });
-  return {
-    url,
-    child,
-    call: <T>(type: string, args: Record<string, unknown> = {}) =>
-      new Promise<T>((resolvePromise) => {
-        const id = nextId++;
-        pending.set(id, (data) => {
-          pending.delete(id);
-          resolvePromise(data as T);
-        });
-        child.send({ type, id, ...args });
-      }),
-  };
-}
-
-const startRelay = () =>
-  forkServer('./support/relay-baseline-child.ts', [], process.env, profileDir && join(profileDir, 'baseline'));
-
-/** Asks a child to close, then waits for it to exit; kills it if it does not in time. */
-async function stopChild(child: ChildProcess, close: () => Promise<unknown>) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await Promise.race([close().catch(() => {}), sleep(CLOSE_TIMEOUT_MS)]);
-  await Promise.race([exited, sleep(CLOSE_TIMEOUT_MS)]);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(1000)]);
-  }
-}
-
-/**
- * startServerProcess, unless profiling: --cpu-prof is not allowed in NODE_OPTIONS, so then the
- * same child (bench/support/server-child.ts) is forked here with it, behind the same interface.
- */
-async function startParley(dataDir: string): Promise<ServerProcess> {
-  if (!profileDir) return startServerProcess(dataDir);
-  const appToken = 'bench-app-token-0123456789';
-  const server = await forkServer(
-    './support/server-child.ts',
-    [dataDir],
-    { ...process.env, PARLEY_APP_TOKEN: appToken },
-    join(profileDir, 'parley'),
-  );
-  return {
-    ...server,
-    appToken,
-    async api<T>(method: string, path: string, body?: unknown) {
-      const response = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as T;
-    },
-    async close() {
-      await server.call('close').catch(() => {});
-    },
-  };
-}
+const startRelay = () => forkServer('./relay-baseline-child.ts');
 
 /** 1,000 users with a token each, and 100 groups of 10; answers the group ids and the tokens. */
 async function seed(server: ServerProcess): Promise<{ conversationIds: string[]; tokens: string[] }> {
@@ -518,10 +428,6 @@ async function seed(server: ServerProcess): Promise<{ conversationIds: string[];
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-latency-'));
-  if (profileDir) {
-    mkdirSync(join(profileDir, 'parley'), { recursive: true });
-    mkdirSync(join(profileDir, 'baseline'), { recursive: true });
-  }
   let server: ServerProcess | null = null;
   let relay: ChildServer | null = null;
   let devices: Device[] = [];
@@ -530,7 +436,7 @@ async function main(): Promise<void> {
     console.log(`bench:latency: ${USERS} devices, ${GROUPS} groups of ${GROUP_SIZE}, 127.0.0.1`);
 
     // Parley: storage, validation, fan-out and delivered receipts.
-    server = await startParley(dataDir);
+    server = await startServerProcess(dataDir);
     const parleyServer = server;
     const { conversationIds, tokens } = await seed(parleyServer);
     const parley: Target = {
@@ -546,7 +452,7 @@ async function main(): Promise<void> {
     const parleyLoad = await load(parley, devices);
     await disconnectAll(devices);
     devices = [];
-    await stopChild(parleyServer.child, () => parleyServer.close());
+    await parleyServer.stop();
     server = null;
 
     // The baseline: the same devices, groups and load on a plain socket.io relay.
@@ -565,7 +471,7 @@ async function main(): Promise<void> {
     const baselineLoad = await load(baseline, devices);
     await disconnectAll(devices);
     devices = [];
-    await stopChild(relayProcess.child, () => relayProcess.call('close'));
+    await relayProcess.stop();
     relay = null;
 
     if (profileDir) {
@@ -609,16 +515,7 @@ async function main(): Promise<void> {
       if (device.timer) clearTimeout(device.timer);
       device.socket.disconnect();
     }
-    const stopping: Promise<void>[] = [];
-    if (server) {
-      const s = server;
-      stopping.push(stopChild(s.child, () => s.close()));
-    }
-    if (relay) {
-      const r = relay;
-      stopping.push(stopChild(r.child, () => r.call('close')));
-    }
-    await Promise.all(stopping);
+    await Promise.all([server?.stop(), relay?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
