@@ -38,8 +38,16 @@ export class ParleyError extends Error {
   }
 }
 
+type Issues = { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> };
+
+/** A payload that failed its schema: payload_too_large when a size limit was the reason. */
+export function invalidPayload(where: string, error: Issues): ParleyError {
+  const tooLarge = error.issues.some((i) => /exceeds \d+ bytes/.test(i.message));
+  return new ParleyError(tooLarge ? 'payload_too_large' : 'bad_request', `${where}: ${describeIssues(error)}`);
+}
+
 /** The first zod issue, phrased for a person: "participants.0: an address holds …". */
-export function describeIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
+export function describeIssues(error: Issues): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid payload';
   const path = issue.path.map(String).join('.');

@@ -2,7 +2,7 @@
 // the server, and the seeds' API on top (sendMessage, readConversations, onMessage…).
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { Address, Body, ParleyError, describeIssues, type ConversationEvent, type Receipt } from '../../protocol/index.js';
+import { Address, Body, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { createConnection } from './net/connection.js';
 import { createOutbox } from './outbox.js';
@@ -174,10 +174,7 @@ export function createClient(options: ClientOptions) {
 
   function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const message = `${what}: ${describeIssues(parsed.error)}`;
-      throw new ParleyError(/exceeds \d+ bytes/.test(message) ? 'payload_too_large' : 'bad_request', message);
-    }
+    if (!parsed.success) throw invalidPayload(what, parsed.error);
     return parsed.data;
   }
 

@@ -7,6 +7,7 @@ import {
   Handshake,
   ParleyError,
   describeIssues,
+  invalidPayload,
   isRequestName,
   isSignalName,
   requests,
@@ -131,7 +132,7 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
 async function dispatch(name: string, payload: unknown, device: DeviceContext, messaging: Messaging): Promise<unknown> {
   if (isRequestName(name)) {
     const parsed = requests[name].payload.safeParse(payload);
-    if (!parsed.success) throw invalid(name, parsed.error);
+    if (!parsed.success) throw invalidPayload(name, parsed.error);
     return (requestHandlers[name] as (m: Messaging, d: DeviceContext, p: unknown) => Promise<unknown>)(
       messaging,
       device,
@@ -140,15 +141,9 @@ async function dispatch(name: string, payload: unknown, device: DeviceContext, m
   }
   if (isSignalName(name)) {
     const parsed = signals[name].safeParse(payload);
-    if (!parsed.success) throw invalid(name, parsed.error);
+    if (!parsed.success) throw invalidPayload(name, parsed.error);
     await signalHandlers[name](messaging, device, parsed.data);
     return null;
   }
   throw new ParleyError('unknown_event', `unknown event "${String(name).slice(0, 64)}"`);
-}
-
-function invalid(name: string, error: Parameters<typeof describeIssues>[0]): ParleyError {
-  const message = describeIssues(error);
-  const tooLarge = /exceeds \d+ bytes/.test(message);
-  return new ParleyError(tooLarge ? 'payload_too_large' : 'bad_request', `${name}: ${message}`);
 }
