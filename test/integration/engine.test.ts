@@ -58,6 +58,9 @@ describe('client engine', () => {
     const cleared = nextEvent(bob2, 'unread', (u) => u.unread === 0);
     bob1.markRead(id, 4);
     expect(await cleared).toEqual({ conversationId: id, unread: 0, total: 0 });
+    const typing = nextEvent(bob1, 'typing');
+    ann1.setTyping(id);
+    expect(await typing).toEqual({ conversationId: id, address: 'ann' });
     // My own messages never count as unread for me.
     expect(ann1.readConversations()[0]!.unread).toBe(0);
     expect(ann2.readConversations()[0]!.unread).toBe(0);

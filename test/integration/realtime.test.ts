@@ -144,6 +144,23 @@ describe('real-time API', () => {
     expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(20);
   });
 
+  it('relays typing without storing it, and lets admins edit a group title as a numbered event', async () => {
+    const { t, ann, bob } = await twoUsers();
+    const group = await ann.request<Conversation>('conversation:create', { participants: ['bob'], type: 'group', title: 'Old' });
+    if (!group.ok) throw new Error('create failed');
+    const id = group.data.id;
+    ann.socket.emit('typing', { conversationId: id });
+    await until(() => bob.pushes.some((p) => p.name === 'typing'), 'typing at bob');
+    expect(bob.pushes.find((p) => p.name === 'typing')!.payload).toEqual({ conversationId: id, address: 'ann' });
+    expect(await bob.request('conversation:edit', { conversationId: id, title: 'Mine' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await ann.request('conversation:edit', { conversationId: id, title: 'New' })).toEqual({ ok: true, data: { seq: 1 } });
+    await until(() => bob.pushes.some((p) => p.name === 'event'), 'edit event');
+    expect(bob.pushes.find((p) => p.name === 'event')!.payload).toMatchObject({ type: 'edit', seq: 1, title: 'New', sender: 'ann' });
+    const sync = await bob.request<{ conversations: Conversation[] }>('sync', {});
+    expect(sync.ok && sync.data.conversations[0]).toMatchObject({ title: 'New', lastSeq: 1 });
+    expect((await t.api<{ messages: number }>('GET', '/stats')).body.messages).toBe(0);
+  });
+
   it('pages retransmit at most 1,000 events per call', async () => {
     const { ann } = await twoUsers();
     const created = await ann.request<Conversation>('conversation:create', { participants: ['bob'], type: 'direct' });
