@@ -1,8 +1,157 @@
-// The renderer ↔ preload bridge contract, exposed as `window.parley`.
-// Type-only, shared by preload (implements it) and renderer (consumes it).
-export interface ParleyApi {
-  /** App version, from package.json at build time. */
-  readonly version: string;
-  /** process.platform of the host, e.g. "linux", "darwin", "win32". */
-  readonly platform: string;
+// The one contract between the renderer and the host (Electron main or the browser host), exposed as
+// `window.parley`. Each request's argument schema is both the runtime check the host applies (the
+// renderer is untrusted) and the argument's TypeScript type; results and events are the engine's types.
+import { z } from 'zod';
+import { Address, Body, ConversationId, ConversationType, Seq, Title } from '../protocol/schemas.js';
+import type { ErrorCode, User } from '../protocol/index.js';
+import type { ClientEvents, ConversationSummary, Message } from '../main/core/types.js';
+
+export type { ConnectionStatus, ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../main/core/types.js';
+export type { Address, ErrorCode, User };
+
+const Url = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the server URL is an http:// or https:// address');
+
+const Nothing = z.undefined();
+
+/** Every request the renderer may make: its argument's schema. */
+export const requestArgs = {
+  getAppInfo: Nothing,
+  getSession: Nothing,
+  /** Signs in with a user access token, checked with the server before the session is kept. */
+  signIn: z.strictObject({ serverUrl: Url, token: z.string().trim().min(1).max(512) }),
+  /** Signs in as one of the embedded server's demo users. */
+  signInDemo: z.strictObject({ address: Address }),
+  signOut: Nothing,
+  listConversations: Nothing,
+  createConversation: z.strictObject({
+    type: ConversationType,
+    participants: z.array(Address).min(1).max(256),
+    title: Title.optional(),
+  }),
+  /** The newest `limit` messages, or those before `beforeSeq`, oldest first. */
+  readMessages: z.strictObject({
+    conversationId: ConversationId,
+    beforeSeq: Seq.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  }),
+  sendMessage: z.strictObject({ conversationId: ConversationId, text: Body }),
+  retryMessage: z.strictObject({ id: z.string().min(1).max(200) }),
+  markRead: z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }),
+  setTyping: z.strictObject({ conversationId: ConversationId }),
+  searchUsers: z.strictObject({ query: z.string().max(64) }),
+} satisfies Record<string, z.ZodType>;
+
+export type RequestName = keyof typeof requestArgs;
+export type RequestArg<K extends RequestName> = z.infer<(typeof requestArgs)[K]>;
+
+export interface AppInfo {
+  version: string;
+  platform: string;
+  host: 'electron' | 'browser';
+}
+
+export interface DemoUser {
+  address: Address;
+  name: string;
+}
+
+export type SessionState =
+  | {
+      state: 'signedOut';
+      /** Why the last session ended (token revoked, signed out), for the sign-in screen. */
+      reason: string | null;
+      /** The server URL to offer, e.g. the embedded server's. */
+      serverUrl: string | null;
+      /** The embedded server's demo users, when there is one. */
+      demoUsers: DemoUser[];
+    }
+  | { state: 'signedIn'; me: Address; serverUrl: string; demoUsers: DemoUser[] };
+
+/** What each request answers. */
+export interface RequestResults {
+  getAppInfo: AppInfo;
+  getSession: SessionState;
+  signIn: SessionState;
+  signInDemo: SessionState;
+  signOut: SessionState;
+  listConversations: ConversationSummary[];
+  createConversation: ConversationSummary;
+  readMessages: Message[];
+  sendMessage: Message;
+  retryMessage: void;
+  markRead: void;
+  setTyping: void;
+  searchUsers: User[];
+}
+
+/** Every event the renderer may subscribe to. */
+export interface BridgeEvents extends ClientEvents {
+  session: SessionState;
+}
+export type EventName = keyof BridgeEvents;
+
+export const requestNames = Object.keys(requestArgs) as RequestName[];
+export const eventNames = [
+  'session',
+  'connectionStatus',
+  'message',
+  'messageStatus',
+  'conversation',
+  'unread',
+  'typing',
+  'sync',
+] as const satisfies readonly EventName[];
+// A new event added to BridgeEvents and not to eventNames fails here.
+const allEventsListed: Exclude<EventName, (typeof eventNames)[number]> extends never ? true : never = true;
+void allEventsListed;
+
+/** How a request's outcome crosses the bridge: errors keep their code, whichever host carries them. */
+export type BridgeReply<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export type Unsubscribe = () => void;
+
+type Arg<K extends RequestName> = undefined extends RequestArg<K> ? [arg?: RequestArg<K>] : [arg: RequestArg<K>];
+type Subscribe = <E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) => Unsubscribe;
+
+/**
+ * What the preload exposes as `window.parley` (and the browser host's client provides): replies, not
+ * thrown errors, because an Error crossing contextBridge loses everything but its message.
+ */
+export type ParleyBridge = {
+  readonly [K in RequestName]: (...arg: Arg<K>) => Promise<BridgeReply<RequestResults[K]>>;
+} & { readonly on: Subscribe };
+
+/** What the renderer uses: each request resolves with its result or rejects with a BridgeError. */
+export type ParleyApi = {
+  readonly [K in RequestName]: (...arg: Arg<K>) => Promise<RequestResults[K]>;
+} & {
+  /** Subscribes to one event; the returned function unsubscribes. */
+  readonly on: Subscribe;
+};
+
+/** The error a request rejects with: the host's error code and message. */
+export class BridgeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BridgeError';
+  }
+}
+
+export function toApi(bridge: ParleyBridge): ParleyApi {
+  const api: Record<string, unknown> = { on: bridge.on };
+  for (const name of requestNames) {
+    api[name] = async (arg?: unknown) => {
+      const reply = await (bridge[name] as (arg?: unknown) => Promise<BridgeReply<unknown>>)(arg);
+      if (reply.ok) return reply.data;
+      throw new BridgeError(reply.error.code, reply.error.message);
+    };
+  }
+  return api as ParleyApi;
 }

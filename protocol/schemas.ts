@@ -17,9 +17,11 @@ export const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const Title = z.string().trim().min(1).max(200);
 
+// TextEncoder rather than Buffer: these schemas also run where Node is absent (the renderer's bridge).
+const utf8 = new TextEncoder();
 export const Body = z
   .string()
-  .refine((s) => s.length <= MAX_BODY_BYTES && Buffer.byteLength(s) <= MAX_BODY_BYTES, {
+  .refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
     message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
   })
   .refine((s) => s.trim().length > 0, { message: 'the body is empty' });

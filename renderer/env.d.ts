@@ -1,9 +1,9 @@
-import type { ParleyApi } from '../preload/api.js';
+import type { ParleyBridge } from '../preload/api';
 
 declare global {
   interface Window {
-    /** Exposed by preload/index.ts via contextBridge. */
-    readonly parley: ParleyApi;
+    /** Exposed by preload/index.ts via contextBridge in Electron; absent in the browser host. */
+    readonly parley?: ParleyBridge;
   }
 }
 

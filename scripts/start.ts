@@ -1,29 +1,39 @@
-// `npm start`: an embedded Parley server with demo users (unless --server-url is given) and the
-// client engine signed in as one of them. Opens the desktop window where the Electron binary is
-// installed; without it, shows the engine's view of conversations and messages in the terminal.
-import { spawn } from 'node:child_process';
+// `npm start`: builds the app if its sources changed, starts an embedded Parley server with demo users
+// (unless a server URL is given) and opens Parley signed in: in Electron where its binary is installed,
+// else in the browser host, printing its URL and opening Chromium when one is found.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClient } from '../main/core/index.js';
+import { createBridge, type DemoAccount } from '../main/bridge/index.js';
+import { startBrowserHost } from '../main/browser/host.js';
 import { startServer } from '../server/server.js';
+import { DEMO_USERS } from '../server/demo.js';
 
 const usage = `Usage: npm start -- [options]
 
   --server-url <url>  use this Parley server instead of the embedded one (PARLEY_SERVER_URL)
-  --token <token>     user access token for --server-url (PARLEY_TOKEN)
-  --user <address>    demo user to sign in as with the embedded server: alice, bob, carol (default alice)
+  --token <token>     sign in to --server-url with this user access token (PARLEY_TOKEN)
+  --user <address>    demo user to sign in as with the embedded server: ${DEMO_USERS.map((u) => u.address).join(', ')}
+                      (default: the first, on a new data dir; later launches resume the last session)
   --data-dir <dir>    where Parley keeps its data (PARLEY_DATA_DIR, default ./.parley)
   --port <n>          port of the embedded server (default 7300)
+  --ui-port <n>       port of the browser host (default: any free port)
+  --browser           use the browser host even where Electron is installed
+  --no-open           do not open a browser window (browser host)
   -h, --help          show this help`;
 
 const { values } = parseArgs({
   options: {
     'server-url': { type: 'string' },
     token: { type: 'string' },
-    user: { type: 'string', default: 'alice' },
+    user: { type: 'string' },
     'data-dir': { type: 'string' },
     port: { type: 'string', default: '7300' },
+    'ui-port': { type: 'string', default: '0' },
+    browser: { type: 'boolean', default: false },
+    'no-open': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -32,65 +42,103 @@ if (values.help) {
   process.exit(0);
 }
 
+const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(values['data-dir'] ?? process.env.PARLEY_DATA_DIR ?? '.parley');
-let serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
-let token = values.token ?? process.env.PARLEY_TOKEN;
-let closeServer = async () => {};
+const clientDir = join(dataDir, 'client');
+const serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
+const token = values.token ?? process.env.PARLEY_TOKEN;
+if (token && !serverUrl) fail('--token goes with --server-url');
 
+buildIfStale();
+
+let demo: { serverUrl: string; users: DemoAccount[] } | undefined;
+let closeServer = async () => {};
 if (!serverUrl) {
   const server = await startServer({ port: Number(values.port), host: '127.0.0.1', dataDir: join(dataDir, 'server'), demo: true, logger: { level: 'warn' } });
   closeServer = () => server.close();
-  serverUrl = server.url;
+  demo = { serverUrl: server.url, users: DEMO_USERS.map((u) => ({ ...u, token: server.demoTokens![u.address]! })) };
+  if (values.user && !demo.users.some((u) => u.address === values.user)) fail(`--user is one of ${DEMO_USERS.map((u) => u.address).join(', ')}`);
+  console.log(`Embedded Parley server on ${server.url} (data in ${join(dataDir, 'server')})`);
   if (server.createdAppToken) console.log(`Backend API app token (shown once): ${server.createdAppToken}`);
-  token = server.demoTokens?.[values.user];
-  if (!token) {
-    console.error(`--user must be one of ${Object.keys(server.demoTokens ?? {}).join(', ')}`);
-    process.exit(2);
-  }
-  console.log(`Embedded Parley server on ${serverUrl}; demo users and tokens for other devices:`);
-  for (const [address, t] of Object.entries(server.demoTokens ?? {})) console.log(`  ${address.padEnd(6)} ${t}`);
-}
-if (!token) {
-  console.error('--token (or PARLEY_TOKEN) is needed with --server-url');
-  process.exit(2);
+  console.log('Demo user tokens, to sign in from another device or window:');
+  for (const u of demo.users) console.log(`  ${u.address.padEnd(6)} ${u.token}`);
 }
 
-const electronBinary = (() => {
-  try {
-    return createRequire(import.meta.url)('electron') as unknown as string;
-  } catch {
-    return null;
-  }
-})();
-
-if (electronBinary) {
-  const child = spawn(electronBinary, ['.'], {
+const electron = values.browser ? null : electronBinary();
+if (electron) {
+  const child = spawn(electron, [root], {
     stdio: 'inherit',
-    env: { ...process.env, PARLEY_SERVER_URL: serverUrl, PARLEY_TOKEN: token, PARLEY_DATA_DIR: join(dataDir, 'client', values.user) },
+    env: {
+      ...process.env,
+      PARLEY_DATA_DIR: clientDir,
+      ...(demo && { PARLEY_DEMO: JSON.stringify(demo) }),
+      ...(values.user && { PARLEY_USER: values.user }),
+      ...(serverUrl && token && { PARLEY_SERVER_URL: serverUrl, PARLEY_TOKEN: token }),
+    },
   });
   child.on('exit', async (code) => {
     await closeServer();
     process.exit(code ?? 0);
   });
 } else {
-  console.log('\nThe Electron binary is not installed here; showing the signed-in engine in the terminal (Ctrl+C quits).');
-  const client = createClient({ dataDir: join(dataDir, 'client', values.user), serverUrl, token });
-  const names = new Map<string, string>();
-  client.on('connectionStatus', (s) => console.log(`[connection] ${s.state}${'reason' in s ? `: ${s.reason}` : ''}`));
-  client.on('sync', (s) => {
-    if (s.state !== 'done') return;
-    for (const c of client.readConversations()) {
-      names.set(c.id, c.title ?? c.participants.map((p) => p.address).filter((a) => a !== client.me).join(', '));
-      console.log(`  ${names.get(c.id)!.padEnd(24)} ${String(c.unread).padStart(3)} unread  ${c.lastMessage ? `${c.lastMessage.sender}: ${c.lastMessage.body}` : ''}`);
-    }
+  const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  const bridge = createBridge({
+    dataDir: clientDir,
+    appInfo: { version, platform: process.platform, host: 'browser' },
+    demo,
+    signInAs: values.user,
+    signInWith: serverUrl && token ? { serverUrl, token } : undefined,
   });
-  client.on('message', (m) => console.log(`[${names.get(m.conversationId ?? '') ?? m.conversationId}] ${m.sender}: ${m.body}`));
-  client.start();
+  const host = await startBrowserHost({ bridge, rendererDir: join(root, 'out', 'renderer'), port: Number(values['ui-port']) });
+  console.log(`\nParley is running in the browser host (the Electron binary is not installed here):\n\n  ${host.url}\n`);
+  if (!values['no-open']) openChromium(host.url);
+  console.log('Ctrl+C quits.');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, async () => {
-      client.stop();
+      await host.close();
+      bridge.close();
       await closeServer();
       process.exit(0);
     });
   }
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+function electronBinary(): string | null {
+  try {
+    const path = createRequire(import.meta.url)('electron') as unknown as string;
+    return existsSync(path) ? path : null;
+  } catch {
+    return null; // the package throws when its binary was never downloaded
+  }
+}
+
+/** Rebuilds out/ when any source it is built from is newer than the last build. */
+function buildIfStale() {
+  const built = join(root, 'out', 'renderer', 'index.html');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  const newest = (dir: string): number =>
+    readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .reduce((max, e) => Math.max(max, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
+  if (Math.max(...['renderer', 'preload', 'main', 'protocol'].map(newest)) <= builtAt) return;
+  console.log('Building Parley…');
+  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) fail('the build failed');
+}
+
+function openChromium(url: string) {
+  const browser = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync);
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    console.log('No display here: open the URL above in a browser on this machine.');
+    return;
+  }
+  if (!browser) return console.log('Open the URL above in a browser.');
+  const child = spawn(browser, [`--app=${url}`, `--user-data-dir=${join(dataDir, 'chromium')}`, '--no-first-run'], { stdio: 'ignore', detached: true });
+  child.on('error', () => console.log('Could not open Chromium: open the URL above in a browser.'));
+  child.unref();
 }

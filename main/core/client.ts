@@ -172,6 +172,29 @@ export function createClient(options: ClientOptions) {
   connection.onPush('typing', (typing) => events.emit('typing', typing));
   connection.onPush('protocol:error', (error) => log(`the server refused a message: ${error.code}: ${error.message}`));
 
+  /** Requests a person is waiting on ride out a connection attempt in progress instead of failing at once. */
+  function whenOnline(timeoutMs = 10_000): Promise<void> {
+    const offline = () => new ParleyError('unavailable', 'Parley is offline; this needs the server');
+    if (connection.online) return Promise.resolve();
+    if (connection.status.state !== 'connecting') return Promise.reject(offline());
+    return new Promise((resolve, reject) => {
+      const off = events.on('connectionStatus', (status) => {
+        if (status.state === 'connecting') return;
+        settle();
+        if (status.state === 'online') resolve();
+        else reject(offline());
+      });
+      const timer = setTimeout(() => {
+        settle();
+        reject(offline());
+      }, timeoutMs);
+      const settle = () => {
+        off();
+        clearTimeout(timer);
+      };
+    });
+  }
+
   function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw invalidPayload(what, parsed.error);
@@ -258,6 +281,7 @@ export function createClient(options: ClientOptions) {
       title?: string;
       distinct?: boolean;
     }): Promise<ConversationSummary> {
+      await whenOnline();
       const conversation = await connection.request('conversation:create', request);
       store.upsertConversations([conversation]);
       emitConversation(conversation.id);
@@ -273,6 +297,7 @@ export function createClient(options: ClientOptions) {
     },
 
     async searchUsers(query: string, limit = 20) {
+      await whenOnline();
       return (await connection.request('users:search', { query, limit })).users;
     },
 

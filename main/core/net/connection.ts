@@ -54,11 +54,12 @@ export function createConnection(options: ConnectionOptions) {
     // Full jitter over an exponential ceiling: devices that lost the server together do not return together.
     const ceiling = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 16));
     const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    setStatus({ state: 'offline', reason, nextRetryAt: Date.now() + delay });
     retryTimer = setTimeout(() => {
       retryTimer = null;
       connect();
     }, delay);
+    // After the timer is set: a listener may stop the connection from inside this status.
+    setStatus({ state: 'offline', reason, nextRetryAt: Date.now() + delay });
   }
 
   function failAuth(reason: string) {

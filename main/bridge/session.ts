@@ -1,0 +1,149 @@
+// Who is signed in, on which server, and the engine that serves them. Each account (server + user)
+// keeps its own store under <dataDir>/accounts/, so signing out and in as someone else never mixes
+// histories; the last session is remembered in <dataDir>/session.json and resumed at launch, offline too.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ParleyError, createClient, verifyToken, type Address, type Client, type ClientEvents } from '../core/index.js';
+import { Emitter, type Unsubscribe } from '../core/emitter.js';
+import type { BridgeEvents, DemoUser, SessionState } from '../../preload/api.js';
+
+export interface DemoAccount extends DemoUser {
+  token: string;
+}
+
+/** Seals the stored token where the host can (Electron's safeStorage); identity elsewhere. */
+export interface TokenCodec {
+  seal(token: string): string;
+  open(sealed: string): string;
+}
+
+export interface SessionOptions {
+  dataDir: string;
+  /** The embedded server and its demo users, when the host started one. */
+  demo?: { serverUrl: string; users: DemoAccount[] };
+  tokenCodec?: TokenCodec;
+  log?: (message: string, detail?: unknown) => void;
+  /** Engine reconnect backoff, for tests. */
+  backoff?: { minDelay: number; maxDelay: number };
+}
+
+interface Saved {
+  serverUrl: string;
+  address: Address;
+  token: string | null;
+}
+
+const CLIENT_EVENTS = ['connectionStatus', 'message', 'messageStatus', 'conversation', 'unread', 'typing', 'sync'] as const satisfies ReadonlyArray<keyof ClientEvents>;
+
+export type Session = ReturnType<typeof createSession>;
+
+export function createSession(options: SessionOptions) {
+  const events = new Emitter<BridgeEvents>((error) => options.log?.('a bridge listener threw', error));
+  const savedFile = join(options.dataDir, 'session.json');
+  const codec = options.tokenCodec ?? { seal: (t: string) => t, open: (t: string) => t };
+  const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
+  let current: { client: Client; serverUrl: string; me: Address; unsubscribe: Unsubscribe[] } | null = null;
+  let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? null };
+  mkdirSync(options.dataDir, { recursive: true });
+
+  function state(): SessionState {
+    return current
+      ? { state: 'signedIn', me: current.me, serverUrl: current.serverUrl, demoUsers }
+      : { state: 'signedOut', ...signedOut, demoUsers };
+  }
+
+  function accountDir(serverUrl: string, address: Address): string {
+    const server = createHash('sha256').update(new URL(serverUrl).origin).digest('hex').slice(0, 16);
+    return join(options.dataDir, 'accounts', `${server}-${address}`);
+  }
+
+  function load(): Saved | null {
+    try {
+      const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Saved;
+      return { ...saved, token: saved.token === null ? null : codec.open(saved.token) };
+    } catch {
+      return null;
+    }
+  }
+
+  function save(saved: Saved): void {
+    // Write then rename: a crash never leaves a half-written session file.
+    const sealed = { ...saved, token: saved.token === null ? null : codec.seal(saved.token) };
+    writeFileSync(`${savedFile}.tmp`, JSON.stringify(sealed), { mode: 0o600 });
+    renameSync(`${savedFile}.tmp`, savedFile);
+  }
+
+  function open(serverUrl: string, address: Address, token: string): SessionState {
+    end(null);
+    const client = createClient({ dataDir: accountDir(serverUrl, address), serverUrl, token, backoff: options.backoff, log: options.log });
+    const unsubscribe = CLIENT_EVENTS.map((name) => client.on(name, (payload) => events.emit(name, payload as never)));
+    unsubscribe.push(
+      client.on('connectionStatus', (status) => {
+        if (status.state !== 'authFailed') return;
+        // Deferred: the engine is still inside its own status callback.
+        setImmediate(() => {
+          if (current?.client !== client) return;
+          save({ serverUrl, address, token: null });
+          end(`You were signed out: ${status.reason}. Sign in again with a new access token.`);
+          events.emit('session', state());
+        });
+      }),
+    );
+    current = { client, serverUrl, me: address, unsubscribe };
+    save({ serverUrl, address, token });
+    client.start();
+    events.emit('session', state());
+    return state();
+  }
+
+  function end(reason: string | null): void {
+    if (current) {
+      for (const off of current.unsubscribe) off();
+      current.client.stop();
+      signedOut = { reason, serverUrl: current.serverUrl };
+      current = null;
+    } else if (reason) {
+      signedOut = { ...signedOut, reason };
+    }
+  }
+
+  const saved = load();
+  if (saved?.token) open(saved.serverUrl, saved.address, saved.token);
+  else if (saved) signedOut = { reason: null, serverUrl: saved.serverUrl };
+
+  return {
+    state,
+    /** No session was ever kept in this data dir. */
+    firstLaunch: saved === null,
+    on<E extends keyof BridgeEvents>(event: E, listener: (payload: BridgeEvents[E]) => void): Unsubscribe {
+      return events.on(event, listener);
+    },
+    /** The signed-in engine; requests that need one fail clearly when nobody is signed in. */
+    client(): Client {
+      if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
+      return current.client;
+    },
+    async signIn(serverUrl: string, token: string): Promise<SessionState> {
+      const address = await verifyToken(serverUrl, token);
+      return open(serverUrl, address, token);
+    },
+    signInDemo(address: Address): SessionState {
+      const account = options.demo?.users.find((u) => u.address === address);
+      if (!account) throw new ParleyError('not_found', `there is no demo user ${address}`);
+      return open(options.demo!.serverUrl, account.address, account.token);
+    },
+    /** Forgets the token; the account's local history stays for the next sign-in. */
+    signOut(): SessionState {
+      if (current) save({ serverUrl: current.serverUrl, address: current.me, token: null });
+      end(null);
+      events.emit('session', state());
+      return state();
+    },
+    close(): void {
+      end(null);
+      events.clear();
+    },
+  };
+}
+
