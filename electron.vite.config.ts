@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
@@ -9,7 +8,6 @@ import type { Plugin } from 'vite';
 // import.meta.url is rewritten by electron-vite's config bundler; import.meta.dirname is not.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const r = (p: string): string => resolve(root, p);
-const pkg = JSON.parse(readFileSync(r('package.json'), 'utf8')) as { version: string };
 
 // The dev server injects SFC styles as <style> tags; allow that in `serve` only. Built HTML keeps the strict CSP.
 const devCspStyles: Plugin = {
@@ -32,8 +30,6 @@ export default defineConfig({
     },
   },
   preload: {
-    // Baked in at build time: npm_package_version does not exist in a packaged app.
-    define: { __PARLEY_VERSION__: JSON.stringify(pkg.version) },
     build: {
       outDir: r('out/preload'),
       // A sandboxed preload may only require('electron'): bundle everything into one file.

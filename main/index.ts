@@ -1,48 +1,71 @@
-// Thin Electron host: one locked-down window. Later issues add IPC, core services, etc.
+// The Electron host: wires the bridge (the engine behind the contract) to one locked-down window.
+// Each piece lives in main/electron/; this file only decides the order things happen in.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow } from 'electron';
+import { app, session, type BrowserWindow } from 'electron';
+import { createBridge } from './bridge/index.js';
+import { appLocation } from './electron/app-url.js';
+import { readConfig, type HostConfig } from './electron/config.js';
+import { contentSecurityPolicy, sendCspHeader } from './electron/csp.js';
+import { forwardEvents, isAppSender, registerIpc } from './electron/ipc.js';
+import { safeStorageCodec } from './electron/token-codec.js';
+import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
+const log = (message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? '');
 
-function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1000,
-    height: 700,
-    show: false,
-    webPreferences: {
-      // Built as CJS: a sandboxed preload cannot be ESM.
-      preload: join(here, '../preload/index.cjs'),
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
-  });
-
-  win.once('ready-to-show', () => win.show());
-
-  // The renderer never opens windows or navigates away; links to the outside go through the bridge later.
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
-
-  const devUrl = process.env['ELECTRON_RENDERER_URL']; // set by `electron-vite dev`
-  if (devUrl) {
-    void win.loadURL(devUrl);
-  } else {
-    void win.loadFile(join(here, '../renderer/index.html'));
-  }
-  return win;
+let config: HostConfig;
+try {
+  config = readConfig(process.env);
+} catch (error) {
+  console.error(`Parley: ${(error as Error).message}`);
+  process.exit(2);
 }
 
-void app.whenReady().then(() => {
-  createWindow();
-  // macOS: re-create a window when the dock icon is clicked and none are open.
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
-});
+// Chromium's profile, the window state and the single-instance lock all follow userData: with
+// PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
+if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let win: BrowserWindow | null = null;
+  const devUrl = process.env['ELECTRON_RENDERER_URL']; // set by `electron-vite dev`
+  const location = appLocation(join(here, '../renderer/index.html'), devUrl);
+
+  // A second launch, or the macOS dock icon with no window open, brings the one window forward.
+  const showWindow = () => {
+    if (!win) {
+      win = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), log });
+      win.on('closed', () => {
+        win = null;
+      });
+      return;
+    }
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+
+  app.on('second-instance', () => void app.whenReady().then(showWindow));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  void app.whenReady().then(() => {
+    sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
+    const bridge = createBridge({
+      dataDir: config.dataDir ?? join(app.getPath('userData'), 'data'),
+      appInfo: { version: app.getVersion(), platform: process.platform, host: 'electron' },
+      demo: config.demo,
+      signInAs: config.signInAs,
+      tokenCodec: safeStorageCodec(),
+      log,
+    });
+    registerIpc(bridge, (event) => isAppSender(event, win, location.isAppUrl), log);
+    forwardEvents(bridge, () => win);
+    app.on('will-quit', () => bridge.close());
+    app.on('activate', showWindow);
+    showWindow();
+  });
+}

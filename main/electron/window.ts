@@ -1,0 +1,32 @@
+// The app window: sandboxed, isolated, no Node, locked to the app's page, placed where it was left.
+import { BrowserWindow, screen } from 'electron';
+import type { AppLocation } from './app-url.js';
+import { lockDownNavigation } from './navigation.js';
+import { loadWindowState, trackWindowState } from './window-state.js';
+
+export interface WindowOptions {
+  /** The built preload (CJS: a sandboxed preload cannot be ESM). */
+  preload: string;
+  location: AppLocation;
+  stateFile: string;
+  log: (message: string, detail?: unknown) => void;
+}
+
+export function createAppWindow({ preload, location, stateFile, log }: WindowOptions): BrowserWindow {
+  const state = loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea));
+  const win = new BrowserWindow({
+    width: 1000,
+    height: 700,
+    ...state?.bounds,
+    show: false,
+    webPreferences: { preload, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true },
+  });
+  lockDownNavigation(win.webContents, location.isAppUrl, log);
+  trackWindowState(win, stateFile, log);
+  win.once('ready-to-show', () => {
+    if (state?.maximized) win.maximize();
+    win.show();
+  });
+  win.loadURL(location.url).catch((error: unknown) => log('could not load the app page', error));
+  return win;
+}

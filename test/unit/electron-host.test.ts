@@ -1,0 +1,345 @@
+// The Electron host against a stand-in for the 'electron' module: the IPC gate in front of the real
+// bridge, event forwarding, the preload's window.parley, and the host's pure rules.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BrowserWindow as ElectronWindow, IpcMainInvokeEvent, Session, WebContents as ElectronContents } from 'electron';
+import { eventNames, requestNames, type ParleyBridge } from '../../preload/api.js';
+import { createBridge, type Bridge } from '../../main/bridge/index.js';
+import { appLocation } from '../../main/electron/app-url.js';
+import { readConfig } from '../../main/electron/config.js';
+import { contentSecurityPolicy, sendCspHeader } from '../../main/electron/csp.js';
+import { forwardEvents, isAppSender, registerIpc } from '../../main/electron/ipc.js';
+import { isExternalLink } from '../../main/electron/links.js';
+import { lockDownNavigation } from '../../main/electron/navigation.js';
+import { safeStorageCodec } from '../../main/electron/token-codec.js';
+import { createAppWindow } from '../../main/electron/window.js';
+import { isVisible, restoreWindowState } from '../../main/electron/window-state.js';
+import * as fake from '../support/fake-electron.js';
+
+vi.mock('electron', () => import('../support/fake-electron.js'));
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-host-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const INDEX = '/opt/parley/out/renderer/index.html';
+const location = appLocation(INDEX);
+const asWindow = (win: fake.BrowserWindow) => win as unknown as ElectronWindow;
+
+describe('IPC gate in front of the real bridge', () => {
+  let bridge: Bridge;
+  let win: fake.BrowserWindow | null;
+  const log = vi.fn();
+
+  /** An invoke event from the window's top frame at `url` (the app's page unless told). */
+  function fromApp(url = `${location.url}#/chat`, target = win): IpcMainInvokeEvent {
+    return { sender: target?.webContents, senderFrame: { url, parent: null } } as unknown as IpcMainInvokeEvent;
+  }
+  const call = (name: string, arg?: unknown, event = fromApp()) => fake.ipcMain.invoke(`parley:${name}`, event, arg);
+
+  beforeAll(() => {
+    bridge = createBridge({ dataDir: tempDir(), appInfo: { version: '1.2.3', platform: 'linux', host: 'electron' }, log: () => {} });
+    registerIpc(bridge, (event) => isAppSender(event, win && asWindow(win), location.isAppUrl), log);
+    forwardEvents(bridge, () => win && asWindow(win));
+  });
+  afterAll(() => bridge.close());
+  beforeEach(() => {
+    win = new fake.BrowserWindow();
+    log.mockClear();
+  });
+
+  it('registers every contract request exactly once, and nothing else', () => {
+    const channels = [...fake.ipcMain.handlers.keys()];
+    expect(channels.sort()).toEqual(requestNames.map((name) => `parley:${name}`).sort());
+    expect(() => registerIpc(bridge, () => true, log)).toThrow(/second handler/);
+  });
+
+  it('answers the app page with the real bridge', async () => {
+    expect(await call('getAppInfo')).toEqual({ ok: true, data: { version: '1.2.3', platform: 'linux', host: 'electron' } });
+    expect(await call('getSession')).toMatchObject({ ok: true, data: { state: 'signedOut' } });
+  });
+
+  it.each([
+    ['another window', () => fromApp(undefined, new fake.BrowserWindow())],
+    ['a subframe of the app window', () => ({ sender: win!.webContents, senderFrame: { url: location.url, parent: {} } })],
+    ['a frame that is gone', () => ({ sender: win!.webContents, senderFrame: null })],
+    ['another site in the app window', () => fromApp('https://evil.example/index.html')],
+    ['another local file in the app window', () => fromApp('file:///tmp/index.html')],
+  ])('refuses %s with forbidden, before the bridge', async (_what, event) => {
+    const dispatch = vi.spyOn(bridge, 'dispatch');
+    const reply = await call('getAppInfo', undefined, event() as unknown as IpcMainInvokeEvent);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(dispatch).not.toHaveBeenCalled();
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('refused getAppInfo'), expect.anything());
+    dispatch.mockRestore();
+  });
+
+  it('refuses every caller once the window is gone', async () => {
+    const event = fromApp();
+    win!.destroyed = true;
+    expect(await call('getSession', undefined, event)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    win = null;
+    expect(await call('getSession', undefined, event)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it.each([
+    ['signIn', { serverUrl: 'ftp://x', token: 't' }, /serverUrl/],
+    ['sendMessage', { conversationId: 'c1', text: '' }, /text/],
+    ['signInDemo', { address: 'alice', admin: true }, /admin/],
+    ['getSession', { anything: 1 }, /getSession/],
+  ])('refuses %s with an invalid argument as bad_request, naming the field', async (name, arg, field) => {
+    const reply = (await call(name, arg)) as { ok: false; error: { code: string; message: string } };
+    expect(reply.ok).toBe(false);
+    expect(reply.error.code).toBe('bad_request');
+    expect(reply.error.message).toMatch(field);
+  });
+
+  it('forwards bridge events to the window, and not to a destroyed one', async () => {
+    await call('signOut');
+    expect(win!.webContents.send).toHaveBeenCalledWith('parley:event', 'session', expect.objectContaining({ state: 'signedOut' }));
+    win!.destroyed = true;
+    win!.webContents.send.mockClear();
+    await bridge.dispatch('signOut', undefined); // emits 'session' again
+    expect(win!.webContents.send).not.toHaveBeenCalled();
+    win = null;
+    await bridge.dispatch('signOut', undefined);
+  });
+});
+
+describe('preload', () => {
+  let parley: ParleyBridge;
+  beforeAll(async () => {
+    await import('../../preload/index.js');
+    parley = fake.contextBridge.exposed.get('parley') as ParleyBridge;
+  });
+
+  it('exposes exactly the contract as window.parley', () => {
+    expect([...fake.contextBridge.exposed.keys()]).toEqual(['parley']);
+    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on'].sort());
+    for (const value of Object.values(parley)) expect(typeof value).toBe('function');
+  });
+
+  it('sends each request on its own channel with its argument', async () => {
+    for (const name of requestNames) {
+      const arg = { probe: name };
+      const reply = await (parley[name] as (arg: unknown) => Promise<unknown>)(arg);
+      expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(`parley:${name}`, arg);
+      expect(reply).toEqual({ ok: true, data: { channel: `parley:${name}`, arg } });
+    }
+  });
+
+  it('subscribes to contract events only, with the payload alone, until unsubscribed', () => {
+    expect(() => parley.on('nope' as 'session', () => {})).toThrow(/no event "nope"/);
+    expect(() => parley.on('send' as 'session', () => {})).toThrow();
+    const listener = vi.fn();
+    const other = vi.fn();
+    const off = parley.on('message', listener);
+    parley.on('typing', other);
+    fake.ipcRenderer.emit('parley:event', { sender: fake.ipcRenderer }, 'message', { id: 'm1' });
+    expect(listener).toHaveBeenCalledExactlyOnceWith({ id: 'm1' });
+    expect(other).not.toHaveBeenCalled();
+    off();
+    fake.ipcRenderer.emit('parley:event', { sender: fake.ipcRenderer }, 'message', { id: 'm2' });
+    expect(listener).toHaveBeenCalledOnce();
+    // Every contract event is accepted.
+    for (const name of eventNames) parley.on(name, () => {})();
+  });
+});
+
+describe('external links', () => {
+  it('are http and https only', () => {
+    expect(isExternalLink('https://example.com/a?b#c')).toBe(true);
+    expect(isExternalLink('http://example.com')).toBe(true);
+    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'parley://open', 'ms-settings:', 'mailto:a@b.c', 'smb://host/share', 'not a url', ''])
+      expect(isExternalLink(url), url).toBe(false);
+  });
+
+  it('leave the window through the system browser, never by navigating it', () => {
+    const contents = new fake.WebContents();
+    const log = vi.fn();
+    lockDownNavigation(contents as unknown as ElectronContents, location.isAppUrl, log);
+    fake.shell.openExternal.mockClear();
+
+    expect(contents.windowOpenHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    expect(contents.windowOpenHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
+    expect(fake.shell.openExternal.mock.calls).toEqual([['https://example.com/']]);
+
+    for (const [name, url] of [
+      ['will-navigate', 'file:///home/me/dropped.png'],
+      ['will-navigate', 'https://example.com/other'],
+      ['will-redirect', 'https://example.com/elsewhere'],
+      ['will-attach-webview', 'https://example.com/'],
+    ] as const) {
+      const event = { url, preventDefault: vi.fn() };
+      contents.emit(name, event);
+      expect(event.preventDefault, `${name} ${url}`).toHaveBeenCalled();
+    }
+    expect(fake.shell.openExternal.mock.calls).toEqual([['https://example.com/'], ['https://example.com/other']]);
+  });
+});
+
+describe('the app URL', () => {
+  it('is the built index.html, whatever its hash or query', () => {
+    expect(location.url).toBe('file:///opt/parley/out/renderer/index.html');
+    expect(location.isAppUrl('file:///opt/parley/out/renderer/index.html#/c/1?x')).toBe(true);
+    expect(location.isAppUrl('file:///opt/parley/out/renderer/other.html')).toBe(false);
+    expect(location.isAppUrl('http://localhost:5173/')).toBe(false);
+  });
+
+  it('is the dev server origin in dev', () => {
+    const dev = appLocation(INDEX, 'http://localhost:5173/');
+    expect(dev.isAppUrl('http://localhost:5173/src/x')).toBe(true);
+    expect(dev.isAppUrl('http://localhost:5174/')).toBe(false);
+    expect(dev.isAppUrl(location.url)).toBe(false);
+  });
+});
+
+describe('window', () => {
+  const displays = [{ x: 0, y: 0, width: 1920, height: 1040 }];
+  afterEach(() => {
+    fake.BrowserWindow.created.length = 0;
+    vi.useRealTimers();
+  });
+
+  it('is visible when enough of it lands on a current display', () => {
+    expect(isVisible({ x: 100, y: 100, width: 800, height: 600 }, displays)).toBe(true);
+    expect(isVisible({ x: 1880, y: 100, width: 800, height: 600 }, displays)).toBe(false); // 40px showing
+    expect(isVisible({ x: 2000, y: 0, width: 800, height: 600 }, displays)).toBe(false); // a detached second screen
+    expect(isVisible({ x: 2000, y: 0, width: 800, height: 600 }, [...displays, { x: 1920, y: 0, width: 1280, height: 1024 }])).toBe(true);
+    expect(restoreWindowState({ bounds: { x: 5, y: 5, width: 800, height: 600 }, maximized: true }, displays)).toEqual({
+      bounds: { x: 5, y: 5, width: 800, height: 600 },
+      maximized: true,
+    });
+    expect(restoreWindowState({ bounds: { x: 5000, y: 5, width: 800, height: 600 }, maximized: false }, displays)).toBeNull();
+    expect(restoreWindowState({ bounds: { x: 'a' } }, displays)).toBeNull();
+  });
+
+  it('is locked down, restored where it was left, and saves where it is', () => {
+    vi.useFakeTimers();
+    const stateFile = join(tempDir(), 'window-state.json');
+    writeFileSync(stateFile, JSON.stringify({ bounds: { x: 40, y: 30, width: 900, height: 650 }, maximized: true }));
+    const win = createAppWindow({ preload: '/p/index.cjs', location, stateFile, log: () => {} }) as unknown as fake.BrowserWindow;
+
+    expect(win.options).toMatchObject({
+      x: 40,
+      y: 30,
+      width: 900,
+      height: 650,
+      show: false,
+      webPreferences: { preload: '/p/index.cjs', sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true },
+    });
+    expect(win.loadedUrl).toBe(location.url);
+    expect(win.webContents.windowOpenHandler).not.toBeNull();
+    expect(win.shown).toBe(false);
+    win.emit('ready-to-show');
+    expect(win.shown && win.maximized).toBe(true);
+
+    win.bounds = { x: 50, y: 60, width: 700, height: 500 };
+    win.emit('move');
+    win.emit('resize');
+    vi.advanceTimersByTime(1000);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({ bounds: win.bounds, maximized: true });
+  });
+
+  it('opens at the default size when the saved place is off every display', () => {
+    const stateFile = join(tempDir(), 'window-state.json');
+    writeFileSync(stateFile, JSON.stringify({ bounds: { x: 4000, y: 30, width: 900, height: 650 }, maximized: false }));
+    const win = createAppWindow({ preload: '/p/index.cjs', location, stateFile, log: () => {} }) as unknown as fake.BrowserWindow;
+    expect(win.options).not.toHaveProperty('x');
+    expect(win.options).toMatchObject({ width: 1000, height: 700 });
+  });
+});
+
+describe('main/index.ts', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+  // main/index.ts runs on import: a fresh module graph runs it again, against a fake with a clean slate.
+  async function launch(env: Record<string, string>) {
+    for (const name of ['PARLEY_DATA_DIR', 'PARLEY_DEMO', 'PARLEY_USER', 'ELECTRON_RENDERER_URL']) vi.stubEnv(name, env[name] ?? '');
+    fake.resetFake();
+    vi.resetModules();
+    await import('../../main/index.js');
+  }
+
+  it('wires the bridge, the IPC gate, the CSP header and one window', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const dataDir = tempDir();
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+    const win = fake.BrowserWindow.created[0]!;
+    expect(fake.app.getPath('userData')).toBe(join(dataDir, 'electron'));
+    expect(fake.session.defaultSession.webRequest.headersListener).not.toBeNull();
+    expect(win.loadedUrl).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
+    const event = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
+    expect(await fake.ipcMain.invoke('parley:getAppInfo', event)).toEqual({
+      ok: true,
+      data: { version: '0.0.0-test', platform: process.platform, host: 'electron' },
+    });
+    expect(await fake.ipcMain.invoke('parley:getAppInfo', { ...event, sender: new fake.WebContents() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
+
+    fake.app.emit('second-instance');
+    await vi.waitFor(() => expect(win.focus).toHaveBeenCalled());
+    win.emit('closed');
+    fake.app.emit('activate');
+    expect(fake.BrowserWindow.created).toHaveLength(2);
+    fake.app.emit('will-quit');
+  });
+
+  it('exits 2 with a clear message on a bad environment', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw new Error(`exit ${code}`);
+    });
+    await expect(launch({ PARLEY_USER: 'alice' })).rejects.toThrow('exit 2');
+    expect(error).toHaveBeenCalledWith('Parley: bad environment: PARLEY_USER: not one of the demo users in PARLEY_DEMO');
+  });
+});
+
+describe('host setup', () => {
+  it('sends the same CSP as the meta tag in renderer/index.html', () => {
+    const html = readFileSync(new URL('../../renderer/index.html', import.meta.url), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(contentSecurityPolicy(false)).toBe(meta);
+    expect(contentSecurityPolicy(true)).toContain("style-src 'self' 'unsafe-inline'");
+
+    const session = fake.session.defaultSession;
+    sendCspHeader(session as unknown as Session, 'default-src x');
+    const callback = vi.fn();
+    session.webRequest.headersListener!({ responseHeaders: { 'Content-Type': ['text/html'] } }, callback);
+    expect(callback).toHaveBeenCalledWith({ responseHeaders: { 'Content-Type': ['text/html'], 'Content-Security-Policy': ['default-src x'] } });
+  });
+
+  it('seals the stored token with safeStorage when it can', () => {
+    fake.safeStorage.available = true;
+    const codec = safeStorageCodec()!;
+    const sealed = codec.seal('secret-token');
+    expect(sealed).toBe(Buffer.from('sealed:secret-token').toString('base64'));
+    expect(codec.open(sealed)).toBe('secret-token');
+    fake.safeStorage.available = false;
+    expect(safeStorageCodec()).toBeUndefined();
+  });
+
+  it('reads its launch environment, and says which variable is wrong', () => {
+    const demo = { serverUrl: 'http://127.0.0.1:7300', users: [{ address: 'alice', name: 'Alice', token: 't-a' }] };
+    expect(readConfig({})).toEqual({});
+    expect(readConfig({ PARLEY_DATA_DIR: '', PARLEY_USER: '' })).toEqual({});
+    expect(readConfig({ PARLEY_DATA_DIR: 'rel/dir', PARLEY_DEMO: JSON.stringify(demo), PARLEY_USER: 'alice' })).toEqual({
+      dataDir: join(process.cwd(), 'rel/dir'),
+      demo,
+      signInAs: 'alice',
+    });
+    expect(() => readConfig({ PARLEY_DEMO: '{oops' })).toThrow(/PARLEY_DEMO: not valid JSON/);
+    expect(() => readConfig({ PARLEY_DEMO: JSON.stringify({ ...demo, serverUrl: 'ftp://x' }) })).toThrow(/PARLEY_DEMO\.serverUrl/);
+    expect(() => readConfig({ PARLEY_USER: 'alice' })).toThrow(/PARLEY_USER: not one of the demo users/);
+    expect(() => readConfig({ PARLEY_DEMO: JSON.stringify(demo), PARLEY_USER: 'bob' })).toThrow(/PARLEY_USER/);
+  });
+});
