@@ -59,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
       appInfo: { version: app.getVersion(), platform: process.platform, host: 'electron' },
       demo: config.demo,
       signInAs: config.signInAs,
+      signInWith: config.signInWith,
       tokenCodec: safeStorageCodec(),
       log,
     });

@@ -11,6 +11,7 @@ export interface HostConfig {
   dataDir?: string;
   demo?: { serverUrl: string; users: DemoAccount[] };
   signInAs?: string;
+  signInWith?: { serverUrl: string; token: string };
 }
 
 const HttpUrl = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// URL');
@@ -37,6 +38,12 @@ const Env = z
     PARLEY_DATA_DIR: z.preprocess(unsetIfEmpty, z.string().optional()),
     PARLEY_DEMO: z.preprocess(unsetIfEmpty, Json.pipe(Demo).optional()),
     PARLEY_USER: z.preprocess(unsetIfEmpty, Address.optional()),
+    PARLEY_SERVER_URL: z.preprocess(unsetIfEmpty, HttpUrl.optional()),
+    PARLEY_TOKEN: z.preprocess(unsetIfEmpty, z.string().max(512).optional()),
+  })
+  .refine((env) => !env.PARLEY_TOKEN === !env.PARLEY_SERVER_URL, {
+    path: ['PARLEY_TOKEN'],
+    message: 'PARLEY_SERVER_URL and PARLEY_TOKEN go together',
   })
   .refine((env) => !env.PARLEY_USER || env.PARLEY_DEMO?.users.some((u) => u.address === env.PARLEY_USER), {
     path: ['PARLEY_USER'],
@@ -47,10 +54,11 @@ const Env = z
 export function readConfig(env: Record<string, string | undefined>): HostConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) throw new Error(`bad environment: ${describeIssues(parsed.error)}`);
-  const { PARLEY_DATA_DIR, PARLEY_DEMO, PARLEY_USER } = parsed.data;
+  const { PARLEY_DATA_DIR, PARLEY_DEMO, PARLEY_USER, PARLEY_SERVER_URL, PARLEY_TOKEN } = parsed.data;
   return {
     ...(PARLEY_DATA_DIR && { dataDir: resolve(PARLEY_DATA_DIR) }),
     ...(PARLEY_DEMO && { demo: PARLEY_DEMO }),
     ...(PARLEY_USER && { signInAs: PARLEY_USER }),
+    ...(PARLEY_SERVER_URL && PARLEY_TOKEN && { signInWith: { serverUrl: PARLEY_SERVER_URL, token: PARLEY_TOKEN } }),
   };
 }

@@ -341,5 +341,9 @@ describe('host setup', () => {
     expect(() => readConfig({ PARLEY_DEMO: JSON.stringify({ ...demo, serverUrl: 'ftp://x' }) })).toThrow(/PARLEY_DEMO\.serverUrl/);
     expect(() => readConfig({ PARLEY_USER: 'alice' })).toThrow(/PARLEY_USER: not one of the demo users/);
     expect(() => readConfig({ PARLEY_DEMO: JSON.stringify(demo), PARLEY_USER: 'bob' })).toThrow(/PARLEY_USER/);
+    expect(readConfig({ PARLEY_SERVER_URL: 'https://chat.example', PARLEY_TOKEN: 'plu_x' })).toEqual({
+      signInWith: { serverUrl: 'https://chat.example', token: 'plu_x' },
+    });
+    expect(() => readConfig({ PARLEY_SERVER_URL: 'https://chat.example' })).toThrow(/PARLEY_TOKEN: PARLEY_SERVER_URL and PARLEY_TOKEN go together/);
   });
 });
