@@ -1,8 +1,8 @@
 // `npm start`: builds the app if its sources changed, starts an embedded Parley server with demo users
 // (unless a server URL is given) and opens Parley signed in: in Electron where its binary is installed,
 // else in the browser host, printing its URL and opening Chromium when one is found.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { createBridge, type DemoAccount } from '../main/bridge/index.js';
 import { startBrowserHost } from '../main/browser/host.js';
 import { startServer } from '../server/server.js';
 import { DEMO_USERS } from '../server/demo.js';
+import { buildIfStale } from './build-if-stale.js';
 
 const usage = `Usage: npm start -- [options]
 
@@ -49,7 +50,11 @@ const serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
 const token = values.token ?? process.env.PARLEY_TOKEN;
 if (token && !serverUrl) fail('--token goes with --server-url');
 
-buildIfStale();
+try {
+  buildIfStale();
+} catch (error) {
+  fail((error as Error).message);
+}
 
 let demo: { serverUrl: string; users: DemoAccount[] } | undefined;
 let closeServer = async () => {};
@@ -115,20 +120,6 @@ function electronBinary(): string | null {
   } catch {
     return null; // the package throws when its binary was never downloaded
   }
-}
-
-/** Rebuilds out/ when any source it is built from is newer than the last build. */
-function buildIfStale() {
-  const built = join(root, 'out', 'renderer', 'index.html');
-  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-  const newest = (dir: string): number =>
-    readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
-      .filter((e) => e.isFile())
-      .reduce((max, e) => Math.max(max, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
-  if (Math.max(...['renderer', 'preload', 'main', 'protocol'].map(newest)) <= builtAt) return;
-  console.log('Building Parley…');
-  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) fail('the build failed');
 }
 
 function openChromium(url: string) {
