@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { Address, Body, ConversationId, ConversationType, Seq, Title } from '../protocol/schemas.js';
 import type { ErrorCode, User } from '../protocol/index.js';
-import type { ClientEvents, ConversationSummary, Message } from '../main/core/types.js';
+import type { ClientEvents, ConnectionStatus, ConversationSummary, Message } from '../main/core/types.js';
 
 export type { ConnectionStatus, ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../main/core/types.js';
 export type { Address, ErrorCode, User };
@@ -69,7 +69,14 @@ export type SessionState =
       /** The embedded server's demo users, when there is one. */
       demoUsers: DemoUser[];
     }
-  | { state: 'signedIn'; me: Address; serverUrl: string; demoUsers: DemoUser[] };
+  | {
+      state: 'signedIn';
+      me: Address;
+      serverUrl: string;
+      demoUsers: DemoUser[];
+      /** The engine's link to the server right now; connectionStatus events follow its changes. */
+      connection: ConnectionStatus;
+    };
 
 /** What each request answers. */
 export interface RequestResults {

@@ -1,5 +1,6 @@
+import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
 import './style.css';
 
-createApp(App).mount('#app');
+createApp(App).use(createPinia()).mount('#app');

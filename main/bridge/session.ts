@@ -49,7 +49,7 @@ export function createSession(options: SessionOptions) {
 
   function state(): SessionState {
     return current
-      ? { state: 'signedIn', me: current.me, serverUrl: current.serverUrl, demoUsers }
+      ? { state: 'signedIn', me: current.me, serverUrl: current.serverUrl, demoUsers, connection: current.client.status }
       : { state: 'signedOut', ...signedOut, demoUsers };
   }
 

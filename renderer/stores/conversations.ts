@@ -1,0 +1,128 @@
+// The conversation list, which one is open, and the requests about conversations.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { parley } from '../bridge';
+import type { Address, ConversationSummary, User } from '../../preload/api';
+import { conversationTitle } from '../lib/conversation';
+import { readPersisted, writePersisted } from '../lib/persisted';
+import { useSessionStore } from './session';
+
+const LAST_OPENED = 'parley.lastConversation';
+
+export const useConversationsStore = defineStore('conversations', () => {
+  const session = useSessionStore();
+  const byId = ref<Record<string, ConversationSummary>>({});
+  const loaded = ref(false);
+  const activeId = ref<string | null>(null);
+  const filter = ref('');
+
+  const sorted = computed(() => Object.values(byId.value).sort((a, b) => b.lastActivity - a.lastActivity));
+  const active = computed(() => (activeId.value ? (byId.value[activeId.value] ?? null) : null));
+  const visible = computed(() => {
+    const query = filter.value.trim().toLowerCase();
+    if (!query) return sorted.value;
+    return sorted.value.filter(
+      (c) => titleOf(c).toLowerCase().includes(query) || c.participants.some((p) => p.address.toLowerCase().includes(query)),
+    );
+  });
+  const totalUnread = computed(() => sorted.value.reduce((sum, c) => sum + c.unread, 0));
+
+  function titleOf(conversation: ConversationSummary): string {
+    return conversationTitle(conversation, session.me);
+  }
+
+  async function load(): Promise<void> {
+    const list = await parley.listConversations();
+    byId.value = Object.fromEntries(list.map((c) => [c.id, c]));
+    loaded.value = true;
+  }
+
+  function upsert(conversation: ConversationSummary): void {
+    byId.value[conversation.id] = conversation;
+  }
+
+  function applyUnread(change: { conversationId: string; unread: number }): void {
+    const conversation = byId.value[change.conversationId];
+    if (conversation) conversation.unread = change.unread;
+  }
+
+  function open(id: string): void {
+    activeId.value = id;
+    writePersisted(LAST_OPENED, id);
+  }
+
+  /** At launch: the conversation open last time, else the most recent one. */
+  function openInitial(): void {
+    const last = readPersisted<string | null>(LAST_OPENED, null);
+    const id = last && byId.value[last] ? last : (sorted.value[0]?.id ?? null);
+    if (id) open(id);
+  }
+
+  /** Opens the next (1) or previous (-1) conversation in the visible list. */
+  function step(delta: 1 | -1): void {
+    const list = visible.value;
+    if (list.length === 0) return;
+    const index = list.findIndex((c) => c.id === activeId.value);
+    const next = index === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(Math.max(index + delta, 0), list.length - 1);
+    open(list[next]!.id);
+  }
+
+  /** One person: a direct conversation; several: a group, which needs a title. */
+  async function create(participants: Address[], title?: string): Promise<ConversationSummary> {
+    const conversation = await parley.createConversation(
+      participants.length === 1 ? { type: 'direct', participants } : { type: 'group', participants, title },
+    );
+    upsert(conversation);
+    open(conversation.id);
+    return conversation;
+  }
+
+  /** The server's directory, for picking people to talk to. */
+  async function searchPeople(query: string): Promise<User[]> {
+    return (await parley.searchUsers({ query })).filter((user) => user.address !== session.me);
+  }
+
+  /** Moves my read mark; the engine answers with conversation and unread events. */
+  async function markRead(id: string, seq: number): Promise<void> {
+    const conversation = byId.value[id];
+    if (!conversation || seq <= conversation.readSeq) return;
+    // At once, so the badge goes and the same seq is not sent twice while the events are on their way.
+    const before = { readSeq: conversation.readSeq, unread: conversation.unread };
+    conversation.readSeq = seq;
+    conversation.unread = Math.max(0, conversation.lastSeq - seq);
+    try {
+      await parley.markRead({ conversationId: id, seq });
+    } catch {
+      Object.assign(conversation, before); // still unread: the next look marks it again
+    }
+  }
+
+  function reset(): void {
+    byId.value = {};
+    loaded.value = false;
+    activeId.value = null;
+    filter.value = '';
+  }
+
+  return {
+    byId,
+    loaded,
+    activeId,
+    filter,
+    sorted,
+    active,
+    visible,
+    totalUnread,
+    titleOf,
+    load,
+    upsert,
+    applyUnread,
+    open,
+    openInitial,
+    step,
+    create,
+    searchPeople,
+    markRead,
+    reset,
+  };
+});

@@ -1,0 +1,69 @@
+// The one place where the host feeds the stores: its events go to the stores' actions, and signing
+// in or out loads or clears everything that belongs to the user.
+import { onScopeDispose, watch } from 'vue';
+import { parley } from '../bridge';
+import { useConnectionStore } from './connection';
+import { useConversationsStore } from './conversations';
+import { useMessagesStore } from './messages';
+import { useSessionStore } from './session';
+import { useTypingStore } from './typing';
+
+/** Call once, from the root component's setup: everything stops with it. */
+export function connectToHost(): void {
+  const session = useSessionStore();
+  const connection = useConnectionStore();
+  const conversations = useConversationsStore();
+  const messages = useMessagesStore();
+  const typing = useTypingStore();
+
+  const unsubscribes = [
+    parley.on('session', (state) => session.apply(state)),
+    parley.on('connectionStatus', (status) => connection.apply(status)),
+    parley.on('sync', (progress) => {
+      connection.applySync(progress);
+      if (progress.state === 'done') messages.refreshLoaded();
+    }),
+    parley.on('conversation', (conversation) => {
+      conversations.upsert(conversation);
+      messages.onConversation(conversation);
+    }),
+    parley.on('unread', (change) => conversations.applyUnread(change)),
+    parley.on('message', (message) => {
+      messages.receive(message);
+      if (message.conversationId) typing.stopped(message.conversationId, message.sender);
+    }),
+    parley.on('messageStatus', (change) => messages.applyStatus(change)),
+    parley.on('typing', ({ conversationId, address }) => {
+      if (address !== session.me) typing.started(conversationId, address);
+    }),
+  ];
+  onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
+
+  // The status at sign-in or reload; connectionStatus events carry it on from there.
+  watch(
+    () => session.state,
+    (state) => {
+      if (state?.state === 'signedIn') connection.apply(state.connection);
+    },
+  );
+
+  watch(
+    () => session.me,
+    async (me, before) => {
+      if (before) {
+        conversations.reset();
+        messages.reset();
+        typing.reset();
+      }
+      if (!me) return;
+      try {
+        await conversations.load();
+      } catch {
+        return; // the engine's conversation events fill the list as it syncs
+      }
+      if (session.me === me) conversations.openInitial();
+    },
+  );
+
+  void session.load();
+}

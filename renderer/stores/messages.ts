@@ -1,0 +1,188 @@
+// The loaded part of each conversation's history, kept in step with the host's events.
+//
+// A thread holds a contiguous run of the newest messages (older pages are prepended as the reader
+// scrolls up) followed by my messages still being sent (seq null). Threads are immutable values in a
+// shallow map: a change replaces the thread, so a 100,000-message history is never made deeply reactive.
+import { defineStore } from 'pinia';
+import { shallowReactive } from 'vue';
+import { parley } from '../bridge';
+import type { ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../../preload/api';
+import { errorText } from '../lib/errors';
+
+export interface Thread {
+  /** Oldest first; my messages still being sent (seq null) last. */
+  readonly messages: readonly Message[];
+  /** The first page has arrived. */
+  readonly loaded: boolean;
+  /** The local store holds messages before the oldest loaded one. */
+  readonly hasOlder: boolean;
+  readonly loadingOlder: boolean;
+}
+
+const FIRST_PAGE = 50;
+/** Bigger than the first page: fewer round trips for someone flinging through a long history. */
+const OLDER_PAGE = 100;
+
+const EMPTY: Thread = { messages: [], loaded: false, hasOlder: false, loadingOlder: false };
+const RANK: Record<MessageStatus, number> = { sending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
+
+const bySeq = (a: Message, b: Message) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.time - b.time;
+
+export function newestSeq(messages: readonly Message[]): number | null {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.seq !== null) return messages[i]!.seq;
+  return null;
+}
+
+function oldestSeq(messages: readonly Message[]): number | null {
+  return messages.find((m) => m.seq !== null)?.seq ?? null;
+}
+
+/** Of two copies of one message, the later state: a message never loses its seq and its ticks never go back. */
+function later(known: Message, incoming: Message): Message {
+  if (known.seq !== null && incoming.seq === null) return known;
+  if (known.seq !== null && RANK[incoming.status ?? 'sent'] < RANK[known.status ?? 'sent']) return { ...incoming, status: known.status };
+  return incoming;
+}
+
+/** Merges by id and keeps seq order. Both inputs are sorted, so the sort only interleaves two runs. */
+function merge(messages: readonly Message[], incoming: readonly Message[]): readonly Message[] {
+  if (incoming.length === 0) return messages;
+  const fresh = new Map(incoming.map((m) => [m.id, m]));
+  const merged = messages.map((m) => {
+    const copy = fresh.get(m.id);
+    if (!copy) return m;
+    fresh.delete(m.id);
+    return later(m, copy);
+  });
+  return merged.concat([...fresh.values()]).sort(bySeq);
+}
+
+function withStatus(message: Message, change: MessageStatusChange): Message {
+  const { error: _previous, ...rest } = message;
+  const next = { ...rest, status: change.status, seq: change.seq ?? message.seq };
+  return change.error ? { ...next, error: change.error } : next;
+}
+
+export const useMessagesStore = defineStore('messages', () => {
+  const threads = shallowReactive<Record<string, Thread>>({});
+  /** Statuses that overtook the message they are about (sendMessage's answer can come after them). */
+  const early = new Map<string, MessageStatusChange>();
+  const refreshing = new Map<string, { again: boolean }>();
+
+  function threadOf(conversationId: string): Thread {
+    return threads[conversationId] ?? EMPTY;
+  }
+
+  function update(conversationId: string, patch: Partial<Thread>): void {
+    threads[conversationId] = { ...threadOf(conversationId), ...patch };
+  }
+
+  /** Takes in the newest page; what it does not join up with is dropped (a gap the reader pages into again). */
+  function takeNewest(conversationId: string, page: readonly Message[]): void {
+    const thread = threadOf(conversationId);
+    const first = oldestSeq(page);
+    const joins = first === null || first === 1 || thread.messages.some((m) => m.seq === first - 1);
+    const kept = joins ? thread.messages : thread.messages.filter((m) => m.seq === null || m.seq >= first);
+    const messages = merge(kept, page);
+    const hasOlder = joins && thread.loaded ? thread.hasOlder : (oldestSeq(messages) ?? 0) > 1;
+    update(conversationId, { messages, loaded: true, hasOlder });
+  }
+
+  /** Reads the newest page; concurrent calls for one conversation collapse into one more read. */
+  async function refresh(conversationId: string): Promise<void> {
+    const running = refreshing.get(conversationId);
+    if (running) return void (running.again = true);
+    const state = { again: true };
+    refreshing.set(conversationId, state);
+    try {
+      while (state.again) {
+        state.again = false;
+        takeNewest(conversationId, await parley.readMessages({ conversationId, limit: FIRST_PAGE }));
+      }
+    } catch {
+      // The host is unreachable: the next event about this conversation (or opening it) reads again.
+    } finally {
+      refreshing.delete(conversationId);
+    }
+  }
+
+  /** Shows a conversation's history: from the local store at once, then kept up to date by events. */
+  async function open(conversationId: string): Promise<void> {
+    if (threadOf(conversationId).loaded) return;
+    threads[conversationId] ??= EMPTY; // from now on, live messages for it are kept
+    await refresh(conversationId);
+  }
+
+  async function loadOlder(conversationId: string): Promise<void> {
+    const thread = threadOf(conversationId);
+    const beforeSeq = oldestSeq(thread.messages);
+    if (!thread.hasOlder || thread.loadingOlder || beforeSeq === null) return;
+    update(conversationId, { loadingOlder: true });
+    try {
+      const page = await parley.readMessages({ conversationId, beforeSeq, limit: OLDER_PAGE });
+      const messages = merge(threadOf(conversationId).messages, page);
+      update(conversationId, { messages, hasOlder: (oldestSeq(page) ?? 0) > 1 });
+    } finally {
+      update(conversationId, { loadingOlder: false });
+    }
+  }
+
+  /** Adds a message that is new to this device; one that leaves a gap is read with its neighbours instead. */
+  function receive(message: Message): void {
+    const id = message.conversationId;
+    const thread = id ? threads[id] : undefined;
+    if (!id || !thread) return; // not loaded: it is read from the store when opened
+    const newest = newestSeq(thread.messages);
+    if (thread.loaded && message.seq !== null && newest !== null && message.seq > newest + 1) return void refresh(id);
+    update(id, { messages: merge(thread.messages, [message]) });
+    const status = early.get(message.id);
+    if (status) {
+      early.delete(message.id);
+      applyStatus(status);
+    }
+  }
+
+  function applyStatus(change: MessageStatusChange): void {
+    const ids = change.conversationId ? [change.conversationId] : Object.keys(threads);
+    for (const id of ids) {
+      const thread = threads[id];
+      const message = thread?.messages.findLast((m) => m.id === change.id);
+      if (thread && message) return update(id, { messages: merge(thread.messages, [withStatus(message, change)]) });
+    }
+    // Receipts for old messages that are not loaded concern nobody; a newer one is on its way here.
+    const thread = change.conversationId ? threads[change.conversationId] : undefined;
+    const newest = thread ? newestSeq(thread.messages) : null;
+    if (thread && (change.seq === null || newest === null || change.seq > newest)) early.set(change.id, change);
+  }
+
+  /** A summary newer than the loaded history (membership and title changes only arrive this way). */
+  function onConversation(conversation: ConversationSummary): void {
+    const thread = threads[conversation.id];
+    if (thread?.loaded && conversation.lastSeq > (newestSeq(thread.messages) ?? 0)) void refresh(conversation.id);
+  }
+
+  /** After a catch-up, the loaded threads may have holes the engine filled without events. */
+  function refreshLoaded(): void {
+    for (const id of Object.keys(threads)) void refresh(id);
+  }
+
+  async function send(conversationId: string, text: string): Promise<void> {
+    receive(await parley.sendMessage({ conversationId, text }));
+  }
+
+  async function retry(id: string): Promise<void> {
+    applyStatus({ id, conversationId: null, seq: null, status: 'sending' });
+    try {
+      await parley.retryMessage({ id });
+    } catch (e) {
+      applyStatus({ id, conversationId: null, seq: null, status: 'failed', error: errorText(e) });
+    }
+  }
+
+  function reset(): void {
+    for (const id of Object.keys(threads)) delete threads[id];
+    early.clear();
+  }
+
+  return { threads, threadOf, open, loadOlder, receive, applyStatus, onConversation, refreshLoaded, send, retry, reset };
+});

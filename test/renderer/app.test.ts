@@ -1,0 +1,131 @@
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import App from '../../renderer/App.vue';
+import { useMessagesStore } from '../../renderer/stores/messages';
+import { installFake, withStores } from './fake-bridge';
+import { fakeLayout } from './layout';
+import type { FakeOptions, FakeParley } from './fake-parley';
+
+vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
+
+let fake: FakeParley;
+let wrapper: VueWrapper | null = null;
+
+async function launch(options?: FakeOptions, lastOpened?: string) {
+  fake = installFake(options);
+  fakeLayout();
+  if (lastOpened) localStorage.setItem('parley.lastConversation', JSON.stringify(lastOpened));
+  wrapper = mount(App, { ...withStores(), attachTo: document.body });
+  await flushPromises();
+  return wrapper;
+}
+
+const texts = (w: VueWrapper, selector: string) => w.findAll(selector).map((e) => e.text());
+
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+  vi.restoreAllMocks();
+});
+
+describe('launch', () => {
+  it('shows the list by last activity and the top conversation’s newest messages without a click', async () => {
+    const app = await launch();
+    const items = app.findAll('[data-testid=conversation-item]');
+    expect(items.map((i) => i.attributes('data-conversation-id'))).toEqual(['c-bob', 'c-launch']);
+    expect(items[0]!.attributes('aria-selected')).toBe('true');
+    expect(items[0]!.find('.badge').exists()).toBe(false); // open and looked at: read
+    expect(items[1]!.get('.badge').text()).toBe('1 unread');
+    expect(texts(app, '[data-testid=message] .message-text')).toEqual([
+      'Morning! Did the build go out last night?',
+      'It did. Installers are on https://files.example.com/builds.',
+      'Ping me if anything looks off.',
+    ]);
+  });
+
+  it('reopens the conversation opened last time', async () => {
+    const app = await launch({}, 'c-launch');
+    expect(app.find('[aria-selected=true]').attributes('data-conversation-id')).toBe('c-launch');
+    expect(app.find('[data-testid=system-message]').text()).toBe('carol added dave');
+    expect(app.find('[data-testid=message]').text()).toContain('carol'); // sender names in groups
+  });
+
+  it('switches conversations on click and keeps each one’s draft', async () => {
+    const app = await launch();
+    await app.get('[data-testid=composer]').setValue('unsent to bob');
+    await app.get('[data-conversation-id=c-launch]').trigger('click');
+    await flushPromises();
+    expect((app.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('');
+    expect(app.get('h2').text()).toBe('Launch plan');
+    await app.get('[data-conversation-id=c-bob]').trigger('click');
+    expect((app.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('unsent to bob');
+  });
+});
+
+describe('reading', () => {
+  it('marks the open conversation read up to its newest seq while the window has the focus', async () => {
+    await launch();
+    expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 3 }]);
+  });
+
+  it('marks each conversation read as it is opened', async () => {
+    const app = await launch();
+    fake.history.get('c-launch')!.push(fake.text('c-launch', 3, 'bob', 'new plan', Date.now()));
+    await useMessagesStore().open('c-launch'); // loaded in the background, with the same newest seq as c-bob's
+    await app.get('[data-conversation-id=c-launch]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('markRead')).toEqual([
+      { conversationId: 'c-bob', seq: 3 },
+      { conversationId: 'c-launch', seq: 3 },
+    ]);
+  });
+
+  it('waits for the focus to mark read, and marks new messages as they come', async () => {
+    const focused = vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    await launch();
+    expect(fake.callsTo('markRead')).toEqual([]);
+
+    focused.mockReturnValue(true);
+    window.dispatchEvent(new Event('focus'));
+    await flushPromises();
+    expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 3 }]);
+
+    fake.emit('message', fake.text('c-bob', 4, 'bob', 'still there?', Date.now()));
+    await flushPromises();
+    expect(fake.callsTo('markRead').at(-1)).toEqual({ conversationId: 'c-bob', seq: 4 });
+  });
+});
+
+describe('session', () => {
+  it('signs out from the header and shows the sign-in screen', async () => {
+    const app = await launch();
+    await app.get('[data-testid=signout]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('signOut')).toHaveLength(1);
+    expect(app.find('[data-testid=signin-submit]').exists()).toBe(true);
+    expect(app.find('[data-testid=conversation-item]').exists()).toBe(false);
+  });
+
+  it('goes to the sign-in screen with the reason when the host signs the session out', async () => {
+    const app = await launch();
+    fake.emit('connectionStatus', { state: 'authFailed', reason: 'the access token was revoked' });
+    await flushPromises();
+    expect(app.get('[data-testid=connection-banner]').text()).toBe('Signed out: the access token was revoked');
+
+    const reason = 'You were signed out: the access token was revoked. Sign in again with a new access token.';
+    fake.emit('session', { state: 'signedOut', reason, serverUrl: 'http://127.0.0.1:7300', demoUsers: [] });
+    await flushPromises();
+    expect(app.get('[data-testid=signin-reason]').text()).toBe(reason);
+    expect(app.get('[data-testid=signin-reason]').attributes('role')).toBe('alert');
+    expect((app.get('[data-testid=signin-server-url]').element as HTMLInputElement).value).toBe('http://127.0.0.1:7300');
+    expect(app.find('[data-testid=signout]').exists()).toBe(false);
+  });
+
+  it('loads the user’s conversations after a demo sign-in', async () => {
+    const app = await launch({ me: null });
+    await app.get('[data-testid=demo-user-alice]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('signInDemo')).toEqual([{ address: 'alice' }]);
+    expect(app.findAll('[data-testid=conversation-item]')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,164 @@
+// An in-memory ParleyApi with the engine's semantics where the UI depends on them (pages oldest first
+// with still-sending messages last, ids stable from sending to sent), a call log, and emit() to play
+// the host's events.
+import { BridgeError } from '../../preload/api';
+import type {
+  Address,
+  BridgeEvents,
+  ConversationSummary,
+  DemoUser,
+  EventName,
+  Message,
+  ParleyApi,
+  RequestArg,
+  RequestName,
+  SessionState,
+  User,
+} from '../../preload/api';
+
+export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
+const MINUTE = 60_000;
+
+export const USERS: User[] = [
+  { address: 'alice', name: 'Alice Martin' },
+  { address: 'bob', name: 'Bob Okafor' },
+  { address: 'carol', name: 'Carol Nguyen' },
+  { address: 'dave', name: 'Dave Ito' },
+];
+const DEMO_USERS: DemoUser[] = USERS.slice(0, 3);
+
+export interface FakeOptions {
+  /** Signed in as this address, or signed out (with this reason) when null. */
+  me?: Address | null;
+  signedOutReason?: string | null;
+  /** How many messages the "Archive" conversation holds (for paging and virtualization). */
+  archiveSize?: number;
+}
+
+export type FakeParley = ReturnType<typeof createFakeParley>;
+
+export function createFakeParley(options: FakeOptions = {}) {
+  const me0 = options.me === undefined ? 'alice' : options.me;
+  let session: SessionState = me0
+    ? { state: 'signedIn', me: me0, serverUrl: 'http://127.0.0.1:7300', demoUsers: DEMO_USERS, connection: { state: 'online' } }
+    : { state: 'signedOut', reason: options.signedOutReason ?? null, serverUrl: 'http://127.0.0.1:7300', demoUsers: DEMO_USERS };
+  const me = () => (session.state === 'signedIn' ? session.me : '');
+
+  const conversations = new Map<string, ConversationSummary>();
+  const history = new Map<string, Message[]>();
+  const calls: Array<{ name: RequestName; arg: unknown }> = [];
+  const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  let nextClientId = 1;
+
+  function text(conversationId: string, seq: number, sender: Address, body: string, time: number): Message {
+    const mine = sender === me();
+    return { id: `${sender}:m${conversationId}-${seq}`, conversationId, seq, kind: 'text', sender, mine, body, time, status: mine ? 'read' : null };
+  }
+
+  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq'>, messages: Message[], unread = 0) {
+    history.set(summary.id, messages);
+    const lastSeq = messages.at(-1)?.seq ?? 0;
+    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread });
+  }
+
+  const participants = (...addresses: Address[]) => addresses.map((address) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0 }));
+
+  addConversation(
+    { id: 'c-bob', type: 'direct', title: null, participants: participants('alice', 'bob'), lastActivity: NOW - 5 * MINUTE },
+    [
+      text('c-bob', 1, 'alice', 'Morning! Did the build go out last night?', NOW - 50 * MINUTE),
+      text('c-bob', 2, 'bob', 'It did. Installers are on https://files.example.com/builds.', NOW - 20 * MINUTE),
+      text('c-bob', 3, 'bob', 'Ping me if anything looks off.', NOW - 5 * MINUTE),
+    ],
+    2,
+  );
+  addConversation(
+    { id: 'c-launch', type: 'group', title: 'Launch plan', participants: participants('alice', 'bob', 'carol'), lastActivity: NOW - 3 * 24 * 60 * MINUTE },
+    [
+      { ...text('c-launch', 1, 'carol', JSON.stringify({ added: ['dave'], removed: [] }), NOW - 4 * 24 * 60 * MINUTE), id: 'c-launch#1', kind: 'members' },
+      text('c-launch', 2, 'carol', 'Welcome to the launch plan.', NOW - 3 * 24 * 60 * MINUTE),
+    ],
+    1,
+  );
+  const archiveSize = options.archiveSize ?? 0;
+  if (archiveSize > 0) {
+    const start = NOW - 400 * 24 * 60 * MINUTE;
+    addConversation(
+      { id: 'c-archive', type: 'direct', title: null, participants: participants('alice', 'carol'), lastActivity: start + archiveSize * MINUTE },
+      Array.from({ length: archiveSize }, (_, i) => text('c-archive', i + 1, i % 3 ? 'carol' : 'alice', `Archived message ${i + 1}`, start + (i + 1) * MINUTE)),
+    );
+  }
+
+  const pending: Message[] = [];
+
+  function summaries(): ConversationSummary[] {
+    return [...conversations.values()].sort((a, b) => b.lastActivity - a.lastActivity);
+  }
+
+  const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
+    getAppInfo: () => ({ version: '0.0.0-test', platform: 'linux', host: 'browser' }),
+    getSession: () => session,
+    signIn: ({ serverUrl, token }) => {
+      if (token !== 'good-token') throw new BridgeError('auth_failed', 'the access token is not valid');
+      return (session = { state: 'signedIn', me: 'alice', serverUrl, demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } });
+    },
+    signInDemo: ({ address }) => (session = { state: 'signedIn', me: address, serverUrl: session.serverUrl ?? '', demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } }),
+    signOut: () => (session = { state: 'signedOut', reason: null, serverUrl: session.serverUrl, demoUsers: DEMO_USERS }),
+    listConversations: () => summaries(),
+    createConversation: ({ type, participants: others, title }) => {
+      const id = `c-new-${conversations.size}`;
+      addConversation({ id, type, title: title ?? null, participants: participants(me(), ...others), lastActivity: NOW }, []);
+      return conversations.get(id);
+    },
+    readMessages: ({ conversationId, beforeSeq, limit = 50 }) => {
+      const all = history.get(conversationId) ?? [];
+      const older = beforeSeq === undefined ? all : all.filter((m) => m.seq! < beforeSeq);
+      const page = older.slice(Math.max(0, older.length - limit));
+      return beforeSeq === undefined ? [...page, ...pending.filter((m) => m.conversationId === conversationId)] : page;
+    },
+    sendMessage: ({ conversationId, text: body }) => {
+      const message: Message = { id: `${me()}:c${nextClientId++}`, conversationId, seq: null, kind: 'text', sender: me(), mine: true, body, time: NOW, status: 'sending' };
+      pending.push(message);
+      return message;
+    },
+    retryMessage: () => undefined,
+    markRead: () => undefined,
+    setTyping: () => undefined,
+    searchUsers: ({ query }) => USERS.filter((u) => `${u.address} ${u.name}`.toLowerCase().includes(query.toLowerCase())),
+  };
+
+  const api = { on: subscribe } as Record<string, unknown>;
+  for (const name of Object.keys(handlers) as RequestName[]) {
+    api[name] = async (arg?: unknown) => {
+      calls.push({ name, arg });
+      return structuredClone((handlers[name] as (arg: unknown) => unknown)(arg));
+    };
+  }
+
+  function subscribe<E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) {
+    const set = listeners.get(event) ?? new Set();
+    listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => void set.delete(listener as (payload: never) => void);
+  }
+
+  return {
+    api: api as ParleyApi,
+    calls,
+    conversations,
+    history,
+    /** The arguments of every call to one request, in order. */
+    callsTo<K extends RequestName>(name: K): Array<RequestArg<K>> {
+      return calls.filter((c) => c.name === name).map((c) => c.arg as RequestArg<K>);
+    },
+    emit<E extends EventName>(event: E, payload: BridgeEvents[E]): void {
+      for (const listener of listeners.get(event) ?? []) (listener as (payload: BridgeEvents[E]) => void)(structuredClone(payload));
+    },
+    listenerCount: (event: EventName) => listeners.get(event)?.size ?? 0,
+    /** Replaces one request's behaviour (e.g. to make it fail). */
+    override<K extends RequestName>(name: K, handler: (arg: RequestArg<K>) => unknown): void {
+      (handlers as Record<RequestName, (arg: never) => unknown>)[name] = handler as (arg: never) => unknown;
+    },
+    text,
+  };
+}

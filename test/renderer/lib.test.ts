@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../../preload/api';
+import { conversationTitle, previewText, systemText } from '../../renderer/lib/conversation';
+import { linkify } from '../../renderer/lib/linkify';
+import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';
+import { createFakeParley, NOW } from './fake-parley';
+
+const at = (day: number, hour: number, minute = 0) => new Date(2026, 2, day, hour, minute).getTime();
+
+describe('relativeTime', () => {
+  const now = at(12, 14, 30); // Thursday 12 March 2026
+  it.each([
+    [now - 20_000, 'now'],
+    [now - 5 * 60_000, '5 min'],
+    [at(12, 14, 2), '28 min'],
+    [at(12, 9, 5), '09:05'],
+    [at(9, 18), 'Mon'],
+    [at(2, 8), '2 Mar'],
+    [new Date(2025, 11, 24).getTime(), '24 Dec 2025'],
+  ])('%s reads %s', (time, expected) => expect(relativeTime(time, now)).toBe(expected));
+
+  it('names days for separators', () => {
+    expect(dayLabel(at(12, 1), now)).toBe('Today');
+    expect(dayLabel(at(11, 23), now)).toBe('Yesterday');
+    expect(dayLabel(at(9, 10), now)).toBe('Monday');
+    expect(dayLabel(at(2, 10), now)).toBe('Monday 2 March');
+  });
+
+  it('counts down in seconds, then minutes', () => {
+    expect(countdown(11_200)).toBe('12 s');
+    expect(countdown(125_000)).toBe('2 min 5 s');
+    expect(countdown(-5)).toBe('0 s');
+  });
+});
+
+describe('linkify', () => {
+  it('splits http(s) URLs out of text, leaving sentence punctuation outside', () => {
+    expect(linkify('see https://example.com/a?b=1. and (http://x.org/y)')).toEqual([
+      { kind: 'text', text: 'see ' },
+      { kind: 'link', text: 'https://example.com/a?b=1', href: 'https://example.com/a?b=1' },
+      { kind: 'text', text: '. and (' },
+      { kind: 'link', text: 'http://x.org/y', href: 'http://x.org/y' },
+      { kind: 'text', text: ')' },
+    ]);
+  });
+
+  it('keeps brackets that belong to the URL and ignores other schemes', () => {
+    expect(linkify('https://en.wikipedia.org/wiki/Vue_(software)')[0]).toMatchObject({ kind: 'link', text: 'https://en.wikipedia.org/wiki/Vue_(software)' });
+    expect(linkify('javascript:alert(1) ftp://x')).toEqual([{ kind: 'text', text: 'javascript:alert(1) ftp://x' }]);
+  });
+});
+
+describe('conversation texts', () => {
+  const change = (kind: Message['kind'], sender: string, body: object): Message => ({
+    id: 'x', conversationId: 'c', seq: 1, kind, sender, mine: false, body: JSON.stringify(body), time: NOW, status: null,
+  });
+
+  it('describes membership and title changes', () => {
+    expect(systemText(change('members', 'carol', { added: ['bob'], removed: [] }), 'alice')).toBe('carol added bob');
+    expect(systemText(change('members', 'carol', { added: ['bob', 'dave'], removed: ['alice'] }), 'alice')).toBe('carol added bob and dave and removed you');
+    expect(systemText(change('members', 'bob', { added: [], removed: ['bob'] }), 'alice')).toBe('bob left');
+    expect(systemText(change('members', '', { added: ['dave', 'erin'], removed: [] }), 'alice')).toBe('dave and erin were added');
+    expect(systemText(change('members', '', { added: ['alice'], removed: [] }), 'alice')).toBe('You were added');
+    expect(systemText(change('edit', 'carol', { title: 'Launch' }), 'alice')).toBe('carol changed the title to “Launch”');
+    expect(systemText(change('edit', '', { title: 'Launch' }), 'alice')).toBe('The title changed to “Launch”');
+  });
+
+  it('titles a conversation by its title, else the others in it', () => {
+    const fake = createFakeParley();
+    expect(conversationTitle(fake.conversations.get('c-launch')!, 'alice')).toBe('Launch plan');
+    expect(conversationTitle(fake.conversations.get('c-bob')!, 'alice')).toBe('bob');
+    expect(previewText(fake.conversations.get('c-launch')!, 'alice')).toBe('carol: Welcome to the launch plan.');
+  });
+});

@@ -1,0 +1,171 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Message, MessageStatus } from '../../preload/api';
+import MessageComposer from '../../renderer/components/MessageComposer.vue';
+import MessageItem from '../../renderer/components/MessageItem.vue';
+import MessageList from '../../renderer/components/MessageList.vue';
+import TypingIndicator from '../../renderer/components/TypingIndicator.vue';
+import { useMessagesStore } from '../../renderer/stores/messages';
+import { useTypingStore } from '../../renderer/stores/typing';
+import { BridgeError } from '../../preload/api';
+import { installFake, withStores } from './fake-bridge';
+import { NOW } from './fake-parley';
+import { fakeLayout } from './layout';
+
+vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const mine = (status: MessageStatus, error?: string): Message => ({
+  id: 'alice:1', conversationId: 'c-bob', seq: status === 'sending' || status === 'failed' ? null : 4,
+  kind: 'text', sender: 'alice', mine: true, body: 'hi', time: NOW, status, ...(error ? { error } : {}),
+});
+
+describe('message status ticks', () => {
+  it.each([
+    ['sending', 'Sending'],
+    ['sent', 'Sent'],
+    ['delivered', 'Delivered'],
+    ['read', 'Read'],
+  ] as const)('%s reads "%s" and is on data-status', (status, label) => {
+    installFake();
+    const item = mount(MessageItem, { ...withStores(), props: { message: mine(status), startsRun: true, showSender: false } });
+    expect(item.get('[data-testid=message]').attributes()).toMatchObject({ 'data-status': status, 'data-mine': 'true' });
+    expect(item.get('[role=img]').attributes()).toMatchObject({ 'aria-label': label, title: label });
+    expect(item.find('[data-testid=retry]').exists()).toBe(false);
+  });
+
+  it('shows a failure with its reason and retries it', async () => {
+    const fake = installFake();
+    const item = mount(MessageItem, { ...withStores(), props: { message: mine('failed', 'rate limited'), startsRun: true, showSender: false } });
+    expect(item.get('[role=img]').attributes('aria-label')).toBe('Failed: rate limited');
+    await item.get('[data-testid=retry]').trigger('click');
+    expect(fake.callsTo('retryMessage')).toEqual([{ id: 'alice:1' }]);
+  });
+
+  it('has no status on others’ messages, and names the sender in groups', () => {
+    installFake();
+    const theirs: Message = { ...mine('read'), id: 'bob:1', sender: 'bob', mine: false, status: null };
+    const item = mount(MessageItem, { ...withStores(), props: { message: theirs, startsRun: true, showSender: true } });
+    expect(item.get('[data-testid=message]').attributes('data-status')).toBeUndefined();
+    expect(item.get('[data-testid=message]').attributes('data-mine')).toBe('false');
+    expect(item.find('[role=img]').exists()).toBe(false);
+    expect(item.get('.sender').text()).toBe('bob');
+  });
+
+  it('renders untrusted text as text, with web links opening outside', () => {
+    installFake();
+    const body = '<img src=x onerror="alert(1)"> see https://example.com/x';
+    const item = mount(MessageItem, { ...withStores(), props: { message: { ...mine('read'), body }, startsRun: true, showSender: false } });
+    expect(item.find('img').exists()).toBe(false);
+    expect(item.get('.message-text').text()).toBe(body);
+    expect(item.get('a').attributes()).toMatchObject({ href: 'https://example.com/x', target: '_blank', rel: 'noopener noreferrer' });
+  });
+});
+
+describe('composer', () => {
+  const mountComposer = () => mount(MessageComposer, { ...withStores(), props: { conversationId: 'c-bob' } });
+
+  it('sends on Enter, and tells the others I am typing', async () => {
+    const fake = installFake();
+    const composer = mountComposer();
+    const box = composer.get('[data-testid=composer]');
+    await box.setValue('Hello Bob');
+    expect(fake.callsTo('setTyping')).toEqual([{ conversationId: 'c-bob' }]);
+    await box.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(fake.callsTo('sendMessage')).toEqual([{ conversationId: 'c-bob', text: 'Hello Bob' }]);
+    expect((box.element as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('does not send on Shift+Enter, nor blank text', async () => {
+    const fake = installFake();
+    const composer = mountComposer();
+    const box = composer.get('[data-testid=composer]');
+    await box.setValue('line one');
+    await box.trigger('keydown', { key: 'Enter', shiftKey: true });
+    await box.setValue('   ');
+    await box.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(fake.callsTo('sendMessage')).toEqual([]);
+  });
+
+  it('keeps a draft per conversation', async () => {
+    installFake();
+    const composer = mountComposer();
+    await composer.get('[data-testid=composer]').setValue('for bob');
+    await composer.setProps({ conversationId: 'c-launch' });
+    expect((composer.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('');
+    await composer.setProps({ conversationId: 'c-bob' });
+    expect((composer.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('for bob');
+  });
+
+  it('gives the text back with the reason when the host refuses it', async () => {
+    const fake = installFake();
+    fake.override('sendMessage', () => {
+      throw new BridgeError('payload_too_large', 'the body exceeds 65536 bytes');
+    });
+    const composer = mountComposer();
+    await composer.get('[data-testid=composer]').setValue('a long story');
+    await composer.get('form').trigger('submit');
+    await flushPromises();
+    expect(composer.get('[role=alert]').text()).toBe('the body exceeds 65536 bytes');
+    expect((composer.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('a long story');
+  });
+});
+
+describe('message list', () => {
+  it('puts only the rows in view in the DOM, and pages older history in before the oldest loaded seq', async () => {
+    const fake = installFake({ archiveSize: 100_000 });
+    fakeLayout();
+    await useMessagesStore().open('c-archive');
+    const list = mount(MessageList, { ...withStores(), props: { conversationId: 'c-archive' }, attachTo: document.body });
+    await flushPromises();
+    const rows = list.findAll('[role=listitem]');
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(40); // 600px of 48px rows and some overscan, of 50 loaded
+    expect(fake.callsTo('readMessages')[0]).toEqual({ conversationId: 'c-archive', limit: 50 });
+
+    // Scrolled up to the top: the page before the oldest loaded message, shown above it.
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the opening scroll and its prefetch settle
+    const thread = () => useMessagesStore().threadOf('c-archive');
+    const oldest = thread().messages[0]!.seq!;
+    list.element.scrollTop = 0;
+    await list.trigger('scroll');
+    await flushPromises();
+    expect(fake.callsTo('readMessages').at(-1)).toEqual({ conversationId: 'c-archive', beforeSeq: oldest, limit: 100 });
+    expect(thread().messages[0]!.seq).toBe(oldest - 100);
+    expect(list.findAll('[role=listitem]').length).toBeLessThan(40);
+    list.unmount();
+  });
+
+  it('separates days', async () => {
+    installFake();
+    fakeLayout();
+    await useMessagesStore().open('c-launch');
+    const list = mount(MessageList, { ...withStores(), props: { conversationId: 'c-launch' }, attachTo: document.body });
+    await flushPromises();
+    expect(list.findAll('[role=separator]').map((s) => s.text())).toHaveLength(2); // two days, one separator each
+    list.unmount();
+  });
+});
+
+describe('typing indicator', () => {
+  it('says who is typing, and stops 4 s after the last signal', async () => {
+    vi.useFakeTimers();
+    installFake();
+    const indicator = mount(TypingIndicator, { ...withStores(), props: { conversationId: 'c-launch' } });
+    useTypingStore().started('c-launch', 'bob');
+    await indicator.vm.$nextTick();
+    expect(indicator.get('[data-testid=typing-indicator]').text()).toBe('bob is typing…');
+    useTypingStore().started('c-launch', 'carol');
+    await indicator.vm.$nextTick();
+    expect(indicator.text()).toBe('bob and carol are typing…');
+    vi.advanceTimersByTime(4000);
+    await indicator.vm.$nextTick();
+    expect(indicator.text()).toBe('');
+  });
+});
