@@ -1,0 +1,41 @@
+// End-to-end tests: the built renderer in Debian's Chromium, served by the browser host against a
+// real Parley server, both started inside the test process (test/e2e/support.ts). No Playwright
+// browser download exists here, so Chromium is always /usr/bin/chromium; the background-networking
+// flags keep it from flooding this closed network.
+import { defineConfig } from '@playwright/test';
+
+export const CHROMIUM_LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: '**/*.spec.ts',
+  // Builds out/renderer when its sources are newer than the last build.
+  globalSetup: './test/e2e/global-setup.ts',
+  // Servers, hosts and two browser contexts per test on a 2-core machine: one test at a time.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: 'list',
+  outputDir: 'test-results/e2e',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: CHROMIUM_LAUNCH,
+    viewport: { width: 1280, height: 800 },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+});

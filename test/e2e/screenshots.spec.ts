@@ -1,0 +1,87 @@
+// Screenshots of the main screens in light and dark, at 1280×800, for a person to look at:
+// test-results/screenshots/<screen>-<scheme>.png. Each is also checked to have rendered its screen.
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { SCREENSHOT_DIR, expect, expectSignedIn, openConversation, send, startDirect, test, ui } from './support.js';
+
+const SCHEMES = ['light', 'dark'] as const;
+
+async function shoot(page: Page, name: string): Promise<void> {
+  for (const colorScheme of SCHEMES) {
+    await page.emulateMedia({ colorScheme });
+    // The app follows the scheme (prefers-color-scheme): the page background changes between the two.
+    await expect
+      .poll(() => page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches))
+      .toBe(colorScheme === 'dark');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), animations: 'disabled' });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
+declare function matchMedia(query: string): { matches: boolean };
+
+test('screenshots: sign-in, conversation list + messages, new conversation (light and dark)', async ({ server, launch, engine }) => {
+  // Sign-in screen, as on a first launch.
+  const first = await launch();
+  await expect(first.page.getByTestId('signin-submit')).toBeVisible();
+  await first.page.getByTestId('signin-server-url').fill(server.url);
+  await shoot(first.page, 'signin');
+  // …and with the error a wrong token gets.
+  await first.page.getByTestId('signin-token').fill('plu_not-a-real-token');
+  await first.page.getByTestId('signin-submit').click();
+  await expect(first.page.getByRole('alert')).toContainText(/token/i);
+  await shoot(first.page, 'signin-error');
+
+  // Some history: a direct conversation with bob, a group, and an unread one from dave.
+  // Display names first (creating a user again keeps its name).
+  for (const [address, name] of [['alice', 'Alice Martin'], ['bob', 'Bob Okafor'], ['carol', 'Carol Nguyen'], ['dave', 'Dave Smith']]) {
+    await server.user(address!, name);
+  }
+  const bob = await engine('bob');
+  const carol = await engine('carol');
+  const dave = await engine('dave');
+  const direct = await bob.createConversation({ type: 'direct', participants: ['alice'] });
+  const group = await carol.createConversation({ type: 'group', participants: ['alice', 'bob'], title: 'Launch plan' });
+  carol.sendMessage({ conversationId: group.id }, 'Welcome to the launch plan. Agenda for Friday is in the doc: https://example.com/agenda');
+  bob.sendMessage({ conversationId: group.id }, 'I can demo the new catch-up speed.');
+  const dm = await dave.createConversation({ type: 'direct', participants: ['alice'] });
+  bob.sendMessage({ conversationId: direct.id }, 'Morning! Did the build go out last night?');
+  bob.sendMessage({ conversationId: direct.id }, 'The installers should be on the file server.');
+  for (const c of [bob, carol, dave]) await c.caughtUp();
+
+  const { page } = await launch({ as: 'alice' });
+  await expectSignedIn(page);
+  await expect(ui.conversations(page)).toHaveCount(3);
+  await openConversation(page, 'bob');
+  await expect(ui.message(page, 'file server')).toBeVisible();
+  // While Alice looks at bob's conversation, dave writes: unread.
+  dave.sendMessage({ conversationId: dm.id }, 'Can you review my pull request today?');
+  dave.sendMessage({ conversationId: dm.id }, 'No rush, tomorrow is fine too.');
+  await send(page, 'It did. I will tell the team.');
+  const long = await send(
+    page,
+    'A longer one, to see how text wraps: the release notes cover the new sign-in screen, offline sending with a retry, ' +
+      'read receipts, typing indicators and the faster catch-up after a long time away. Anything missing?',
+  );
+  await expect(long).toHaveAttribute('data-status', 'delivered');
+  bob.sendMessage({ conversationId: direct.id }, 'Looks complete to me 👍');
+  await expect(ui.message(page, 'Looks complete')).toBeVisible();
+  await expect(ui.conversation(page, 'dave')).toContainText(/2\s*unread/);
+  await shoot(page, 'main');
+
+  // New conversation dialog, with the directory's people listed.
+  await page.getByTestId('new-conversation').click();
+  const dialog = page.getByTestId('new-conversation-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByTestId('person-carol')).toBeVisible();
+  await dialog.getByTestId('person-carol').check();
+  await dialog.getByTestId('person-dave').check();
+  await dialog.getByTestId('group-title').fill('Release crew');
+  await shoot(page, 'new-conversation');
+
+  // And Alice's own start of a conversation works from there too.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await startDirect(page, 'carol');
+  await expect(ui.conversations(page)).toHaveCount(4);
+});
