@@ -1,49 +1,13 @@
 // The one contract between the renderer and the host (Electron main or the browser host), exposed as
-// `window.parley`. Each request's argument schema is both the runtime check the host applies (the
-// renderer is untrusted) and the argument's TypeScript type; results and events are the engine's types.
-import { z } from 'zod';
-import { Address, Body, ConversationId, ConversationType, Seq, Title } from '../protocol/schemas.js';
-import type { ErrorCode, User } from '../protocol/index.js';
+// `window.parley`: every request with its argument and result, every event with its payload.
+// Argument types come from their schemas in api-args.ts; results and events are the engine's types.
+import type { z } from 'zod';
+import type { Address, ErrorCode, User } from '../protocol/index.js';
+import type { requestArgs } from './api-args.js';
 import type { ClientEvents, ConnectionStatus, ConversationSummary, Message } from '../main/core/types.js';
 
 export type { ConnectionStatus, ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../main/core/types.js';
 export type { Address, ErrorCode, User };
-
-const Url = z
-  .string()
-  .trim()
-  .max(2048)
-  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the server URL is an http:// or https:// address');
-
-const Nothing = z.undefined();
-
-/** Every request the renderer may make: its argument's schema. */
-export const requestArgs = {
-  getAppInfo: Nothing,
-  getSession: Nothing,
-  /** Signs in with a user access token, checked with the server before the session is kept. */
-  signIn: z.strictObject({ serverUrl: Url, token: z.string().trim().min(1).max(512) }),
-  /** Signs in as one of the embedded server's demo users. */
-  signInDemo: z.strictObject({ address: Address }),
-  signOut: Nothing,
-  listConversations: Nothing,
-  createConversation: z.strictObject({
-    type: ConversationType,
-    participants: z.array(Address).min(1).max(256),
-    title: Title.optional(),
-  }),
-  /** The newest `limit` messages, or those before `beforeSeq`, oldest first. */
-  readMessages: z.strictObject({
-    conversationId: ConversationId,
-    beforeSeq: Seq.optional(),
-    limit: z.number().int().min(1).max(500).optional(),
-  }),
-  sendMessage: z.strictObject({ conversationId: ConversationId, text: Body }),
-  retryMessage: z.strictObject({ id: z.string().min(1).max(200) }),
-  markRead: z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }),
-  setTyping: z.strictObject({ conversationId: ConversationId }),
-  searchUsers: z.strictObject({ query: z.string().max(64) }),
-} satisfies Record<string, z.ZodType>;
 
 export type RequestName = keyof typeof requestArgs;
 export type RequestArg<K extends RequestName> = z.infer<(typeof requestArgs)[K]>;
@@ -101,7 +65,21 @@ export interface BridgeEvents extends ClientEvents {
 }
 export type EventName = keyof BridgeEvents;
 
-export const requestNames = Object.keys(requestArgs) as RequestName[];
+export const requestNames = [
+  'getAppInfo',
+  'getSession',
+  'signIn',
+  'signInDemo',
+  'signOut',
+  'listConversations',
+  'createConversation',
+  'readMessages',
+  'sendMessage',
+  'retryMessage',
+  'markRead',
+  'setTyping',
+  'searchUsers',
+] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',
   'connectionStatus',
@@ -112,9 +90,11 @@ export const eventNames = [
   'typing',
   'sync',
 ] as const satisfies readonly EventName[];
-// A new event added to BridgeEvents and not to eventNames fails here.
-const allEventsListed: Exclude<EventName, (typeof eventNames)[number]> extends never ? true : never = true;
-void allEventsListed;
+// A request or event added to the contract and not to these lists fails here.
+const allListed: [Exclude<RequestName, (typeof requestNames)[number]>, Exclude<EventName, (typeof eventNames)[number]>] extends [never, never]
+  ? true
+  : never = true;
+void allListed;
 
 /** How a request's outcome crosses the bridge: errors keep their code, whichever host carries them. */
 export type BridgeReply<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };

@@ -1,7 +1,8 @@
 // Where every call from the renderer enters, whichever host carried it: the request name must be in
 // the contract and its argument must pass the contract's schema before any handler sees it.
 import { ParleyError, invalidPayload } from '../../protocol/index.js';
-import { requestArgs, type BridgeReply, type RequestName } from '../../preload/api.js';
+import { requestArgs } from '../../preload/api-args.js';
+import type { BridgeReply, RequestName } from '../../preload/api.js';
 import type { Handlers } from './handlers.js';
 
 export type Dispatch = (name: unknown, arg: unknown) => Promise<BridgeReply<unknown>>;
