@@ -34,6 +34,8 @@ export type Role = z.infer<typeof Role>;
 
 export const Participant = z.object({
   address: Address,
+  /** The user's display name; absent only where a device learned of a member before the server named them. */
+  name: z.string().optional(),
   role: Role,
   deliveredSeq: Seq,
   readSeq: Seq,

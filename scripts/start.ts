@@ -20,7 +20,8 @@ const usage = `Usage: npm start -- [options]
                       (default: the first, on a new data dir; later launches resume the last session)
   --data-dir <dir>    where Parley keeps its data (PARLEY_DATA_DIR, default ./.parley)
   --port <n>          port of the embedded server (default 7300)
-  --ui-port <n>       port of the browser host (default: any free port)
+  --ui-port <n>       port of the browser host (default 7310; a fixed address keeps the page's
+                      drafts and last-opened conversation from one launch to the next)
   --browser           use the browser host even where Electron is installed
   --no-open           do not open a browser window (browser host)
   -h, --help          show this help`;
@@ -32,7 +33,7 @@ const { values } = parseArgs({
     user: { type: 'string' },
     'data-dir': { type: 'string' },
     port: { type: 'string', default: '7300' },
-    'ui-port': { type: 'string', default: '0' },
+    'ui-port': { type: 'string', default: '7310' },
     browser: { type: 'boolean', default: false },
     'no-open': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
@@ -94,7 +95,12 @@ if (electron) {
     signInAs: values.user,
     signInWith: serverUrl && token ? { serverUrl, token } : undefined,
   });
-  const host = await startBrowserHost({ bridge, rendererDir: join(root, 'out', 'renderer'), port: Number(values['ui-port']) });
+  const rendererDir = join(root, 'out', 'renderer');
+  const host = await startBrowserHost({ bridge, rendererDir, port: Number(values['ui-port']) }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    console.log(`Port ${values['ui-port']} is taken; the browser host takes a free one.`);
+    return startBrowserHost({ bridge, rendererDir });
+  });
   console.log(`\nParley is running in the browser host (the Electron binary is not installed here):\n\n  ${host.url}\n`);
   if (!values['no-open']) openChromium(host.url);
   console.log('Ctrl+C quits.');

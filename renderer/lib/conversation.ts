@@ -2,10 +2,15 @@
 // membership and title changes (whose body is the engine's JSON description of the change).
 import type { Address, ConversationSummary, Message } from '../../preload/api';
 
-/** The conversation's title, else the other participants' addresses. */
+/** A participant's display name, else their address (a member the server has not named yet). */
+export function nameOf(conversation: ConversationSummary | undefined, address: Address): string {
+  return conversation?.participants.find((p) => p.address === address)?.name ?? address;
+}
+
+/** The conversation's title, else the other participants' names. */
 export function conversationTitle(conversation: ConversationSummary, me: Address | null): string {
   if (conversation.title) return conversation.title;
-  const others = conversation.participants.map((p) => p.address).filter((a) => a !== me);
+  const others = conversation.participants.filter((p) => p.address !== me).map((p) => p.name ?? p.address);
   return others.length > 0 ? others.join(', ') : (me ?? 'Just you');
 }
 
@@ -71,5 +76,6 @@ export function previewText(conversation: ConversationSummary, me: Address | nul
   if (message.kind !== 'text') return systemText(message, me);
   const text = message.body.replace(/\s+/g, ' ').trim();
   if (message.mine) return `You: ${text}`;
-  return conversation.type === 'direct' ? text : `${message.sender}: ${text}`;
+  // In groups the first name is enough to tell people apart in a one-line preview.
+  return conversation.type === 'direct' ? text : `${nameOf(conversation, message.sender).split(' ')[0]}: ${text}`;
 }

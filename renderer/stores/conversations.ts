@@ -22,7 +22,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     const query = filter.value.trim().toLowerCase();
     if (!query) return sorted.value;
     return sorted.value.filter(
-      (c) => titleOf(c).toLowerCase().includes(query) || c.participants.some((p) => p.address.toLowerCase().includes(query)),
+      (c) => titleOf(c).toLowerCase().includes(query) || c.participants.some((p) => `${p.address} ${p.name ?? ''}`.toLowerCase().includes(query)),
     );
   });
   const totalUnread = computed(() => sorted.value.reduce((sum, c) => sum + c.unread, 0));

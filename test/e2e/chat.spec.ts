@@ -37,7 +37,7 @@ test('two people chat: send with Enter, receive, typing, ticks go sent → deliv
   const received = ui.message(bob.page, 'Lunch at noon?');
   await expect(received).toBeVisible();
   await expect(received).toHaveAttribute('data-mine', 'false');
-  await expect(ui.conversation(bob.page, 'alice')).toHaveAttribute('aria-selected', 'true');
+  await expect(ui.conversation(bob.page, 'Alice')).toHaveAttribute('aria-selected', 'true');
   await expect(first).toHaveAttribute('data-status', 'read');
   expect(await statusesOf('Lunch at noon?')).toEqual(['sending', 'sent', 'delivered', 'read']);
 
@@ -53,7 +53,7 @@ test('two people chat: send with Enter, receive, typing, ticks go sent → deliv
   await expect(answer).toBeVisible();
   await expect(answer).toHaveAttribute('data-mine', 'false');
   await expect(ui.message(bob.page, 'Noon works')).toHaveAttribute('data-status', 'read');
-  await expect(ui.conversation(alice.page, 'bob')).toContainText('Noon works');
+  await expect(ui.conversation(alice.page, 'Bob')).toContainText('Noon works');
 
   // Opening "New conversation" with bob again opens the same conversation, not a second one.
   await startDirect(alice.page, 'bob');

@@ -47,7 +47,7 @@ test('a reload (and a relaunch) while the server is down shows conversations and
   const { page, relaunch } = await launch({ as: 'alice' });
   await expectSignedIn(page);
   await expect(ui.conversations(page)).toHaveCount(2);
-  await openConversation(page, 'bob');
+  await openConversation(page, 'Bob');
   for (const line of lines) await expect(ui.message(page, line)).toBeVisible();
 
   await server.stop();
@@ -57,7 +57,7 @@ test('a reload (and a relaunch) while the server is down shows conversations and
     await expectSignedIn(page);
     await expect(ui.conversations(page)).toHaveCount(2);
     await expect(ui.conversation(page, 'Offline club')).toBeVisible();
-    await expect(ui.conversation(page, 'bob')).toBeVisible();
+    await expect(ui.conversation(page, 'Bob')).toBeVisible();
     // The conversation open last time opens again, with its history.
     for (const line of lines) await expect(ui.message(page, line)).toBeVisible();
     await expect(ui.banner(page)).toBeVisible();

@@ -52,7 +52,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   const { page } = await launch({ as: 'alice' });
   await expectSignedIn(page);
   await expect(ui.conversations(page)).toHaveCount(3);
-  await openConversation(page, 'bob');
+  await openConversation(page, 'Bob Okafor');
   await expect(ui.message(page, 'file server')).toBeVisible();
   // While Alice looks at bob's conversation, dave writes: unread.
   dave.sendMessage({ conversationId: dm.id }, 'Can you review my pull request today?');
@@ -66,7 +66,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await expect(long).toHaveAttribute('data-status', 'delivered');
   bob.sendMessage({ conversationId: direct.id }, 'Looks complete to me 👍');
   await expect(ui.message(page, 'Looks complete')).toBeVisible();
-  await expect(ui.conversation(page, 'dave')).toContainText(/2\s*unread/);
+  await expect(ui.conversation(page, 'Dave Smith')).toContainText(/2\s*unread/);
   await shoot(page, 'main');
 
   // New conversation dialog, with the directory's people listed.

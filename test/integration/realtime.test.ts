@@ -16,7 +16,7 @@ async function twoUsers() {
 describe('real-time API', () => {
   it('returns the same direct or distinct conversation and announces it to every participant, the creator too', async () => {
     const { t, ann, bob } = await twoUsers();
-    await t.user('cat');
+    await t.user('cat', 'Cat Stevens');
     const first = await ann.request<Conversation>('conversation:create', { participants: ['bob'], type: 'direct' });
     const second = await bob.request<Conversation>('conversation:create', { participants: ['ann'], type: 'direct' });
     expect(first.ok && second.ok).toBe(true);
@@ -30,6 +30,11 @@ describe('real-time API', () => {
     if (!g1.ok || !g2.ok || !g3.ok) throw new Error('create failed');
     expect(g2.data.id).toBe(g1.data.id);
     expect(g3.data.id).not.toBe(g1.data.id);
+    // Participants carry display names, so devices show people rather than addresses.
+    expect(g1.data.participants.find((p) => p.address === 'cat')).toMatchObject({ name: 'Cat Stevens' });
+    const synced = await bob.request<{ conversations: Conversation[] }>('sync', {});
+    if (!synced.ok) throw new Error('sync failed');
+    expect(synced.data.conversations.find((c) => c.id === g1.data.id)?.participants.map((p) => p.name)).toContain('Cat Stevens');
 
     const self = await ann.request('conversation:create', { participants: ['ann'], type: 'direct' });
     expect(self).toMatchObject({ ok: false, error: { code: 'bad_request' } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../preload/api';
-import { conversationTitle, previewText, systemText } from '../../renderer/lib/conversation';
+import { conversationTitle, nameOf, previewText, systemText } from '../../renderer/lib/conversation';
 import { linkify } from '../../renderer/lib/linkify';
 import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';
 import { createFakeParley, NOW } from './fake-parley';
@@ -51,6 +51,19 @@ describe('linkify', () => {
 });
 
 describe('conversation texts', () => {
+  it('shows people by the names the server gives them, by address where it gave none', () => {
+    const member = (address: string, name?: string) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0, ...(name && { name }) });
+    const base = { unread: 0, lastSeq: 1, readSeq: 1, lastActivity: NOW };
+    const direct = { ...base, id: 'd', type: 'direct' as const, title: null, participants: [member('alice', 'Alice Martin'), member('bob', 'Bob Okafor')], lastMessage: null };
+    expect(conversationTitle(direct, 'alice')).toBe('Bob Okafor');
+    const said: Message = { id: 'm', conversationId: 'g', seq: 1, kind: 'text', sender: 'bob', mine: false, body: 'hi  there', time: NOW, status: null };
+    const group = { ...direct, id: 'g', type: 'group' as const, participants: [...direct.participants, member('carol')], lastMessage: said };
+    expect(conversationTitle(group, 'alice')).toBe('Bob Okafor, carol');
+    expect(previewText(group, 'alice')).toBe('Bob: hi there');
+    expect(nameOf(group, 'carol')).toBe('carol');
+    expect(nameOf(undefined, 'dave')).toBe('dave');
+  });
+
   const change = (kind: Message['kind'], sender: string, body: object): Message => ({
     id: 'x', conversationId: 'c', seq: 1, kind, sender, mine: false, body: JSON.stringify(body), time: NOW, status: null,
   });

@@ -23,6 +23,7 @@ interface MemberRow {
   role: Role;
   delivered_seq: number;
   read_seq: number;
+  name: string | null;
 }
 
 function toEvent(row: EventRow): ConversationEvent {
@@ -45,7 +46,9 @@ function toEvent(row: EventRow): ConversationEvent {
 }
 
 function toParticipant(row: MemberRow): Participant {
-  return { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
+  const participant: Participant = { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
+  if (row.name !== null) participant.name = row.name;
+  return participant;
 }
 
 export function openSqliteStorage(dataDir: string): Storage {
@@ -70,7 +73,9 @@ export function openSqliteStorage(dataDir: string): Storage {
       'INSERT INTO members (conversation_id, address, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     deleteMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND address = ?'),
-    getParticipants: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY address'),
+    getParticipants: db.prepare(
+      'SELECT m.*, u.name FROM members m LEFT JOIN users u ON u.address = m.address WHERE m.conversation_id = ? ORDER BY m.address',
+    ),
     getMembership: db.prepare(
       `SELECT m.role, c.type, c.last_seq AS lastSeq FROM members m JOIN conversations c ON c.id = m.conversation_id
        WHERE m.conversation_id = ? AND m.address = ?`,
@@ -80,7 +85,8 @@ export function openSqliteStorage(dataDir: string): Storage {
        JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
     ),
     myParticipants: db.prepare(
-      `SELECT o.* FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+      `SELECT o.*, u.name FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+       LEFT JOIN users u ON u.address = o.address
        WHERE m.address = ? ORDER BY o.conversation_id, o.address`,
     ),
     nextSeq: db
