@@ -112,7 +112,7 @@ describe('composer', () => {
     await composer.get('[data-testid=composer]').setValue('a long story');
     await composer.get('form').trigger('submit');
     await flushPromises();
-    expect(composer.get('[role=alert]').text()).toBe('the body exceeds 65536 bytes');
+    expect(composer.get('[role=alert]').text()).toBe('The body exceeds 65536 bytes');
     expect((composer.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('a long story');
   });
 });

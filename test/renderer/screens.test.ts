@@ -53,7 +53,7 @@ describe('sign-in screen', () => {
     await screen.get('form').trigger('submit');
     await flushPromises();
     expect(fake.callsTo('signIn')).toEqual([{ serverUrl: 'https://chat.example.com', token: 'nope' }]);
-    expect(screen.findAll('[role=alert]').map((a) => a.text())).toContain('the access token is not valid');
+    expect(screen.findAll('[role=alert]').map((a) => a.text())).toContain('The access token is not valid');
 
     await screen.get('[data-testid=signin-token]').setValue('good-token');
     await screen.get('form').trigger('submit');

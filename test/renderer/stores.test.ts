@@ -170,7 +170,7 @@ describe('messages store', () => {
       throw new BridgeError('not_found', `no failed message ${id}`);
     });
     await messages.retry(id);
-    expect(thread('c-bob').messages.at(-1)).toMatchObject({ status: 'failed', error: `no failed message ${id}` });
+    expect(thread('c-bob').messages.at(-1)).toMatchObject({ status: 'failed', error: `No failed message ${id}` });
   });
 
   it('appends live messages in seq order and reads the newest page again when one leaves a gap', async () => {
@@ -213,7 +213,7 @@ describe('session, drafts and typing stores', () => {
     expect(session.demoUsers.map((u) => u.address)).toEqual(['alice', 'bob', 'carol']);
 
     await session.signIn('http://127.0.0.1:7300', 'wrong');
-    expect(session.error).toBe('the access token is not valid');
+    expect(session.error).toBe('The access token is not valid');
     await session.signInDemo('bob');
     expect(fake.callsTo('signInDemo')).toEqual([{ address: 'bob' }]);
     expect(session.me).toBe('bob');
