@@ -21,7 +21,10 @@ export function connectToHost(): void {
     parley.on('connectionStatus', (status) => connection.apply(status)),
     parley.on('sync', (progress) => {
       connection.applySync(progress);
-      if (progress.state === 'done') messages.refreshLoaded();
+      if (progress.state !== 'done') return;
+      messages.refreshLoaded();
+      // A first sign-in starts from an empty store: open a conversation once the first sync brought some.
+      if (!conversations.activeId) conversations.openInitial();
     }),
     parley.on('conversation', (conversation) => {
       conversations.upsert(conversation);

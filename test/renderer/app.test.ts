@@ -11,8 +11,8 @@ vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
 let fake: FakeParley;
 let wrapper: VueWrapper | null = null;
 
-async function launch(options?: FakeOptions, lastOpened?: string) {
-  fake = installFake(options);
+async function launch(options?: FakeOptions, lastOpened?: string, fresh = true) {
+  if (fresh) fake = installFake(options);
   fakeLayout();
   if (lastOpened) localStorage.setItem('parley.lastConversation', JSON.stringify(lastOpened));
   wrapper = mount(App, { ...withStores(), attachTo: document.body });
@@ -41,6 +41,18 @@ describe('launch', () => {
       'It did. Installers are on https://files.example.com/builds.',
       'Ping me if anything looks off.',
     ]);
+  });
+
+  it('opens a conversation once the first sync of a new sign-in has brought some', async () => {
+    fake = installFake();
+    const everything = await fake.api.listConversations();
+    fake.override('listConversations', () => []); // a first sign-in: the store is still empty
+    const app = await launch(undefined, undefined, false);
+    expect(app.findAll('[data-testid=conversation-item]')).toHaveLength(0);
+    for (const summary of everything) fake.emit('conversation', summary);
+    fake.emit('sync', { state: 'done', behind: 0 });
+    await flushPromises();
+    expect(app.find('[aria-selected=true]').attributes('data-conversation-id')).toBe('c-bob');
   });
 
   it('reopens the conversation opened last time', async () => {
