@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
 import {
   Address,
-  Body,
+  Caption,
   ClientId,
   Conversation,
   ConversationEvent,
   ConversationId,
   ConversationType,
   DeviceId,
+  FileInfo,
   Receipt,
   ReceiptType,
   RETRANSMIT_PAGE,
@@ -34,7 +35,9 @@ export const requests = {
     result: z.object({ seq: Seq }),
   },
   'message:send': {
-    payload: z.object({ conversationId: ConversationId, clientId: ClientId, body: Body }),
+    payload: z
+      .object({ conversationId: ConversationId, clientId: ClientId, body: Caption, file: FileInfo.optional() })
+      .refine((p) => p.file !== undefined || p.body.trim().length > 0, { message: 'the body is empty', path: ['body'] }),
     result: z.object({ seq: Seq, serverTime: z.number().int() }),
   },
   receipt: {

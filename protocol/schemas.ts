@@ -19,12 +19,11 @@ export const Title = z.string().trim().min(1).max(200);
 
 // TextEncoder rather than Buffer: these schemas also run where Node is absent (the renderer's bridge).
 const utf8 = new TextEncoder();
-export const Body = z
-  .string()
-  .refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
-    message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
-  })
-  .refine((s) => s.trim().length > 0, { message: 'the body is empty' });
+/** A message's text, which may be empty when the message carries a file. */
+export const Caption = z.string().refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
+  message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
+});
+export const Body = Caption.refine((s) => s.trim().length > 0, { message: 'the body is empty' });
 
 export const ConversationType = z.enum(['direct', 'group', 'channel']);
 export type ConversationType = z.infer<typeof ConversationType>;
@@ -55,6 +54,36 @@ export const Conversation = z.object({
 });
 export type Conversation = z.infer<typeof Conversation>;
 
+export const MAX_PREVIEW_BYTES = 48 * 1024;
+
+/**
+ * A file sent out of band: the bytes live on a file server (the Parley server's, an upload-URL
+ * server's, or a custom handler's) and the message carries where they are and what they are.
+ */
+export const FileInfo = z.strictObject({
+  url: z
+    .string()
+    .max(2048)
+    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the file URL is an http(s) address'),
+  /** The sender's file name, untrusted: receivers sanitise it before it touches their disk. */
+  name: z.string().min(1).max(255),
+  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** From the content where it could be recognised, else from the name. */
+  mime: z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'a MIME type such as image/png'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
+  title: z.string().max(200).optional(),
+  /** Images: a JPEG at most 320 px on its long side; video: a poster frame where one could be decoded. */
+  preview: z
+    .strictObject({
+      jpeg: z.base64().max(Math.ceil((MAX_PREVIEW_BYTES * 4) / 3)),
+      width: z.number().int().min(1).max(320),
+      height: z.number().int().min(1).max(320),
+    })
+    .optional(),
+  geolocation: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
+});
+export type FileInfo = z.infer<typeof FileInfo>;
+
 /** Everything that happens in a conversation, numbered by its gap-free seq. */
 export const ConversationEvent = z.discriminatedUnion('type', [
   z.object({
@@ -64,6 +93,7 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     sender: Address,
     clientId: ClientId,
     body: z.string(),
+    file: FileInfo.optional(),
     serverTime: z.number().int(),
   }),
   z.object({
