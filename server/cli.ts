@@ -1,16 +1,18 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR and PARLEY_APP_TOKEN.
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE and PARLEY_APP_TOKEN.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_FILE_SIZE } from './files/index.js';
 import { startServer } from './server.js';
 
 const usage = `Usage: npm run server -- [options]
 
-  --port <n>         port to listen on (PARLEY_PORT, default 7300)
-  --host <addr>      address to bind (PARLEY_HOST, default 127.0.0.1)
-  --data-dir <dir>   where the database and app token live (PARLEY_DATA_DIR, default ./data)
-  --log-level <lvl>  pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
-  -h, --help         show this help
+  --port <n>           port to listen on (PARLEY_PORT, default 7300)
+  --host <addr>        address to bind (PARLEY_HOST, default 127.0.0.1)
+  --data-dir <dir>     where the database, app token and files live (PARLEY_DATA_DIR, default ./data)
+  --max-file-size <n>  the largest upload in bytes (PARLEY_MAX_FILE_SIZE, default ${DEFAULT_MAX_FILE_SIZE}: 2 GiB)
+  --log-level <lvl>    pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
+  -h, --help           show this help
 
 PARLEY_APP_TOKEN, when set, is the backend API's app token; otherwise one is created on first start.`;
 
@@ -27,6 +29,7 @@ const { values } = (() => {
         host: { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        'max-file-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -45,6 +48,8 @@ const port = Number(values.port ?? env.PARLEY_PORT ?? 7300);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535`);
 const level = values['log-level'] ?? env.PARLEY_LOG_LEVEL ?? 'info';
 if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) fail(`unknown log level ${level}`);
+const maxFileSize = Number(values['max-file-size'] ?? (env.PARLEY_MAX_FILE_SIZE || DEFAULT_MAX_FILE_SIZE));
+if (!Number.isSafeInteger(maxFileSize) || maxFileSize < 1) fail('--max-file-size must be a whole number of bytes, at least 1');
 
 const server = await startServer({
   port,
@@ -52,6 +57,7 @@ const server = await startServer({
   dataDir: resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data'),
   appToken: env.PARLEY_APP_TOKEN || undefined,
   logger: { level },
+  maxFileSize,
 }).catch((error: Error) => fail(`the server could not start: ${error.message}`));
 
 if (server.createdAppToken) {

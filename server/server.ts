@@ -1,11 +1,12 @@
-// Assembles a Parley server: storage, the backend API on Fastify and the real-time API on
-// socket.io sharing one HTTP port.
+// Assembles a Parley server: storage, the backend API and the file routes on Fastify and the
+// real-time API on socket.io sharing one HTTP port.
 import Fastify, { type FastifyError } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { ParleyError } from '../protocol/index.js';
 import { loadAppToken } from './auth/app-token.js';
 import { backendApi } from './http/backend-api.js';
 import { demoTokens, seedDemo } from './demo.js';
+import { DEFAULT_MAX_FILE_SIZE, fileRoutes } from './files/index.js';
 import { createGateway } from './realtime/gateway.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { createMessaging } from './services/messaging.js';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   rateLimit?: RateLimit;
   /** Seeds demo users and history into a new store and issues tokens for them. */
   demo?: boolean;
+  /** The largest file accepted for upload, in bytes (default 2 GiB). */
+  maxFileSize?: number;
 }
 
 export interface RunningServer {
@@ -41,6 +44,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = Fastify({
     logger: options.logger ?? { level: 'info' },
     bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -64,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const tokens = options.demo ? (await seedDemo(storage, messaging), await demoTokens(storage)) : null;
   await app.register(backendApi, { prefix: '/api/v1', storage, messaging, appToken });
+  await app.register(fileRoutes, { storage, dataDir: options.dataDir, maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE });
   app.get('/health', async () => ({ ok: true }));
 
   await app.listen({ port: options.port, host: options.host });
@@ -80,9 +85,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     storage,
     close() {
       // Devices first, so no new request starts; every acknowledged message is already committed.
+      // Then every HTTP connection, file transfers too: they resume, and waiting for them would hold
+      // a shutdown as long as the slowest transfer (or a client that went quiet mid-upload).
       closing ??= (async () => {
-        await new Promise<void>((resolve) => gateway.io.close(() => resolve()));
+        const devices = gateway.io.close();
         await app.close();
+        await devices;
         await storage.close();
       })();
       return closing;

@@ -17,7 +17,7 @@ import {
   type PushPayload,
   type Reply,
 } from '../../protocol/index.js';
-import { hashSecret, sameHash } from '../auth/secrets.js';
+import { verifyAccessToken } from '../auth/access-token.js';
 import type { Fanout, Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
@@ -84,17 +84,14 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
     const handshake = Handshake.safeParse(socket.handshake.auth);
     if (!handshake.success) return fail('bad_request', `handshake: ${describeIssues(handshake.error)}`);
     try {
-      const hash = hashSecret(handshake.data.token);
-      const token = await storage.findToken(hash);
-      if (!token || !sameHash(token.hash, hash)) return fail('auth_failed', 'the access token is not valid');
-      if (token.revoked) return fail('auth_failed', 'the access token was revoked');
-      if (token.expiresAt <= Date.now()) return fail('auth_failed', 'the access token has expired');
+      const token = await verifyAccessToken(storage, handshake.data.token);
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
       await socket.join(userRoom(token.address));
       next();
     } catch (error) {
+      if (error instanceof ParleyError) return fail('auth_failed', error.message);
       logger.error({ err: error }, 'handshake failed');
       next(new Error('the server could not check the token; try again'));
     }

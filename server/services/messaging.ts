@@ -9,10 +9,12 @@ import {
   type Address,
   type Conversation,
   type ConversationType,
+  type FileInfo,
   type PushName,
   type PushPayload,
   type ReceiptType,
 } from '../../protocol/index.js';
+import { fileIdOf } from '../files/file-url.js';
 import type { Membership, Storage } from '../storage/storage.js';
 
 export interface Fanout {
@@ -95,14 +97,17 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
     async sendMessage(
       sender: Address,
       deviceId: string,
-      message: { conversationId: string; clientId: string; body: string },
+      message: { conversationId: string; clientId: string; body: string; file?: FileInfo | undefined },
       socketId?: string,
     ) {
       const { type, role } = await requireMember(message.conversationId, sender);
       if (type === 'channel' && role !== 'admin') {
         throw new ParleyError('forbidden', 'only admins post in a channel');
       }
-      const { event, duplicate } = await storage.appendMessage({ ...message, sender, deviceId, serverTime: now() });
+      // A file of this server becomes readable by the conversation's members when the sender may read
+      // it (storage checks that in the same transaction); a forward links it to one more conversation.
+      const fileId = message.file ? fileIdOf(message.file.url) : null;
+      const { event, duplicate } = await storage.appendMessage({ ...message, fileId, sender, deviceId, serverTime: now() });
       if (!duplicate) {
         const participants = await storage.getParticipants(message.conversationId);
         fanout.emit(participants.map((p) => p.address), 'event', event, socketId);

@@ -1,6 +1,6 @@
 // The server's storage boundary. Everything is async so a PostgreSQL implementation can replace
 // SQLite without touching the services; every multi-row change is atomic inside one method.
-import type { Address, Conversation, ConversationEvent, ConversationType, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, ConversationType, FileInfo, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
 
 export interface TokenRecord {
   address: Address;
@@ -39,7 +39,25 @@ export interface NewMessage {
   deviceId: string;
   clientId: string;
   body: string;
+  file?: FileInfo | undefined;
+  /** A file of this server the message carries: linked to the conversation if the sender may read it. */
+  fileId?: string | null;
   serverTime: number;
+}
+
+/** A file on this server: the bytes are in a FileStore under the same id. */
+export interface FileRecord {
+  id: string;
+  owner: Address;
+  /** The uploader's name for it, untrusted: sanitised wherever it is used. */
+  name: string;
+  /** Bytes: the declared length until the upload is complete. */
+  size: number;
+  mime: string;
+  sha256: string | null;
+  createdAt: number;
+  /** False while a resumable upload is in progress. */
+  complete: boolean;
 }
 
 export interface AppendResult {
@@ -92,6 +110,14 @@ export interface Storage {
   ): Promise<{ previous: number; current: number }>;
   /** Who sent messages with previous < seq <= current: the people a receipt concerns. */
   sendersBetween(conversationId: string, previous: number, current: number): Promise<Address[]>;
+
+  createFile(file: FileRecord): Promise<void>;
+  getFile(id: string): Promise<FileRecord | null>;
+  completeFile(id: string, size: number, sha256: string): Promise<void>;
+  /** Removes the record and its links. */
+  deleteFile(id: string): Promise<void>;
+  /** The uploader, and the current participants of every conversation the file was sent in. */
+  mayReadFile(id: string, address: Address): Promise<boolean>;
 
   stats(): Promise<Stats>;
   close(): Promise<void>;

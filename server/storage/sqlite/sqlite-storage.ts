@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
-import type { AppendResult, ConversationRecord, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
+import type { AppendResult, ConversationRecord, FileRecord, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { migrations } from './migrations.js';
 
 interface EventRow {
@@ -14,7 +14,19 @@ interface EventRow {
   sender: string | null;
   client_id: string | null;
   body: string;
+  file: string | null;
   server_time: number;
+}
+
+interface FileRow {
+  id: string;
+  owner: string;
+  name: string;
+  size: number;
+  mime: string;
+  sha256: string | null;
+  created_at: number;
+  complete: number;
 }
 
 interface MemberRow {
@@ -30,8 +42,11 @@ function toEvent(row: EventRow): ConversationEvent {
   // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
   const { conversation_id: conversationId, seq, server_time: serverTime } = row;
   switch (row.type) {
-    case 'message':
-      return { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
+    case 'message': {
+      const event: ConversationEvent = { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
+      if (row.file !== null) event.file = JSON.parse(row.file) as FileInfo;
+      return event;
+    }
     case 'members': {
       const { added, removed } = JSON.parse(row.body) as { added: string[]; removed: string[] };
       return { type: 'members', conversationId, seq, sender: row.sender, added, removed, serverTime };
@@ -44,6 +59,24 @@ function toEvent(row: EventRow): ConversationEvent {
       throw new Error(`unknown event type ${row.type} in ${conversationId}#${seq}`);
   }
 }
+
+function toFile(row: FileRow): FileRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    name: row.name,
+    size: row.size,
+    mime: row.mime,
+    sha256: row.sha256,
+    createdAt: row.created_at,
+    complete: row.complete === 1,
+  };
+}
+
+// Who may read a file: its uploader, or a current member of a conversation it was sent in.
+const MAY_READ_FILE = `(EXISTS (SELECT 1 FROM files WHERE id = @fileId AND owner = @address)
+  OR EXISTS (SELECT 1 FROM file_links l JOIN members m ON m.conversation_id = l.conversation_id
+             WHERE l.file_id = @fileId AND m.address = @address))`;
 
 function toParticipant(row: MemberRow): Participant {
   const participant: Participant = { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
@@ -96,8 +129,11 @@ export function openSqliteStorage(dataDir: string): Storage {
       'SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND client_id IS NOT NULL',
     ),
     insertEvent: db.prepare(
-      `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, server_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    linkFile: db.prepare(
+      `INSERT OR IGNORE INTO file_links (file_id, conversation_id) SELECT @fileId, @conversationId WHERE ${MAY_READ_FILE}`,
     ),
     // A sender has seen and received everything up to their own message.
     senderMarks: db.prepare(
@@ -122,6 +158,14 @@ export function openSqliteStorage(dataDir: string): Storage {
     sendersBetween: db.prepare(
       `SELECT DISTINCT sender FROM events WHERE conversation_id = ? AND seq > ? AND seq <= ? AND type = 'message'`,
     ).pluck(),
+    insertFile: db.prepare(
+      `INSERT INTO files (id, owner, name, size, mime, sha256, created_at, complete)
+       VALUES (@id, @owner, @name, @size, @mime, @sha256, @createdAt, @complete)`,
+    ),
+    getFile: db.prepare('SELECT * FROM files WHERE id = ?'),
+    completeFile: db.prepare('UPDATE files SET size = ?, sha256 = ?, complete = 1 WHERE id = ?'),
+    deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
+    mayReadFile: db.prepare(`SELECT ${MAY_READ_FILE}`).pluck(),
     countUsers: db.prepare('SELECT count(*) FROM users').pluck(),
     countConversations: db.prepare('SELECT count(*) FROM conversations').pluck(),
     countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
@@ -152,18 +196,21 @@ export function openSqliteStorage(dataDir: string): Storage {
     serverTime: number,
     deviceId: string | null = null,
     clientId: string | null = null,
+    file: string | null = null,
   ): EventRow => {
     const seq = q.nextSeq.get(serverTime, conversationId) as number | undefined;
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
-    q.insertEvent.run(conversationId, seq, type, sender, deviceId, clientId, body, serverTime);
-    return { conversation_id: conversationId, seq, type, sender, client_id: clientId, body, server_time: serverTime };
+    q.insertEvent.run(conversationId, seq, type, sender, deviceId, clientId, body, file, serverTime);
+    return { conversation_id: conversationId, seq, type, sender, client_id: clientId, body, file, server_time: serverTime };
   };
 
   const appendMessage = db.transaction((m: NewMessage): AppendResult => {
     const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId) as EventRow | undefined;
     if (existing) return { event: toEvent(existing), duplicate: true };
-    const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId);
+    const file = m.file ? JSON.stringify(m.file) : null;
+    const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId, file);
     q.senderMarks.run({ seq: row.seq, conversationId: m.conversationId, address: m.sender });
+    if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId: m.conversationId, address: m.sender });
     return { event: toEvent(row), duplicate: false };
   });
 
@@ -283,6 +330,22 @@ export function openSqliteStorage(dataDir: string): Storage {
     },
     async sendersBetween(conversationId, previous, current) {
       return q.sendersBetween.all(conversationId, previous, current) as string[];
+    },
+    async createFile(file) {
+      q.insertFile.run({ ...file, complete: file.complete ? 1 : 0 });
+    },
+    async getFile(id) {
+      const row = q.getFile.get(id) as FileRow | undefined;
+      return row ? toFile(row) : null;
+    },
+    async completeFile(id, size, sha256) {
+      q.completeFile.run(size, sha256, id);
+    },
+    async deleteFile(id) {
+      q.deleteFile.run(id);
+    },
+    async mayReadFile(id, address) {
+      return q.mayReadFile.get({ fileId: id, address }) === 1;
     },
     async stats(): Promise<Stats> {
       return {

@@ -1,0 +1,26 @@
+// File transfers: tus resumable uploads, the seed's upload URL protocol and downloads, with the
+// bytes in a FileStore under <dataDir>/files and the records in Storage.
+import { join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Storage } from '../storage/storage.js';
+import { loadCapabilities } from './capability.js';
+import { download } from './download.js';
+import { localFileStore } from './file-store.js';
+import { tusUpload } from './tus-upload.js';
+import { uploadUrl } from './upload-url.js';
+
+export { DEFAULT_MAX_FILE_SIZE } from './limits.js';
+
+export interface FileRoutesOptions {
+  storage: Storage;
+  dataDir: string;
+  maxFileSize: number;
+}
+
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, { storage, dataDir, maxFileSize }) => {
+  const directory = join(dataDir, 'files');
+  const files = await localFileStore(directory);
+  await app.register(tusUpload, { storage, files, directory, maxFileSize });
+  await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize });
+  await app.register(download, { storage, files, capabilities: loadCapabilities(dataDir) });
+};
