@@ -1,14 +1,29 @@
 // The client engine: a local store that answers at once, a connection that keeps it in step with
-// the server, and the seeds' API on top (sendMessage, readConversations, onMessage…).
+// the server, and the seeds' API on top (sendMessage, sendFile, readConversations, onMessage…).
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { Address, Body, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { Address, Body, Caption, FileInfo, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
+import { inspectFile, prepareDir } from './files/local-file.js';
+import { canPreview, makePreview } from './files/preview.js';
+import { sniffMime } from './files/sniff.js';
+import { createTransfers } from './files/transfers.js';
 import { createConnection } from './net/connection.js';
 import { createOutbox } from './outbox.js';
 import { openStore } from './store/store.js';
 import { createCatchUp } from './sync/catch-up.js';
-import type { ClientEvents, ConversationSummary, ConversationType, Destination, Message } from './types.js';
+import type {
+  ConversationSummary,
+  ConversationType,
+  Destination,
+  EngineEvents,
+  FileTransfer,
+  FileTransferHandler,
+  Message,
+  MessageFile,
+  SendFileOptions,
+} from './types.js';
 
 export interface ClientOptions {
   dataDir: string;
@@ -18,17 +33,36 @@ export interface ClientOptions {
   backoff?: { minDelay: number; maxDelay: number };
   /** Where engine problems are reported (default console.warn). */
   log?: (message: string, detail?: unknown) => void;
+  /** Where downloads are saved (default <dataDir>/downloads); setDownloadDir changes it. */
+  downloadDir?: string;
+  /** The largest file sendFile takes, in bytes (default 2 GiB, the server's default limit). */
+  maxFileBytes?: number;
+  /** Images from others up to this many bytes download as they arrive (default 0: none). */
+  autoDownloadImages?: number;
 }
+
+const SendFileOptionsSchema = z.strictObject({
+  title: FileInfo.shape.title,
+  message: Caption.optional(),
+  geolocation: FileInfo.shape.geolocation,
+});
+/** An upload URL and the token the seed's protocol sends with each file (as a form field: one line). */
+const UploadUrl = z.strictObject({
+  url: FileInfo.shape.url,
+  authToken: z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line'),
+});
 
 const DELIVERED_FLUSH_MS = 30;
 const TYPING_EVERY_MS = 3000;
 const MAX_PAGE = 500;
+const MAX_FILE_BYTES = 2 * 1024 ** 3;
 
 export type Client = ReturnType<typeof createClient>;
 
 export function createClient(options: ClientOptions) {
   const log = options.log ?? ((message, detail) => console.warn(`[parley] ${message}`, detail ?? ''));
-  const events = new Emitter<ClientEvents>((error) => log('an event listener threw', error));
+  const events = new Emitter<EngineEvents>((error) => log('an event listener threw', error));
+  const downloadDir = prepareDir(options.downloadDir ?? join(options.dataDir, 'downloads'));
   const store = openStore(options.dataDir);
   store.init();
   let deviceId = store.meta('deviceId');
@@ -55,6 +89,26 @@ export function createClient(options: ClientOptions) {
     events.emit('conversation', summary);
     events.emit('unread', { conversationId: id, unread: summary.unread, total: store.totalUnread() });
   };
+
+  const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const transfers = createTransfers({
+    store,
+    serverUrl: options.serverUrl,
+    token: options.token,
+    downloadDir,
+    autoDownloadImages: options.autoDownloadImages ?? 0,
+    log,
+    progress: (progress) => events.emit('fileProgress', progress),
+    changed: (transfer) => {
+      if (transfer.type !== 'upload') return;
+      // My file messages follow their upload: failed with it, sending again when it runs, sent once done.
+      if (transfer.state === 'running') for (const m of store.resumeUpload(transfer.id)) emitStatus(m);
+      if (transfer.state === 'failed') for (const m of store.failUpload(transfer.id, transfer.error!)) emitStatus(m);
+      if (transfer.state === 'done') outbox.kick();
+    },
+  });
+  const emitStatus = (m: Message) =>
+    events.emit('messageStatus', { id: m.id, conversationId: m.conversationId, seq: m.seq, status: m.status!, ...(m.error ? { error: m.error } : {}) });
 
   const outbox = createOutbox(store, connection, {
     sent: (message) => {
@@ -145,6 +199,10 @@ export function createClient(options: ClientOptions) {
     if (event.type === 'message') {
       const message = store.message(event.conversationId, event.seq);
       if (message) events.emit('message', message);
+      if (message?.file) {
+        events.emit('file', message);
+        transfers.arrived(message);
+      }
       if (event.sender !== store.me) scheduleDelivered(event.conversationId, haveSeq);
     }
     emitConversation(event.conversationId);
@@ -201,8 +259,27 @@ export function createClient(options: ClientOptions) {
     return parsed.data;
   }
 
+  /** A known conversation, or a peer whose direct conversation may not exist yet. */
+  function destination(to: Destination): { conversationId: string | null; peer: string | null } {
+    if ('conversationId' in to) {
+      if (!store.conversation(to.conversationId)) {
+        throw new ParleyError('not_found', `no conversation ${to.conversationId} on this device`);
+      }
+      return { conversationId: to.conversationId, peer: null };
+    }
+    const peer = check(Address, to.peer, 'peer');
+    if (peer === store.me) throw new ParleyError('bad_request', 'a direct conversation needs someone else');
+    return { conversationId: store.findDirect(peer), peer };
+  }
+
+  const transferId = (file: unknown): string => {
+    const id = (file as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') throw new ParleyError('bad_request', 'pass a file transfer (an object with its id)');
+    return id;
+  };
+
   return {
-    on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): Unsubscribe {
+    on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
       return events.on(event, listener);
     },
     get status() {
@@ -223,6 +300,7 @@ export function createClient(options: ClientOptions) {
       if (stopped) return;
       stopped = true;
       outbox.stop();
+      transfers.close();
       if (deliveredTimer) clearTimeout(deliveredTimer);
       connection.stop();
       events.clear();
@@ -232,30 +310,104 @@ export function createClient(options: ClientOptions) {
     /** Stores the message and returns it with status "sending"; the outbox delivers it. */
     sendMessage(to: Destination, text: string): Message {
       const body = check(Body, text, 'message');
-      let conversationId: string | null = null;
-      let peer: string | null = null;
-      if ('conversationId' in to) {
-        if (!store.conversation(to.conversationId)) {
-          throw new ParleyError('not_found', `no conversation ${to.conversationId} on this device`);
-        }
-        conversationId = to.conversationId;
-      } else {
-        peer = check(Address, to.peer, 'peer');
-        if (peer === store.me) throw new ParleyError('bad_request', 'a direct conversation needs someone else');
-        conversationId = store.findDirect(peer);
-      }
+      const { conversationId, peer } = destination(to);
       const message = store.addToOutbox({ clientId: randomUUID(), conversationId, peer, body, createdAt: Date.now() });
       events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
       outbox.kick();
       return message;
     },
 
-    /** Sends a failed message again, with the same clientId. */
+    /**
+     * The seed's sendFile: the message is stored and returned with status "sending" and its upload
+     * running (fileProgress tells how far); once the upload is done the outbox sends it with the
+     * file's URL, name, size, MIME type (from its content), sha256 and, for images, a preview.
+     * Messages written meanwhile do not wait for the upload (see outbox.ts).
+     */
+    async sendFile(to: Destination, path: string, options: SendFileOptions = {}): Promise<Message> {
+      const { message: caption = '', ...extra } = check(SendFileOptionsSchema, options, 'file options');
+      const { conversationId, peer } = destination(to);
+      const file = await inspectFile(path, maxFileBytes);
+      const mime = await sniffMime(file.path, file.name);
+      // No preview is no reason not to send: the receiver shows a type icon instead.
+      const preview = canPreview(mime)
+        ? await makePreview(file.path).catch((error: unknown) => {
+            log(`no preview for ${file.name}`, error);
+            return undefined;
+          })
+        : undefined;
+      if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
+      const clientId = randomUUID();
+      const upload = transfers.forUpload(file, mime, { messageId: `${store.me}:${clientId}`, conversationId });
+      const info: MessageFile = { name: file.name, size: file.size, mime, ...extra, ...(preview ? { preview } : {}) };
+      store.addToOutbox({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
+      void transfers.start(upload.id);
+      const message = store.pendingMessage(clientId)!;
+      events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
+      return message;
+    },
+
+    /** Sends a failed message again, with the same clientId; a file whose upload failed resumes it. */
     retryMessage(id: string): void {
       const clientId = id.slice(id.lastIndexOf(':') + 1);
-      if (!store.retryOutbox(clientId)) throw new ParleyError('not_found', `no failed message ${id}`);
+      const retried = store.retryOutbox(clientId);
+      if (!retried) throw new ParleyError('not_found', `no failed message ${id}`);
+      if (retried.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
       events.emit('messageStatus', { id, conversationId: null, seq: null, status: 'sending' });
       outbox.kick();
+    },
+
+    /**
+     * The seed's getFileInstance: the transfer of this file (upload) or URL (download) that is not
+     * done yet, else a new one, pending until startFileTransfer. A download of a URL that no stored
+     * message carries needs the file's FileInfo (its sha256 is what the bytes are checked against).
+     */
+    async getFileInstance(type: 'upload' | 'download', urlOrPath: string, file?: FileInfo): Promise<FileTransfer> {
+      if (type === 'upload') {
+        const local = await inspectFile(urlOrPath, maxFileBytes);
+        return transfers.forUpload(local, await sniffMime(local.path, local.name), { messageId: null, conversationId: null });
+      }
+      if (type !== 'download') throw new ParleyError('bad_request', 'the transfer type is upload or download');
+      const url = check(FileInfo.shape.url, urlOrPath, 'url');
+      return transfers.forDownload(url, file === undefined ? null : check(FileInfo, file, 'file'));
+    },
+    /** Starts or resumes a transfer; resolves with its final state (done, stopped or failed). */
+    startFileTransfer(file: Pick<FileTransfer, 'id'>): Promise<FileTransfer> {
+      return transfers.start(transferId(file));
+    },
+    /** Stops a running transfer, keeping what it has for a later start; resolves once stopped. */
+    stopFileTransfer(file: Pick<FileTransfer, 'id'>): Promise<FileTransfer> {
+      return transfers.stop(transferId(file));
+    },
+    /** For a FileTransferHandler: bytes moved so far, or the error that ended the transfer. */
+    updateFileTransferProgress(file: Pick<FileTransfer, 'id' | 'bytes'> & { error?: string | null }): void {
+      transfers.update({ id: transferId(file), bytes: file.bytes, error: file.error ?? null });
+    },
+    /** The seed's: whether the host installed a FileTransferHandler (files move without one, over tus or the upload URL). */
+    isFileTransferEnabled(): boolean {
+      return transfers.isHandlerSet();
+    },
+    /** Transfers not done: running, stopped, interrupted by a quit, or failed. */
+    readFileTransfers(): FileTransfer[] {
+      return transfers.unfinished();
+    },
+    /** The seed's setUploadUrl: uploads go to this URL by its protocol; null returns to the Parley server. */
+    setUploadUrl(url: string | null, authToken = ''): void {
+      transfers.setUploadUrl(url === null ? null : check(UploadUrl, { url, authToken }, 'upload URL'));
+    },
+    /** The seed's FileTransferHandler: the host moves the bytes; its upload comes before any upload URL. */
+    setFileTransferHandler(handler: FileTransferHandler | null): void {
+      transfers.setHandler(handler);
+    },
+    /** The seed's setUploadHandler (JavaScript): a handler for uploads only. */
+    setUploadHandler(upload: FileTransferHandler['upload'] | null): void {
+      transfers.setHandler(upload ? { upload } : null);
+    },
+    setDownloadDir(dir: string): void {
+      transfers.setDownloadDir(dir);
+    },
+    /** Images from others up to this many bytes download as they arrive; 0 turns it off. */
+    setAutoDownload(maxImageBytes: number): void {
+      transfers.setAutoDownloadImages(maxImageBytes);
     },
 
     readConversations(): ConversationSummary[] {

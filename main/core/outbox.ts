@@ -1,5 +1,10 @@
 // Sends my messages one at a time, in the order written, until the server acknowledges each.
 // A resend carries the same clientId, so the server stores it once whatever was lost on the way.
+//
+// A file message waits for its upload, and only it: messages written after it pass it and are sent
+// at once, so no text waits behind a large file (the seeds' out-of-band rule; Slack and Telegram
+// behave so). The file message takes its place in the conversation when its upload is done and the
+// server numbers it. Among messages that are ready, the order written holds.
 import { ParleyError, type ErrorCode } from '../../protocol/index.js';
 import type { Connection } from './net/connection.js';
 import type { OutboxItem, Store } from './store/store.js';
@@ -36,7 +41,12 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
       hooks.conversationCreated(conversation.id);
       conversationId = conversation.id;
     }
-    const ack = await connection.request('message:send', { conversationId, clientId: item.clientId, body: item.body });
+    const ack = await connection.request('message:send', {
+      conversationId,
+      clientId: item.clientId,
+      body: item.body,
+      ...(item.file ? { file: item.file } : {}),
+    });
     if (stopped) return;
     hooks.sent(store.markSent(item, conversationId, ack.seq, ack.serverTime), item);
   }

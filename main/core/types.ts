@@ -1,7 +1,7 @@
 // The engine's public types: what the host (Electron main, browser host) and the bridge see.
-import type { Address, ConversationType, Participant } from '../../protocol/index.js';
+import type { Address, ConversationType, FileInfo, Participant } from '../../protocol/index.js';
 
-export type { Address, ConversationType, Participant };
+export type { Address, ConversationType, FileInfo, Participant };
 
 export type ConnectionStatus =
   | { state: 'connecting'; attempt: number }
@@ -18,15 +18,80 @@ export interface Message {
   /** Null while a first message to a peer waits for its direct conversation. */
   conversationId: string | null;
   seq: number | null;
-  kind: 'text' | 'members' | 'edit';
+  kind: 'text' | 'file' | 'members' | 'edit';
   sender: Address;
   mine: boolean;
-  /** The text; for members and edit events, a JSON description of the change. */
+  /** The text (a file's caption, maybe empty); for members and edit events, a JSON description of the change. */
   body: string;
   time: number;
   /** For my own messages only. */
   status: MessageStatus | null;
   error?: string;
+  /** File messages: what the file is. */
+  file?: MessageFile;
+  /**
+   * File messages: the file on this device. My message while sending: its upload. Otherwise the
+   * latest download of it (path set once saved), or the upload that sent it from here; absent when none.
+   */
+  transfer?: FileTransfer;
+}
+
+/** A file message's metadata: url and sha256 are absent only on my message while its upload runs. */
+export type MessageFile = Omit<FileInfo, 'url' | 'sha256'> & Partial<Pick<FileInfo, 'url' | 'sha256'>>;
+
+/** Where a transfer is: interrupted means the engine stopped (quit, crash) while it ran; start it again to resume. */
+export type FileTransferState = 'pending' | 'running' | 'stopped' | 'interrupted' | 'failed' | 'done';
+
+/** tus: the Parley server's resumable upload; uploadUrl: setUploadUrl's protocol; handler: the host's FileTransferHandler. */
+export type FileTransferMode = 'tus' | 'uploadUrl' | 'handler' | 'http';
+
+/** The seed's FileInfo object of a transfer: what getFileInstance returns and the transfer calls take. */
+export interface FileTransfer {
+  id: string;
+  type: 'upload' | 'download';
+  /** How the last attempt ran (chosen when it starts); http for a download from its URL. */
+  mode: FileTransferMode;
+  state: FileTransferState;
+  /** Upload: the file sent. Download: where it was saved, once done. */
+  path: string | null;
+  /** Download: where it comes from. Upload: where the file can be fetched, once done. */
+  url: string | null;
+  /** The file's name as the sender gave it (sanitised only where a download is saved). */
+  name: string;
+  mime: string;
+  bytes: number;
+  total: number;
+  /** Download: the checksum the bytes must match. Upload: the file's, once done. */
+  sha256: string | null;
+  /** The message the file belongs to; null for a transfer started on its own. */
+  messageId: string | null;
+  conversationId: string | null;
+  /** Why it failed (or why it was interrupted). */
+  error: string | null;
+}
+
+/** The seed's FileTransferProgressListener: a running transfer about 10 times a second, then its final state. */
+export interface FileProgress extends FileTransfer {
+  /** Bytes per second, recently. */
+  rate: number;
+}
+
+/**
+ * The seed's FileTransferHandler: the host moves the bytes itself. Each method reports progress
+ * with client.updateFileTransferProgress and stops when the signal aborts (stopFileTransfer).
+ */
+export interface FileTransferHandler {
+  /** Uploads transfer.path and resolves with the URL it can be downloaded from. */
+  upload?(transfer: FileTransfer, signal: AbortSignal): Promise<string>;
+  /** Writes the file at transfer.url to `to` (a temporary file the engine verifies and names). */
+  download?(transfer: FileTransfer, to: string, signal: AbortSignal): Promise<void>;
+}
+
+export interface SendFileOptions {
+  title?: string;
+  /** The message text sent with the file. */
+  message?: string;
+  geolocation?: { lat: number; lon: number };
 }
 
 export interface ConversationSummary {
@@ -61,5 +126,17 @@ export interface ClientEvents {
   /** Catch-up progress: conversations still behind the server. */
   sync: { state: 'running' | 'done'; behind: number };
 }
+
+/**
+ * File transfer events, kept apart from ClientEvents while the bridge's event lists (preload/api.ts
+ * eventNames, which must name every ClientEvents key) do not carry them yet; client.on takes both.
+ */
+export interface FileEvents {
+  /** A file message arrived (the seed's mesibo_onFile), after its message event. */
+  file: Message;
+  fileProgress: FileProgress;
+}
+
+export type EngineEvents = ClientEvents & FileEvents;
 
 export type Destination = { peer: Address } | { conversationId: string };

@@ -1,9 +1,9 @@
-// The local store: conversations, their events and the outbox, in one better-sqlite3 file.
+// The local store: conversations, their events, the outbox and file transfers, in one better-sqlite3 file.
 // Every write that touches several rows is one transaction; statements are prepared once.
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/sqlite.js';
-import type { Conversation, ConversationEvent, Participant, Receipt } from '../../../protocol/index.js';
-import type { ConversationSummary, Message, MessageStatus } from '../types.js';
+import type { Conversation, ConversationEvent, FileInfo, Participant, Receipt } from '../../../protocol/index.js';
+import type { ConversationSummary, FileTransfer, FileTransferMode, FileTransferState, Message, MessageFile, MessageStatus } from '../types.js';
 import { migrations } from './migrations.js';
 
 interface ConversationRow {
@@ -26,6 +26,7 @@ interface MessageRow {
   client_id: string | null;
   body: string;
   server_time: number;
+  file: string | null;
 }
 
 export interface OutboxItem {
@@ -33,6 +34,8 @@ export interface OutboxItem {
   conversationId: string | null;
   peer: string | null;
   body: string;
+  /** Complete once the upload is done; the outbox sends nothing before. */
+  file: FileInfo | null;
   createdAt: number;
   error: string | null;
 }
@@ -44,6 +47,35 @@ interface OutboxRow {
   body: string;
   created_at: number;
   error: string | null;
+  file: string | null;
+  upload: string | null;
+}
+
+/** A transfer with what the engine keeps to resume it. */
+export interface TransferRecord extends FileTransfer {
+  remote: string | null;
+  part: string | null;
+  sourceMtime: number | null;
+}
+
+interface TransferRow {
+  id: string;
+  direction: FileTransfer['type'];
+  mode: FileTransferMode;
+  state: FileTransferState;
+  path: string | null;
+  url: string | null;
+  remote: string | null;
+  part: string | null;
+  name: string;
+  mime: string;
+  total: number;
+  bytes: number;
+  sha256: string | null;
+  source_mtime: number | null;
+  message_id: string | null;
+  conversation_id: string | null;
+  error: string | null;
 }
 
 /** The marks that decide my messages' status: the lowest among the other participants. */
@@ -54,7 +86,9 @@ interface Marks {
 
 export type Store = ReturnType<typeof openStore>;
 
-const KINDS = { message: 'text', members: 'members', edit: 'edit' } as const;
+const KINDS = { members: 'members', edit: 'edit' } as const;
+/** Kinds someone wrote, with a clientId and, for my own, a status. */
+const WRITTEN: ReadonlySet<Message['kind']> = new Set(['text', 'file']);
 
 export function openStore(dataDir: string) {
   const db = openDatabase(join(dataDir, 'parley-client.db'), migrations);
@@ -74,8 +108,8 @@ export function openStore(dataDir: string) {
     ),
     behind: db.prepare('SELECT id, have_seq, last_seq FROM conversations WHERE have_seq < last_seq ORDER BY last_activity DESC'),
     insertMessage: db.prepare(
-      `INSERT OR IGNORE INTO messages (conversation_id, seq, kind, sender, client_id, body, server_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO messages (conversation_id, seq, kind, sender, client_id, body, server_time, file)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     bumpConversation: db.prepare(
       'UPDATE conversations SET last_seq = max(last_seq, @seq), last_activity = max(last_activity, @time) WHERE id = @id',
@@ -97,18 +131,47 @@ export function openStore(dataDir: string) {
     lastMessage: db.prepare('SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1'),
     pageBefore: db.prepare('SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
     mineBetween: db.prepare(
-      `SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender = ? AND kind = 'text'`,
+      `SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender = ? AND kind IN ('text', 'file')`,
     ),
     addOutbox: db.prepare(
-      'INSERT INTO outbox (client_id, conversation_id, peer, body, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO outbox (client_id, conversation_id, peer, body, created_at, file, upload) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    nextOutbox: db.prepare('SELECT * FROM outbox WHERE error IS NULL ORDER BY rowid LIMIT 1'),
+    // A message waiting for its upload lets the ones after it pass (see outbox.ts).
+    nextOutbox: db.prepare(
+      `SELECT o.* FROM outbox o LEFT JOIN transfers t ON t.id = o.upload
+       WHERE o.error IS NULL AND (o.upload IS NULL OR t.state = 'done') ORDER BY o.rowid LIMIT 1`,
+    ),
     getOutbox: db.prepare('SELECT * FROM outbox WHERE client_id = ?'),
     outboxFor: db.prepare('SELECT * FROM outbox WHERE conversation_id = ? ORDER BY rowid'),
     lastOutbox: db.prepare('SELECT * FROM outbox WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1'),
     resolvePeer: db.prepare('UPDATE outbox SET conversation_id = ? WHERE peer = ? AND conversation_id IS NULL'),
     failOutbox: db.prepare('UPDATE outbox SET error = ? WHERE client_id = ?'),
-    retryOutbox: db.prepare('UPDATE outbox SET error = NULL WHERE client_id = ?'),
+    retryOutbox: db.prepare('UPDATE outbox SET error = NULL WHERE client_id = ? RETURNING upload'),
+    failUpload: db.prepare('UPDATE outbox SET error = ? WHERE upload = ? AND error IS NULL RETURNING *'),
+    resumeUpload: db.prepare('UPDATE outbox SET error = NULL WHERE upload = ? AND error IS NOT NULL RETURNING *'),
+    addTransfer: db.prepare(
+      `INSERT INTO transfers (id, direction, mode, state, path, url, remote, part, name, mime, total, bytes, sha256,
+         source_mtime, message_id, conversation_id, error, created_at)
+       VALUES (@id, @type, @mode, @state, @path, @url, @remote, @part, @name, @mime, @total, @bytes, @sha256,
+         @sourceMtime, @messageId, @conversationId, @error, @createdAt)`,
+    ),
+    saveTransfer: db.prepare(
+      `UPDATE transfers SET mode = @mode, state = @state, path = @path, url = @url, remote = @remote, part = @part,
+         bytes = @bytes, sha256 = @sha256, conversation_id = @conversationId, error = @error WHERE id = @id`,
+    ),
+    getTransfer: db.prepare('SELECT * FROM transfers WHERE id = ?'),
+    openUpload: db.prepare(
+      `SELECT * FROM transfers WHERE direction = 'upload' AND path = ? AND state != 'done' ORDER BY rowid DESC LIMIT 1`,
+    ),
+    openDownload: db.prepare(
+      `SELECT * FROM transfers WHERE direction = 'download' AND url = ? AND state != 'done' ORDER BY rowid DESC LIMIT 1`,
+    ),
+    messageTransfer: db.prepare('SELECT * FROM transfers WHERE message_id = ? ORDER BY rowid DESC LIMIT 1'),
+    unfinishedTransfers: db.prepare(`SELECT * FROM transfers WHERE state != 'done' ORDER BY rowid`),
+    interruptTransfers: db.prepare(`UPDATE transfers SET state = 'interrupted' WHERE state = 'running'`),
+    fileMessage: db.prepare(
+      `SELECT * FROM messages WHERE file IS NOT NULL AND json_extract(file, '$.url') = ? ORDER BY server_time DESC LIMIT 1`,
+    ),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE client_id = ?'),
     findDirect: db.prepare(
       `SELECT c.id FROM conversations c, json_each(c.participants) p
@@ -135,8 +198,11 @@ export function openStore(dataDir: string) {
 
   function toMessage(row: MessageRow, marks: Marks): Message {
     const mine = row.sender === me;
+    const written = WRITTEN.has(row.kind);
+    const id = written ? `${row.sender}:${row.client_id}` : `${row.conversation_id}#${row.seq}`;
+    const transfer = row.file ? (q.messageTransfer.get(id) as TransferRow | undefined) : undefined;
     return {
-      id: row.kind === 'text' ? `${row.sender}:${row.client_id}` : `${row.conversation_id}#${row.seq}`,
+      id,
       conversationId: row.conversation_id,
       seq: row.seq,
       kind: row.kind,
@@ -144,33 +210,71 @@ export function openStore(dataDir: string) {
       mine,
       body: row.body,
       time: row.server_time,
-      status: mine && row.kind === 'text' ? statusAt(row.seq, marks) : null,
+      status: mine && written ? statusAt(row.seq, marks) : null,
+      ...(row.file ? { file: JSON.parse(row.file) as FileInfo } : {}),
+      ...(transfer ? { transfer: publicTransfer(transfer) } : {}),
     };
   }
 
   function pendingMessage(row: OutboxRow): Message {
+    const upload = row.upload ? (q.getTransfer.get(row.upload) as TransferRow | undefined) : undefined;
     return {
       id: `${me}:${row.client_id}`,
       conversationId: row.conversation_id,
       seq: null,
-      kind: 'text',
+      kind: row.file ? 'file' : 'text',
       sender: me,
       mine: true,
       body: row.body,
       time: row.created_at,
       status: row.error ? 'failed' : 'sending',
       ...(row.error ? { error: row.error } : {}),
+      ...(row.file ? { file: withUpload(JSON.parse(row.file) as MessageFile, upload) } : {}),
+      ...(upload ? { transfer: publicTransfer(upload) } : {}),
     };
   }
 
-  const toOutboxItem = (row: OutboxRow): OutboxItem => ({
-    clientId: row.client_id,
-    conversationId: row.conversation_id,
-    peer: row.peer,
-    body: row.body,
-    createdAt: row.created_at,
-    error: row.error,
-  });
+  /** A file's metadata with its URL and checksum once its upload is done. */
+  function withUpload(file: MessageFile, upload: TransferRow | undefined): MessageFile {
+    return upload?.state === 'done' ? { ...file, url: upload.url!, sha256: upload.sha256! } : file;
+  }
+
+  function toOutboxItem(row: OutboxRow): OutboxItem {
+    const upload = row.upload ? (q.getTransfer.get(row.upload) as TransferRow | undefined) : undefined;
+    const file = row.file ? withUpload(JSON.parse(row.file) as MessageFile, upload) : null;
+    return {
+      clientId: row.client_id,
+      conversationId: row.conversation_id,
+      peer: row.peer,
+      body: row.body,
+      file: file?.url && file.sha256 ? (file as FileInfo) : null,
+      createdAt: row.created_at,
+      error: row.error,
+    };
+  }
+
+  function publicTransfer(row: TransferRow): FileTransfer {
+    return {
+      id: row.id,
+      type: row.direction,
+      mode: row.mode,
+      state: row.state,
+      path: row.path,
+      url: row.url,
+      name: row.name,
+      mime: row.mime,
+      bytes: row.bytes,
+      total: row.total,
+      sha256: row.sha256,
+      messageId: row.message_id,
+      conversationId: row.conversation_id,
+      error: row.error,
+    };
+  }
+
+  function toRecord(row: TransferRow | undefined): TransferRecord | null {
+    return row ? { ...publicTransfer(row), remote: row.remote, part: row.part, sourceMtime: row.source_mtime } : null;
+  }
 
   function conversationRow(id: string): ConversationRow | undefined {
     return q.getConversation.get(id) as ConversationRow | undefined;
@@ -241,14 +345,16 @@ export function openStore(dataDir: string) {
     const inserted: ConversationEvent[] = [];
     for (const e of events) {
       const body = e.type === 'message' ? e.body : e.type === 'members' ? JSON.stringify({ added: e.added, removed: e.removed }) : JSON.stringify({ title: e.title });
+      const file = e.type === 'message' && e.file ? e.file : null;
       const changes = q.insertMessage.run(
         e.conversationId,
         e.seq,
-        KINDS[e.type],
+        e.type === 'message' ? (file ? 'file' : 'text') : KINDS[e.type],
         e.sender ?? '',
         e.type === 'message' ? e.clientId : null,
         body,
         e.serverTime,
+        file && JSON.stringify(file),
       ).changes;
       const mine = e.sender === me ? e.seq : 0;
       const t = touched.get(e.conversationId);
@@ -363,9 +469,23 @@ export function openStore(dataDir: string) {
         .filter((m) => m.status !== statusAt(m.seq!, before));
     }),
 
-    addToOutbox(item: { clientId: string; conversationId: string | null; peer: string | null; body: string; createdAt: number }): Message {
-      q.addOutbox.run(item.clientId, item.conversationId, item.peer, item.body, item.createdAt);
+    /** A message to send; with a file, it waits for the upload transfer named. */
+    addToOutbox(item: {
+      clientId: string;
+      conversationId: string | null;
+      peer: string | null;
+      body: string;
+      createdAt: number;
+      file?: { info: MessageFile; upload: string };
+    }): Message {
+      const { file } = item;
+      q.addOutbox.run(item.clientId, item.conversationId, item.peer, item.body, item.createdAt, file ? JSON.stringify(file.info) : null, file?.upload ?? null);
       return pendingMessage(q.getOutbox.get(item.clientId) as OutboxRow);
+    },
+    /** My message not sent yet, as shown. */
+    pendingMessage(clientId: string): Message | null {
+      const row = q.getOutbox.get(clientId) as OutboxRow | undefined;
+      return row ? pendingMessage(row) : null;
     },
     nextOutbox(): OutboxItem | null {
       const row = q.nextOutbox.get() as OutboxRow | undefined;
@@ -374,26 +494,61 @@ export function openStore(dataDir: string) {
     failOutbox(clientId: string, error: string): void {
       q.failOutbox.run(error, clientId);
     },
-    /** Clears a failure so the message is sent again; false when no such failed message waits. */
-    retryOutbox(clientId: string): boolean {
-      return q.retryOutbox.run(clientId).changes > 0;
+    /** Clears a failure so the message is sent again; null when no such message waits, else its upload's id. */
+    retryOutbox(clientId: string): { upload: string | null } | null {
+      return (q.retryOutbox.get(clientId) as { upload: string | null } | undefined) ?? null;
+    },
+    /** An upload failed: the messages waiting for it fail with the reason. Returns them. */
+    failUpload(transferId: string, reason: string): Message[] {
+      return (q.failUpload.all(reason, transferId) as OutboxRow[]).map(pendingMessage);
+    },
+    /** An upload runs again: the messages it failed are sending again. Returns them. */
+    resumeUpload(transferId: string): Message[] {
+      return (q.resumeUpload.all(transferId) as OutboxRow[]).map(pendingMessage);
     },
     /** The server took my message: it becomes a stored event and leaves the outbox, atomically. */
     markSent: db.transaction((item: OutboxItem, conversationId: string, seq: number, serverTime: number): Message => {
-      q.insertMessage.run(conversationId, seq, 'text', me, item.clientId, item.body, serverTime);
+      const file = item.file && JSON.stringify(item.file);
+      q.insertMessage.run(conversationId, seq, file ? 'file' : 'text', me, item.clientId, item.body, serverTime, file);
       q.deleteOutbox.run(item.clientId);
       q.bumpConversation.run({ seq, time: serverTime, id: conversationId });
       q.setRead.run(seq, conversationId);
       advanceHave(conversationId);
       const row = conversationRow(conversationId)!;
       return toMessage(
-        { conversation_id: conversationId, seq, kind: 'text', sender: me, client_id: item.clientId, body: item.body, server_time: serverTime },
+        { conversation_id: conversationId, seq, kind: file ? 'file' : 'text', sender: me, client_id: item.clientId, body: item.body, server_time: serverTime, file },
         marksOf(JSON.parse(row.participants) as Participant[]),
       );
     }),
 
+    addTransfer(record: TransferRecord): void {
+      q.addTransfer.run({ ...record, createdAt: Date.now() });
+    },
+    /** Writes a transfer's changing fields (its identity, source and checksum target stay). */
+    saveTransfer(record: TransferRecord): void {
+      q.saveTransfer.run(record);
+    },
+    transfer(id: string): TransferRecord | null {
+      return toRecord(q.getTransfer.get(id) as TransferRow | undefined);
+    },
+    /** The latest transfer of this file (upload) or URL (download) that is not done. */
+    openTransfer(type: FileTransfer['type'], pathOrUrl: string): TransferRecord | null {
+      return toRecord((type === 'upload' ? q.openUpload : q.openDownload).get(pathOrUrl) as TransferRow | undefined);
+    },
+    unfinishedTransfers(): FileTransfer[] {
+      return (q.unfinishedTransfers.all() as TransferRow[]).map(publicTransfer);
+    },
+    /** The newest stored message carrying a file at this URL. */
+    fileMessage(url: string): Message | null {
+      const message = q.fileMessage.get(url) as MessageRow | undefined;
+      const row = message && conversationRow(message.conversation_id);
+      return row ? toMessage(message, marksOf(JSON.parse(row.participants) as Participant[])) : null;
+    },
+
     init() {
       me = (q.getMeta.get('me') as string | undefined) ?? '';
+      // Transfers that were running when the engine last stopped or crashed.
+      q.interruptTransfers.run();
     },
     close() {
       if (db.open) db.close();
