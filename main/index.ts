@@ -2,12 +2,13 @@
 // Each piece lives in main/electron/; this file only decides the order things happen in.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, session, type BrowserWindow } from 'electron';
+import { app, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { createBridge } from './bridge/index.js';
 import { appLocation } from './electron/app-url.js';
 import { readConfig, type HostConfig } from './electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from './electron/csp.js';
-import { forwardEvents, isAppSender, registerIpc } from './electron/ipc.js';
+import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
+import { revealWithShell } from './electron/reveal.js';
 import { safeStorageCodec } from './electron/token-codec.js';
 import { createAppWindow } from './electron/window.js';
 
@@ -61,9 +62,12 @@ if (!app.requestSingleInstanceLock()) {
       signInAs: config.signInAs,
       signInWith: config.signInWith,
       tokenCodec: safeStorageCodec(),
+      reveal: revealWithShell,
       log,
     });
-    registerIpc(bridge, (event) => isAppSender(event, win, location.isAppUrl), log);
+    const isApp = (event: IpcMainInvokeEvent) => isAppSender(event, win, location.isAppUrl);
+    registerIpc(bridge, isApp, log);
+    registerStaging(bridge, isApp, log);
     forwardEvents(bridge, () => win);
     app.on('will-quit', () => bridge.close());
     app.on('activate', showWindow);

@@ -2,7 +2,7 @@
 // call (the renderer is untrusted) and, through z.infer, each argument's TypeScript type. Kept apart
 // from api.ts so the renderer and preload bundles, which only need the names, carry no zod.
 import { z } from 'zod';
-import { Address, Body, ConversationId, ConversationType, Seq, Title } from '../protocol/schemas.js';
+import { Address, Body, Caption, ConversationId, ConversationType, FileInfo, Seq, Title } from '../protocol/schemas.js';
 
 const Url = z
   .string()
@@ -11,6 +11,12 @@ const Url = z
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the server URL is an http:// or https:// address');
 
 const Nothing = z.undefined();
+const Id = z.string().min(1).max(200);
+const MessageId = z.strictObject({ messageId: Id });
+const TransferId = z.strictObject({ id: Id });
+/** One line: the upload URL protocol sends it as a form field. */
+const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
+const MAX_FILE_BYTES = 2 * 1024 ** 3;
 
 /** Every request the renderer may make: its argument's schema. */
 export const requestArgs = {
@@ -38,4 +44,37 @@ export const requestArgs = {
   markRead: z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }),
   setTyping: z.strictObject({ conversationId: ConversationId }),
   searchUsers: z.strictObject({ query: z.string().max(64) }),
+  /** Sends a file the user staged (picked, dropped or pasted): never a path, only a staged id. */
+  sendFile: z.strictObject({
+    conversationId: ConversationId,
+    stagedId: Id,
+    message: Caption.optional(),
+    title: FileInfo.shape.title,
+  }),
+  startFileTransfer: TransferId,
+  stopFileTransfer: TransferId,
+  /** Downloads a file message's file into the download directory. */
+  downloadFile: MessageId,
+  /** Opens (or, in the browser host, answers a URL for) the file a message's transfer saved or sent. */
+  openFile: MessageId,
+  showFileInFolder: MessageId,
+  getFileSettings: Nothing,
+  /** The signed-in account's file settings, kept for it and applied to its engine. */
+  setFileSettings: z
+    .strictObject({
+      uploadMode: z.enum(['parley', 'uploadUrl']),
+      uploadUrl: Url.optional(),
+      uploadAuthToken: UploadAuthToken.optional(),
+      /** Bytes; 0 downloads no image by itself. */
+      autoDownloadImagesUnder: z.number().int().min(0).max(MAX_FILE_BYTES).optional(),
+      /** The seed's Account XML keys (checked by the engine's parser) and the account they expand. */
+      mediaRefSend: z
+        .strictObject({
+          keys: z.record(z.string().max(64), z.string().max(64 * 1024)),
+          account: z.strictObject({ username: z.string().max(256), password: z.string().max(256) }),
+        })
+        .nullable()
+        .optional(),
+    })
+    .refine((s) => s.uploadMode !== 'uploadUrl' || !!s.uploadUrl, { message: 'an upload URL is needed', path: ['uploadUrl'] }),
 } satisfies Record<string, z.ZodType>;

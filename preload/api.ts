@@ -4,9 +4,18 @@
 import type { z } from 'zod';
 import type { Address, ErrorCode, User } from '../protocol/index.js';
 import type { requestArgs } from './api-args.js';
-import type { ClientEvents, ConnectionStatus, ConversationSummary, Message } from '../main/core/types.js';
+import type { ClientEvents, ConnectionStatus, ConversationSummary, FileEvents, FileTransfer, Message } from '../main/core/types.js';
 
-export type { ConnectionStatus, ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../main/core/types.js';
+export type {
+  ConnectionStatus,
+  ConversationSummary,
+  FileProgress,
+  FileTransfer,
+  Message,
+  MessageFile,
+  MessageStatus,
+  MessageStatusChange,
+} from '../main/core/types.js';
 export type { Address, ErrorCode, User };
 
 export type RequestName = keyof typeof requestArgs;
@@ -42,6 +51,18 @@ export type SessionState =
       connection: ConnectionStatus;
     };
 
+/** A file the user picked, dropped or pasted, held by the host until sendFile names its id. */
+export interface StagedFile {
+  id: string;
+  name: string;
+  size: number;
+}
+
+/** Electron opens the file itself; the browser host answers a URL for the page to open. */
+export type OpenFileResult = { opened: true } | { url: string };
+
+export type FileSettings = RequestArg<'setFileSettings'>;
+
 /** What each request answers. */
 export interface RequestResults {
   getAppInfo: AppInfo;
@@ -57,10 +78,18 @@ export interface RequestResults {
   markRead: void;
   setTyping: void;
   searchUsers: User[];
+  sendFile: Message;
+  startFileTransfer: void;
+  stopFileTransfer: FileTransfer;
+  downloadFile: FileTransfer;
+  openFile: OpenFileResult;
+  showFileInFolder: OpenFileResult;
+  getFileSettings: FileSettings;
+  setFileSettings: FileSettings;
 }
 
 /** Every event the renderer may subscribe to. */
-export interface BridgeEvents extends ClientEvents {
+export interface BridgeEvents extends ClientEvents, FileEvents {
   session: SessionState;
 }
 export type EventName = keyof BridgeEvents;
@@ -79,6 +108,14 @@ export const requestNames = [
   'markRead',
   'setTyping',
   'searchUsers',
+  'sendFile',
+  'startFileTransfer',
+  'stopFileTransfer',
+  'downloadFile',
+  'openFile',
+  'showFileInFolder',
+  'getFileSettings',
+  'setFileSettings',
 ] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',
@@ -89,6 +126,8 @@ export const eventNames = [
   'unread',
   'typing',
   'sync',
+  'file',
+  'fileProgress',
 ] as const satisfies readonly EventName[];
 // A request or event added to the contract and not to these lists fails here.
 const allListed: [Exclude<RequestName, (typeof requestNames)[number]>, Exclude<EventName, (typeof eventNames)[number]>] extends [never, never]
@@ -105,12 +144,18 @@ type Arg<K extends RequestName> = undefined extends RequestArg<K> ? [arg?: Reque
 type Subscribe = <E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) => Unsubscribe;
 
 /**
+ * Hands files the user picked, dropped or pasted to the host, which keeps them under ids for sendFile.
+ * Not a request: it carries File objects (their paths stay in the preload, their bytes go to the host).
+ */
+type StageFiles = (files: File[]) => Promise<BridgeReply<StagedFile[]>>;
+
+/**
  * What the preload exposes as `window.parley` (and the browser host's client provides): replies, not
  * thrown errors, because an Error crossing contextBridge loses everything but its message.
  */
 export type ParleyBridge = {
   readonly [K in RequestName]: (...arg: Arg<K>) => Promise<BridgeReply<RequestResults[K]>>;
-} & { readonly on: Subscribe };
+} & { readonly on: Subscribe; readonly stageFiles: StageFiles };
 
 /** What the renderer uses: each request resolves with its result or rejects with a BridgeError. */
 export type ParleyApi = {
@@ -118,6 +163,7 @@ export type ParleyApi = {
 } & {
   /** Subscribes to one event; the returned function unsubscribes. */
   readonly on: Subscribe;
+  readonly stageFiles: (files: File[]) => Promise<StagedFile[]>;
 };
 
 /** The error a request rejects with: the host's error code and message. */
@@ -131,14 +177,15 @@ export class BridgeError extends Error {
   }
 }
 
+function unwrap<T>(reply: BridgeReply<T>): T {
+  if (reply.ok) return reply.data;
+  throw new BridgeError(reply.error.code, reply.error.message);
+}
+
 export function toApi(bridge: ParleyBridge): ParleyApi {
-  const api: Record<string, unknown> = { on: bridge.on };
+  const api: Record<string, unknown> = { on: bridge.on, stageFiles: async (files: File[]) => unwrap(await bridge.stageFiles(files)) };
   for (const name of requestNames) {
-    api[name] = async (arg?: unknown) => {
-      const reply = await (bridge[name] as (arg?: unknown) => Promise<BridgeReply<unknown>>)(arg);
-      if (reply.ok) return reply.data;
-      throw new BridgeError(reply.error.code, reply.error.message);
-    };
+    api[name] = async (arg?: unknown) => unwrap(await (bridge[name] as (arg?: unknown) => Promise<BridgeReply<unknown>>)(arg));
   }
   return api as ParleyApi;
 }

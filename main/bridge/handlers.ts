@@ -1,13 +1,30 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type { AppInfo, RequestArg, RequestName, RequestResults } from '../../preload/api.js';
+import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults } from '../../preload/api.js';
+import type { FileTransfer } from '../core/index.js';
+import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
+import type { Staging } from './staging.js';
 
 export type Handlers = {
   [K in RequestName]: (arg: RequestArg<K>) => RequestResults[K] | Promise<RequestResults[K]>;
 };
 
-export function createHandlers(session: Session, appInfo: AppInfo): Handlers {
+/**
+ * How the host shows a file on this device (always a path the engine saved or sent). Electron opens
+ * it with the shell; the browser host cannot, so the page gets a URL to the host's copy.
+ */
+export type RevealFile = (transfer: FileTransfer & { path: string }, how: 'open' | 'folder') => OpenFileResult | Promise<OpenFileResult>;
+
+export interface HandlerDeps {
+  session: Session;
+  appInfo: AppInfo;
+  staging: Staging;
+  files: FileIndex;
+  reveal: RevealFile;
+}
+
+export function createHandlers({ session, appInfo, staging, files, reveal }: HandlerDeps): Handlers {
   const client = () => session.client();
   return {
     getAppInfo: () => appInfo,
@@ -17,11 +34,34 @@ export function createHandlers(session: Session, appInfo: AppInfo): Handlers {
     signOut: () => session.signOut(),
     listConversations: () => client().readConversations(),
     createConversation: (request) => client().createConversation(request),
-    readMessages: ({ conversationId, ...page }) => client().readMessages(conversationId, page),
+    readMessages: ({ conversationId, ...page }) => {
+      const messages = client().readMessages(conversationId, page);
+      messages.forEach(files.noteMessage);
+      return messages;
+    },
     sendMessage: ({ conversationId, text }) => client().sendMessage({ conversationId }, text),
     retryMessage: ({ id }) => client().retryMessage(id),
     markRead: ({ conversationId, seq }) => client().markRead(conversationId, seq),
     setTyping: ({ conversationId }) => client().setTyping(conversationId),
     searchUsers: ({ query }) => client().searchUsers(query),
+    sendFile: async ({ conversationId, stagedId, ...options }) => {
+      const engine = client();
+      const message = await engine.sendFile({ conversationId }, staging.take(stagedId).path, options);
+      files.noteMessage(message);
+      return message;
+    },
+    // Answers once started (an unknown id throws at once); fileProgress events tell the rest.
+    startFileTransfer: ({ id }) => void client().startFileTransfer({ id }),
+    stopFileTransfer: ({ id }) => client().stopFileTransfer({ id }),
+    downloadFile: async ({ messageId }) => {
+      const engine = client();
+      const transfer = await engine.getFileInstance('download', files.url(messageId));
+      void engine.startFileTransfer(transfer);
+      return transfer;
+    },
+    openFile: ({ messageId }) => reveal(files.localFile(messageId), 'open'),
+    showFileInFolder: ({ messageId }) => reveal(files.localFile(messageId), 'folder'),
+    getFileSettings: () => session.fileSettings(),
+    setFileSettings: (settings) => session.setFileSettings(settings),
   };
 }

@@ -1,12 +1,16 @@
 // The host side of the contract, for both hosts: a session, its handler table behind one dispatch,
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
+import { join } from 'node:path';
 import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
 import type { Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
-import { createHandlers } from './handlers.js';
+import { createFileIndex, type FileIndex } from './file-index.js';
+import { createHandlers, type RevealFile } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
+import { createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
+export type { RevealFile } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -14,29 +18,51 @@ export interface BridgeOptions extends SessionOptions {
   signInAs?: string;
   /** Sign in with this token at launch (npm start --server-url --token). */
   signInWith?: { serverUrl: string; token: string };
+  /** How the host opens a file on this device; by default the page gets a /local/<transfer id> URL (the browser host). */
+  reveal?: RevealFile;
 }
 
 export interface Bridge {
   dispatch: Dispatch;
   /** Every event of the contract, to forward to the renderer. */
   onEvent(listener: <E extends EventName>(event: E, payload: BridgeEvents[E]) => void): Unsubscribe;
+  /** Where the hosts put the files the user hands over (stageFiles). */
+  staging: Staging;
+  /** Files on this device that the renderer was shown, by transfer id (the browser host serves them). */
+  localTransfer: FileIndex['localTransfer'];
   close(): void;
 }
+
+const localUrl: RevealFile = (transfer, how) => ({ url: `/local/${encodeURIComponent(transfer.id)}${how === 'folder' ? '?download=1' : ''}` });
 
 export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
   const session = createSession({ ...options, log });
+  const staging = createStaging(join(options.dataDir, 'staging'));
+  const files = createFileIndex();
+  const offFiles = [
+    session.on('message', files.noteMessage),
+    session.on('file', files.noteMessage),
+    session.on('fileProgress', files.noteProgress),
+    session.on('session', files.clear),
+  ];
   const demoUser = options.signInAs ?? (session.firstLaunch ? options.demo?.users[0]?.address : undefined);
   if (options.signInWith) {
     const { serverUrl, token } = options.signInWith;
     session.signIn(serverUrl, token).catch((error: unknown) => log('could not sign in at launch', error));
   } else if (demoUser) session.signInDemo(demoUser);
+  const handlers = createHandlers({ session, appInfo: options.appInfo, staging, files, reveal: options.reveal ?? localUrl });
   return {
-    dispatch: createDispatch(createHandlers(session, options.appInfo), log),
+    dispatch: createDispatch(handlers, log),
     onEvent(listener) {
       const offs = eventNames.map((name) => session.on(name, (payload) => listener(name, payload)));
       return () => offs.forEach((off) => off());
     },
-    close: () => session.close(),
+    staging,
+    localTransfer: files.localTransfer,
+    close: () => {
+      offFiles.forEach((off) => off());
+      session.close();
+    },
   };
 }

@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParleyError, createClient, verifyToken, type Address, type Client, type ClientEvents } from '../core/index.js';
+import { ParleyError, createClient, verifyToken, type Address, type Client, type EngineEvents } from '../core/index.js';
 import { Emitter, type Unsubscribe } from '../core/emitter.js';
-import type { BridgeEvents, DemoUser, SessionState } from '../../preload/api.js';
+import type { BridgeEvents, DemoUser, FileSettings, SessionState } from '../../preload/api.js';
+import { applyFileSettings, loadFileSettings, saveFileSettings } from './file-settings.js';
 
 export interface DemoAccount extends DemoUser {
   token: string;
@@ -34,7 +35,17 @@ interface Saved {
   token: string | null;
 }
 
-const CLIENT_EVENTS = ['connectionStatus', 'message', 'messageStatus', 'conversation', 'unread', 'typing', 'sync'] as const satisfies ReadonlyArray<keyof ClientEvents>;
+const CLIENT_EVENTS = [
+  'connectionStatus',
+  'message',
+  'messageStatus',
+  'conversation',
+  'unread',
+  'typing',
+  'sync',
+  'file',
+  'fileProgress',
+] as const satisfies ReadonlyArray<keyof EngineEvents>;
 
 export type Session = ReturnType<typeof createSession>;
 
@@ -43,7 +54,7 @@ export function createSession(options: SessionOptions) {
   const savedFile = join(options.dataDir, 'session.json');
   const codec = options.tokenCodec ?? { seal: (t: string) => t, open: (t: string) => t };
   const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
-  let current: { client: Client; serverUrl: string; me: Address; unsubscribe: Unsubscribe[] } | null = null;
+  let current: { client: Client; serverUrl: string; me: Address; dir: string; unsubscribe: Unsubscribe[] } | null = null;
   let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? null };
   mkdirSync(options.dataDir, { recursive: true });
 
@@ -76,7 +87,9 @@ export function createSession(options: SessionOptions) {
 
   function open(serverUrl: string, address: Address, token: string): SessionState {
     end(null);
-    const client = createClient({ dataDir: accountDir(serverUrl, address), serverUrl, token, backoff: options.backoff, log: options.log });
+    const dir = accountDir(serverUrl, address);
+    const client = createClient({ dataDir: dir, serverUrl, token, backoff: options.backoff, log: options.log });
+    applyFileSettings(client, loadFileSettings(dir));
     const unsubscribe = CLIENT_EVENTS.map((name) => client.on(name, (payload) => events.emit(name, payload as never)));
     unsubscribe.push(
       client.on('connectionStatus', (status) => {
@@ -90,7 +103,7 @@ export function createSession(options: SessionOptions) {
         });
       }),
     );
-    current = { client, serverUrl, me: address, unsubscribe };
+    current = { client, serverUrl, me: address, dir, unsubscribe };
     save({ serverUrl, address, token });
     client.start();
     events.emit('session', state());
@@ -123,6 +136,16 @@ export function createSession(options: SessionOptions) {
     client(): Client {
       if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
       return current.client;
+    },
+    fileSettings(): FileSettings {
+      if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
+      return loadFileSettings(current.dir);
+    },
+    setFileSettings(settings: FileSettings): FileSettings {
+      if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
+      saveFileSettings(current.dir, settings);
+      applyFileSettings(current.client, settings);
+      return settings;
     },
     async signIn(serverUrl: string, token: string): Promise<SessionState> {
       const address = await verifyToken(serverUrl, token);

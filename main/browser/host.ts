@@ -7,9 +7,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, resolve, sep } from 'node:path';
+import { basename, extname, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bridge } from '../bridge/index.js';
+import { MAX_STAGED_BYTES } from '../bridge/staging.js';
+import { ParleyError } from '../core/index.js';
 
 export interface BrowserHostOptions {
   bridge: Bridge;
@@ -49,8 +51,65 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const keyDigest = digest(key);
   let origin = '';
 
-  const http = createServer((req, res) => void serveFile(req, res));
+  const http = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', origin).pathname;
+    if (path === '/stage') return void stage(req, res);
+    if (path.startsWith('/local/')) return void serveLocal(req, res, path.slice('/local/'.length));
+    void serveFile(req, res);
+  });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  /** The key as the socket checks it, and (for script requests) the page's own origin. */
+  function authorised(req: IncomingMessage, fromScript: boolean): boolean {
+    const presented = digest(new URL(req.url ?? '/', origin).searchParams.get('key') ?? '');
+    return timingSafeEqual(presented, keyDigest) && (!fromScript || req.headers.origin === origin);
+  }
+
+  const answer = (res: ServerResponse, status: number, body: unknown) =>
+    void res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
+
+  /** The page's stageFiles: one file's bytes streamed to the staging dir; answers the StagedFile. */
+  async function stage(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end();
+    if (!authorised(req, true)) {
+      log(`refused a file upload from origin ${req.headers.origin ?? '(none)'}`);
+      return answer(res, 403, { code: 'forbidden', message: 'only the Parley page may stage files' });
+    }
+    const name = new URL(req.url ?? '/', origin).searchParams.get('name') ?? '';
+    if (Number(req.headers['content-length']) > MAX_STAGED_BYTES) {
+      res.setHeader('Connection', 'close');
+      return answer(res, 413, { code: 'payload_too_large', message: `the file is larger than the ${MAX_STAGED_BYTES} bytes a file may have` });
+    }
+    try {
+      answer(res, 200, await options.bridge.staging.write(name, req));
+    } catch (error) {
+      if (!(error instanceof ParleyError)) log('could not stage a file', error);
+      const body = error instanceof ParleyError ? error.toBody() : { code: 'internal', message: 'could not take the file' };
+      // The rest of a refused body is not read: close rather than keep the connection.
+      res.setHeader('Connection', 'close');
+      answer(res, error instanceof ParleyError && error.code === 'payload_too_large' ? 413 : 500, body);
+    }
+  }
+
+  /** A file the engine saved or sent, by its transfer id: what openFile answers in this host. */
+  async function serveLocal(req: IncomingMessage, res: ServerResponse, id: string) {
+    if (req.method !== 'GET') return void res.writeHead(405, { Allow: 'GET' }).end();
+    if (!authorised(req, false)) return void res.writeHead(403).end();
+    const transfer = options.bridge.localTransfer(decodeURIComponent(id));
+    const info = transfer ? await stat(transfer.path).catch(() => null) : null;
+    if (!transfer || !info?.isFile()) return void res.writeHead(404).end('not found');
+    const attachment = new URL(req.url ?? '/', origin).searchParams.has('download') ? 'attachment' : 'inline';
+    res.writeHead(200, {
+      'Content-Type': transfer.mime || 'application/octet-stream',
+      'Content-Length': info.size,
+      'Content-Disposition': `${attachment}; filename*=UTF-8''${encodeURIComponent(basename(transfer.path))}`,
+      // Whatever the file holds, it never runs as this origin's page.
+      'Content-Security-Policy': "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+    });
+    createReadStream(transfer.path).pipe(res);
+  }
 
   async function serveFile(req: IncomingMessage, res: ServerResponse) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();

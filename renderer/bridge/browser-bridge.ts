@@ -1,6 +1,15 @@
 // The contract over the browser host's WebSocket: the same requests and events as the preload,
 // authorised by the per-launch key the host put in the page's URL fragment.
-import { eventNames, requestNames, type BridgeEvents, type BridgeReply, type EventName, type ParleyBridge } from '../../preload/api';
+import {
+  eventNames,
+  requestNames,
+  type BridgeEvents,
+  type BridgeReply,
+  type EventName,
+  type OpenFileResult,
+  type ParleyBridge,
+  type StagedFile,
+} from '../../preload/api';
 
 type ServerFrame = { id: number; reply: BridgeReply<unknown> } | { event: EventName; payload: unknown };
 
@@ -59,5 +68,32 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
     },
   };
   for (const name of requestNames) bridge[name] = (arg?: unknown) => request(name, arg);
+
+  // The host's /local URLs take the same key as the socket; only this page holds it.
+  const withKey = async (reply: Promise<BridgeReply<unknown>>) => {
+    const settled = (await reply) as BridgeReply<OpenFileResult>;
+    if (!settled.ok || !('url' in settled.data)) return settled;
+    const { url } = settled.data;
+    return { ok: true, data: { url: `${url}${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}` } };
+  };
+  bridge.openFile = (arg?: unknown) => withKey(request('openFile', arg));
+  bridge.showFileInFolder = (arg?: unknown) => withKey(request('showFileInFolder', arg));
+
+  // Each file's bytes stream to the host, which keeps them under an id for sendFile.
+  bridge.stageFiles = async (files: File[]): Promise<BridgeReply<StagedFile[]>> => {
+    const staged: StagedFile[] = [];
+    for (const file of files) {
+      const query = `key=${encodeURIComponent(key)}&name=${encodeURIComponent(file.name || 'pasted')}`;
+      try {
+        const response = await fetch(`/stage?${query}`, { method: 'POST', body: file });
+        const body = (await response.json()) as StagedFile | { code: never; message: string };
+        if (!response.ok || !('id' in body)) return { ok: false, error: body as { code: never; message: string } };
+        staged.push(body);
+      } catch {
+        return { ok: false, error: { code: 'unavailable', message: 'lost the connection to the Parley host' } };
+      }
+    }
+    return { ok: true, data: staged };
+  };
   return bridge as ParleyBridge;
 }

@@ -4,3 +4,6 @@ import { toApi, type ParleyApi } from '../../preload/api';
 import { connectBrowserBridge } from './browser-bridge';
 
 export const parley: ParleyApi = toApi(window.parley ?? connectBrowserBridge(window.location));
+
+/** The Electron host (which opens files with the desktop) rather than the browser host. */
+export const desktop = window.parley !== undefined;

@@ -38,6 +38,11 @@ const addresses = (value: unknown): string[] =>
  * "carol added bob", "bob left", "dave was added", "carol changed the title to “Launch”".
  * A sender of '' is the operator's backend: the change is told in the passive voice.
  */
+/** A message people wrote (text or a file), not a membership or title change. */
+export function isChat(message: Message): boolean {
+  return message.kind === 'text' || message.kind === 'file';
+}
+
 export function systemText(message: Message, me: Address | null): string {
   let change: MembersChange;
   try {
@@ -73,8 +78,10 @@ export function systemText(message: Message, me: Address | null): string {
 export function previewText(conversation: ConversationSummary, me: Address | null): string {
   const message = conversation.lastMessage;
   if (!message) return 'No messages yet';
-  if (message.kind !== 'text') return systemText(message, me);
-  const text = message.body.replace(/\s+/g, ' ').trim();
+  if (!isChat(message)) return systemText(message, me);
+  // A file reads as its name, with its caption if it has one.
+  const body = message.file ? [`📎 ${message.file.name}`, message.body].filter(Boolean).join(' ') : message.body;
+  const text = body.replace(/\s+/g, ' ').trim();
   if (message.mine) return `You: ${text}`;
   // In groups the first name is enough to tell people apart in a one-line preview.
   return conversation.type === 'direct' ? text : `${nameOf(conversation, message.sender).split(' ')[0]}: ${text}`;

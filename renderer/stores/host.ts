@@ -36,6 +36,9 @@ export function connectToHost(): void {
       if (message.conversationId) typing.stopped(message.conversationId, message.sender);
     }),
     parley.on('messageStatus', (change) => messages.applyStatus(change)),
+    // After its message event: the same message, now known to carry a file.
+    parley.on('file', (message) => messages.receive(message)),
+    parley.on('fileProgress', (progress) => messages.applyProgress(progress)),
     parley.on('typing', ({ conversationId, address }) => {
       if (address !== session.me) typing.started(conversationId, address);
     }),

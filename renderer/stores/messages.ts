@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import type { ConversationSummary, Message, MessageStatus, MessageStatusChange } from '../../preload/api';
+import type { ConversationSummary, FileProgress, Message, MessageStatus, MessageStatusChange } from '../../preload/api';
 import { errorText } from '../lib/errors';
 
 export interface Thread {
@@ -155,6 +155,23 @@ export const useMessagesStore = defineStore('messages', () => {
     if (thread && (change.seq === null || newest === null || change.seq > newest)) early.set(change.id, change);
   }
 
+  /**
+   * A transfer's progress onto its message: only that message is replaced (the thread array is copied,
+   * its other messages are not), so ten updates a second stay cheap.
+   */
+  function applyProgress(progress: FileProgress): void {
+    if (!progress.messageId) return;
+    const ids = progress.conversationId ? [progress.conversationId] : Object.keys(threads);
+    for (const id of ids) {
+      const thread = threads[id];
+      const index = thread?.messages.findLastIndex((m) => m.id === progress.messageId) ?? -1;
+      if (!thread || index < 0) continue;
+      const messages = thread.messages.slice();
+      messages[index] = { ...messages[index]!, transfer: progress };
+      return update(id, { messages });
+    }
+  }
+
   /** A summary newer than the loaded history (membership and title changes only arrive this way). */
   function onConversation(conversation: ConversationSummary): void {
     const thread = threads[conversation.id];
@@ -184,5 +201,5 @@ export const useMessagesStore = defineStore('messages', () => {
     early.clear();
   }
 
-  return { threads, threadOf, open, loadOlder, receive, applyStatus, onConversation, refreshLoaded, send, retry, reset };
+  return { threads, threadOf, open, loadOlder, receive, applyStatus, applyProgress, onConversation, refreshLoaded, send, retry, reset };
 });

@@ -20,3 +20,5 @@ export function installFake(options?: FakeOptions): FakeParley {
 
 /** Mount options giving components the stores the test set up. */
 export const withStores = () => ({ global: { plugins: [pinia] } });
+
+export const desktop = false;

@@ -8,7 +8,10 @@ import type {
   ConversationSummary,
   DemoUser,
   EventName,
+  FileSettings,
+  FileTransfer,
   Message,
+  MessageFile,
   ParleyApi,
   RequestArg,
   RequestName,
@@ -90,6 +93,34 @@ export function createFakeParley(options: FakeOptions = {}) {
   }
 
   const pending: Message[] = [];
+  /** Files handed to stageFiles, by staged id. */
+  const staged = new Map<string, File>();
+  let fileSettings: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
+
+  function transfer(type: FileTransfer['type'], file: MessageFile, messageId: string, patch: Partial<FileTransfer> = {}): FileTransfer {
+    return {
+      id: `t-${messageId}`,
+      type,
+      mode: type === 'upload' ? 'tus' : 'http',
+      state: 'pending',
+      path: null,
+      url: file.url ?? null,
+      name: file.name,
+      mime: file.mime,
+      bytes: 0,
+      total: file.size,
+      sha256: null,
+      messageId,
+      conversationId: 'c-bob',
+      error: null,
+      ...patch,
+    };
+  }
+
+  /** A file message in c-bob (not stored: tests put it where they need it). */
+  function fileMessage(seq: number, sender: Address, file: MessageFile, patch: Partial<Message> = {}): Message {
+    return { ...text('c-bob', seq, sender, '', NOW), kind: 'file', file, ...patch };
+  }
 
   function summaries(): ConversationSummary[] {
     return [...conversations.values()].sort((a, b) => b.lastActivity - a.lastActivity);
@@ -125,9 +156,33 @@ export function createFakeParley(options: FakeOptions = {}) {
     markRead: () => undefined,
     setTyping: () => undefined,
     searchUsers: ({ query }) => USERS.filter((u) => `${u.address} ${u.name}`.toLowerCase().includes(query.toLowerCase())),
+    sendFile: ({ conversationId, stagedId, message: body = '' }) => {
+      const file = staged.get(stagedId);
+      if (!file) throw new BridgeError('not_found', 'that file is no longer staged; attach it again');
+      const id = `${me()}:c${nextClientId++}`;
+      const info: MessageFile = { name: file.name, size: file.size, mime: file.type || 'application/octet-stream' };
+      const message: Message = { id, conversationId, seq: null, kind: 'file', sender: me(), mine: true, body, time: NOW, status: 'sending', file: info, transfer: transfer('upload', info, id, { state: 'running' }) };
+      pending.push(message);
+      return message;
+    },
+    startFileTransfer: () => undefined,
+    stopFileTransfer: ({ id }) => ({ id, state: 'stopped' }),
+    downloadFile: ({ messageId }) => ({ id: `t-${messageId}`, state: 'pending' }),
+    openFile: ({ messageId }) => ({ url: `/local/t-${messageId}` }),
+    showFileInFolder: () => ({ opened: true }),
+    getFileSettings: () => fileSettings,
+    setFileSettings: (settings) => (fileSettings = settings),
   };
 
-  const api = { on: subscribe } as Record<string, unknown>;
+  const api = {
+    on: subscribe,
+    stageFiles: async (files: File[]) =>
+      files.map((file) => {
+        const id = `s${staged.size + 1}`;
+        staged.set(id, file);
+        return { id, name: file.name, size: file.size };
+      }),
+  } as Record<string, unknown>;
   for (const name of Object.keys(handlers) as RequestName[]) {
     api[name] = async (arg?: unknown) => {
       calls.push({ name, arg });
@@ -160,5 +215,8 @@ export function createFakeParley(options: FakeOptions = {}) {
       (handlers as Record<RequestName, (arg: never) => unknown>)[name] = handler as (arg: never) => unknown;
     },
     text,
+    fileMessage,
+    transfer,
+    staged,
   };
 }

@@ -31,7 +31,19 @@ export const contextBridge = {
   },
 };
 
-export const shell = { openExternal: vi.fn(async (_url: string) => {}) };
+export const shell = {
+  openExternal: vi.fn(async (_url: string) => {}),
+  openPath: vi.fn(async (_path: string) => ''),
+  showItemInFolder: vi.fn((_path: string) => {}),
+};
+
+/** Paths of Files "the user chose", as Electron knows them; any other File has none. */
+export const webUtils = {
+  paths: new Map<unknown, string>(),
+  getPathForFile(file: unknown): string {
+    return this.paths.get(file) ?? '';
+  },
+};
 
 export const safeStorage = {
   available: true,

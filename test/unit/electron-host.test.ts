@@ -10,7 +10,9 @@ import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { appLocation } from '../../main/electron/app-url.js';
 import { readConfig } from '../../main/electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from '../../main/electron/csp.js';
-import { forwardEvents, isAppSender, registerIpc } from '../../main/electron/ipc.js';
+import { STAGE_CHANNEL } from '../../main/electron/channels.js';
+import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
+import { revealWithShell } from '../../main/electron/reveal.js';
 import { isExternalLink } from '../../main/electron/links.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { safeStorageCodec } from '../../main/electron/token-codec.js';
@@ -46,6 +48,7 @@ describe('IPC gate in front of the real bridge', () => {
   beforeAll(() => {
     bridge = createBridge({ dataDir: tempDir(), appInfo: { version: '1.2.3', platform: 'linux', host: 'electron' }, log: () => {} });
     registerIpc(bridge, (event) => isAppSender(event, win && asWindow(win), location.isAppUrl), log);
+    registerStaging(bridge, (event) => isAppSender(event, win && asWindow(win), location.isAppUrl), log);
     forwardEvents(bridge, () => win && asWindow(win));
   });
   afterAll(() => bridge.close());
@@ -54,9 +57,9 @@ describe('IPC gate in front of the real bridge', () => {
     log.mockClear();
   });
 
-  it('registers every contract request exactly once, and nothing else', () => {
+  it('registers every contract request exactly once, and nothing else but the preload\'s staging channel', () => {
     const channels = [...fake.ipcMain.handlers.keys()];
-    expect(channels.sort()).toEqual(requestNames.map((name) => `parley:${name}`).sort());
+    expect(channels.sort()).toEqual([...requestNames.map((name) => `parley:${name}`), STAGE_CHANNEL].sort());
     expect(() => registerIpc(bridge, () => true, log)).toThrow(/second handler/);
   });
 
@@ -100,6 +103,32 @@ describe('IPC gate in front of the real bridge', () => {
     expect(reply.error.message).toMatch(field);
   });
 
+  it('stages what the preload sends: a chosen file by its path, a pasted one by its bytes; only from the app', async () => {
+    const dir = tempDir();
+    const chosen = join(dir, 'chosen.txt');
+    writeFileSync(chosen, 'picked by the user');
+    const stage = (arg: unknown, event = fromApp()) => fake.ipcMain.invoke(STAGE_CHANNEL, event, arg);
+
+    const reply = (await stage([{ path: chosen }, { name: 'pasted.png', bytes: new Uint8Array([1, 2, 3]) }])) as { ok: true; data: Array<{ id: string }> };
+    expect(reply).toMatchObject({ ok: true, data: [{ name: 'chosen.txt', size: 18 }, { name: 'pasted.png', size: 3 }] });
+    expect(bridge.staging.take(reply.data[0]!.id).path).toBe(chosen);
+    expect(readFileSync(bridge.staging.take(reply.data[1]!.id).path)).toEqual(Buffer.from([1, 2, 3]));
+
+    expect(await stage([{ path: dir }])).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await stage('/etc/passwd')).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await stage([{ path: chosen }], fromApp('https://evil.example/'))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it('opens only the file the engine saved, with the shell', async () => {
+    const transfer = { id: 't1', path: '/data/downloads/report.pdf' } as Parameters<typeof revealWithShell>[0];
+    expect(await revealWithShell(transfer, 'open')).toEqual({ opened: true });
+    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
+    await revealWithShell(transfer, 'folder');
+    expect(fake.shell.showItemInFolder).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
+    fake.shell.openPath.mockResolvedValueOnce('no application');
+    await expect(revealWithShell(transfer, 'open')).rejects.toThrow(/no application/);
+  });
+
   it('forwards bridge events to the window, and not to a destroyed one', async () => {
     await call('signOut');
     expect(win!.webContents.send).toHaveBeenCalledWith('parley:event', 'session', expect.objectContaining({ state: 'signedOut' }));
@@ -121,7 +150,7 @@ describe('preload', () => {
 
   it('exposes exactly the contract as window.parley', () => {
     expect([...fake.contextBridge.exposed.keys()]).toEqual(['parley']);
-    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on'].sort());
+    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on', 'stageFiles'].sort());
     for (const value of Object.values(parley)) expect(typeof value).toBe('function');
   });
 
@@ -132,6 +161,21 @@ describe('preload', () => {
       expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(`parley:${name}`, arg);
       expect(reply).toEqual({ ok: true, data: { channel: `parley:${name}`, arg } });
     }
+  });
+
+  it('stages files by the path Electron gives a chosen File, else by their bytes; never a path from the page', async () => {
+    const chosen = new File(['abc'], 'chosen.txt');
+    const pasted = new File([new Uint8Array([7, 8])], 'image.png');
+    fake.webUtils.paths.set(chosen, '/home/me/chosen.txt');
+    fake.ipcRenderer.invoke.mockClear();
+    await parley.stageFiles([chosen, pasted]);
+    expect(fake.ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith(STAGE_CHANNEL, [
+      { path: '/home/me/chosen.txt' },
+      { name: 'image.png', bytes: new Uint8Array([7, 8]) },
+    ]);
+    const huge = new File([new Uint8Array(25 * 1024 * 1024 + 1)], 'huge.png');
+    expect(await parley.stageFiles([huge])).toMatchObject({ ok: false, error: { code: 'payload_too_large' } });
+    expect(fake.ipcRenderer.invoke).toHaveBeenCalledOnce();
   });
 
   it('subscribes to contract events only, with the payload alone, until unsubscribed', () => {

@@ -1,0 +1,94 @@
+// Files the user picked, dropped or pasted, held under random ids until sendFile names one. The
+// contract never takes a path: a path only gets here from the Electron preload (webUtils, for a File
+// the user chose) or as a copy the host wrote itself (a pasted image, a browser upload).
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ParleyError } from '../core/index.js';
+import { sanitizeFileName } from '../core/files/file-name.js';
+import type { StagedFile } from '../../preload/api.js';
+
+/** The server's default limit: the engine refuses anything larger anyway. */
+export const MAX_STAGED_BYTES = 2 * 1024 ** 3;
+/** A staged file not sent within this long is forgotten (and a copy of it deleted). */
+const TTL_MS = 60 * 60 * 1000;
+
+interface Entry extends StagedFile {
+  path: string;
+  /** The host wrote this copy (under the staging dir): it deletes it if it expires unsent. */
+  copy: boolean;
+  expires: number;
+}
+
+export type Staging = ReturnType<typeof createStaging>;
+
+export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
+  const entries = new Map<string, Entry>();
+
+  function add(path: string, name: string, size: number, copy: boolean): StagedFile {
+    sweep();
+    const id = randomBytes(16).toString('base64url');
+    entries.set(id, { id, name, size, path, copy, expires: Date.now() + TTL_MS });
+    return { id, name, size };
+  }
+
+  function sweep(): void {
+    const now = Date.now();
+    for (const [id, entry] of entries) {
+      if (entry.expires > now) continue;
+      entries.delete(id);
+      if (entry.copy) void rm(join(dir, id), { recursive: true, force: true });
+    }
+  }
+
+  return {
+    /** A file the user chose, by the path the preload got for it. */
+    async register(path: string): Promise<StagedFile> {
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile()) throw new ParleyError('not_found', `${basename(path)} is not a file that can be sent`);
+      if (info.size > maxBytes) throw new ParleyError('payload_too_large', `${basename(path)} is larger than the ${maxBytes} bytes a file may have`);
+      return add(path, basename(path), info.size, false);
+    },
+
+    /** Writes the bytes to <dir>/<id>/<sanitised name>, refusing past the size limit. */
+    async write(name: string, body: Readable | Uint8Array): Promise<StagedFile> {
+      const id = randomBytes(16).toString('base64url');
+      // A file's name, not a path: whatever precedes the last separator goes.
+      const safe = sanitizeFileName(name.split(/[\\/]/).pop() ?? '');
+      const path = join(dir, id, safe);
+      await mkdir(join(dir, id), { recursive: true });
+      let size = 0;
+      try {
+        await pipeline(
+          body instanceof Uint8Array ? Readable.from([body]) : body,
+          async function* (source: AsyncIterable<Uint8Array>) {
+            for await (const chunk of source) {
+              size += chunk.byteLength;
+              if (size > maxBytes) throw new ParleyError('payload_too_large', `the file is larger than the ${maxBytes} bytes a file may have`);
+              yield chunk;
+            }
+          },
+          createWriteStream(path, { flags: 'wx' }),
+        );
+      } catch (error) {
+        await rm(join(dir, id), { recursive: true, force: true });
+        throw error;
+      }
+      sweep();
+      entries.set(id, { id, name: safe, size, path, copy: true, expires: Date.now() + TTL_MS });
+      return { id, name: safe, size };
+    },
+
+    /** The staged file's path, once: an id is good for one send. */
+    take(id: string): StagedFile & { path: string } {
+      sweep();
+      const entry = entries.get(id);
+      if (!entry) throw new ParleyError('not_found', 'that file is no longer staged; attach it again');
+      entries.delete(id);
+      return entry;
+    },
+  };
+}

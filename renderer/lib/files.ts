@@ -1,0 +1,55 @@
+// How files read to people: sizes, rates, a kind for the icon, and what a transfer lets one do next.
+import type { FileTransfer, Message } from '../../preload/api';
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+export function humanSize(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+/** fileProgress payloads carry a rate; a transfer read from the store does not. */
+export function rateOf(transfer: FileTransfer): number {
+  const rate = (transfer as { rate?: unknown }).rate;
+  return typeof rate === 'number' ? rate : 0;
+}
+
+export type FileKind = 'image' | 'video' | 'audio' | 'pdf' | 'archive' | 'text' | 'file';
+
+export function fileKind(mime: string): FileKind {
+  if (mime === 'application/pdf') return 'pdf';
+  if (/zip|tar|compressed|x-7z|gzip|rar/.test(mime)) return 'archive';
+  const top = mime.split('/')[0];
+  return top === 'image' || top === 'video' || top === 'audio' || top === 'text' ? top : 'file';
+}
+
+/** What the file's type is called on its card: the subtype, readable (PNG, PDF, ZIP…). */
+export function typeLabel(mime: string): string {
+  const sub = mime.split('/')[1] ?? mime;
+  return sub.replace(/^(x-|vnd\.)/, '').split(/[.+-]/)[0]!.toUpperCase();
+}
+
+export type FileStage = 'none' | 'moving' | 'paused' | 'failed' | 'local';
+
+/** Where the message's file stands on this device. */
+export function fileStage(message: Message): FileStage {
+  const transfer = message.transfer;
+  if (!transfer) return 'none';
+  switch (transfer.state) {
+    case 'pending':
+    case 'running':
+      return 'moving';
+    case 'stopped':
+    case 'interrupted':
+      return 'paused';
+    case 'failed':
+      return 'failed';
+    case 'done':
+      return transfer.path ? 'local' : 'none';
+  }
+}

@@ -1,0 +1,56 @@
+// What people do with files: send the ones they attach, download, stop, resume, open. Progress itself
+// arrives as fileProgress events (the messages store); this store only starts things and keeps each
+// file message's last error, and the image open in the viewer.
+import { defineStore } from 'pinia';
+import { ref, shallowReactive } from 'vue';
+import { parley } from '../bridge';
+import type { Message, OpenFileResult } from '../../preload/api';
+import { errorText } from '../lib/errors';
+import { useMessagesStore } from './messages';
+
+export const useFilesStore = defineStore('files', () => {
+  const messages = useMessagesStore();
+  /** The last failed action on a file message, by message id. */
+  const errors = shallowReactive(new Map<string, string>());
+  /** A full-size image the browser host serves (Electron opens files with the desktop instead). */
+  const viewing = ref<{ url: string; name: string } | null>(null);
+
+  async function act(messageId: string, action: () => Promise<unknown>): Promise<void> {
+    errors.delete(messageId);
+    try {
+      await action();
+    } catch (e) {
+      errors.set(messageId, errorText(e));
+    }
+  }
+
+  /** Stages the files and sends each; the caption goes with the first. Throws if they could not be staged. */
+  async function send(conversationId: string, files: File[], caption = ''): Promise<void> {
+    if (files.length === 0) return;
+    const staged = await parley.stageFiles(files);
+    for (const [i, file] of staged.entries()) {
+      messages.receive(await parley.sendFile({ conversationId, stagedId: file.id, ...(i === 0 && caption.trim() ? { message: caption } : {}) }));
+    }
+  }
+
+  const download = (message: Message) => act(message.id, () => parley.downloadFile({ messageId: message.id }));
+
+  const stop = (message: Message) => act(message.id, () => parley.stopFileTransfer({ id: message.transfer!.id }));
+
+  const resume = (message: Message) => act(message.id, () => parley.startFileTransfer({ id: message.transfer!.id }));
+
+  /** My failed message goes again as a whole (the engine resumes its upload); a failed download restarts. */
+  const retry = (message: Message) => (message.mine && message.status === 'failed' ? messages.retry(message.id) : resume(message));
+
+  function show(message: Message, result: OpenFileResult, inViewer: boolean): void {
+    if (!('url' in result)) return;
+    if (inViewer) viewing.value = { url: result.url, name: message.file!.name };
+    else window.open(result.url, '_blank', 'noopener');
+  }
+
+  const open = (message: Message, inViewer = false) => act(message.id, async () => show(message, await parley.openFile({ messageId: message.id }), inViewer));
+
+  const showInFolder = (message: Message) => act(message.id, async () => show(message, await parley.showFileInFolder({ messageId: message.id }), false));
+
+  return { errors, viewing, send, download, stop, resume, retry, open, showInFolder };
+});

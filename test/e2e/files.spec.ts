@@ -1,0 +1,60 @@
+// A file from one person to another: Alice drops an image on the conversation, Bob sees its preview,
+// downloads it and views it full size from his own device.
+import sharp from 'sharp';
+import { expect, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
+
+// Page-side code runs in Chromium; the project's tsconfig has Node's types only.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const DataTransfer: any;
+
+test('one user drops an image, the other sees its preview and downloads it', async ({ launch }) => {
+  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a7bd5' } }).png().toBuffer();
+  const alice = await launch({ as: 'alice' });
+  const bob = await launch({ as: 'bob' });
+  await expectSignedIn(alice.page);
+  await startDirect(alice.page, 'bob');
+
+  // A drop as the browser makes it: a DataTransfer holding the file, on the conversation pane.
+  const pane = alice.page.getByTestId('conversation-pane');
+  const dataTransfer = await alice.page.evaluateHandle((base64: string) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], 'sunset.png', { type: 'image/png' }));
+    return transfer;
+  }, png.toString('base64'));
+  await pane.dispatchEvent('dragenter', { dataTransfer });
+  await expect(pane.getByText('Drop files to send them')).toBeVisible();
+  await pane.dispatchEvent('drop', { dataTransfer });
+  await expect(pane.getByText('Drop files to send them')).toBeHidden();
+
+  const sent = alice.page.getByTestId('message').filter({ has: alice.page.getByTestId('file-message') });
+  await expect(sent).toHaveAttribute('data-mine', 'true');
+  await expect(sent).toHaveAttribute('data-status', /sent|delivered|read/, { timeout: 20_000 });
+  // The preview is the engine's JPEG, at most 320 px on its long side, at its own size.
+  await expect(sent.getByTestId('file-preview').locator('img')).toHaveAttribute('width', '320');
+  await expect(sent.getByTestId('file-preview').locator('img')).toHaveAttribute('height', '240');
+
+  await expectSignedIn(bob.page);
+  await expect(ui.conversation(bob.page, 'Alice')).toContainText('📎 sunset.png');
+  await openConversation(bob.page, 'Alice');
+  const received = bob.page.getByTestId('message').filter({ has: bob.page.getByTestId('file-message') });
+  await expect(received).toHaveAttribute('data-mine', 'false', { timeout: 20_000 });
+  const preview = received.getByTestId('file-preview').locator('img');
+  await expect(preview).toHaveAttribute('src', /^data:image\/jpeg;base64,/);
+  await expect.poll(() => preview.evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBe(320);
+
+  await received.getByTestId('file-download').click();
+  const file = received.getByTestId('file-message');
+  await expect(file).toHaveAttribute('data-state', 'done', { timeout: 20_000 });
+  await expect(file).toHaveAttribute('data-stage', 'local');
+  await expect(received.getByTestId('file-open')).toBeVisible();
+  await expect(received.getByTestId('file-download')).toHaveCount(0);
+
+  // Full size, served by Bob's host from the file his engine saved and checked.
+  await received.getByTestId('file-preview').click();
+  const full = bob.page.getByTestId('image-viewer').locator('img');
+  await expect(full).toBeVisible();
+  await expect.poll(() => full.evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBe(640);
+  await bob.page.keyboard.press('Escape');
+  await expect(bob.page.getByTestId('image-viewer')).toBeHidden();
+});

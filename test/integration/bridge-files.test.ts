@@ -1,0 +1,157 @@
+// File transfers through the host side of the contract against a real server: files reach the engine
+// only as staged ids (never a path from the renderer), the browser host's /stage and /local routes
+// with their key and Origin checks, and a staged file sent by one user and downloaded by another.
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBridge, type Bridge } from '../../main/bridge/index.js';
+import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
+import type { BridgeReply, EventName, FileSettings, FileTransfer, Message, OpenFileResult, StagedFile } from '../../preload/api.js';
+import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
+
+const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;
+
+type TestBridge = Bridge & { events: Array<[EventName, unknown]> };
+
+const bridges: Bridge[] = [];
+const hosts: BrowserHost[] = [];
+afterEach(async () => {
+  while (hosts.length) await hosts.pop()!.close();
+  while (bridges.length) bridges.pop()!.close();
+  await cleanup();
+});
+
+function openBridge(): TestBridge {
+  const bridge = createBridge({ dataDir: tempDir('parley-bridge-files-'), appInfo, log: () => {}, backoff: { minDelay: 50, maxDelay: 400 } });
+  const events: Array<[EventName, unknown]> = [];
+  bridge.onEvent((event, payload) => void events.push([event, payload]));
+  bridges.push(bridge);
+  return Object.assign(bridge, { events });
+}
+
+async function call<T>(bridge: Bridge, name: string, arg?: unknown): Promise<T> {
+  const reply = (await bridge.dispatch(name, arg)) as BridgeReply<T>;
+  if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+  return reply.data;
+}
+
+async function startHost(bridge: Bridge) {
+  const rendererDir = tempDir('parley-renderer-');
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Parley</title>');
+  const host = await startBrowserHost({ bridge, rendererDir, log: () => {} });
+  hosts.push(host);
+  return { host, origin: `http://127.0.0.1:${host.port}`, key: new URL(host.url).hash.slice('#key='.length) };
+}
+
+describe('staged files', () => {
+  it('sends only a staged id, once; a path or an unknown id is refused', async () => {
+    const server = await startTestServer();
+    const bridge = openBridge();
+    await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
+    await server.user('bob');
+    const { id: conversationId } = await call<{ id: string }>(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
+
+    const secret = join(tempDir(), 'secret.txt');
+    writeFileSync(secret, 'not for the renderer');
+    expect(await bridge.dispatch('sendFile', { conversationId, path: secret })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: secret })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringMatching(/no longer staged/) },
+    });
+
+    const staged = await bridge.staging.write('../../notes.txt', new TextEncoder().encode('hello'));
+    expect(staged).toMatchObject({ name: 'notes.txt', size: 5 });
+    const sent = await call<Message>(bridge, 'sendFile', { conversationId, stagedId: staged.id, message: 'see attached' });
+    expect(sent).toMatchObject({ kind: 'file', body: 'see attached', file: { name: 'notes.txt', size: 5 }, status: 'sending' });
+    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('keeps file settings per account, checks the Media Reference Send keys, and needs a sign-in', async () => {
+    const server = await startTestServer();
+    const bridge = openBridge();
+    expect(await bridge.dispatch('getFileSettings', undefined)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
+    expect(await call<FileSettings>(bridge, 'getFileSettings')).toEqual({ uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null });
+
+    expect(await bridge.dispatch('setFileSettings', { uploadMode: 'uploadUrl' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('uploadUrl') } });
+    const badKeys = await bridge.dispatch('setFileSettings', {
+      uploadMode: 'parley',
+      mediaRefSend: { keys: { genericMediaRefSendUrl: 'ftp://x', genericMediaRefSendMethod: 'PATCH' }, account: { username: 'u', password: 'p' } },
+    });
+    expect(badKeys).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/genericMediaRefSend/) } });
+
+    const settings: FileSettings = {
+      uploadMode: 'uploadUrl',
+      uploadUrl: 'http://127.0.0.1:9/upload',
+      uploadAuthToken: 'secret',
+      autoDownloadImagesUnder: 5_000_000,
+      mediaRefSend: { keys: { genericMediaRefSendUrl: 'https://sms.example/send?to=%sms_to%' }, account: { username: 'u', password: 'p' } },
+    };
+    await call(bridge, 'setFileSettings', settings);
+    expect(await call<FileSettings>(bridge, 'getFileSettings')).toEqual(settings);
+  });
+});
+
+describe('browser host file routes', () => {
+  it('/stage takes a file only with the key and from the page’s origin', async () => {
+    const { origin, key } = await startHost(openBridge());
+    const post = (query: string, headers: Record<string, string> = { Origin: origin }) =>
+      fetch(`${origin}/stage?${query}`, { method: 'POST', body: 'file bytes', headers });
+    expect((await post(`key=wrong&name=a.txt`)).status).toBe(403);
+    expect((await post(`name=a.txt`)).status).toBe(403);
+    expect((await post(`key=${key}&name=a.txt`, { Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post(`key=${key}&name=a.txt`, {})).status).toBe(403);
+    expect((await fetch(`${origin}/stage?key=${key}`, { headers: { Origin: origin } })).status).toBe(405);
+    // Refused on its declared size, before any byte of the body is sent.
+    const huge = await new Promise<number>((resolve, reject) => {
+      const req = request(`${origin}/stage?key=${key}&name=huge.bin`, { method: 'POST', headers: { Origin: origin, 'Content-Length': 3 * 1024 ** 3 } });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(huge).toBe(413);
+    const ok = await post(`key=${key}&name=${encodeURIComponent('../a.txt')}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ id: expect.any(String), name: 'a.txt', size: 10 });
+  });
+
+  it('a staged upload reaches the other user, who downloads it and gets it from /local with the key only', async () => {
+    const server = await startTestServer();
+    const alice = openBridge();
+    const bob = openBridge();
+    await call(alice, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
+    await call(bob, 'signIn', { serverUrl: server.url, token: await server.user('bob') });
+    const { id: conversationId } = await call<{ id: string }>(alice, 'createConversation', { type: 'direct', participants: ['bob'] });
+    const { origin, key } = await startHost(alice);
+    const bobHost = await startHost(bob);
+
+    const body = 'the report, in full\n'.repeat(1000);
+    const response = await fetch(`${origin}/stage?key=${key}&name=report.txt`, { method: 'POST', body, headers: { Origin: origin } });
+    const staged = (await response.json()) as StagedFile;
+    const sent = await call<Message>(alice, 'sendFile', { conversationId, stagedId: staged.id });
+    await until(() => alice.events.some(([e, p]) => e === 'messageStatus' && (p as { id: string; status: string }).id === sent.id && (p as { status: string }).status === 'sent'), 'sent');
+
+    await until(() => bob.events.some(([e]) => e === 'file'), 'the file at bob');
+    const [, received] = bob.events.find(([e]) => e === 'file') as [EventName, Message];
+    expect(received).toMatchObject({ kind: 'file', mine: false, file: { name: 'report.txt', size: body.length, mime: 'text/plain' } });
+    expect(await bob.dispatch('openFile', { messageId: received.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await bob.dispatch('downloadFile', { messageId: 'alice:unknown' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    await call<FileTransfer>(bob, 'downloadFile', { messageId: received.id });
+    await until(
+      () => bob.events.some(([e, p]) => e === 'fileProgress' && (p as FileTransfer).messageId === received.id && (p as FileTransfer).state === 'done'),
+      'downloaded',
+    );
+    const opened = await call<OpenFileResult>(bob, 'openFile', { messageId: received.id });
+    expect(opened).toEqual({ url: expect.stringMatching(/^\/local\//) });
+    const url = (opened as { url: string }).url;
+    expect((await fetch(`${bobHost.origin}${url}`)).status).toBe(403);
+    expect((await fetch(`${bobHost.origin}/local/unknown?key=${bobHost.key}`)).status).toBe(404);
+    const local = await fetch(`${bobHost.origin}${url}?key=${bobHost.key}`);
+    expect(local.status).toBe(200);
+    expect(local.headers.get('content-disposition')).toMatch(/^inline; filename\*=UTF-8''report\.txt/);
+    expect(await local.text()).toBe(body);
+  });
+});
