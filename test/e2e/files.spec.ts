@@ -49,6 +49,7 @@ test('one user drops an image, the other sees its preview and downloads it', asy
   await expect(file).toHaveAttribute('data-stage', 'local');
   await expect(received.getByTestId('file-open')).toBeVisible();
   await expect(received.getByTestId('file-download')).toHaveCount(0);
+  await bob.page.screenshot({ path: 'test-results/screenshots/file-message-light.png' });
 
   // Full size, served by Bob's host from the file his engine saved and checked.
   await received.getByTestId('file-preview').click();
