@@ -31,4 +31,5 @@ export function saveFileSettings(accountDir: string, settings: FileSettings): vo
 export function applyFileSettings(client: Client, settings: FileSettings): void {
   client.setUploadUrl(settings.uploadMode === 'uploadUrl' && settings.uploadUrl ? settings.uploadUrl : null, settings.uploadAuthToken ?? '');
   client.setAutoDownload(settings.autoDownloadImagesUnder ?? 0);
+  client.setMediaRefSend(settings.mediaRefSend?.keys ?? null, settings.mediaRefSend?.account);
 }

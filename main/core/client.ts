@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { Address, Body, Caption, FileInfo, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { inspectFile, prepareDir } from './files/local-file.js';
+import { parseMediaRefSend, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';
 import { canPreview, makePreview } from './files/preview.js';
 import { sniffMime } from './files/sniff.js';
 import { createTransfers } from './files/transfers.js';
 import { createConnection } from './net/connection.js';
-import { createOutbox } from './outbox.js';
+import { createOutbox, type MediaRefSetting } from './outbox.js';
 import { openStore } from './store/store.js';
 import { createCatchUp } from './sync/catch-up.js';
 import type {
@@ -110,11 +111,17 @@ export function createClient(options: ClientOptions) {
   const emitStatus = (m: Message) =>
     events.emit('messageStatus', { id: m.id, conversationId: m.conversationId, seq: m.seq, status: m.status!, ...(m.error ? { error: m.error } : {}) });
 
+  let mediaRef: MediaRefSetting | null = null;
   const outbox = createOutbox(store, connection, {
     sent: (message) => {
       events.emit('messageStatus', { id: message.id, conversationId: message.conversationId, seq: message.seq, status: 'sent' });
       emitConversation(message.conversationId!);
     },
+    sentElsewhere: (message) => {
+      events.emit('messageStatus', { id: message.id, conversationId: message.conversationId, seq: null, status: 'sent' });
+      emitConversation(message.conversationId!);
+    },
+    mediaRef: () => mediaRef,
     failed: (item, reason) =>
       events.emit('messageStatus', {
         id: `${store.me}:${item.clientId}`,
@@ -390,6 +397,16 @@ export function createClient(options: ClientOptions) {
     readFileTransfers(): FileTransfer[] {
       return transfers.unfinished();
     },
+    /**
+     * Seed 004: file messages go through this Media Reference Send web service instead of the Parley
+     * server (after the upload, for its media_url); null sends them through the server again.
+     */
+    setMediaRefSend(keys: Record<string, string> | null, account?: MediaRefSendAccount): void {
+      if (keys === null) return void (mediaRef = null);
+      parseMediaRefSend(keys, account); // throws, naming the key at fault; each send expands the keys as given
+      mediaRef = { keys: keys as MediaRefSendKeys, account: account! };
+    },
+
     /** The seed's setUploadUrl: uploads go to this URL by its protocol; null returns to the Parley server. */
     setUploadUrl(url: string | null, authToken = ''): void {
       transfers.setUploadUrl(url === null ? null : check(UploadUrl, { url, authToken }, 'upload URL'));

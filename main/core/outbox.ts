@@ -5,7 +5,11 @@
 // at once, so no text waits behind a large file (the seeds' out-of-band rule; Slack and Telegram
 // behave so). The file message takes its place in the conversation when its upload is done and the
 // server numbers it. Among messages that are ready, the order written holds.
+//
+// With the account's Media Reference Send configured (seed 004), a file message goes to that web
+// service instead, one request per recipient, and stays on this device only, marked sent.
 import { ParleyError, type ErrorCode } from '../../protocol/index.js';
+import { recipientsFor, sendToRecipients, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';
 import type { Connection } from './net/connection.js';
 import type { OutboxItem, Store } from './store/store.js';
 import type { Message } from './types.js';
@@ -22,8 +26,17 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set([
 ]);
 const RETRY_AFTER_MS = 2000;
 
+export interface MediaRefSetting {
+  keys: MediaRefSendKeys;
+  account: MediaRefSendAccount;
+}
+
 export interface OutboxHooks {
   sent(message: Message, item: OutboxItem): void;
+  /** Sent through Media Reference Send: no seq, no conversation event. */
+  sentElsewhere(message: Message): void;
+  /** The account's Media Reference Send setting, or null for the Parley server. */
+  mediaRef(): MediaRefSetting | null;
   failed(item: OutboxItem, reason: string): void;
   conversationCreated(conversationId: string): void;
 }
@@ -41,6 +54,8 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
       hooks.conversationCreated(conversation.id);
       conversationId = conversation.id;
     }
+    const mediaRef = item.file && hooks.mediaRef();
+    if (item.file && mediaRef) return sendElsewhere(item, conversationId, mediaRef);
     const ack = await connection.request('message:send', {
       conversationId,
       clientId: item.clientId,
@@ -49,6 +64,23 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
     });
     if (stopped) return;
     hooks.sent(store.markSent(item, conversationId, ack.seq, ack.serverTime), item);
+  }
+
+  async function sendElsewhere(item: OutboxItem, conversationId: string, { keys, account }: MediaRefSetting): Promise<void> {
+    const file = item.file!;
+    const participants = store.conversation(conversationId)?.participants.map((p) => p.address) ?? [];
+    const outcomes = await sendToRecipients(keys, account, recipientsFor(participants, store.me), {
+      description: item.body,
+      media: { url: file.url, contentType: file.mime },
+      ...(file.preview && { preview: { width: file.preview.width, height: file.preview.height, jpegBase64: file.preview.jpeg } }),
+    });
+    if (stopped) return;
+    const failed = outcomes.filter((o) => !o.ok);
+    // A retry sends to every recipient again: the service has no idempotency key to dedupe by.
+    if (failed.length > 0) {
+      throw new ParleyError('bad_request', failed.map((o) => `${o.to}: ${o.ok ? '' : o.error.message}`).join('; '));
+    }
+    hooks.sentElsewhere(store.markSentElsewhere(item.clientId, Date.now()));
   }
 
   async function drain(): Promise<void> {

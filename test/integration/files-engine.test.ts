@@ -654,3 +654,52 @@ describe('upload modes', () => {
     expect(await failed).toMatchObject({ error: 'the upload handler failed: bucket is read-only' });
   });
 });
+
+describe('Media Reference Send', () => {
+  it('sends a file message through the web service, one request per recipient, not through the Parley server', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const requests: Array<{ method: string; url: string }> = [];
+    const service = await listen(
+      createServer((req, res) => {
+        requests.push({ method: req.method!, url: req.url! });
+        const to = new URL(req.url!, 'http://x').searchParams.get('to');
+        if (to === 'bob' && requests.length > 1) return res.writeHead(402, { 'content-type': 'application/json' }).end('{"message":"no credit left"}');
+        res.end('ok');
+      }),
+    );
+    alice.setMediaRefSend(
+      { genericMediaRefSendUrl: `${service}/send?user=%account[username]%&to=%sms_to%&text=%description%&url=%media_url%&ct=%media_content_type%&w=%preview_width%` },
+      { username: 'alice@example', password: 'secret' },
+    );
+    const photo = join(tempDir(), 'sketch.png');
+    await sharp({ create: { width: 640, height: 320, channels: 3, background: '#a37' } }).png().toFile(photo);
+
+    const sent = nextOf(alice, 'messageStatus', (s) => s.status === 'sent');
+    const message = await alice.sendFile({ conversationId }, photo, { message: 'a & b' });
+    expect(await sent).toMatchObject({ id: message.id, seq: null });
+    expect(requests).toHaveLength(1);
+    const query = new URL(requests[0]!.url, service).searchParams;
+    expect(requests[0]!.method).toBe('GET');
+    expect(Object.fromEntries(query)).toMatchObject({ user: 'alice@example', to: 'bob', text: 'a & b', ct: 'image/png', w: '320' });
+    expect(query.get('url')).toMatch(new RegExp(`^${t.url}/files/[0-9a-f]{32}$`));
+    // Mine, marked sent, on this device only: the server numbered nothing, bob got nothing.
+    expect(alice.readMessages(conversationId).at(-1)).toMatchObject({ id: message.id, kind: 'file', status: 'sent', seq: null });
+    await alice.caughtUp();
+    expect(bob.readMessages(conversationId).filter((m) => m.kind === 'file')).toHaveLength(0);
+
+    // The service's refusal is the error shown; a retry sends again.
+    const failed = nextOf(alice, 'messageStatus', (s) => s.status === 'failed');
+    await alice.sendFile({ conversationId }, photo);
+    expect(await failed).toMatchObject({ error: 'bob: no credit left' });
+
+    // Unset, file messages go through the Parley server again.
+    alice.setMediaRefSend(null);
+    const arrived = nextOf(bob, 'file');
+    await alice.sendFile({ conversationId }, photo);
+    expect((await arrived).file).toMatchObject({ name: 'sketch.png' });
+    await bob.caughtUp();
+    expect(bob.readMessages(conversationId).filter((m) => m.kind === 'file')).toHaveLength(1); // only this last one
+    expect(() => alice.setMediaRefSend({ genericMediaRefSendUrl: 'ftp://x' }, { username: '', password: '' })).toThrow(/genericMediaRefSendUrl/);
+  });
+});

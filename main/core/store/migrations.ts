@@ -72,4 +72,9 @@ export const migrations: readonly string[] = [
   CREATE INDEX transfers_by_path ON transfers(path) WHERE direction = 'upload';
   CREATE INDEX transfers_by_url ON transfers(url) WHERE direction = 'download';
   `,
+  `
+  -- A file message sent through the account's Media Reference Send web service (seed 004) instead
+  -- of the Parley server: it never gets a seq, so it stays here, marked sent, as my record of it.
+  ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
+  `,
 ];

@@ -49,6 +49,7 @@ interface OutboxRow {
   error: string | null;
   file: string | null;
   upload: string | null;
+  sent_at: number | null;
 }
 
 /** A transfer with what the engine keeps to resume it. */
@@ -139,13 +140,14 @@ export function openStore(dataDir: string) {
     // A message waiting for its upload lets the ones after it pass (see outbox.ts).
     nextOutbox: db.prepare(
       `SELECT o.* FROM outbox o LEFT JOIN transfers t ON t.id = o.upload
-       WHERE o.error IS NULL AND (o.upload IS NULL OR t.state = 'done') ORDER BY o.rowid LIMIT 1`,
+       WHERE o.error IS NULL AND o.sent_at IS NULL AND (o.upload IS NULL OR t.state = 'done') ORDER BY o.rowid LIMIT 1`,
     ),
     getOutbox: db.prepare('SELECT * FROM outbox WHERE client_id = ?'),
     outboxFor: db.prepare('SELECT * FROM outbox WHERE conversation_id = ? ORDER BY rowid'),
     lastOutbox: db.prepare('SELECT * FROM outbox WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1'),
     resolvePeer: db.prepare('UPDATE outbox SET conversation_id = ? WHERE peer = ? AND conversation_id IS NULL'),
     failOutbox: db.prepare('UPDATE outbox SET error = ? WHERE client_id = ?'),
+    markSentElsewhere: db.prepare('UPDATE outbox SET sent_at = ?, error = NULL WHERE client_id = ? RETURNING *'),
     retryOutbox: db.prepare('UPDATE outbox SET error = NULL WHERE client_id = ? RETURNING upload'),
     failUpload: db.prepare('UPDATE outbox SET error = ? WHERE upload = ? AND error IS NULL RETURNING *'),
     resumeUpload: db.prepare('UPDATE outbox SET error = NULL WHERE upload = ? AND error IS NOT NULL RETURNING *'),
@@ -227,7 +229,7 @@ export function openStore(dataDir: string) {
       mine: true,
       body: row.body,
       time: row.created_at,
-      status: row.error ? 'failed' : 'sending',
+      status: row.sent_at !== null ? 'sent' : row.error ? 'failed' : 'sending',
       ...(row.error ? { error: row.error } : {}),
       ...(row.file ? { file: withUpload(JSON.parse(row.file) as MessageFile, upload) } : {}),
       ...(upload ? { transfer: publicTransfer(upload) } : {}),
@@ -505,6 +507,10 @@ export function openStore(dataDir: string) {
     /** An upload runs again: the messages it failed are sending again. Returns them. */
     resumeUpload(transferId: string): Message[] {
       return (q.resumeUpload.all(transferId) as OutboxRow[]).map(pendingMessage);
+    },
+    /** Sent outside the Parley server (Media Reference Send): it stays in the outbox, marked sent. */
+    markSentElsewhere(clientId: string, at: number): Message {
+      return pendingMessage(q.markSentElsewhere.get(at, clientId) as OutboxRow);
     },
     /** The server took my message: it becomes a stored event and leaves the outbox, atomically. */
     markSent: db.transaction((item: OutboxItem, conversationId: string, seq: number, serverTime: number): Message => {
