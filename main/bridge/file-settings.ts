@@ -6,14 +6,16 @@ import { requestArgs } from '../../preload/api-args.js';
 import type { FileSettings } from '../../preload/api.js';
 import type { Client } from '../core/index.js';
 import { parseMediaRefSend } from '../core/files/media-ref-send.js';
+import type { TokenCodec } from './session.js';
 
 export const DEFAULT_FILE_SETTINGS: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
 
 const fileOf = (accountDir: string) => join(accountDir, 'file-settings.json');
 
-export function loadFileSettings(accountDir: string): FileSettings {
+// Sealed like the session's token (safeStorage under Electron): they hold an upload token and a password.
+export function loadFileSettings(accountDir: string, codec: TokenCodec): FileSettings {
   try {
-    const parsed = requestArgs.setFileSettings.safeParse(JSON.parse(readFileSync(fileOf(accountDir), 'utf8')));
+    const parsed = requestArgs.setFileSettings.safeParse(JSON.parse(codec.open(readFileSync(fileOf(accountDir), 'utf8'))));
     return parsed.success ? parsed.data : DEFAULT_FILE_SETTINGS;
   } catch {
     return DEFAULT_FILE_SETTINGS;
@@ -21,13 +23,12 @@ export function loadFileSettings(accountDir: string): FileSettings {
 }
 
 /** Checks what the contract's schema cannot (the Media Reference Send templates), then keeps them. */
-export function saveFileSettings(accountDir: string, settings: FileSettings): void {
+export function saveFileSettings(accountDir: string, settings: FileSettings, codec: TokenCodec): void {
   if (settings.mediaRefSend) parseMediaRefSend(settings.mediaRefSend.keys, settings.mediaRefSend.account);
-  writeFileSync(`${fileOf(accountDir)}.tmp`, JSON.stringify(settings), { mode: 0o600 });
+  writeFileSync(`${fileOf(accountDir)}.tmp`, codec.seal(JSON.stringify(settings)), { mode: 0o600 });
   renameSync(`${fileOf(accountDir)}.tmp`, fileOf(accountDir));
 }
 
-/** Media Reference Send is only kept: the engine has no setMediaRefSend yet. */
 export function applyFileSettings(client: Client, settings: FileSettings): void {
   client.setUploadUrl(settings.uploadMode === 'uploadUrl' && settings.uploadUrl ? settings.uploadUrl : null, settings.uploadAuthToken ?? '');
   client.setAutoDownload(settings.autoDownloadImagesUnder ?? 0);

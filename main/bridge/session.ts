@@ -89,7 +89,7 @@ export function createSession(options: SessionOptions) {
     end(null);
     const dir = accountDir(serverUrl, address);
     const client = createClient({ dataDir: dir, serverUrl, token, backoff: options.backoff, log: options.log });
-    applyFileSettings(client, loadFileSettings(dir));
+    applyFileSettings(client, loadFileSettings(dir, codec));
     const unsubscribe = CLIENT_EVENTS.map((name) => client.on(name, (payload) => events.emit(name, payload as never)));
     unsubscribe.push(
       client.on('connectionStatus', (status) => {
@@ -139,11 +139,11 @@ export function createSession(options: SessionOptions) {
     },
     fileSettings(): FileSettings {
       if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
-      return loadFileSettings(current.dir);
+      return loadFileSettings(current.dir, codec);
     },
     setFileSettings(settings: FileSettings): FileSettings {
       if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
-      saveFileSettings(current.dir, settings);
+      saveFileSettings(current.dir, settings, codec);
       applyFileSettings(current.client, settings);
       return settings;
     },
