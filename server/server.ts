@@ -6,7 +6,7 @@ import { ParleyError } from '../protocol/index.js';
 import { loadAppToken } from './auth/app-token.js';
 import { backendApi } from './http/backend-api.js';
 import { demoTokens, seedDemo } from './demo.js';
-import { DEFAULT_MAX_FILE_SIZE, fileRoutes } from './files/index.js';
+import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, fileRoutes } from './files/index.js';
 import { createGateway } from './realtime/gateway.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { createMessaging } from './services/messaging.js';
@@ -25,6 +25,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** The largest file accepted for upload, in bytes (default 2 GiB). */
   maxFileSize?: number;
+  /** How long an unfinished upload is kept (default a week). */
+  uploadExpiryMs?: number;
 }
 
 export interface RunningServer {
@@ -68,7 +70,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const tokens = options.demo ? (await seedDemo(storage, messaging), await demoTokens(storage)) : null;
   await app.register(backendApi, { prefix: '/api/v1', storage, messaging, appToken });
-  await app.register(fileRoutes, { storage, dataDir: options.dataDir, maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE });
+  await app.register(fileRoutes, {
+    storage,
+    dataDir: options.dataDir,
+    maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    uploadExpiryMs: options.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
+  });
   app.get('/health', async () => ({ ok: true }));
 
   await app.listen({ port: options.port, host: options.host });

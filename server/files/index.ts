@@ -9,18 +9,19 @@ import { localFileStore } from './file-store.js';
 import { tusUpload } from './tus-upload.js';
 import { uploadUrl } from './upload-url.js';
 
-export { DEFAULT_MAX_FILE_SIZE } from './limits.js';
+export { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS } from './limits.js';
 
 export interface FileRoutesOptions {
   storage: Storage;
   dataDir: string;
   maxFileSize: number;
+  uploadExpiryMs: number;
 }
 
-export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, { storage, dataDir, maxFileSize }) => {
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, { storage, dataDir, maxFileSize, uploadExpiryMs }) => {
   const directory = join(dataDir, 'files');
   const files = await localFileStore(directory);
-  await app.register(tusUpload, { storage, files, directory, maxFileSize });
+  await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs });
   await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize });
   await app.register(download, { storage, files, capabilities: loadCapabilities(dataDir) });
 };

@@ -2,6 +2,8 @@
 import { ParleyError } from '../../protocol/index.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 ** 3;
+/** A tus upload not finished within a week is abandoned (the engine resumes long before). */
+export const DEFAULT_UPLOAD_EXPIRY_MS = 7 * 24 * 3600 * 1000;
 
 export function fileTooLarge(maxFileSize: number): ParleyError {
   return new ParleyError('payload_too_large', `the file is larger than this server's limit of ${describeSize(maxFileSize)}`);

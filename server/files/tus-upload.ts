@@ -21,6 +21,8 @@ export interface TusUploadOptions {
   /** The directory `files` reads from: tus writes each upload there under its id. */
   directory: string;
   maxFileSize: number;
+  /** An upload not finished this long after it began is abandoned: its bytes and record go. */
+  uploadExpiryMs: number;
 }
 
 /**
@@ -61,7 +63,7 @@ class HashingFileStore extends TusFileStore {
   }
 }
 
-export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { storage, files, directory, maxFileSize }) => {
+export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { storage, files, directory, maxFileSize, uploadExpiryMs }) => {
   const datastore = new HashingFileStore({ directory });
   const tus = new Server({
     path: '/files/tus',
@@ -95,6 +97,21 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { sto
       return undefined;
     },
   });
+  // Abandoned uploads would hold disk forever: swept as often as they can expire, at least hourly.
+  const sweep = setInterval(() => void sweepAbandoned(), Math.min(uploadExpiryMs, 3600_000));
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+  async function sweepAbandoned() {
+    try {
+      for (const id of await storage.staleUploads(Date.now() - uploadExpiryMs)) {
+        await datastore.remove(id).catch(() => {}); // already gone from disk: the record still goes
+        await storage.deleteFile(id);
+      }
+    } catch (error) {
+      app.log.error({ err: error }, 'could not sweep abandoned uploads');
+    }
+  }
+
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     storage.deleteFile(id).catch((error: unknown) => app.log.error({ err: error, id }, 'could not delete a terminated upload'));
   });

@@ -116,6 +116,8 @@ export interface Storage {
   completeFile(id: string, size: number, sha256: string): Promise<void>;
   /** Removes the record and its links. */
   deleteFile(id: string): Promise<void>;
+  /** Uploads begun before this time and never finished: abandoned. */
+  staleUploads(before: number): Promise<string[]>;
   /** The uploader, and the current participants of every conversation the file was sent in. */
   mayReadFile(id: string, address: Address): Promise<boolean>;
 

@@ -197,6 +197,23 @@ describe('tus resumable uploads', () => {
   });
 });
 
+describe('abandoned uploads', () => {
+  it('sweeps an upload left unfinished past its expiry, bytes and record, and keeps finished ones', async () => {
+    const t = await startTestServer({ uploadExpiryMs: 300 });
+    const alice = await t.user('alice');
+    const created = await tusCreate(t, alice, 100);
+    const location = created.headers.get('location')!;
+    expect((await tusPatch(location, alice, 0, new Uint8Array(40))).status).toBe(204);
+    const finished = await tusUpload(t, alice, new Uint8Array(10).fill(7));
+    const finishedId = finished.split('/').pop()!;
+
+    await until(async () => (await t.server.storage.getFile(location.split('/').pop()!)) === null, 'the abandoned record to go', 5000);
+    expect((await tusHead(location, alice)).status).toBe(404);
+    expect(storedFiles(t)).toEqual([finishedId]);
+    expect((await fetch(finished, { headers: bearer(alice) })).status).toBe(200);
+  });
+});
+
 describe('upload URL protocol', () => {
   it('answers {"result": true, "url"} and serves the file it stored', async () => {
     const t = await startTestServer();

@@ -33,10 +33,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; maxFileSize?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir('parley-server-');
   const open = (port: number) =>
-    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, maxFileSize: options.maxFileSize });
+    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, maxFileSize: options.maxFileSize, uploadExpiryMs: options.uploadExpiryMs });
   let server = await open(options.port ?? 0);
   let running = true;
   const t: TestServer = {

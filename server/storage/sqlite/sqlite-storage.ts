@@ -165,6 +165,7 @@ export function openSqliteStorage(dataDir: string): Storage {
     getFile: db.prepare('SELECT * FROM files WHERE id = ?'),
     completeFile: db.prepare('UPDATE files SET size = ?, sha256 = ?, complete = 1 WHERE id = ?'),
     deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
+    staleUploads: db.prepare('SELECT id FROM files WHERE complete = 0 AND created_at < ?').pluck(),
     mayReadFile: db.prepare(`SELECT ${MAY_READ_FILE}`).pluck(),
     countUsers: db.prepare('SELECT count(*) FROM users').pluck(),
     countConversations: db.prepare('SELECT count(*) FROM conversations').pluck(),
@@ -343,6 +344,9 @@ export function openSqliteStorage(dataDir: string): Storage {
     },
     async deleteFile(id) {
       q.deleteFile.run(id);
+    },
+    async staleUploads(before) {
+      return q.staleUploads.all(before) as string[];
     },
     async mayReadFile(id, address) {
       return q.mayReadFile.get({ fileId: id, address }) === 1;
