@@ -7,8 +7,10 @@ import { createBridge } from './bridge/index.js';
 import { appLocation } from './electron/app-url.js';
 import { readConfig, type HostConfig } from './electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from './electron/csp.js';
+import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
 import { revealWithShell } from './electron/reveal.js';
+import { saveAsWithDialog } from './electron/save-as.js';
 import { safeStorageCodec } from './electron/token-codec.js';
 import { createAppWindow } from './electron/window.js';
 
@@ -26,6 +28,9 @@ try {
 // Chromium's profile, the window state and the single-instance lock all follow userData: with
 // PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
 if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
+
+// Privileges are fixed before the app is ready; the scheme is served once it is.
+registerFileSchemePrivileges();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -63,8 +68,10 @@ if (!app.requestSingleInstanceLock()) {
       signInWith: config.signInWith,
       tokenCodec: safeStorageCodec(),
       reveal: revealWithShell,
+      saveAs: saveAsWithDialog(() => win),
       log,
     });
+    serveFileScheme(bridge.localTransfer);
     const isApp = (event: IpcMainInvokeEvent) => isAppSender(event, win, location.isAppUrl);
     registerIpc(bridge, isApp, log);
     registerStaging(bridge, isApp, log);

@@ -55,9 +55,14 @@ export const requestArgs = {
   stopFileTransfer: TransferId,
   /** Downloads a file message's file into the download directory. */
   downloadFile: MessageId,
-  /** Opens (or, in the browser host, answers a URL for) the file a message's transfer saved or sent. */
-  openFile: MessageId,
+  /**
+   * Opens (or, in the browser host, answers a URL for) the file a message's transfer saved or sent.
+   * `view`: the page shows it in its own image viewer, so an image is answered as a URL in both hosts.
+   */
+  openFile: z.strictObject({ messageId: Id, view: z.boolean().optional() }),
   showFileInFolder: MessageId,
+  /** Saves a copy of that file where the user chooses (the browser host answers a download URL). */
+  saveFileAs: MessageId,
   getFileSettings: Nothing,
   /** The signed-in account's file settings, kept for it and applied to its engine. */
   setFileSettings: z

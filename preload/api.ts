@@ -58,8 +58,11 @@ export interface StagedFile {
   size: number;
 }
 
-/** Electron opens the file itself; the browser host answers a URL for the page to open. */
+/** Electron opens the file itself (or answers a URL for the viewer); the browser host answers a URL for the page to open. */
 export type OpenFileResult = { opened: true } | { url: string };
+
+/** Electron saves the copy where the user picked (or they canceled); the browser host answers a download URL. */
+export type SaveFileResult = { saved: true } | { canceled: true } | { url: string };
 
 export type FileSettings = RequestArg<'setFileSettings'>;
 
@@ -84,6 +87,7 @@ export interface RequestResults {
   downloadFile: FileTransfer;
   openFile: OpenFileResult;
   showFileInFolder: OpenFileResult;
+  saveFileAs: SaveFileResult;
   getFileSettings: FileSettings;
   setFileSettings: FileSettings;
 }
@@ -114,6 +118,7 @@ export const requestNames = [
   'downloadFile',
   'openFile',
   'showFileInFolder',
+  'saveFileAs',
   'getFileSettings',
   'setFileSettings',
 ] as const satisfies readonly RequestName[];

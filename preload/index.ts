@@ -60,6 +60,7 @@ const api: ParleyBridge = {
   downloadFile: request('downloadFile'),
   openFile: request('openFile'),
   showFileInFolder: request('showFileInFolder'),
+  saveFileAs: request('saveFileAs'),
   getFileSettings: request('getFileSettings'),
   setFileSettings: request('setFileSettings'),
   stageFiles,

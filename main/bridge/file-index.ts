@@ -41,7 +41,7 @@ export function createFileIndex() {
       if (transfer?.state !== 'done' || !transfer.path) throw new ParleyError('not_found', 'this file is not on this device yet; download it first');
       return transfer as FileTransfer & { path: string };
     },
-    /** The same, by transfer id (the browser host's /local URLs). */
+    /** The same, by transfer id (the browser host's /local URLs, Electron's parley-file: ones). */
     localTransfer(transferId: string): (FileTransfer & { path: string }) | null {
       for (const { transfer } of byMessage.values()) {
         if (transfer?.id === transferId && transfer.state === 'done' && transfer.path) return transfer as FileTransfer & { path: string };

@@ -1,6 +1,6 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults } from '../../preload/api.js';
+import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult } from '../../preload/api.js';
 import type { FileTransfer } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
@@ -10,11 +10,17 @@ export type Handlers = {
   [K in RequestName]: (arg: RequestArg<K>) => RequestResults[K] | Promise<RequestResults[K]>;
 };
 
+type LocalFile = FileTransfer & { path: string };
+
 /**
  * How the host shows a file on this device (always a path the engine saved or sent). Electron opens
- * it with the shell; the browser host cannot, so the page gets a URL to the host's copy.
+ * it with the shell, or for 'view' answers a URL to an image the page shows itself; the browser host
+ * cannot open files, so the page gets a URL to the host's copy.
  */
-export type RevealFile = (transfer: FileTransfer & { path: string }, how: 'open' | 'folder') => OpenFileResult | Promise<OpenFileResult>;
+export type RevealFile = (transfer: LocalFile, how: 'open' | 'view' | 'folder') => OpenFileResult | Promise<OpenFileResult>;
+
+/** How the host saves a copy of such a file: Electron asks where and copies it; the browser host answers a download URL. */
+export type SaveFileAs = (transfer: LocalFile) => SaveFileResult | Promise<SaveFileResult>;
 
 export interface HandlerDeps {
   session: Session;
@@ -22,9 +28,10 @@ export interface HandlerDeps {
   staging: Staging;
   files: FileIndex;
   reveal: RevealFile;
+  saveAs: SaveFileAs;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, files, reveal, saveAs }: HandlerDeps): Handlers {
   const client = () => session.client();
   return {
     getAppInfo: () => appInfo,
@@ -59,8 +66,9 @@ export function createHandlers({ session, appInfo, staging, files, reveal }: Han
       void engine.startFileTransfer(transfer);
       return transfer;
     },
-    openFile: ({ messageId }) => reveal(files.localFile(messageId), 'open'),
+    openFile: ({ messageId, view }) => reveal(files.localFile(messageId), view ? 'view' : 'open'),
     showFileInFolder: ({ messageId }) => reveal(files.localFile(messageId), 'folder'),
+    saveFileAs: ({ messageId }) => saveAs(files.localFile(messageId)),
     getFileSettings: () => session.fileSettings(),
     setFileSettings: (settings) => session.setFileSettings(settings),
   };

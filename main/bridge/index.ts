@@ -5,12 +5,12 @@ import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../
 import type { Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
-import { createHandlers, type RevealFile } from './handlers.js';
+import { createHandlers, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
-export type { RevealFile } from './handlers.js';
+export type { RevealFile, SaveFileAs } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -20,6 +20,8 @@ export interface BridgeOptions extends SessionOptions {
   signInWith?: { serverUrl: string; token: string };
   /** How the host opens a file on this device; by default the page gets a /local/<transfer id> URL (the browser host). */
   reveal?: RevealFile;
+  /** How the host saves a copy of such a file; by default a /local/<transfer id> download URL (the browser host). */
+  saveAs?: SaveFileAs;
 }
 
 export interface Bridge {
@@ -28,12 +30,15 @@ export interface Bridge {
   onEvent(listener: <E extends EventName>(event: E, payload: BridgeEvents[E]) => void): Unsubscribe;
   /** Where the hosts put the files the user hands over (stageFiles). */
   staging: Staging;
-  /** Files on this device that the renderer was shown, by transfer id (the browser host serves them). */
+  /** Files on this device that the renderer was shown, by transfer id (the hosts serve them: /local, parley-file:). */
   localTransfer: FileIndex['localTransfer'];
   close(): void;
 }
 
-const localUrl: RevealFile = (transfer, how) => ({ url: `/local/${encodeURIComponent(transfer.id)}${how === 'folder' ? '?download=1' : ''}` });
+const localUrl = (transferId: string, download: boolean) => ({ url: `/local/${encodeURIComponent(transferId)}${download ? '?download=1' : ''}` });
+// A page cannot show a folder: the nearest thing is to save the file.
+const revealLocal: RevealFile = (transfer, how) => localUrl(transfer.id, how === 'folder');
+const saveLocal: SaveFileAs = (transfer) => localUrl(transfer.id, true);
 
 export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
@@ -51,7 +56,14 @@ export function createBridge(options: BridgeOptions): Bridge {
     const { serverUrl, token } = options.signInWith;
     session.signIn(serverUrl, token).catch((error: unknown) => log('could not sign in at launch', error));
   } else if (demoUser) session.signInDemo(demoUser);
-  const handlers = createHandlers({ session, appInfo: options.appInfo, staging, files, reveal: options.reveal ?? localUrl });
+  const handlers = createHandlers({
+    session,
+    appInfo: options.appInfo,
+    staging,
+    files,
+    reveal: options.reveal ?? revealLocal,
+    saveAs: options.saveAs ?? saveLocal,
+  });
   return {
     dispatch: createDispatch(handlers, log),
     onEvent(listener) {

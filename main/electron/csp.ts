@@ -3,7 +3,7 @@
 // (a unit test compares them).
 import type { Session } from 'electron';
 
-const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: parley-file:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /** In dev the Vite server injects <style> tags, as electron.vite.config.ts also allows in its meta tag. */
 export function contentSecurityPolicy(dev: boolean): string {

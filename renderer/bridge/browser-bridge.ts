@@ -8,6 +8,7 @@ import {
   type EventName,
   type OpenFileResult,
   type ParleyBridge,
+  type SaveFileResult,
   type StagedFile,
 } from '../../preload/api';
 
@@ -71,13 +72,14 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
 
   // The host's /local URLs take the same key as the socket; only this page holds it.
   const withKey = async (reply: Promise<BridgeReply<unknown>>) => {
-    const settled = (await reply) as BridgeReply<OpenFileResult>;
+    const settled = (await reply) as BridgeReply<OpenFileResult | SaveFileResult>;
     if (!settled.ok || !('url' in settled.data)) return settled;
     const { url } = settled.data;
     return { ok: true, data: { url: `${url}${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}` } };
   };
   bridge.openFile = (arg?: unknown) => withKey(request('openFile', arg));
   bridge.showFileInFolder = (arg?: unknown) => withKey(request('showFileInFolder', arg));
+  bridge.saveFileAs = (arg?: unknown) => withKey(request('saveFileAs', arg));
 
   // Each file's bytes stream to the host, which keeps them under an id for sendFile.
   bridge.stageFiles = async (files: File[]): Promise<BridgeReply<StagedFile[]>> => {

@@ -1,10 +1,10 @@
-// What people do with files: send the ones they attach, download, stop, resume, open. Progress itself
+// What people do with files: send the ones they attach, download, stop, resume, open, save. Progress itself
 // arrives as fileProgress events (the messages store); this store only starts things and keeps each
 // file message's last error, and the image open in the viewer.
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import type { Message, OpenFileResult } from '../../preload/api';
+import type { Message, OpenFileResult, SaveFileResult } from '../../preload/api';
 import { errorText } from '../lib/errors';
 import { useMessagesStore } from './messages';
 
@@ -12,7 +12,7 @@ export const useFilesStore = defineStore('files', () => {
   const messages = useMessagesStore();
   /** The last failed action on a file message, by message id. */
   const errors = shallowReactive(new Map<string, string>());
-  /** A full-size image the browser host serves (Electron opens files with the desktop instead). */
+  /** A full-size image, at the URL its host serves it from (/local in the browser, parley-file: in Electron). */
   const viewing = ref<{ url: string; name: string } | null>(null);
 
   async function act(messageId: string, action: () => Promise<unknown>): Promise<void> {
@@ -42,15 +42,19 @@ export const useFilesStore = defineStore('files', () => {
   /** My failed message goes again as a whole (the engine resumes its upload); a failed download restarts. */
   const retry = (message: Message) => (message.mine && message.status === 'failed' ? messages.retry(message.id) : resume(message));
 
-  function show(message: Message, result: OpenFileResult, inViewer: boolean): void {
+  /** What the host left to the page: a URL to show (Electron opened or saved everything else itself). */
+  function show(message: Message, result: OpenFileResult | SaveFileResult, inViewer: boolean): void {
     if (!('url' in result)) return;
     if (inViewer) viewing.value = { url: result.url, name: message.file!.name };
     else window.open(result.url, '_blank', 'noopener');
   }
 
-  const open = (message: Message, inViewer = false) => act(message.id, async () => show(message, await parley.openFile({ messageId: message.id }), inViewer));
+  const open = (message: Message, inViewer = false) =>
+    act(message.id, async () => show(message, await parley.openFile({ messageId: message.id, view: inViewer }), inViewer));
 
   const showInFolder = (message: Message) => act(message.id, async () => show(message, await parley.showFileInFolder({ messageId: message.id }), false));
 
-  return { errors, viewing, send, download, stop, resume, retry, open, showInFolder };
+  const saveAs = (message: Message) => act(message.id, async () => show(message, await parley.saveFileAs({ messageId: message.id }), false));
+
+  return { errors, viewing, send, download, stop, resume, retry, open, showInFolder, saveAs };
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
-import type { BridgeReply, EventName, FileSettings, FileTransfer, Message, OpenFileResult, StagedFile } from '../../preload/api.js';
+import type { BridgeReply, EventName, FileSettings, FileTransfer, Message, OpenFileResult, SaveFileResult, StagedFile } from '../../preload/api.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
 const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;
@@ -153,5 +153,12 @@ describe('browser host file routes', () => {
     expect(local.status).toBe(200);
     expect(local.headers.get('content-disposition')).toMatch(/^inline; filename\*=UTF-8''report\.txt/);
     expect(await local.text()).toBe(body);
+
+    // Save: the same file as an attachment.
+    const saved = await call<SaveFileResult>(bob, 'saveFileAs', { messageId: received.id });
+    expect(saved).toEqual({ url: `${url}?download=1` });
+    const attachment = await fetch(`${bobHost.origin}${(saved as { url: string }).url}&key=${bobHost.key}`);
+    expect(attachment.headers.get('content-disposition')).toMatch(/^attachment; filename\*=UTF-8''report\.txt/);
+    expect(await attachment.text()).toBe(body);
   });
 });

@@ -170,6 +170,7 @@ export function createFakeParley(options: FakeOptions = {}) {
     downloadFile: ({ messageId }) => ({ id: `t-${messageId}`, state: 'pending' }),
     openFile: ({ messageId }) => ({ url: `/local/t-${messageId}` }),
     showFileInFolder: () => ({ opened: true }),
+    saveFileAs: ({ messageId }) => ({ url: `/local/t-${messageId}?download=1` }),
     getFileSettings: () => fileSettings,
     setFileSettings: (settings) => (fileSettings = settings),
   };

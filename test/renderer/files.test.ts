@@ -10,6 +10,7 @@ import SettingsDialog from '../../renderer/components/SettingsDialog.vue';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import { useMessagesStore } from '../../renderer/stores/messages';
 import { useDraftsStore } from '../../renderer/stores/drafts';
+import { useFilesStore } from '../../renderer/stores/files';
 import { installFake, withStores } from './fake-bridge';
 import { humanSize, typeLabel } from '../../renderer/lib/files';
 
@@ -90,8 +91,26 @@ describe('file messages', () => {
     expect(item.find('[data-testid=file-download]').exists()).toBe(false);
     await item.get('[data-testid=file-open]').trigger('click');
     await flushPromises();
-    expect(fake.callsTo('openFile')).toEqual([{ messageId: base.id }]);
+    expect(fake.callsTo('openFile')).toEqual([{ messageId: base.id, view: false }]);
     expect(opened).toHaveBeenCalledWith(`/local/t-${base.id}`, '_blank', 'noopener');
+
+    // The browser host saves through a download URL.
+    expect(item.text()).not.toContain('Show in folder');
+    expect(item.get('[data-testid=file-save]').text()).toBe('Save');
+    await item.get('[data-testid=file-save]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('saveFileAs')).toEqual([{ messageId: base.id }]);
+    expect(opened).toHaveBeenLastCalledWith(`/local/t-${base.id}?download=1`, '_blank', 'noopener');
+  });
+
+  it('once on this device, an image’s preview opens it full size in the viewer', async () => {
+    const fake = installFake();
+    const base = fake.fileMessage(4, 'bob', PHOTO);
+    const item = mountItem({ ...base, transfer: fake.transfer('download', PHOTO, base.id, { state: 'done', path: '/downloads/photo.jpg', bytes: PHOTO.size }) });
+    await item.get('[data-testid=file-preview]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('openFile')).toEqual([{ messageId: base.id, view: true }]);
+    expect(useFilesStore().viewing).toEqual({ url: `/local/t-${base.id}`, name: 'photo.jpg' });
   });
 
   it('show why an action failed', async () => {

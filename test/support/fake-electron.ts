@@ -37,6 +37,32 @@ export const shell = {
   showItemInFolder: vi.fn((_path: string) => {}),
 };
 
+type ProtocolHandler = (request: Request) => Response | Promise<Response>;
+export const protocol = {
+  privileged: [] as Array<{ scheme: string; privileges?: Record<string, boolean> }>,
+  handlers: new Map<string, ProtocolHandler>(),
+  registerSchemesAsPrivileged(schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>): void {
+    this.privileged.push(...schemes);
+  },
+  handle(scheme: string, handler: ProtocolHandler): void {
+    // As Electron does: a scheme is handled once.
+    if (this.handlers.has(scheme)) throw new Error(`The scheme '${scheme}' is already registered`);
+    this.handlers.set(scheme, handler);
+  },
+  /** What the page would get loading `url`. */
+  async fetch(url: string): Promise<Response> {
+    const handler = this.handlers.get(new URL(url).protocol.slice(0, -1));
+    if (!handler) throw new Error(`No handler for ${url}`);
+    return handler(new Request(url));
+  },
+};
+
+/** The save dialog answers what the test sets as the user's choice. */
+export const dialog = {
+  choice: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string },
+  showSaveDialog: vi.fn(async (..._args: unknown[]) => dialog.choice),
+};
+
 /** Paths of Files "the user chose", as Electron knows them; any other File has none. */
 export const webUtils = {
   paths: new Map<unknown, string>(),
@@ -74,7 +100,10 @@ export const session = {
 };
 
 export const app = Object.assign(new EventEmitter(), {
-  paths: new Map([['userData', '/nonexistent/userData']]),
+  paths: new Map([
+    ['userData', '/nonexistent/userData'],
+    ['downloads', '/nonexistent/Downloads'],
+  ]),
   locked: true,
   quit: vi.fn(),
   getVersion: () => '0.0.0-test',
@@ -136,5 +165,7 @@ export function resetFake(): void {
   app.removeAllListeners();
   app.paths.set('userData', '/nonexistent/userData');
   session.defaultSession.webRequest.headersListener = null;
+  protocol.privileged.length = 0;
+  protocol.handlers.clear();
   BrowserWindow.created.length = 0;
 }

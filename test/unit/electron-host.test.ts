@@ -1,6 +1,6 @@
 // The Electron host against a stand-in for the 'electron' module: the IPC gate in front of the real
 // bridge, event forwarding, the preload's window.parley, and the host's pure rules.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,8 +11,10 @@ import { appLocation } from '../../main/electron/app-url.js';
 import { readConfig } from '../../main/electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from '../../main/electron/csp.js';
 import { STAGE_CHANNEL } from '../../main/electron/channels.js';
+import { FILE_SCHEME, serveFileScheme } from '../../main/electron/file-scheme.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
 import { revealWithShell } from '../../main/electron/reveal.js';
+import { saveAsWithDialog } from '../../main/electron/save-as.js';
 import { isExternalLink } from '../../main/electron/links.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { safeStorageCodec } from '../../main/electron/token-codec.js';
@@ -119,16 +121,6 @@ describe('IPC gate in front of the real bridge', () => {
     expect(await stage([{ path: chosen }], fromApp('https://evil.example/'))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 
-  it('opens only the file the engine saved, with the shell', async () => {
-    const transfer = { id: 't1', path: '/data/downloads/report.pdf' } as Parameters<typeof revealWithShell>[0];
-    expect(await revealWithShell(transfer, 'open')).toEqual({ opened: true });
-    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
-    await revealWithShell(transfer, 'folder');
-    expect(fake.shell.showItemInFolder).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
-    fake.shell.openPath.mockResolvedValueOnce('no application');
-    await expect(revealWithShell(transfer, 'open')).rejects.toThrow(/no application/);
-  });
-
   it('forwards bridge events to the window, and not to a destroyed one', async () => {
     await call('signOut');
     expect(win!.webContents.send).toHaveBeenCalledWith('parley:event', 'session', expect.objectContaining({ state: 'signedOut' }));
@@ -138,6 +130,80 @@ describe('IPC gate in front of the real bridge', () => {
     expect(win!.webContents.send).not.toHaveBeenCalled();
     win = null;
     await bridge.dispatch('signOut', undefined);
+  });
+});
+
+describe('files on this device', () => {
+  type LocalFile = Parameters<typeof revealWithShell>[0];
+  const PHOTO = { id: '0f8e4a52-5b1c-4a7e-9d3b-2c6f1e0a9b71', name: 'photo.png', mime: 'image/png' } as const;
+
+  it('opens only the file the engine saved, with the shell; an image to view is its parley-file URL', async () => {
+    const report = { id: 't1', path: '/data/downloads/report.pdf', mime: 'application/pdf' } as LocalFile;
+    expect(await revealWithShell(report, 'open')).toEqual({ opened: true });
+    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
+    await revealWithShell(report, 'folder');
+    expect(fake.shell.showItemInFolder).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
+    fake.shell.openPath.mockResolvedValueOnce('no application');
+    await expect(revealWithShell(report, 'open')).rejects.toThrow(/no application/);
+
+    fake.shell.openPath.mockClear();
+    const photo = { ...PHOTO, path: '/data/downloads/photo.png' } as LocalFile;
+    expect(await revealWithShell(photo, 'view')).toEqual({ url: `parley-file://${PHOTO.id}` });
+    expect(fake.shell.openPath).not.toHaveBeenCalled();
+    expect(await revealWithShell(report, 'view')).toEqual({ opened: true });
+    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/data/downloads/report.pdf');
+    expect(await revealWithShell(photo, 'open')).toEqual({ opened: true });
+    expect(fake.shell.openPath).toHaveBeenLastCalledWith('/data/downloads/photo.png');
+  });
+
+  it('serves parley-file://<transfer id> from the file the engine saved, and 404s anything else', async () => {
+    const path = join(tempDir(), 'photo.png');
+    writeFileSync(path, 'png bytes');
+    const lookup = vi.fn((id: string) => (id === PHOTO.id ? ({ ...PHOTO, path } as LocalFile) : null));
+    fake.protocol.handlers.delete(FILE_SCHEME);
+    serveFileScheme(lookup);
+
+    const served = await fake.protocol.fetch(`parley-file://${PHOTO.id}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await served.text()).toBe('png bytes');
+    expect(lookup).toHaveBeenCalledWith(PHOTO.id);
+
+    for (const url of [
+      'parley-file://9a1b2c3d-0000-4000-8000-000000000000',
+      `parley-file://${PHOTO.id}/../../etc/passwd`,
+      `parley-file://${PHOTO.id}/photo.png`,
+      `parley-file://${PHOTO.id}?path=/etc/passwd`,
+      'parley-file:///etc/passwd',
+      'parley-file://..%2F..%2Fetc%2Fpasswd',
+    ])
+      expect((await fake.protocol.fetch(url)).status, url).toBe(404);
+    // A transfer whose file is gone from the disk is not found either.
+    rmSync(path);
+    expect((await fake.protocol.fetch(`parley-file://${PHOTO.id}`)).status).toBe(404);
+  });
+
+  it('saves a copy where the user picks in the save dialog, offered in Downloads under the sanitised name', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'saved.pdf');
+    writeFileSync(path, 'the report');
+    const transfer = { id: 't1', name: 'Q3/../report.pdf', mime: 'application/pdf', path } as LocalFile;
+    const win = new fake.BrowserWindow();
+    const saveAs = saveAsWithDialog(() => asWindow(win));
+
+    fake.dialog.choice = { canceled: false, filePath: join(dir, 'copy.pdf') };
+    expect(await saveAs(transfer)).toEqual({ saved: true });
+    expect(fake.dialog.showSaveDialog).toHaveBeenLastCalledWith(win, { defaultPath: join('/nonexistent/Downloads', 'Q3_.._report.pdf') });
+    expect(readFileSync(join(dir, 'copy.pdf'), 'utf8')).toBe('the report');
+
+    fake.dialog.choice = { canceled: true, filePath: '' };
+    expect(await saveAs(transfer)).toEqual({ canceled: true });
+    win.destroyed = true;
+    fake.dialog.choice = { canceled: false, filePath: join(dir, 'missing', 'copy.pdf') };
+    await expect(saveAs(transfer)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/could not save the file/) });
+    expect(fake.dialog.showSaveDialog).toHaveBeenLastCalledWith({ defaultPath: expect.any(String) });
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
   });
 });
 
@@ -321,6 +387,10 @@ describe('main/index.ts', () => {
     const win = fake.BrowserWindow.created[0]!;
     expect(fake.app.getPath('userData')).toBe(join(dataDir, 'electron'));
     expect(fake.session.defaultSession.webRequest.headersListener).not.toBeNull();
+    expect(fake.protocol.privileged).toEqual([
+      { scheme: FILE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false, allowServiceWorkers: false } },
+    ]);
+    expect(fake.protocol.handlers.has(FILE_SCHEME)).toBe(true);
     expect(win.loadedUrl).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
     const event = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
     expect(await fake.ipcMain.invoke('parley:getAppInfo', event)).toEqual({
