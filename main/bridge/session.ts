@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParleyError, createClient, verifyToken, type Address, type Client, type EngineEvents } from '../core/index.js';
+import { ParleyError, createClient, verifyToken, type Address, type Client } from '../core/index.js';
 import { Emitter, type Unsubscribe } from '../core/emitter.js';
-import type { BridgeEvents, DemoUser, FileSettings, SessionState } from '../../preload/api.js';
+import { eventNames, type BridgeEvents, type DemoUser, type EventName, type FileSettings, type SessionState } from '../../preload/api.js';
 import { applyFileSettings, loadFileSettings, saveFileSettings } from './file-settings.js';
 
 export interface DemoAccount extends DemoUser {
@@ -35,17 +35,8 @@ interface Saved {
   token: string | null;
 }
 
-const CLIENT_EVENTS = [
-  'connectionStatus',
-  'message',
-  'messageStatus',
-  'conversation',
-  'unread',
-  'typing',
-  'sync',
-  'file',
-  'fileProgress',
-] as const satisfies ReadonlyArray<keyof EngineEvents>;
+// Every bridge event but the session's own comes from the engine.
+const CLIENT_EVENTS = eventNames.filter((name): name is Exclude<EventName, 'session'> => name !== 'session');
 
 export type Session = ReturnType<typeof createSession>;
 

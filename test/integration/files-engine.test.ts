@@ -11,11 +11,11 @@ import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client, type EngineEvents, type FileInfo, type FileProgress, type FileTransfer } from '../../main/core/index.js';
+import { createClient, type Client, type FileInfo, type FileProgress, type FileTransfer } from '../../main/core/index.js';
 import { sanitizeFileName, saveUnique } from '../../main/core/files/file-name.js';
 import { makePreview } from '../../main/core/files/preview.js';
 import { sniffMime } from '../../main/core/files/sniff.js';
-import { cleanup, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+import { cleanup, nextEvent, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
 
 const engines: Client[] = [];
 const closers: Array<() => unknown> = [];
@@ -33,21 +33,6 @@ function engine(url: string, token: string, options: { dataDir?: string; maxFile
   engines.push(client);
   client.start();
   return Object.assign(client, { dataDir, downloads: join(dataDir, 'downloads') });
-}
-
-function nextOf<K extends keyof EngineEvents>(client: Client, event: K, match: (p: EngineEvents[K]) => boolean = () => true, timeout = 10_000) {
-  return new Promise<EngineEvents[K]>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${String(event)}`));
-    }, timeout);
-    const off = client.on(event, (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      off();
-      resolve(payload);
-    });
-  });
 }
 
 /** Every fileProgress of one transfer from now on. */
@@ -280,7 +265,7 @@ describe('sendFile', () => {
 
     const statuses: string[] = [];
     alice.on('messageStatus', (s) => statuses.push(s.status));
-    const arrived = nextOf(bob, 'file');
+    const arrived = nextEvent(bob, 'file');
     const message = await alice.sendFile({ conversationId }, photo, { title: 'Beach', message: 'look!', geolocation: { lat: 43.7, lon: 7.3 } });
     expect(message).toMatchObject({
       kind: 'file',
@@ -312,7 +297,7 @@ describe('sendFile', () => {
     // An empty file travels too.
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '');
-    const emptyArrived = nextOf(bob, 'file');
+    const emptyArrived = nextEvent(bob, 'file');
     await alice.sendFile({ conversationId }, empty);
     const emptyFile = (await emptyArrived).file as FileInfo;
     expect(emptyFile).toMatchObject({ size: 0, mime: 'text/plain', sha256: createHash('sha256').digest('hex') });
@@ -431,7 +416,7 @@ describe('resumable uploads', () => {
     const t = await startTestServer({ maxFileSize: 1000 });
     const { alice, conversationId } = await pair(t);
     const path = await randomFile(join(tempDir(), 'big.bin'), 2000);
-    const failed = nextOf(alice, 'messageStatus', (s) => s.status === 'failed');
+    const failed = nextEvent(alice, 'messageStatus', (s) => s.status === 'failed');
     const sent = await alice.sendFile({ conversationId }, path);
     expect(await failed).toMatchObject({ id: sent.id, error: expect.stringMatching(/413/) });
     expect(alice.readMessages(conversationId).at(-1)).toMatchObject({ status: 'failed', transfer: { state: 'failed' } });
@@ -523,7 +508,7 @@ describe('downloads', () => {
     const small = join(dir, 'small.jpg');
     await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } }).jpeg().toFile(small);
     const doc = await randomFile(join(dir, 'doc.bin'), 1000);
-    const done = nextOf(bob, 'fileProgress', (p) => p.state === 'done');
+    const done = nextEvent(bob, 'fileProgress', (p) => p.state === 'done');
     await alice.sendFile({ conversationId }, small);
     expect(await done).toMatchObject({ type: 'download', name: 'small.jpg', path: join(bob.downloads, 'small.jpg') });
     await alice.sendFile({ conversationId }, doc);
@@ -591,7 +576,7 @@ describe('upload modes', () => {
     ] as const) {
       alice.setUploadUrl(server.url, auth);
       // The failed upload of this file is the one each send resumes: every message waiting on it fails alike.
-      const failed = nextOf(alice, 'messageStatus', (s) => s.status === 'failed' && s.error !== undefined && reason.test(s.error));
+      const failed = nextEvent(alice, 'messageStatus', (s) => s.status === 'failed' && s.error !== undefined && reason.test(s.error));
       const message = await alice.sendFile({ conversationId }, path, { message: auth });
       await failed;
       expect(alice.readMessages(conversationId).at(-1), auth).toMatchObject({ id: message.id, status: 'failed', error: expect.stringMatching(reason) });
@@ -636,7 +621,7 @@ describe('upload modes', () => {
       },
     });
     const path = await randomFile(join(tempDir(), 'via-handler.bin'), 10_000);
-    const arrived = nextOf(bob, 'file');
+    const arrived = nextEvent(bob, 'file');
     const sent = await alice.sendFile({ conversationId }, path);
     expect(sent.transfer).toMatchObject({ mode: 'handler' });
     const file = (await arrived).file as FileInfo;
@@ -649,7 +634,7 @@ describe('upload modes', () => {
       alice.updateFileTransferProgress({ id: transfer.id, bytes: 0, error: 'bucket is read-only' });
       return new Promise<string>(() => {});
     });
-    const failed = nextOf(alice, 'messageStatus', (s) => s.status === 'failed');
+    const failed = nextEvent(alice, 'messageStatus', (s) => s.status === 'failed');
     await alice.sendFile({ conversationId }, path, { message: 'second' });
     expect(await failed).toMatchObject({ error: 'the upload handler failed: bucket is read-only' });
   });
@@ -675,7 +660,7 @@ describe('Media Reference Send', () => {
     const photo = join(tempDir(), 'sketch.png');
     await sharp({ create: { width: 640, height: 320, channels: 3, background: '#a37' } }).png().toFile(photo);
 
-    const sent = nextOf(alice, 'messageStatus', (s) => s.status === 'sent');
+    const sent = nextEvent(alice, 'messageStatus', (s) => s.status === 'sent');
     const message = await alice.sendFile({ conversationId }, photo, { message: 'a & b' });
     expect(await sent).toMatchObject({ id: message.id, seq: null });
     expect(requests).toHaveLength(1);
@@ -689,13 +674,13 @@ describe('Media Reference Send', () => {
     expect(bob.readMessages(conversationId).filter((m) => m.kind === 'file')).toHaveLength(0);
 
     // The service's refusal is the error shown; a retry sends again.
-    const failed = nextOf(alice, 'messageStatus', (s) => s.status === 'failed');
+    const failed = nextEvent(alice, 'messageStatus', (s) => s.status === 'failed');
     await alice.sendFile({ conversationId }, photo);
     expect(await failed).toMatchObject({ error: 'bob: no credit left' });
 
     // Unset, file messages go through the Parley server again.
     alice.setMediaRefSend(null);
-    const arrived = nextOf(bob, 'file');
+    const arrived = nextEvent(bob, 'file');
     await alice.sendFile({ conversationId }, photo);
     expect((await arrived).file).toMatchObject({ name: 'sketch.png' });
     await bob.caughtUp();

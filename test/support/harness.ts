@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { createClient, type Client, type ClientEvents } from '../../main/core/index.js';
+import { createClient, type Client, type EngineEvents } from '../../main/core/index.js';
 import type { Reply } from '../../protocol/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 
@@ -88,12 +88,12 @@ export async function online(client: Client): Promise<void> {
   await client.caughtUp();
 }
 
-export function nextEvent<K extends keyof ClientEvents>(
+export function nextEvent<K extends keyof EngineEvents>(
   client: Client,
   event: K,
-  match: (payload: ClientEvents[K]) => boolean = () => true,
-  timeout = 5000,
-): Promise<ClientEvents[K]> {
+  match: (payload: EngineEvents[K]) => boolean = () => true,
+  timeout = 10_000,
+): Promise<EngineEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
