@@ -10,6 +10,8 @@ import { parseMediaRefSend, type MediaRefSendAccount, type MediaRefSendKeys } fr
 import { canPreview, makePreview } from './files/preview.js';
 import { sniffMime } from './files/sniff.js';
 import { createTransfers } from './files/transfers.js';
+import { createJournal } from './folders/journal.js';
+import { createFolders, type FolderTuning } from './folders/manager.js';
 import { createConnection } from './net/connection.js';
 import { createOutbox, type MediaRefSetting } from './outbox.js';
 import { openStore } from './store/store.js';
@@ -24,6 +26,8 @@ import type {
   Message,
   MessageFile,
   SendFileOptions,
+  WatchedFolder,
+  WatchFolderOptions,
 } from './types.js';
 
 export interface ClientOptions {
@@ -40,6 +44,8 @@ export interface ClientOptions {
   maxFileBytes?: number;
   /** Images from others up to this many bytes download as they arrive (default 0: none). */
   autoDownloadImages?: number;
+  /** Watched folders: stability window, files sent at once, folder check interval. */
+  folders?: FolderTuning;
 }
 
 const SendFileOptionsSchema = z.strictObject({
@@ -285,6 +291,46 @@ export function createClient(options: ClientOptions) {
     return id;
   };
 
+  /** sendFile with the clientId given: watched folders journal it before the message is stored. */
+  async function sendFileAs(to: Destination, path: string, options: SendFileOptions, clientId: string): Promise<Message> {
+    const { message: caption = '', ...extra } = check(SendFileOptionsSchema, options, 'file options');
+
+    const { conversationId, peer } = destination(to);
+    const file = await inspectFile(path, maxFileBytes);
+    const mime = await sniffMime(file.path, file.name);
+    // No preview is no reason not to send: the receiver shows a type icon instead.
+    const preview = canPreview(mime)
+      ? await makePreview(file.path).catch((error: unknown) => {
+          log(`no preview for ${file.name}`, error);
+          return undefined;
+        })
+      : undefined;
+    if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
+    const upload = transfers.forUpload(file, mime, { messageId: `${store.me}:${clientId}`, conversationId });
+    const info: MessageFile = { name: file.name, size: file.size, mime, ...extra, ...(preview ? { preview } : {}) };
+    store.addToOutbox({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
+    void transfers.start(upload.id);
+    const message = store.pendingMessage(clientId)!;
+    events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
+    return message;
+  }
+
+  const folders = createFolders({
+    journal: createJournal(store.db),
+    emit: (event, payload) => events.emit(event, payload as EngineEvents[typeof event]),
+    me: () => store.me,
+    conversationExists: (id) => store.conversation(id) !== null,
+    sendFileAs: async (conversationId, path, clientId) => void (await sendFileAs({ conversationId }, path, {}, clientId)),
+    resumeOutbox: (clientId) => {
+      const retried = store.retryOutbox(clientId);
+      if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
+      outbox.kick();
+    },
+    log,
+    ...(options.folders ? { tuning: options.folders } : {}),
+  });
+  events.on('messageStatus', (change) => folders.messageStatus(change));
+
   return {
     on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
       return events.on(event, listener);
@@ -301,11 +347,13 @@ export function createClient(options: ClientOptions) {
     start(): void {
       if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
       connection.start();
+      folders.start();
     },
     /** Disconnects and closes the store; anything unsent stays in the outbox for next time. */
     stop(): void {
       if (stopped) return;
       stopped = true;
+      folders.stop();
       outbox.stop();
       transfers.close();
       if (deliveredTimer) clearTimeout(deliveredTimer);
@@ -330,27 +378,29 @@ export function createClient(options: ClientOptions) {
      * file's URL, name, size, MIME type (from its content), sha256 and, for images, a preview.
      * Messages written meanwhile do not wait for the upload (see outbox.ts).
      */
-    async sendFile(to: Destination, path: string, options: SendFileOptions = {}): Promise<Message> {
-      const { message: caption = '', ...extra } = check(SendFileOptionsSchema, options, 'file options');
-      const { conversationId, peer } = destination(to);
-      const file = await inspectFile(path, maxFileBytes);
-      const mime = await sniffMime(file.path, file.name);
-      // No preview is no reason not to send: the receiver shows a type icon instead.
-      const preview = canPreview(mime)
-        ? await makePreview(file.path).catch((error: unknown) => {
-            log(`no preview for ${file.name}`, error);
-            return undefined;
-          })
-        : undefined;
-      if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
-      const clientId = randomUUID();
-      const upload = transfers.forUpload(file, mime, { messageId: `${store.me}:${clientId}`, conversationId });
-      const info: MessageFile = { name: file.name, size: file.size, mime, ...extra, ...(preview ? { preview } : {}) };
-      store.addToOutbox({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
-      void transfers.start(upload.id);
-      const message = store.pendingMessage(clientId)!;
-      events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
-      return message;
+    sendFile(to: Destination, path: string, options: SendFileOptions = {}): Promise<Message> {
+      return sendFileAs(to, path, options, randomUUID());
+    },
+
+    /**
+     * Binds a folder to a conversation: files that land there (complete, under a final name) are
+     * sent once each, then kept, moved into its Sent subfolder (the default) or deleted.
+     */
+    watchFolder(path: string, conversationId: string, options: WatchFolderOptions = {}): Promise<WatchedFolder> {
+      return folders.watch(path, conversationId, options);
+    },
+    /** Stops watching; files not yet sent stay in the folder. */
+    unwatchFolder(id: string): Promise<void> {
+      return folders.unwatch(id);
+    },
+    listWatchedFolders(): WatchedFolder[] {
+      return folders.list();
+    },
+    pauseWatchedFolder(id: string): Promise<WatchedFolder> {
+      return folders.pause(id);
+    },
+    resumeWatchedFolder(id: string): WatchedFolder {
+      return folders.resume(id);
     },
 
     /** Sends a failed message again, with the same clientId; a file whose upload failed resumes it. */

@@ -137,6 +137,49 @@ export interface FileEvents {
   fileProgress: FileProgress;
 }
 
-export type EngineEvents = ClientEvents & FileEvents;
+export interface WatchFolderOptions {
+  /** Files in subfolders too (default off; the Sent subfolder never). */
+  includeSubfolders?: boolean;
+  /** Send the files already there when the binding is made (default off). */
+  includeExisting?: boolean;
+  /** After the server has the message: leave the file, move it into Sent (default), or delete it. */
+  afterSend?: 'keep' | 'move' | 'delete';
+  /** With afterSend 'keep': a file modified after it was sent is sent again as a new version (default off). */
+  resendChanged?: boolean;
+}
+
+export type FolderStatus =
+  | { state: 'watching' }
+  | { state: 'sending'; sent: number; total: number }
+  | { state: 'error'; reason: string; nextRetryAt: number | null }
+  | { state: 'paused' };
+
+export interface WatchedFolder {
+  id: string;
+  path: string;
+  conversationId: string;
+  options: Required<WatchFolderOptions>;
+  status: FolderStatus;
+  /** The last upload error, until that file is sent. */
+  lastError: string | null;
+}
+
+export interface FolderFileSent {
+  folderId: string;
+  conversationId: string;
+  /** Relative to the watched folder. */
+  path: string;
+  messageId: string;
+  /** Where the file is now: its place in the folder (keep), in Sent (move), or null (delete). */
+  movedTo: string | null;
+}
+
+/** Watched drop folders (main/core/folders), kept apart from ClientEvents like FileEvents. */
+export interface FolderEvents {
+  folderStatus: WatchedFolder;
+  folderFileSent: FolderFileSent;
+}
+
+export type EngineEvents = ClientEvents & FileEvents & FolderEvents;
 
 export type Destination = { peer: Address } | { conversationId: string };

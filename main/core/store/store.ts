@@ -381,6 +381,10 @@ export function openStore(dataDir: string) {
   });
 
   return {
+    /** The database, for modules that keep their own tables here (main/core/folders/journal.ts). */
+    get db() {
+      return db;
+    },
     get me() {
       return me;
     },

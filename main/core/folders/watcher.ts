@@ -1,0 +1,109 @@
+// chokidar around one watched folder: reports files (relative paths) that appeared or changed, with
+// temporary names and the Sent subfolder left out; a file is reported as stable only once its size
+// and mtime have not moved for `stabilityMs` (our own check, so files found by a scan at start get
+// the same treatment as files chokidar saw arrive).
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { isInput } from './names.js';
+
+export interface FolderWatcherOptions {
+  root: string;
+  includeSubfolders: boolean;
+  stabilityMs: number;
+  /** A file has been stable for stabilityMs: send it (or see that it was sent). */
+  stable(rel: string): void;
+  error(error: Error): void;
+}
+
+export function createFolderWatcher(o: FolderWatcherOptions) {
+  const pending = new Map<string, { timer: NodeJS.Timeout; size: number; mtime: number }>();
+  let closed = false;
+
+  const relOf = (path: string) => relative(o.root, path);
+  const accepts = (rel: string) => isInput(rel) && (o.includeSubfolders || !rel.includes(sep));
+
+  /** Something happened to this file: (re)start its stability clock. */
+  async function observe(rel: string): Promise<void> {
+    let info;
+    try {
+      info = await stat(join(o.root, rel));
+    } catch {
+      forget(rel);
+      return;
+    }
+    if (closed || !info.isFile()) return;
+    const before = pending.get(rel);
+    if (before) clearTimeout(before.timer);
+    const entry = { size: info.size, mtime: Math.trunc(info.mtimeMs), timer: setTimeout(() => void settle(rel, entry), o.stabilityMs) };
+    pending.set(rel, entry);
+  }
+
+  async function settle(rel: string, entry: { size: number; mtime: number }): Promise<void> {
+    if (closed || pending.get(rel) !== entry) return;
+    let info;
+    try {
+      info = await stat(join(o.root, rel));
+    } catch {
+      forget(rel);
+      return;
+    }
+    if (closed || pending.get(rel) !== entry) return;
+    if (info.size === entry.size && Math.trunc(info.mtimeMs) === entry.mtime) {
+      pending.delete(rel);
+      o.stable(rel);
+    } else void observe(rel);
+  }
+
+  function forget(rel: string): void {
+    const entry = pending.get(rel);
+    if (entry) clearTimeout(entry.timer);
+    pending.delete(rel);
+  }
+
+  const watcher: FSWatcher = watch(o.root, {
+    ignoreInitial: true,
+    depth: o.includeSubfolders ? 99 : 0,
+    ignored: (path: string) => {
+      const rel = relOf(path);
+      return rel !== '' && !isInput(rel);
+    },
+  });
+  const onFile = (path: string) => {
+    const rel = relOf(path);
+    if (accepts(rel)) void observe(rel);
+  };
+  watcher.on('add', onFile);
+  watcher.on('change', onFile);
+  watcher.on('unlink', (path: string) => forget(relOf(path)));
+  watcher.on('error', (error: unknown) => o.error(error instanceof Error ? error : new Error(String(error))));
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+
+  return {
+    ready,
+    /** Every input file in the folder now (what a restart or a returning folder has to compare). */
+    scan: () => scanFolder(o.root, o.includeSubfolders),
+    observe: (rel: string) => void observe(rel),
+    async close(): Promise<void> {
+      closed = true;
+      for (const entry of pending.values()) clearTimeout(entry.timer);
+      pending.clear();
+      await watcher.close();
+    },
+  };
+}
+
+/** The input files under a folder now, without a watcher. */
+export async function scanFolder(root: string, includeSubfolders: boolean): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? join(dir, entry.name) : entry.name;
+      if (!isInput(rel)) continue;
+      if (entry.isFile()) found.push(rel);
+      else if (entry.isDirectory() && includeSubfolders) await walk(rel);
+    }
+  };
+  await walk('');
+  return found;
+}

@@ -1,0 +1,251 @@
+// Watched drop folders against a real server, real chokidar and real temp folders: files written
+// slowly or under temporary names, a burst of 1,000, restarts in the middle, files added while the
+// engine was stopped, a folder that goes away and comes back, and the options.
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type Client, type EngineEvents } from '../../main/core/index.js';
+import { cleanup, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+
+const engines: Client[] = [];
+afterEach(async () => {
+  for (const engine of engines.splice(0)) engine.stop();
+  await cleanup();
+});
+
+const TUNING = { stabilityMs: 150, concurrency: 4, recoverMs: 100 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function engine(url: string, token: string, dataDir = tempDir('parley-client-')) {
+  const client = createClient({ dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {}, folders: TUNING });
+  engines.push(client);
+  client.start();
+  return Object.assign(client, { dataDir });
+}
+
+function nextOf<K extends keyof EngineEvents>(client: Client, event: K, match: (p: EngineEvents[K]) => boolean = () => true, timeout = 10_000) {
+  return new Promise<EngineEvents[K]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${String(event)}`));
+    }, timeout);
+    const off = client.on(event, (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    });
+  });
+}
+
+async function pair(t: TestServer) {
+  const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
+  const alice = engine(t.url, aliceToken);
+  const bob = engine(t.url, bobToken);
+  await Promise.all([online(alice), online(bob)]);
+  const { id } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
+  await until(() => bob.readConversations().length === 1, 'conversation at bob');
+  return { alice, bob, aliceToken, conversationId: id };
+}
+
+/** File names of the file messages bob has, oldest first. */
+async function namesAt(bob: Client, conversationId: string): Promise<string[]> {
+  await bob.caughtUp();
+  const out: string[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = bob.readMessages(conversationId, { limit: 500, ...(before ? { beforeSeq: before } : {}) });
+    if (page.length === 0) break;
+    out.unshift(...page.filter((m) => m.file).map((m) => m.file!.name));
+    before = page[0]!.seq!;
+    if (page.length < 500) break;
+  }
+  return out;
+}
+
+const waitNames = async (bob: Client, conversationId: string, count: number, timeout = 20_000) => {
+  let names: string[] = [];
+  await until(async () => (names = await namesAt(bob, conversationId)).length >= count, `${count} files at bob`, timeout);
+  return names;
+};
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('watched folders', () => {
+  it('sends a file written slowly in chunks once, complete, and moves it into Sent', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    const folder = await alice.watchFolder(dir, conversationId);
+    expect(folder.options).toEqual({ includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false });
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    const sent = nextOf(alice, 'folderFileSent');
+    const data = randomBytes(256 * 1024);
+    const path = join(dir, 'scan.bin');
+    for (let at = 0; at < data.length; at += 32 * 1024) {
+      appendFileSync(path, data.subarray(at, at + 32 * 1024));
+      await sleep(40); // shorter than the stability window: still one file being written
+    }
+    const event = await sent;
+    expect(event.path).toBe('scan.bin');
+    expect(event.movedTo).toBe(join(dir, 'Sent', 'scan.bin'));
+    expect(existsSync(path)).toBe(false);
+    const names = await waitNames(bob, conversationId, 1);
+    await sleep(500);
+    expect(await namesAt(bob, conversationId)).toEqual(['scan.bin']);
+    const message = bob.readMessages(conversationId).find((m) => m.file)!;
+    expect(message.file!.size).toBe(data.length);
+    expect(message.file!.sha256).toBe(sha(data));
+    expect(names).toEqual(['scan.bin']);
+  });
+
+  it('ignores temporary names until the file is renamed, then sends it once under its final name', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId, { afterSend: 'keep' });
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    writeFileSync(join(dir, 'report.pdf.part'), randomBytes(10_000));
+    writeFileSync(join(dir, '.hidden'), 'x');
+    writeFileSync(join(dir, '~$doc.docx'), 'x');
+    writeFileSync(join(dir, 'x.crdownload'), 'x');
+    await sleep(600);
+    expect(await namesAt(bob, conversationId)).toEqual([]);
+    renameSync(join(dir, 'report.pdf.part'), join(dir, 'report.pdf'));
+    await waitNames(bob, conversationId, 1);
+    await sleep(500);
+    expect(await namesAt(bob, conversationId)).toEqual(['report.pdf']);
+  });
+
+  it('sends a burst of 1,000 files exactly once', { timeout: 90_000 }, async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId, { afterSend: 'delete' });
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    let sentEvents = 0;
+    alice.on('folderFileSent', () => sentEvents++);
+    for (let i = 0; i < 1000; i++) writeFileSync(join(dir, `f${String(i).padStart(4, '0')}.txt`), `file ${i}`);
+    await until(() => sentEvents >= 1000, '1,000 sent', 80_000);
+    const names = await waitNames(bob, conversationId, 1000, 20_000);
+    expect(names.length).toBe(1000);
+    expect(new Set(names).size).toBe(1000);
+    expect(readdirSync(dir).filter((n) => n !== 'Sent')).toEqual([]);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'back to watching');
+  });
+
+  it('stopped in the middle of a burst and restarted: sends the rest, nothing twice; files added while stopped too', { timeout: 60_000 }, async () => {
+    const t = await startTestServer();
+    const { alice, bob, aliceToken, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    let sent = 0;
+    alice.on('folderFileSent', () => sent++);
+    for (let i = 0; i < 200; i++) writeFileSync(join(dir, `a${i}.txt`), `a ${i}`);
+    await until(() => sent >= 20, 'some sent', 20_000);
+    alice.stop();
+    for (let i = 0; i < 30; i++) writeFileSync(join(dir, `b${i}.txt`), `b ${i}`);
+    const again = engine(t.url, aliceToken, alice.dataDir);
+    expect(again.listWatchedFolders()).toHaveLength(1);
+    const names = await waitNames(bob, conversationId, 230, 40_000);
+    await sleep(800);
+    const final = await namesAt(bob, conversationId);
+    expect(final.length).toBe(230);
+    expect(new Set(final).size).toBe(230);
+    expect(names.length).toBe(230);
+    await until(() => readdirSync(dir).filter((n) => n !== 'Sent').length === 0, 'all moved', 10_000);
+    expect(readdirSync(join(dir, 'Sent')).length).toBe(230);
+  });
+
+  it('a removed folder shows an error and recovers when it comes back; nothing sent twice', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    writeFileSync(join(dir, 'one.txt'), 'one');
+    await waitNames(bob, conversationId, 1);
+    const failed = nextOf(alice, 'folderStatus', (f) => f.status.state === 'error');
+    rmSync(dir, { recursive: true });
+    expect((await failed).status).toMatchObject({ state: 'error', reason: expect.stringContaining('gone') });
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'two.txt'), 'two');
+    await waitNames(bob, conversationId, 2);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'recovered');
+    await sleep(400);
+    expect(await namesAt(bob, conversationId)).toEqual(['one.txt', 'two.txt']);
+  });
+
+  it('includeExisting, afterSend keep and resendChanged, and unwatch', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const plain = tempDir('parley-drop-');
+    const existing = tempDir('parley-drop-');
+    writeFileSync(join(plain, 'old.txt'), 'old');
+    writeFileSync(join(existing, 'old2.txt'), 'old2');
+    await alice.watchFolder(plain, conversationId, { afterSend: 'keep' });
+    const resend = await alice.watchFolder(existing, conversationId, { includeExisting: true, afterSend: 'keep', resendChanged: true });
+    await waitNames(bob, conversationId, 1);
+    expect(await namesAt(bob, conversationId)).toEqual(['old2.txt']); // old.txt was there before: not sent
+    // keep without resendChanged: modified after sending is not sent again; touched neither
+    writeFileSync(join(plain, 'k.txt'), 'v1');
+    await waitNames(bob, conversationId, 2);
+    writeFileSync(join(plain, 'k.txt'), 'v2 changed');
+    const now = new Date();
+    utimesSync(join(existing, 'old2.txt'), now, now); // same content, new mtime: not a new version
+    await sleep(800);
+    expect((await namesAt(bob, conversationId)).sort()).toEqual(['k.txt', 'old2.txt']);
+    expect(existsSync(join(plain, 'k.txt'))).toBe(true);
+    // resendChanged: a changed file goes again as a new version
+    writeFileSync(join(existing, 'old2.txt'), 'old2 but changed');
+    await waitNames(bob, conversationId, 3);
+    const last = bob.readMessages(conversationId).filter((m) => m.file).at(-1)!;
+    expect(last.file!.sha256).toBe(sha(readFileSync(join(existing, 'old2.txt'))));
+    await alice.unwatchFolder(resend.id);
+    expect(alice.listWatchedFolders().map((f) => f.path)).toEqual([plain]);
+    writeFileSync(join(existing, 'after.txt'), 'not watched');
+    await sleep(600);
+    expect(await namesAt(bob, conversationId)).toHaveLength(3);
+  });
+
+  it('afterSend move never overwrites in Sent', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    writeFileSync(join(dir, 'same.txt'), 'first');
+    await waitNames(bob, conversationId, 1);
+    await until(() => existsSync(join(dir, 'Sent', 'same.txt')), 'moved');
+    writeFileSync(join(dir, 'same.txt'), 'second');
+    await waitNames(bob, conversationId, 2);
+    await until(() => existsSync(join(dir, 'Sent', 'same (1).txt')), 'moved beside');
+    expect(readFileSync(join(dir, 'Sent', 'same.txt'), 'utf8')).toBe('first');
+    expect(readFileSync(join(dir, 'Sent', 'same (1).txt'), 'utf8')).toBe('second');
+  });
+
+  it('a crash after the server took the message but before the journal or the move: finished at start, not resent', async () => {
+    const t = await startTestServer();
+    const { alice, bob, aliceToken, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId);
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    writeFileSync(join(dir, 'crash.txt'), 'once only');
+    await nextOf(alice, 'folderFileSent');
+    alice.stop();
+    // Rewind to the crash point: the file back in place (same mtime), the journal still "uploading".
+    renameSync(join(dir, 'Sent', 'crash.txt'), join(dir, 'crash.txt'));
+    const db = new Database(join(alice.dataDir, 'parley-client.db'));
+    expect(db.prepare("UPDATE folder_journal SET state = 'uploading', message_id = NULL WHERE rel_path = 'crash.txt'").run().changes).toBe(1);
+    db.close();
+    const again = engine(t.url, aliceToken, alice.dataDir);
+    await until(() => existsSync(join(dir, 'Sent', 'crash.txt')) && !existsSync(join(dir, 'crash.txt')), 'moved at start');
+    await sleep(500);
+    expect(await namesAt(bob, conversationId)).toEqual(['crash.txt']);
+    expect(existsSync(join(dir, 'Sent', 'crash (1).txt'))).toBe(false);
+    expect(again.listWatchedFolders()[0]!.status.state).toBe('watching');
+  });
+});
