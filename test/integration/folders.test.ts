@@ -6,8 +6,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renam
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client, type EngineEvents } from '../../main/core/index.js';
-import { cleanup, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+import { createClient, type Client } from '../../main/core/index.js';
+import { cleanup, nextEvent, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
 
 const engines: Client[] = [];
 afterEach(async () => {
@@ -23,21 +23,6 @@ function engine(url: string, token: string, dataDir = tempDir('parley-client-'))
   engines.push(client);
   client.start();
   return Object.assign(client, { dataDir });
-}
-
-function nextOf<K extends keyof EngineEvents>(client: Client, event: K, match: (p: EngineEvents[K]) => boolean = () => true, timeout = 10_000) {
-  return new Promise<EngineEvents[K]>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${String(event)}`));
-    }, timeout);
-    const off = client.on(event, (payload) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      off();
-      resolve(payload);
-    });
-  });
 }
 
 async function pair(t: TestServer) {
@@ -81,7 +66,7 @@ describe('watched folders', () => {
     const folder = await alice.watchFolder(dir, conversationId);
     expect(folder.options).toEqual({ includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false });
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
-    const sent = nextOf(alice, 'folderFileSent');
+    const sent = nextEvent(alice, 'folderFileSent');
     const data = randomBytes(256 * 1024);
     const path = join(dir, 'scan.bin');
     for (let at = 0; at < data.length; at += 32 * 1024) {
@@ -166,9 +151,11 @@ describe('watched folders', () => {
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    const moved = nextEvent(alice, 'folderFileSent');
     writeFileSync(join(dir, 'one.txt'), 'one');
     await waitNames(bob, conversationId, 1);
-    const failed = nextOf(alice, 'folderStatus', (f) => f.status.state === 'error');
+    await moved; // into Sent: the folder is removed after, not while the engine finishes with it
+    const failed = nextEvent(alice, 'folderStatus', (f) => f.status.state === 'error');
     rmSync(dir, { recursive: true });
     expect((await failed).status).toMatchObject({ state: 'error', reason: expect.stringContaining('gone') });
     mkdirSync(dir);
@@ -234,7 +221,7 @@ describe('watched folders', () => {
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
     writeFileSync(join(dir, 'crash.txt'), 'once only');
-    await nextOf(alice, 'folderFileSent');
+    await nextEvent(alice, 'folderFileSent');
     alice.stop();
     // Rewind to the crash point: the file back in place (same mtime), the journal still "uploading".
     renameSync(join(dir, 'Sent', 'crash.txt'), join(dir, 'crash.txt'));

@@ -3,8 +3,7 @@
 // concurrency; jobs for one file never overlap (a later event re-runs it). Every decision goes
 // through the journal (journal.ts), so a restart or a crash at any point resumes without duplicates.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { access, constants, stat, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ParleyError } from '../../../protocol/index.js';
 import { sha256File } from '../files/checksum.js';
@@ -258,8 +257,13 @@ export function createFolders(d: FolderDeps) {
       await unlink(abs);
       return null;
     }
-    const target = join(b.path, SENT_DIR, dirname(row.rel));
-    mkdirSync(target, { recursive: true });
+    // Sent is made without recursion: a folder removed meanwhile is not brought back by its own Sent.
+    const sent = join(b.path, SENT_DIR);
+    await mkdir(sent).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    const target = join(sent, dirname(row.rel));
+    await mkdir(target, { recursive: true });
     return saveUnique(abs, target, basename(row.rel));
   }
 
