@@ -23,16 +23,20 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
   const relOf = (path: string) => relative(o.root, path);
   const accepts = (rel: string) => isInput(rel) && (o.includeSubfolders || !rel.includes(sep));
 
-  /** Something happened to this file: (re)start its stability clock. */
-  async function observe(rel: string): Promise<void> {
-    let info;
+  /** A file that went away (renamed, deleted) stops being watched for stability. */
+  async function statOrForget(rel: string) {
     try {
-      info = await stat(join(o.root, rel));
+      return await stat(join(o.root, rel));
     } catch {
       forget(rel);
-      return;
+      return null;
     }
-    if (closed || !info.isFile()) return;
+  }
+
+  /** Something happened to this file: (re)start its stability clock. */
+  async function observe(rel: string): Promise<void> {
+    const info = await statOrForget(rel);
+    if (closed || !info?.isFile()) return;
     const before = pending.get(rel);
     if (before) clearTimeout(before.timer);
     const entry = { size: info.size, mtime: Math.trunc(info.mtimeMs), timer: setTimeout(() => void settle(rel, entry), o.stabilityMs) };
@@ -41,14 +45,8 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
 
   async function settle(rel: string, entry: { size: number; mtime: number }): Promise<void> {
     if (closed || pending.get(rel) !== entry) return;
-    let info;
-    try {
-      info = await stat(join(o.root, rel));
-    } catch {
-      forget(rel);
-      return;
-    }
-    if (closed || pending.get(rel) !== entry) return;
+    const info = await statOrForget(rel);
+    if (!info || closed || pending.get(rel) !== entry) return;
     if (info.size === entry.size && Math.trunc(info.mtimeMs) === entry.mtime) {
       pending.delete(rel);
       o.stable(rel);
