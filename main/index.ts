@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { app, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { createBridge } from './bridge/index.js';
 import { appLocation } from './electron/app-url.js';
+import { chooseFolderWithDialog } from './electron/choose-folder.js';
 import { readConfig, type HostConfig } from './electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from './electron/csp.js';
 import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
@@ -69,6 +70,7 @@ if (!app.requestSingleInstanceLock()) {
       tokenCodec: safeStorageCodec(),
       reveal: revealWithShell,
       saveAs: saveAsWithDialog(() => win),
+      chooseFolder: chooseFolderWithDialog(() => win),
       log,
     });
     serveFileScheme(bridge.localTransfer);

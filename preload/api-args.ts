@@ -13,10 +13,16 @@ const Url = z
 const Nothing = z.undefined();
 const Id = z.string().min(1).max(200);
 const MessageId = z.strictObject({ messageId: Id });
-const TransferId = z.strictObject({ id: Id });
+const ById = z.strictObject({ id: Id });
 /** One line: the upload URL protocol sends it as a form field. */
 const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
 const MAX_FILE_BYTES = 2 * 1024 ** 3;
+/** A watched folder's options that can change after it is bound. */
+const FolderOptions = z.strictObject({
+  includeSubfolders: z.boolean().optional(),
+  afterSend: z.enum(['keep', 'move', 'delete']).optional(),
+  resendChanged: z.boolean().optional(),
+});
 
 /** Every request the renderer may make: its argument's schema. */
 export const requestArgs = {
@@ -51,8 +57,8 @@ export const requestArgs = {
     message: Caption.optional(),
     title: FileInfo.shape.title,
   }),
-  startFileTransfer: TransferId,
-  stopFileTransfer: TransferId,
+  startFileTransfer: ById,
+  stopFileTransfer: ById,
   /** Downloads a file message's file into the download directory. */
   downloadFile: MessageId,
   /**
@@ -82,4 +88,20 @@ export const requestArgs = {
         .optional(),
     })
     .refine((s) => s.uploadMode !== 'uploadUrl' || !!s.uploadUrl, { message: 'an upload URL is needed', path: ['uploadUrl'] }),
+  /**
+   * The host's folder chooser: Electron's own dialog (no argument), or, in the browser host, which
+   * has no dialog and is reached only with its launch key, the full path the user typed.
+   */
+  chooseFolder: z.strictObject({ path: z.string().trim().min(1).max(4096).optional() }).optional(),
+  listWatchedFolders: Nothing,
+  /** Binds a folder the user chose or dropped (its staged id) to a conversation. */
+  watchFolder: z.strictObject({
+    conversationId: ConversationId,
+    folderId: Id,
+    options: FolderOptions.extend({ includeExisting: z.boolean().optional() }).optional(),
+  }),
+  updateWatchedFolder: z.strictObject({ id: Id, options: FolderOptions }),
+  pauseWatchedFolder: ById,
+  resumeWatchedFolder: ById,
+  unwatchFolder: ById,
 } satisfies Record<string, z.ZodType>;

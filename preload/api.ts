@@ -4,17 +4,32 @@
 import type { z } from 'zod';
 import type { Address, ErrorCode, User } from '../protocol/index.js';
 import type { requestArgs } from './api-args.js';
-import type { ClientEvents, ConnectionStatus, ConversationSummary, FileEvents, FileTransfer, Message } from '../main/core/types.js';
+import type {
+  ClientEvents,
+  ConnectionStatus,
+  ConversationSummary,
+  FileEvents,
+  FileTransfer,
+  FolderEvents,
+  FolderSentFile,
+  Message,
+  WatchedFolder,
+} from '../main/core/types.js';
 
 export type {
   ConnectionStatus,
   ConversationSummary,
   FileProgress,
   FileTransfer,
+  FolderFileSent,
+  FolderSentFile,
+  FolderStatus,
   Message,
   MessageFile,
   MessageStatus,
   MessageStatusChange,
+  WatchedFolder,
+  WatchFolderOptions,
 } from '../main/core/types.js';
 export type { Address, ErrorCode, User };
 
@@ -58,6 +73,21 @@ export interface StagedFile {
   size: number;
 }
 
+/**
+ * A folder the user picked (the host's own dialog, or a typed path in the browser host) or dropped,
+ * held by the host until watchFolder or setSaveFolder names its id. The path is there to show.
+ */
+export interface StagedFolder {
+  id: string;
+  name: string;
+  path: string;
+}
+
+/** A watched folder with the files it sent most recently (newest first). */
+export interface WatchedFolderView extends WatchedFolder {
+  recent: FolderSentFile[];
+}
+
 /** Electron opens the file itself (or answers a URL for the viewer); the browser host answers a URL for the page to open. */
 export type OpenFileResult = { opened: true } | { url: string };
 
@@ -90,10 +120,17 @@ export interface RequestResults {
   saveFileAs: SaveFileResult;
   getFileSettings: FileSettings;
   setFileSettings: FileSettings;
+  chooseFolder: StagedFolder | null;
+  listWatchedFolders: WatchedFolderView[];
+  watchFolder: WatchedFolderView;
+  updateWatchedFolder: WatchedFolderView;
+  pauseWatchedFolder: WatchedFolderView;
+  resumeWatchedFolder: WatchedFolderView;
+  unwatchFolder: void;
 }
 
 /** Every event the renderer may subscribe to. */
-export interface BridgeEvents extends ClientEvents, FileEvents {
+export interface BridgeEvents extends ClientEvents, FileEvents, FolderEvents {
   session: SessionState;
 }
 export type EventName = keyof BridgeEvents;
@@ -121,6 +158,13 @@ export const requestNames = [
   'saveFileAs',
   'getFileSettings',
   'setFileSettings',
+  'chooseFolder',
+  'listWatchedFolders',
+  'watchFolder',
+  'updateWatchedFolder',
+  'pauseWatchedFolder',
+  'resumeWatchedFolder',
+  'unwatchFolder',
 ] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',
@@ -133,6 +177,8 @@ export const eventNames = [
   'sync',
   'file',
   'fileProgress',
+  'folderStatus',
+  'folderFileSent',
 ] as const satisfies readonly EventName[];
 // A request or event added to the contract and not to these lists fails here.
 const allListed: [Exclude<RequestName, (typeof requestNames)[number]>, Exclude<EventName, (typeof eventNames)[number]>] extends [never, never]
@@ -153,6 +199,8 @@ type Subscribe = <E extends EventName>(event: E, listener: (payload: BridgeEvent
  * Not a request: it carries File objects (their paths stay in the preload, their bytes go to the host).
  */
 type StageFiles = (files: File[]) => Promise<BridgeReply<StagedFile[]>>;
+/** The same for a folder dragged from the file manager (a File whose path is a folder): only Electron has its path. */
+type StageFolder = (folder: File) => Promise<BridgeReply<StagedFolder>>;
 
 /**
  * What the preload exposes as `window.parley` (and the browser host's client provides): replies, not
@@ -160,7 +208,7 @@ type StageFiles = (files: File[]) => Promise<BridgeReply<StagedFile[]>>;
  */
 export type ParleyBridge = {
   readonly [K in RequestName]: (...arg: Arg<K>) => Promise<BridgeReply<RequestResults[K]>>;
-} & { readonly on: Subscribe; readonly stageFiles: StageFiles };
+} & { readonly on: Subscribe; readonly stageFiles: StageFiles; readonly stageFolder: StageFolder };
 
 /** What the renderer uses: each request resolves with its result or rejects with a BridgeError. */
 export type ParleyApi = {
@@ -169,6 +217,7 @@ export type ParleyApi = {
   /** Subscribes to one event; the returned function unsubscribes. */
   readonly on: Subscribe;
   readonly stageFiles: (files: File[]) => Promise<StagedFile[]>;
+  readonly stageFolder: (folder: File) => Promise<StagedFolder>;
 };
 
 /** The error a request rejects with: the host's error code and message. */
@@ -188,7 +237,11 @@ function unwrap<T>(reply: BridgeReply<T>): T {
 }
 
 export function toApi(bridge: ParleyBridge): ParleyApi {
-  const api: Record<string, unknown> = { on: bridge.on, stageFiles: async (files: File[]) => unwrap(await bridge.stageFiles(files)) };
+  const api: Record<string, unknown> = {
+    on: bridge.on,
+    stageFiles: async (files: File[]) => unwrap(await bridge.stageFiles(files)),
+    stageFolder: async (folder: File) => unwrap(await bridge.stageFolder(folder)),
+  };
   for (const name of requestNames) {
     api[name] = async (arg?: unknown) => unwrap(await (bridge[name] as (arg?: unknown) => Promise<BridgeReply<unknown>>)(arg));
   }

@@ -2,7 +2,7 @@
 // request and a checked `on`; never ipcRenderer, its events, or a generic send/on.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { Emitter } from '../main/core/emitter.js';
-import { EVENT_CHANNEL, STAGE_CHANNEL, requestChannel, type StageItem } from '../main/electron/channels.js';
+import { EVENT_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL, requestChannel, type StageItem } from '../main/electron/channels.js';
 import {
   eventNames,
   type BridgeEvents,
@@ -12,6 +12,7 @@ import {
   type RequestName,
   type RequestResults,
   type StagedFile,
+  type StagedFolder,
 } from './api.js';
 
 type Request<K extends RequestName> = ParleyBridge[K];
@@ -36,6 +37,11 @@ async function stageFiles(files: File[]): Promise<BridgeReply<StagedFile[]>> {
     else items.push({ name: file.name || 'pasted', bytes: new Uint8Array(await file.arrayBuffer()) });
   }
   return ipcRenderer.invoke(STAGE_CHANNEL, items) as Promise<BridgeReply<StagedFile[]>>;
+}
+async function stageFolder(folder: File): Promise<BridgeReply<StagedFolder>> {
+  const path = webUtils.getPathForFile(folder);
+  if (!path) return { ok: false, error: { code: 'bad_request', message: 'drag a folder from the file manager' } };
+  return ipcRenderer.invoke(STAGE_FOLDER_CHANNEL, path) as Promise<BridgeReply<StagedFolder>>;
 }
 ipcRenderer.on(EVENT_CHANNEL, (_event, name: EventName, payload: unknown) => events.emit(name, payload as never));
 
@@ -63,7 +69,15 @@ const api: ParleyBridge = {
   saveFileAs: request('saveFileAs'),
   getFileSettings: request('getFileSettings'),
   setFileSettings: request('setFileSettings'),
+  chooseFolder: request('chooseFolder'),
+  listWatchedFolders: request('listWatchedFolders'),
+  watchFolder: request('watchFolder'),
+  updateWatchedFolder: request('updateWatchedFolder'),
+  pauseWatchedFolder: request('pauseWatchedFolder'),
+  resumeWatchedFolder: request('resumeWatchedFolder'),
+  unwatchFolder: request('unwatchFolder'),
   stageFiles,
+  stageFolder,
   on(event, listener) {
     if (!(eventNames as readonly string[]).includes(event)) throw new Error(`there is no event ${JSON.stringify(String(event)).slice(0, 80)}`);
     if (typeof listener !== 'function') throw new Error('the listener is not a function');

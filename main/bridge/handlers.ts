@@ -1,7 +1,7 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult } from '../../preload/api.js';
-import type { FileTransfer } from '../core/index.js';
+import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult, WatchedFolderView } from '../../preload/api.js';
+import type { Client, FileTransfer, WatchedFolder } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
 import type { Staging } from './staging.js';
@@ -22,6 +22,15 @@ export type RevealFile = (transfer: LocalFile, how: 'open' | 'view' | 'folder') 
 /** How the host saves a copy of such a file: Electron asks where and copies it; the browser host answers a download URL. */
 export type SaveFileAs = (transfer: LocalFile) => SaveFileResult | Promise<SaveFileResult>;
 
+/**
+ * How the host lets the user choose a folder: Electron shows its own dialog (null when canceled) and
+ * refuses a typed path; the browser host, which has no dialog, takes the path the user typed.
+ */
+export type ChooseFolder = (typedPath: string | undefined) => Promise<string | null>;
+
+/** How many recently sent files each watched folder shows. */
+const RECENT_FILES = 8;
+
 export interface HandlerDeps {
   session: Session;
   appInfo: AppInfo;
@@ -29,10 +38,16 @@ export interface HandlerDeps {
   files: FileIndex;
   reveal: RevealFile;
   saveAs: SaveFileAs;
+  chooseFolder: ChooseFolder;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal, saveAs }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder }: HandlerDeps): Handlers {
   const client = () => session.client();
+  const withRecent = (engine: Client, folder: WatchedFolder): WatchedFolderView => ({ ...folder, recent: engine.recentFolderFiles(folder.id, RECENT_FILES) });
+  const folderView = async (change: (engine: Client) => WatchedFolder | Promise<WatchedFolder>) => {
+    const engine = client();
+    return withRecent(engine, await change(engine));
+  };
   return {
     getAppInfo: () => appInfo,
     getSession: () => session.state(),
@@ -71,5 +86,18 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
     saveFileAs: ({ messageId }) => saveAs(files.localFile(messageId)),
     getFileSettings: () => session.fileSettings(),
     setFileSettings: (settings) => session.setFileSettings(settings),
+    chooseFolder: async (arg) => {
+      const path = await chooseFolder(arg?.path);
+      return path === null ? null : staging.registerFolder(path);
+    },
+    listWatchedFolders: () => {
+      const engine = client();
+      return engine.listWatchedFolders().map((folder) => withRecent(engine, folder));
+    },
+    watchFolder: ({ conversationId, folderId, options }) => folderView((engine) => engine.watchFolder(staging.takeFolder(folderId), conversationId, options)),
+    updateWatchedFolder: ({ id, options }) => folderView((engine) => engine.updateWatchedFolder(id, options)),
+    pauseWatchedFolder: ({ id }) => folderView((engine) => engine.pauseWatchedFolder(id)),
+    resumeWatchedFolder: ({ id }) => folderView((engine) => engine.resumeWatchedFolder(id)),
+    unwatchFolder: ({ id }) => client().unwatchFolder(id),
   };
 }

@@ -2,15 +2,15 @@
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
 import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
-import type { Unsubscribe } from '../core/index.js';
+import { ParleyError, type Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
-import { createHandlers, type RevealFile, type SaveFileAs } from './handlers.js';
+import { createHandlers, type ChooseFolder, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
-export type { RevealFile, SaveFileAs } from './handlers.js';
+export type { ChooseFolder, RevealFile, SaveFileAs } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -22,6 +22,8 @@ export interface BridgeOptions extends SessionOptions {
   reveal?: RevealFile;
   /** How the host saves a copy of such a file; by default a /local/<transfer id> download URL (the browser host). */
   saveAs?: SaveFileAs;
+  /** How the user chooses a folder; by default the path typed into the page (the browser host). */
+  chooseFolder?: ChooseFolder;
 }
 
 export interface Bridge {
@@ -39,6 +41,11 @@ const localUrl = (transferId: string, download: boolean) => ({ url: `/local/${en
 // A page cannot show a folder: the nearest thing is to save the file.
 const revealLocal: RevealFile = (transfer, how) => localUrl(transfer.id, how === 'folder');
 const saveLocal: SaveFileAs = (transfer) => localUrl(transfer.id, true);
+// A page has no folder dialog: the browser host takes the path the user typed (staging checks it).
+const typedFolder: ChooseFolder = async (typed) => {
+  if (!typed) throw new ParleyError('bad_request', 'type the folder’s full path');
+  return typed;
+};
 
 export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
@@ -63,6 +70,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     files,
     reveal: options.reveal ?? revealLocal,
     saveAs: options.saveAs ?? saveLocal,
+    chooseFolder: options.chooseFolder ?? typedFolder,
   });
   return {
     dispatch: createDispatch(handlers, log),

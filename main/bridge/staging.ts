@@ -1,15 +1,17 @@
-// Files the user picked, dropped or pasted, held under random ids until sendFile names one. The
-// contract never takes a path: a path only gets here from the Electron preload (webUtils, for a File
-// the user chose) or as a copy the host wrote itself (a pasted image, a browser upload).
+// Files and folders the user picked, dropped or pasted, held under random ids until a request names
+// one (sendFile; watchFolder, setSaveFolder). The contract never takes a path: a path only gets here
+// from the Electron preload (webUtils, for a File the user chose), from the host's own folder dialog,
+// as a path typed into the browser host (which only its launch key reaches), or as a copy the host
+// wrote itself (a pasted image, a browser upload).
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ParleyError } from '../core/index.js';
 import { sanitizeFileName } from '../core/files/file-name.js';
-import type { StagedFile } from '../../preload/api.js';
+import type { StagedFile, StagedFolder } from '../../preload/api.js';
 
 /** The server's default limit: the engine refuses anything larger anyway. */
 export const MAX_STAGED_BYTES = 2 * 1024 ** 3;
@@ -17,6 +19,7 @@ export const MAX_STAGED_BYTES = 2 * 1024 ** 3;
 const TTL_MS = 60 * 60 * 1000;
 
 interface Entry extends StagedFile {
+  kind: 'file' | 'folder';
   path: string;
   /** The host wrote this copy (under the staging dir): it deletes it if it expires unsent. */
   copy: boolean;
@@ -28,11 +31,20 @@ export type Staging = ReturnType<typeof createStaging>;
 export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
   const entries = new Map<string, Entry>();
 
-  function add(path: string, name: string, size: number, copy: boolean): StagedFile {
+  function add(kind: Entry['kind'], path: string, name: string, size: number, copy: boolean): StagedFile {
     sweep();
     const id = randomBytes(16).toString('base64url');
-    entries.set(id, { id, name, size, path, copy, expires: Date.now() + TTL_MS });
+    entries.set(id, { id, kind, name, size, path, copy, expires: Date.now() + TTL_MS });
     return { id, name, size };
+  }
+
+  /** The entry under this id, once, if it is of this kind. */
+  function takeAs(kind: Entry['kind'], id: string): Entry {
+    sweep();
+    const entry = entries.get(id);
+    if (!entry || entry.kind !== kind) throw new ParleyError('not_found', kind === 'file' ? 'that file is no longer staged; attach it again' : 'that folder is no longer staged; choose it again');
+    entries.delete(id);
+    return entry;
   }
 
   function sweep(): void {
@@ -50,7 +62,20 @@ export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
       const info = await stat(path).catch(() => null);
       if (!info?.isFile()) throw new ParleyError('not_found', `${basename(path)} is not a file that can be sent`);
       if (info.size > maxBytes) throw new ParleyError('payload_too_large', `${basename(path)} is larger than the ${maxBytes} bytes a file may have`);
-      return add(path, basename(path), info.size, false);
+      return add('file', path, basename(path), info.size, false);
+    },
+
+    /** A folder the user chose (dialog, drop, or typed into the browser host): it must be one, and readable. */
+    async registerFolder(path: string): Promise<StagedFolder> {
+      if (!isAbsolute(path)) throw new ParleyError('bad_request', 'give the folder’s full path, e.g. /home/you/Scans or C:\\Scans');
+      const folder = resolve(path);
+      const info = await stat(folder).catch(() => null);
+      if (!info?.isDirectory()) throw new ParleyError('not_found', `${folder} is not a folder`);
+      await access(folder, constants.R_OK | constants.X_OK).catch(() => {
+        throw new ParleyError('forbidden', `${folder} cannot be read: permission denied`);
+      });
+      const { id, name } = add('folder', folder, basename(folder) || folder, 0, false);
+      return { id, name, path: folder };
     },
 
     /** Writes the bytes to <dir>/<id>/<sanitised name>, refusing past the size limit. */
@@ -78,17 +103,13 @@ export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
         throw error;
       }
       sweep();
-      entries.set(id, { id, name: safe, size, path, copy: true, expires: Date.now() + TTL_MS });
+      entries.set(id, { id, kind: 'file', name: safe, size, path, copy: true, expires: Date.now() + TTL_MS });
       return { id, name: safe, size };
     },
 
     /** The staged file's path, once: an id is good for one send. */
-    take(id: string): StagedFile & { path: string } {
-      sweep();
-      const entry = entries.get(id);
-      if (!entry) throw new ParleyError('not_found', 'that file is no longer staged; attach it again');
-      entries.delete(id);
-      return entry;
-    },
+    take: (id: string): StagedFile & { path: string } => takeAs('file', id),
+    /** The staged folder's path, once. */
+    takeFolder: (id: string): string => takeAs('folder', id).path,
   };
 }

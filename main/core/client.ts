@@ -11,7 +11,7 @@ import { canPreview, makePreview } from './files/preview.js';
 import { sniffMime } from './files/sniff.js';
 import { createTransfers } from './files/transfers.js';
 import { createJournal } from './folders/journal.js';
-import { createFolders, type FolderTuning } from './folders/manager.js';
+import { createFolders, within, type FolderTuning } from './folders/manager.js';
 import { createConnection } from './net/connection.js';
 import { createOutbox, type MediaRefSetting } from './outbox.js';
 import { openStore } from './store/store.js';
@@ -23,6 +23,7 @@ import type {
   EngineEvents,
   FileTransfer,
   FileTransferHandler,
+  FolderSentFile,
   Message,
   MessageFile,
   SendFileOptions,
@@ -326,6 +327,7 @@ export function createClient(options: ClientOptions) {
       if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
       outbox.kick();
     },
+    reserved: (path) => (within(path, options.dataDir) || within(options.dataDir, path) ? `${path} holds this app's own data; choose another folder` : null),
     log,
     ...(options.folders ? { tuning: options.folders } : {}),
   });
@@ -395,6 +397,14 @@ export function createClient(options: ClientOptions) {
     },
     listWatchedFolders(): WatchedFolder[] {
       return folders.list();
+    },
+    /** Changes includeSubfolders, afterSend or resendChanged of a binding. */
+    updateWatchedFolder(id: string, options: Omit<WatchFolderOptions, 'includeExisting'>): Promise<WatchedFolder> {
+      return folders.update(id, options);
+    },
+    /** The files a binding sent most recently, newest first. */
+    recentFolderFiles(id: string, limit?: number): FolderSentFile[] {
+      return folders.recent(id, limit);
     },
     pauseWatchedFolder(id: string): Promise<WatchedFolder> {
       return folders.pause(id);

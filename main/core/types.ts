@@ -164,12 +164,18 @@ export interface WatchedFolder {
   lastError: string | null;
 }
 
-export interface FolderFileSent {
-  folderId: string;
-  conversationId: string;
+/** A file a watched folder sent, for the binding's "recently sent" list. */
+export interface FolderSentFile {
   /** Relative to the watched folder. */
   path: string;
+  size: number;
   messageId: string;
+  sentAt: number;
+}
+
+export interface FolderFileSent extends FolderSentFile {
+  folderId: string;
+  conversationId: string;
   /** Where the file is now: its place in the folder (keep), in Sent (move), or null (delete). */
   movedTo: string | null;
 }

@@ -7,3 +7,5 @@ export const EVENT_CHANNEL = 'parley:event';
  */
 export const STAGE_CHANNEL = 'parley-private:stage';
 export type StageItem = { path: string } | { name: string; bytes: Uint8Array };
+/** The same for a folder dragged onto the window: its path, from webUtils in the preload. */
+export const STAGE_FOLDER_CHANNEL = 'parley-private:stage-folder';

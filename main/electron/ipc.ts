@@ -3,10 +3,10 @@
 // call reach the bridge, whose dispatch checks the argument against the contract.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { requestNames, type BridgeReply, type StagedFile } from '../../preload/api.js';
+import { requestNames, type BridgeReply } from '../../preload/api.js';
 import type { Bridge } from '../bridge/index.js';
 import { ParleyError, type Unsubscribe } from '../core/index.js';
-import { EVENT_CHANNEL, STAGE_CHANNEL, requestChannel } from './channels.js';
+import { EVENT_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL, requestChannel } from './channels.js';
 
 type Log = (message: string, detail?: unknown) => void;
 
@@ -31,28 +31,33 @@ export function registerIpc(bridge: Bridge, isAllowed: (event: IpcMainInvokeEven
   }
 }
 
+const Path = z.string().min(1).max(4096);
 const StageItems = z
-  .array(z.union([z.strictObject({ path: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().max(1024), bytes: z.instanceof(Uint8Array) })]))
+  .array(z.union([z.strictObject({ path: Path }), z.strictObject({ name: z.string().max(1024), bytes: z.instanceof(Uint8Array) })]))
   .max(100);
 
-/** The preload's private staging channel, behind the same gate as the contract. */
+/** The preload's private staging channels (files; a dropped folder), behind the same gate as the contract. */
 export function registerStaging(bridge: Bridge, isAllowed: (event: IpcMainInvokeEvent) => boolean, log: Log): void {
-  ipcMain.handle(STAGE_CHANNEL, async (event, arg: unknown): Promise<BridgeReply<StagedFile[]>> => {
-    if (!isAllowed(event)) {
-      log('refused staging files from a sender that is not the app', event.senderFrame?.url ?? '(frame gone)');
-      return { ok: false, error: { code: 'forbidden', message: 'only the Parley window may call Parley' } };
-    }
-    const items = StageItems.safeParse(arg);
-    if (!items.success) return { ok: false, error: { code: 'bad_request', message: 'stageFiles takes the files the user chose' } };
-    try {
-      const staged = await Promise.all(items.data.map((item) => ('path' in item ? bridge.staging.register(item.path) : bridge.staging.write(item.name, item.bytes))));
-      return { ok: true, data: staged };
-    } catch (error) {
-      if (error instanceof ParleyError) return { ok: false, error: error.toBody() };
-      log('could not stage files', error);
-      return { ok: false, error: { code: 'internal', message: 'Parley could not take those files; the details are in its log' } };
-    }
-  });
+  const stage = <S extends z.ZodType, T>(channel: string, schema: S, refusal: string, take: (arg: z.infer<S>) => Promise<T>) =>
+    ipcMain.handle(channel, async (event, arg: unknown): Promise<BridgeReply<T>> => {
+      if (!isAllowed(event)) {
+        log('refused staging from a sender that is not the app', event.senderFrame?.url ?? '(frame gone)');
+        return { ok: false, error: { code: 'forbidden', message: 'only the Parley window may call Parley' } };
+      }
+      const parsed = schema.safeParse(arg);
+      if (!parsed.success) return { ok: false, error: { code: 'bad_request', message: refusal } };
+      try {
+        return { ok: true, data: await take(parsed.data) };
+      } catch (error) {
+        if (error instanceof ParleyError) return { ok: false, error: error.toBody() };
+        log('could not stage what the user chose', error);
+        return { ok: false, error: { code: 'internal', message: 'Parley could not take that; the details are in its log' } };
+      }
+    });
+  stage(STAGE_CHANNEL, StageItems, 'stageFiles takes the files the user chose', (items) =>
+    Promise.all(items.map((item) => ('path' in item ? bridge.staging.register(item.path) : bridge.staging.write(item.name, item.bytes)))),
+  );
+  stage(STAGE_FOLDER_CHANNEL, Path, 'stageFolder takes a folder the user dropped', (path) => bridge.staging.registerFolder(path));
 }
 
 /** Sends every bridge event to the window, while there is one. */

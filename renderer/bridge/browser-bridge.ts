@@ -97,5 +97,10 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
     }
     return { ok: true, data: staged };
   };
+  // A page never learns a dropped folder's path: here the user types it (chooseFolder) instead.
+  bridge.stageFolder = async (): Promise<BridgeReply<never>> => ({
+    ok: false,
+    error: { code: 'bad_request', message: 'dropping a folder works in the desktop app; here, add it by typing its path' },
+  });
   return bridge as ParleyBridge;
 }

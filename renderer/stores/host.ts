@@ -4,6 +4,7 @@ import { onScopeDispose, watch } from 'vue';
 import { parley } from '../bridge';
 import { useConnectionStore } from './connection';
 import { useConversationsStore } from './conversations';
+import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
@@ -15,6 +16,7 @@ export function connectToHost(): void {
   const conversations = useConversationsStore();
   const messages = useMessagesStore();
   const typing = useTypingStore();
+  const folders = useFoldersStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -39,6 +41,8 @@ export function connectToHost(): void {
     // After its message event: the same message, now known to carry a file.
     parley.on('file', (message) => messages.receive(message)),
     parley.on('fileProgress', (progress) => messages.applyProgress(progress)),
+    parley.on('folderStatus', (folder) => folders.applyStatus(folder)),
+    parley.on('folderFileSent', (sent) => folders.applySent(sent)),
     parley.on('typing', ({ conversationId, address }) => {
       if (address !== session.me) typing.started(conversationId, address);
     }),
@@ -60,8 +64,10 @@ export function connectToHost(): void {
         conversations.reset();
         messages.reset();
         typing.reset();
+        folders.reset();
       }
       if (!me) return;
+      void folders.load().catch(() => {}); // the folder dialog loads them again when it opens
       try {
         await conversations.load();
       } catch {

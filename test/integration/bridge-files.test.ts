@@ -1,13 +1,25 @@
 // File transfers through the host side of the contract against a real server: files reach the engine
 // only as staged ids (never a path from the renderer), the browser host's /stage and /local routes
-// with their key and Origin checks, and a staged file sent by one user and downloaded by another.
-import { writeFileSync } from 'node:fs';
+// with their key and Origin checks, a staged file sent by one user and downloaded by another, and
+// watched folders bound by a staged folder id, never a path the renderer names.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
-import type { BridgeReply, EventName, FileSettings, FileTransfer, Message, OpenFileResult, SaveFileResult, StagedFile } from '../../preload/api.js';
+import type {
+  BridgeReply,
+  EventName,
+  FileSettings,
+  FileTransfer,
+  Message,
+  OpenFileResult,
+  SaveFileResult,
+  StagedFile,
+  StagedFolder,
+  WatchedFolderView,
+} from '../../preload/api.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
 const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;
@@ -160,5 +172,55 @@ describe('browser host file routes', () => {
     const attachment = await fetch(`${bobHost.origin}${(saved as { url: string }).url}&key=${bobHost.key}`);
     expect(attachment.headers.get('content-disposition')).toMatch(/^attachment; filename\*=UTF-8''report\.txt/);
     expect(await attachment.text()).toBe(body);
+  });
+});
+
+describe('watched folders through the bridge', () => {
+  it('binds only a staged folder (typed into the browser host and checked), and carries status and sent-file events', async () => {
+    const server = await startTestServer();
+    const bridge = openBridge();
+    await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
+    await server.user('bob');
+    const { id: conversationId } = await call<{ id: string }>(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
+    const dir = tempDir('parley-watched-');
+    writeFileSync(join(dir, 'not-a-folder.txt'), 'x');
+
+    // The renderer never names a path to watch: only an id the host's chooser staged.
+    expect(await bridge.dispatch('watchFolder', { conversationId, path: dir })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    for (const [path, code] of [
+      ['relative/dir', 'bad_request'],
+      [join(dir, 'missing'), 'not_found'],
+      [join(dir, 'not-a-folder.txt'), 'not_found'],
+    ] as const)
+      expect(await bridge.dispatch('chooseFolder', { path }), path).toMatchObject({ ok: false, error: { code } });
+    expect(await bridge.dispatch('chooseFolder')).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/type the folder/) } });
+
+    const staged = await call<StagedFolder>(bridge, 'chooseFolder', { path: `${dir}/.` });
+    expect(staged).toMatchObject({ path: dir, name: dir.split('/').pop() });
+    // A staged file id is not a folder id, and a folder id is not a file to send.
+    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const again = await call<StagedFolder>(bridge, 'chooseFolder', { path: dir });
+    const folder = await call<WatchedFolderView>(bridge, 'watchFolder', { conversationId, folderId: again.id, options: { afterSend: 'keep' } });
+    expect(folder).toMatchObject({ path: dir, conversationId, options: { afterSend: 'keep' }, recent: [] });
+    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: again.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    writeFileSync(join(dir, 'scan.txt'), 'scanned');
+    await until(() => bridge.events.some(([event]) => event === 'folderFileSent'), 'folderFileSent forwarded', 15_000);
+    expect(bridge.events.find(([event]) => event === 'folderFileSent')![1]).toMatchObject({ folderId: folder.id, path: 'scan.txt', size: 7 });
+    expect(bridge.events.some(([event, payload]) => event === 'folderStatus' && (payload as WatchedFolderView).id === folder.id)).toBe(true);
+    const [listed] = await call<WatchedFolderView[]>(bridge, 'listWatchedFolders');
+    expect(listed!.recent).toEqual([expect.objectContaining({ path: 'scan.txt', size: 7, messageId: expect.stringMatching(/^alice:/) })]);
+
+    const inner = join(dir, 'inner');
+    mkdirSync(inner);
+    expect(await call<WatchedFolderView>(bridge, 'updateWatchedFolder', { id: folder.id, options: { includeSubfolders: true } })).toMatchObject({ options: { includeSubfolders: true } });
+    const innerStaged = await call<StagedFolder>(bridge, 'chooseFolder', { path: inner });
+    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: innerStaged.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await call<WatchedFolderView>(bridge, 'pauseWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'paused' } });
+    expect(await call<WatchedFolderView>(bridge, 'resumeWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'watching' } });
+    await call(bridge, 'unwatchFolder', { id: folder.id });
+    expect(await call(bridge, 'listWatchedFolders')).toEqual([]);
+    expect(await bridge.dispatch('unwatchFolder', { id: folder.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });

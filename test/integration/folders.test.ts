@@ -111,7 +111,9 @@ describe('watched folders', () => {
     await alice.watchFolder(dir, conversationId, { afterSend: 'delete' });
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
     let sentEvents = 0;
+    let statusEvents = 0;
     alice.on('folderFileSent', () => sentEvents++);
+    alice.on('folderStatus', () => statusEvents++);
     for (let i = 0; i < 1000; i++) writeFileSync(join(dir, `f${String(i).padStart(4, '0')}.txt`), `file ${i}`);
     await until(() => sentEvents >= 1000, '1,000 sent', 80_000);
     const names = await waitNames(bob, conversationId, 1000, 20_000);
@@ -119,6 +121,8 @@ describe('watched folders', () => {
     expect(new Set(names).size).toBe(1000);
     expect(readdirSync(dir).filter((n) => n !== 'Sent')).toEqual([]);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'back to watching');
+    // "Sending N of M" is coalesced: not one status per file queued and sent (2,000).
+    expect(statusEvents).toBeLessThan(400);
   });
 
   it('stopped in the middle of a burst and restarted: sends the rest, nothing twice; files added while stopped too', { timeout: 60_000 }, async () => {
@@ -234,5 +238,46 @@ describe('watched folders', () => {
     expect(await namesAt(bob, conversationId)).toEqual(['crash.txt']);
     expect(existsSync(join(dir, 'Sent', 'crash (1).txt'))).toBe(false);
     expect(again.listWatchedFolders()[0]!.status.state).toBe('watching');
+  });
+
+  it('refuses a folder watched twice, inside one watched with its subfolders, or holding the app’s data; options change; recent files', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    const inner = join(dir, 'inner');
+    mkdirSync(inner);
+    const outer = await alice.watchFolder(`${dir}/`, conversationId, { includeSubfolders: true, afterSend: 'keep' });
+    expect(outer.path).toBe(dir);
+    const refused = (path: string, code: string, message: RegExp, options = {}) =>
+      expect(alice.watchFolder(path, conversationId, options), path).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await refused(join(inner, '..'), 'conflict', /watched already/);
+    await refused(inner, 'conflict', /inside .* watched with its subfolders/);
+    await refused(alice.dataDir, 'conflict', /own data/);
+    await refused(join(alice.dataDir, 'downloads'), 'conflict', /own data/);
+    await refused('relative/dir', 'bad_request', /absolute/);
+    await refused(tempDir('parley-drop-'), 'bad_request', /afterSend/, { afterSend: 'shred' });
+    await expect(alice.watchFolder(tempDir('parley-drop-'), 'no-such-conversation')).rejects.toMatchObject({ code: 'not_found' });
+
+    writeFileSync(join(inner, 'a.txt'), 'a');
+    await waitNames(bob, conversationId, 1);
+    await until(() => alice.recentFolderFiles(outer.id).length === 1, 'recent file');
+    expect(alice.recentFolderFiles(outer.id)).toEqual([{ path: join('inner', 'a.txt'), size: 1, messageId: expect.stringMatching(/^alice:/), sentAt: expect.any(Number) }]);
+
+    // Without subfolders, the inner folder is free to be watched on its own; with them again, it is not.
+    const updated = await alice.updateWatchedFolder(outer.id, { includeSubfolders: false, afterSend: 'move' });
+    expect(updated.options).toEqual({ includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false });
+    await alice.watchFolder(inner, conversationId);
+    await expect(alice.updateWatchedFolder(outer.id, { includeSubfolders: true })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(alice.updateWatchedFolder('nope', {})).rejects.toMatchObject({ code: 'not_found' });
+    await until(() => alice.listWatchedFolders().every((f) => f.status.state === 'watching'), 'both watching');
+    writeFileSync(join(dir, 'b.txt'), 'b');
+    await until(() => existsSync(join(dir, 'Sent', 'b.txt')), 'moved under the new option');
+    expect(await waitNames(bob, conversationId, 2)).toEqual(['a.txt', 'b.txt']);
+    expect(alice.recentFolderFiles(outer.id).map((f) => f.path)).toEqual(['b.txt', join('inner', 'a.txt')]);
+
+    // The options are kept: a restart finds them.
+    alice.stop();
+    const again = engine(t.url, await t.user('alice'), alice.dataDir);
+    expect(again.listWatchedFolders().find((f) => f.id === outer.id)!.options.afterSend).toBe('move');
   });
 });

@@ -16,7 +16,9 @@ import type {
   RequestArg,
   RequestName,
   SessionState,
+  StagedFolder,
   User,
+  WatchedFolderView,
 } from '../../preload/api';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
@@ -96,6 +98,20 @@ export function createFakeParley(options: FakeOptions = {}) {
   /** Files handed to stageFiles, by staged id. */
   const staged = new Map<string, File>();
   let fileSettings: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
+  let host: 'browser' | 'electron' = 'browser';
+  /** Watched folders by id, and folders staged (chosen or dropped) by staged id. */
+  const folders = new Map<string, WatchedFolderView>();
+  const stagedFolders = new Map<string, StagedFolder>();
+  function stageFolder(path: string): StagedFolder {
+    const folder = { id: `sf${stagedFolders.size + 1}`, name: path.split('/').pop() ?? path, path };
+    stagedFolders.set(folder.id, folder);
+    return folder;
+  }
+  function folder(id: string): WatchedFolderView {
+    const found = folders.get(id);
+    if (!found) throw new BridgeError('not_found', `no watched folder ${id}`);
+    return found;
+  }
 
   function transfer(type: FileTransfer['type'], file: MessageFile, messageId: string, patch: Partial<FileTransfer> = {}): FileTransfer {
     return {
@@ -127,7 +143,7 @@ export function createFakeParley(options: FakeOptions = {}) {
   }
 
   const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
-    getAppInfo: () => ({ version: '0.0.0-test', platform: 'linux', host: 'browser' }),
+    getAppInfo: () => ({ version: '0.0.0-test', platform: 'linux', host }),
     getSession: () => session,
     signIn: ({ serverUrl, token }) => {
       if (token !== 'good-token') throw new BridgeError('auth_failed', 'the access token is not valid');
@@ -173,6 +189,37 @@ export function createFakeParley(options: FakeOptions = {}) {
     saveFileAs: ({ messageId }) => ({ url: `/local/t-${messageId}?download=1` }),
     getFileSettings: () => fileSettings,
     setFileSettings: (settings) => (fileSettings = settings),
+    chooseFolder: (arg) => {
+      if (host === 'electron') return stageFolder('/home/alice/Picked');
+      if (!arg?.path?.startsWith('/')) throw new BridgeError('bad_request', 'give the folder’s full path');
+      return stageFolder(arg.path);
+    },
+    listWatchedFolders: () => [...folders.values()],
+    watchFolder: ({ conversationId, folderId, options = {} }) => {
+      const staged = stagedFolders.get(folderId);
+      if (!staged) throw new BridgeError('not_found', 'that folder is no longer staged; choose it again');
+      stagedFolders.delete(folderId);
+      const id = `w${folders.size + 1}`;
+      const view: WatchedFolderView = {
+        id,
+        path: staged.path,
+        conversationId,
+        options: { includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false, ...options },
+        status: { state: 'watching' },
+        lastError: null,
+        recent: [],
+      };
+      folders.set(id, view);
+      return view;
+    },
+    updateWatchedFolder: ({ id, options }) => {
+      const found = folder(id);
+      found.options = { ...found.options, ...options };
+      return found;
+    },
+    pauseWatchedFolder: ({ id }) => Object.assign(folder(id), { status: { state: 'paused' } }),
+    resumeWatchedFolder: ({ id }) => Object.assign(folder(id), { status: { state: 'watching' } }),
+    unwatchFolder: ({ id }) => void folders.delete(folder(id).id),
   };
 
   const api = {
@@ -183,6 +230,10 @@ export function createFakeParley(options: FakeOptions = {}) {
         staged.set(id, file);
         return { id, name: file.name, size: file.size };
       }),
+    stageFolder: async (file: File) => {
+      if (host !== 'electron') throw new BridgeError('bad_request', 'dropping a folder works in the desktop app; here, add it by typing its path');
+      return stageFolder(`/home/alice/${file.name}`);
+    },
   } as Record<string, unknown>;
   for (const name of Object.keys(handlers) as RequestName[]) {
     api[name] = async (arg?: unknown) => {
@@ -219,5 +270,8 @@ export function createFakeParley(options: FakeOptions = {}) {
     fileMessage,
     transfer,
     staged,
+    folders,
+    /** Plays the Electron host (folder dialog, dropped folders) instead of the browser host. */
+    asElectron: () => void (host = 'electron'),
   };
 }

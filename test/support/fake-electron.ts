@@ -57,10 +57,12 @@ export const protocol = {
   },
 };
 
-/** The save dialog answers what the test sets as the user's choice. */
+/** The save and folder dialogs answer what the test sets as the user's choice. */
 export const dialog = {
   choice: { canceled: true, filePath: '' } as { canceled: boolean; filePath: string },
   showSaveDialog: vi.fn(async (..._args: unknown[]) => dialog.choice),
+  folderChoice: { canceled: true, filePaths: [] } as { canceled: boolean; filePaths: string[] },
+  showOpenDialog: vi.fn(async (..._args: unknown[]) => dialog.folderChoice),
 };
 
 /** Paths of Files "the user chose", as Electron knows them; any other File has none. */

@@ -10,7 +10,8 @@ import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { appLocation } from '../../main/electron/app-url.js';
 import { readConfig } from '../../main/electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from '../../main/electron/csp.js';
-import { STAGE_CHANNEL } from '../../main/electron/channels.js';
+import { STAGE_CHANNEL, STAGE_FOLDER_CHANNEL } from '../../main/electron/channels.js';
+import { chooseFolderWithDialog } from '../../main/electron/choose-folder.js';
 import { FILE_SCHEME, serveFileScheme } from '../../main/electron/file-scheme.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
 import { revealWithShell } from '../../main/electron/reveal.js';
@@ -59,9 +60,9 @@ describe('IPC gate in front of the real bridge', () => {
     log.mockClear();
   });
 
-  it('registers every contract request exactly once, and nothing else but the preload\'s staging channel', () => {
+  it('registers every contract request exactly once, and nothing else but the preload\'s staging channels', () => {
     const channels = [...fake.ipcMain.handlers.keys()];
-    expect(channels.sort()).toEqual([...requestNames.map((name) => `parley:${name}`), STAGE_CHANNEL].sort());
+    expect(channels.sort()).toEqual([...requestNames.map((name) => `parley:${name}`), STAGE_CHANNEL, STAGE_FOLDER_CHANNEL].sort());
     expect(() => registerIpc(bridge, () => true, log)).toThrow(/second handler/);
   });
 
@@ -119,6 +120,20 @@ describe('IPC gate in front of the real bridge', () => {
     expect(await stage([{ path: dir }])).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await stage('/etc/passwd')).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(await stage([{ path: chosen }], fromApp('https://evil.example/'))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it('stages a dropped folder by the path the preload got for it: a readable folder, only from the app', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a file.txt'), 'not a folder');
+    const stage = (arg: unknown, event = fromApp()) => fake.ipcMain.invoke(STAGE_FOLDER_CHANNEL, event, arg);
+    const reply = (await stage(dir)) as { ok: true; data: { id: string; path: string } };
+    expect(reply).toMatchObject({ ok: true, data: { path: dir } });
+    expect(bridge.staging.takeFolder(reply.data.id)).toBe(dir);
+    expect(() => bridge.staging.take(reply.data.id)).toThrow(/no longer staged/); // taken, and never a file
+    expect(await stage(join(dir, 'a file.txt'))).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/is not a folder/) } });
+    expect(await stage('relative/path')).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await stage([dir])).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await stage(dir, fromApp('https://evil.example/'))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 
   it('forwards bridge events to the window, and not to a destroyed one', async () => {
@@ -207,6 +222,21 @@ describe('files on this device', () => {
   });
 });
 
+describe('choosing a folder', () => {
+  it('is the OS folder dialog, modal to the window; a path typed by the page is refused', async () => {
+    const win = new fake.BrowserWindow();
+    const choose = chooseFolderWithDialog(() => asWindow(win));
+    fake.dialog.folderChoice = { canceled: false, filePaths: ['/home/me/Scans'] };
+    expect(await choose(undefined)).toBe('/home/me/Scans');
+    expect(fake.dialog.showOpenDialog).toHaveBeenLastCalledWith(win, expect.objectContaining({ properties: ['openDirectory', 'createDirectory'] }));
+    fake.dialog.folderChoice = { canceled: true, filePaths: [] };
+    expect(await choose(undefined)).toBeNull();
+    fake.dialog.showOpenDialog.mockClear();
+    await expect(choose('/home/me/.ssh')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(fake.dialog.showOpenDialog).not.toHaveBeenCalled();
+  });
+});
+
 describe('preload', () => {
   let parley: ParleyBridge;
   beforeAll(async () => {
@@ -216,7 +246,7 @@ describe('preload', () => {
 
   it('exposes exactly the contract as window.parley', () => {
     expect([...fake.contextBridge.exposed.keys()]).toEqual(['parley']);
-    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on', 'stageFiles'].sort());
+    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on', 'stageFiles', 'stageFolder'].sort());
     for (const value of Object.values(parley)) expect(typeof value).toBe('function');
   });
 
@@ -241,6 +271,16 @@ describe('preload', () => {
     ]);
     const huge = new File([new Uint8Array(25 * 1024 * 1024 + 1)], 'huge.png');
     expect(await parley.stageFiles([huge])).toMatchObject({ ok: false, error: { code: 'payload_too_large' } });
+    expect(fake.ipcRenderer.invoke).toHaveBeenCalledOnce();
+  });
+
+  it('stages a dropped folder by the path Electron gives its File; a File without one is refused in the preload', async () => {
+    const folder = new File([], 'Scans');
+    fake.webUtils.paths.set(folder, '/home/me/Scans');
+    fake.ipcRenderer.invoke.mockClear();
+    await parley.stageFolder(folder);
+    expect(fake.ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith(STAGE_FOLDER_CHANNEL, '/home/me/Scans');
+    expect(await parley.stageFolder(new File([], 'made by script'))).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(fake.ipcRenderer.invoke).toHaveBeenCalledOnce();
   });
 

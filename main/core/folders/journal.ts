@@ -18,6 +18,7 @@ export interface JournalRow {
   clientId: string | null;
   messageId: string | null;
   error: string | null;
+  updatedAt: number;
 }
 
 export interface BindingRow {
@@ -40,6 +41,7 @@ interface RawJournal {
   client_id: string | null;
   message_id: string | null;
   error: string | null;
+  updated_at: number;
 }
 
 const toRow = (r: RawJournal): JournalRow => ({
@@ -53,6 +55,7 @@ const toRow = (r: RawJournal): JournalRow => ({
   clientId: r.client_id,
   messageId: r.message_id,
   error: r.error,
+  updatedAt: r.updated_at,
 });
 
 export type Journal = ReturnType<typeof createJournal>;
@@ -64,6 +67,7 @@ export function createJournal(db: Db) {
     removeBinding: db.prepare('DELETE FROM folder_bindings WHERE id = ?'),
     removeRows: db.prepare('DELETE FROM folder_journal WHERE binding_id = ?'),
     setPaused: db.prepare('UPDATE folder_bindings SET paused = ? WHERE id = ?'),
+    setOptions: db.prepare('UPDATE folder_bindings SET options = ? WHERE id = ?'),
     forRel: db.prepare('SELECT * FROM folder_journal WHERE binding_id = ? AND rel_path = ? ORDER BY id'),
     open: db.prepare("SELECT * FROM folder_journal WHERE binding_id = ? AND state IN ('queued', 'uploading', 'sent') ORDER BY id"),
     byClient: db.prepare('SELECT * FROM folder_journal WHERE client_id = ?'),
@@ -82,15 +86,20 @@ export function createJournal(db: Db) {
     bindings(): BindingRow[] {
       return (q.bindings.all() as Array<Omit<BindingRow, 'paused'> & { paused: number }>).map((b) => ({ ...b, paused: b.paused === 1 }));
     },
-    addBinding(b: Omit<BindingRow, 'paused'>): void {
+    /** A new binding, with the versions already in its folder that are not to be sent. */
+    addBinding: db.transaction((b: Omit<BindingRow, 'paused'>, skipped: Array<{ rel: string; size: number; mtime: number }>): void => {
       q.addBinding.run(b.id, b.path, b.conversationId, b.options, b.createdAt);
-    },
+      for (const f of skipped) q.insert.get(b.id, f.rel, f.size, f.mtime, '', 'skipped', b.createdAt);
+    }),
     removeBinding: db.transaction((id: string): void => {
       q.removeRows.run(id);
       q.removeBinding.run(id);
     }),
     setPaused(id: string, paused: boolean): void {
       q.setPaused.run(paused ? 1 : 0, id);
+    },
+    setOptions(id: string, options: string): void {
+      q.setOptions.run(options, id);
     },
     rowsFor(bindingId: string, rel: string): JournalRow[] {
       return (q.forRel.all(bindingId, rel) as RawJournal[]).map(toRow);

@@ -4,11 +4,11 @@
 // through the journal (journal.ts), so a restart or a crash at any point resumes without duplicates.
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ParleyError } from '../../../protocol/index.js';
 import { sha256File } from '../files/checksum.js';
 import { saveUnique } from '../files/file-name.js';
-import type { FolderEvents, FolderStatus, MessageStatusChange, WatchedFolder, WatchFolderOptions } from '../types.js';
+import type { FolderEvents, FolderSentFile, FolderStatus, MessageStatusChange, WatchedFolder, WatchFolderOptions } from '../types.js';
 import type { Journal, JournalRow } from './journal.js';
 import { SENT_DIR } from './names.js';
 import { createFolderWatcher, scanFolder } from './watcher.js';
@@ -31,12 +31,22 @@ export interface FolderDeps {
   sendFileAs(conversationId: string, path: string, clientId: string): Promise<void>;
   /** A message still in the outbox: clear its failure and start its upload if it is not done. */
   resumeOutbox(clientId: string): void;
+  /** Why this folder may not be watched (the engine's own data, a folder incoming files are saved to), or null. */
+  reserved(path: string): string | null;
   log(message: string, detail?: unknown): void;
   tuning?: FolderTuning;
 }
 
 const DEFAULTS: Required<WatchFolderOptions> = { includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false };
 const MAX_BACKOFF_MS = 60_000;
+/** 'sending N of M' goes out at most this often per binding: a burst of 1,000 files is not 2,000 events. */
+const PROGRESS_EVERY_MS = 250;
+
+/** Is `inner` the folder `outer` or inside it? */
+export function within(outer: string, inner: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
 
 interface Binding {
   id: string;
@@ -55,6 +65,8 @@ interface Binding {
   retries: Map<string, { timer: NodeJS.Timeout; delay: number }>;
   batch: { sent: number; total: number };
   generation: number;
+  lastProgress: number;
+  progressTimer: NodeJS.Timeout | null;
 }
 
 type Outcome = { ok: true } | { ok: false; error: string };
@@ -73,8 +85,23 @@ export function createFolders(d: FolderDeps) {
 
   const view = (b: Binding): WatchedFolder => ({ id: b.id, path: b.path, conversationId: b.conversationId, options: { ...b.options }, status: b.status, lastError: b.lastError });
   const setStatus = (b: Binding, status: FolderStatus) => {
+    const wasSending = b.status.state === 'sending';
     b.status = status;
-    if (!stopped) d.emit('folderStatus', view(b));
+    if (stopped) return;
+    if (b.progressTimer) clearTimeout(b.progressTimer);
+    b.progressTimer = null;
+    const wait = b.lastProgress + PROGRESS_EVERY_MS - Date.now();
+    if (status.state === 'sending' && wasSending && wait > 0) {
+      // Coalesced: the latest counts go out when the interval is up.
+      b.progressTimer = setTimeout(() => {
+        b.progressTimer = null;
+        b.lastProgress = Date.now();
+        if (!stopped) d.emit('folderStatus', view(b));
+      }, wait);
+      return;
+    }
+    b.lastProgress = Date.now();
+    d.emit('folderStatus', view(b));
   };
   const progress = (b: Binding) => {
     if (b.paused || b.status.state === 'error') return;
@@ -226,7 +253,7 @@ export function createFolders(d: FolderDeps) {
         row.state = 'done';
         row.error = null;
         d.journal.save(row);
-        d.emit('folderFileSent', { folderId: b.id, conversationId: b.conversationId, path: row.rel, messageId: row.messageId!, movedTo });
+        d.emit('folderFileSent', { folderId: b.id, conversationId: b.conversationId, path: row.rel, size: row.size, messageId: row.messageId!, sentAt: Date.now(), movedTo });
         if (b.lastError?.startsWith(`${row.rel}: `)) b.lastError = null;
       } catch (error) {
         return { ok: false, error: `sent, but ${b.options.afterSend === 'move' ? 'moving' : 'deleting'} it failed: ${error instanceof Error ? error.message : String(error)}` };
@@ -339,6 +366,8 @@ export function createFolders(d: FolderDeps) {
     b.generation++;
     if (b.health) clearTimeout(b.health);
     b.health = null;
+    if (b.progressTimer) clearTimeout(b.progressTimer);
+    b.progressTimer = null;
     for (const retry of b.retries.values()) clearTimeout(retry.timer);
     b.retries.clear();
     const watcher = b.watcher;
@@ -360,7 +389,29 @@ export function createFolders(d: FolderDeps) {
       retries: new Map(),
       batch: { sent: 0, total: 0 },
       generation: 0,
+      lastProgress: 0,
+      progressTimer: null,
     };
+  }
+
+  function checkOptions(opts: Required<WatchFolderOptions>): Required<WatchFolderOptions> {
+    if (!['keep', 'move', 'delete'].includes(opts.afterSend)) throw new ParleyError('bad_request', "afterSend is 'keep', 'move' or 'delete'");
+    for (const key of ['includeSubfolders', 'includeExisting', 'resendChanged'] as const) {
+      if (typeof opts[key] !== 'boolean') throw new ParleyError('bad_request', `${key} is true or false`);
+    }
+    return opts;
+  }
+
+  /** One file, one binding: a folder may not be watched twice, nor sit inside one watched with its subfolders. */
+  function checkOverlap(path: string, subfolders: boolean, self?: Binding): void {
+    const reserved = d.reserved(path);
+    if (reserved) throw new ParleyError('conflict', reserved);
+    for (const other of bindings.values()) {
+      if (other === self) continue;
+      if (other.path === path) throw new ParleyError('conflict', `${path} is watched already`);
+      if (other.options.includeSubfolders && within(other.path, path)) throw new ParleyError('conflict', `${path} is inside ${other.path}, which is watched with its subfolders`);
+      if (subfolders && within(path, other.path)) throw new ParleyError('conflict', `${other.path} is watched already and is inside ${path}`);
+    }
   }
 
   function get(id: string): Binding {
@@ -379,23 +430,26 @@ export function createFolders(d: FolderDeps) {
       }
     },
 
-    async watch(path: string, conversationId: string, options: WatchFolderOptions = {}): Promise<WatchedFolder> {
-      if (typeof path !== 'string' || !path.startsWith('/') && !/^[a-zA-Z]:[\\/]/.test(path)) throw new ParleyError('bad_request', 'the folder path must be absolute');
+    async watch(folder: string, conversationId: string, options: WatchFolderOptions = {}): Promise<WatchedFolder> {
+      if (typeof folder !== 'string' || !isAbsolute(folder)) throw new ParleyError('bad_request', 'the folder path must be absolute');
+      const path = resolve(folder);
       if (!d.conversationExists(conversationId)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
-      const opts = { ...DEFAULTS, ...options };
-      if (!['keep', 'move', 'delete'].includes(opts.afterSend)) throw new ParleyError('bad_request', "afterSend is 'keep', 'move' or 'delete'");
+      const opts = checkOptions({ ...DEFAULTS, ...options });
       const info = await stat(path).catch(() => null);
       if (!info?.isDirectory()) throw new ParleyError('bad_request', `${path} is not a folder`);
-      for (const other of bindings.values()) if (other.path === path) throw new ParleyError('conflict', `${path} is watched already`);
-      const b = make({ id: randomUUID(), path, conversationId, options: opts, paused: false });
-      d.journal.addBinding({ id: b.id, path, conversationId, options: JSON.stringify(opts), createdAt: Date.now() });
+      checkOverlap(path, opts.includeSubfolders);
+      // What is there now is not sent unless asked: journalled as skipped by path, size and mtime (no
+      // hashing), in the binding's own transaction, so a crash cannot leave them to be sent at start.
+      const existing: Array<{ rel: string; size: number; mtime: number }> = [];
       if (!opts.includeExisting) {
-        // What is there now is not sent: journalled as skipped by path, size and mtime (no hashing).
         for (const rel of await scanFolder(path, opts.includeSubfolders)) {
           const s = await stat(join(path, rel)).catch(() => null);
-          if (s?.isFile()) d.journal.insert(b.id, rel, { size: s.size, mtime: Math.trunc(s.mtimeMs), sha256: '' }, 'skipped');
+          if (s?.isFile()) existing.push({ rel, size: s.size, mtime: Math.trunc(s.mtimeMs) });
         }
       }
+      checkOverlap(path, opts.includeSubfolders); // again: another binding may have been made meanwhile
+      const b = make({ id: randomUUID(), path, conversationId, options: opts, paused: false });
+      d.journal.addBinding({ id: b.id, path, conversationId, options: JSON.stringify(opts), createdAt: Date.now() }, existing);
       bindings.set(b.id, b);
       void open(b);
       return view(b);
@@ -416,6 +470,35 @@ export function createFolders(d: FolderDeps) {
       b.batch = { sent: 0, total: 0 };
       setStatus(b, { state: 'paused' });
       return view(b);
+    },
+
+    /** Changes a binding's options (includeExisting only matters when it is made); the folder is looked at afresh. */
+    async update(id: string, options: Omit<WatchFolderOptions, 'includeExisting'>): Promise<WatchedFolder> {
+      const b = get(id);
+      const opts = checkOptions({ ...b.options, ...options, includeExisting: b.options.includeExisting });
+      checkOverlap(b.path, opts.includeSubfolders, b);
+      d.journal.setOptions(id, JSON.stringify(opts));
+      b.options = opts;
+      if (b.paused) return view(b);
+      await close(b);
+      b.batch = { sent: 0, total: 0 };
+      setStatus(b, { state: 'watching' });
+      void open(b);
+      return view(b);
+    },
+
+    /** The files this binding sent most recently, newest first. */
+    recent(id: string, limit = 10): FolderSentFile[] {
+      get(id);
+      return d.journal.recent(id, limit).map((r) => ({ path: r.rel, size: r.size, messageId: r.messageId ?? '', sentAt: r.updatedAt }));
+    },
+
+    /** The binding whose files include this folder's, if any (incoming files must not be saved into one). */
+    covering(path: string): WatchedFolder | null {
+      for (const b of bindings.values()) {
+        if (b.path === path || (b.options.includeSubfolders && within(b.path, path))) return view(b);
+      }
+      return null;
     },
 
     resume(id: string): WatchedFolder {

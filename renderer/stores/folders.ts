@@ -1,0 +1,75 @@
+// Watched drop folders: each binding of a folder to a conversation with its live status and the files
+// it sent lately (the engine's folderStatus and folderFileSent events keep them current), and the
+// folder dialog: which conversation it is open for, and a folder already chosen by dropping it.
+import { defineStore } from 'pinia';
+import { ref, shallowReactive } from 'vue';
+import { parley } from '../bridge';
+import type { FolderFileSent, StagedFolder, WatchedFolder, WatchedFolderView, WatchFolderOptions } from '../../preload/api';
+
+/** How many recently sent files a binding keeps in view (the host sends as many with each binding). */
+const RECENT_FILES = 8;
+
+export type FolderOptions = Omit<WatchFolderOptions, 'includeExisting'>;
+
+export const useFoldersStore = defineStore('folders', () => {
+  const bindings = shallowReactive(new Map<string, WatchedFolderView>());
+  /** The host lets the user pick a folder in a dialog (Electron), or asks for its path (the browser host). */
+  const picksWithDialog = ref(false);
+  /** The folder dialog, open for this conversation, maybe with a folder dropped onto it. */
+  const dialog = ref<{ conversationId: string; dropped: StagedFolder | null; error: string | null } | null>(null);
+
+  async function load(): Promise<void> {
+    const [info, all] = await Promise.all([parley.getAppInfo(), parley.listWatchedFolders()]);
+    picksWithDialog.value = info.host === 'electron';
+    bindings.clear();
+    for (const folder of all) bindings.set(folder.id, folder);
+  }
+
+  function reset(): void {
+    bindings.clear();
+    dialog.value = null;
+  }
+
+  const of = (conversationId: string): WatchedFolderView[] => [...bindings.values()].filter((b) => b.conversationId === conversationId);
+
+  /** A status change: the binding's recent files stay as they are. */
+  function applyStatus(folder: WatchedFolder): void {
+    const known = bindings.get(folder.id);
+    if (known) bindings.set(folder.id, { ...folder, recent: known.recent });
+  }
+
+  function applySent({ folderId, path, size, messageId, sentAt }: FolderFileSent): void {
+    const known = bindings.get(folderId);
+    if (known) bindings.set(folderId, { ...known, recent: [{ path, size, messageId, sentAt }, ...known.recent].slice(0, RECENT_FILES) });
+  }
+
+  const keep = (folder: WatchedFolderView): WatchedFolderView => (bindings.set(folder.id, folder), folder);
+
+  return {
+    bindings,
+    picksWithDialog,
+    dialog,
+    load,
+    reset,
+    of,
+    applyStatus,
+    applySent,
+    openDialog: (conversationId: string, dropped: StagedFolder | null = null, error: string | null = null) => {
+      dialog.value = { conversationId, dropped, error };
+    },
+    closeDialog: () => {
+      dialog.value = null;
+    },
+    /** The host's folder chooser: null when the user canceled its dialog. */
+    choose: (typedPath?: string) => parley.chooseFolder(typedPath === undefined ? undefined : { path: typedPath }),
+    watch: async (conversationId: string, folder: StagedFolder, options: WatchFolderOptions) =>
+      keep(await parley.watchFolder({ conversationId, folderId: folder.id, options })),
+    update: async (id: string, options: FolderOptions) => keep(await parley.updateWatchedFolder({ id, options })),
+    pause: async (id: string) => keep(await parley.pauseWatchedFolder({ id })),
+    resume: async (id: string) => keep(await parley.resumeWatchedFolder({ id })),
+    remove: async (id: string) => {
+      await parley.unwatchFolder({ id });
+      bindings.delete(id);
+    },
+  };
+});
