@@ -194,7 +194,7 @@ describe('watched folders through the bridge', () => {
       [join(dir, 'not-a-folder.txt'), 'not_found'],
     ] as const)
       expect(await bridge.dispatch('chooseFolder', { path }), path).toMatchObject({ ok: false, error: { code } });
-    expect(await bridge.dispatch('chooseFolder')).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/type the folder/) } });
+    expect(await bridge.dispatch('chooseFolder', undefined)).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/type the folder/) } });
 
     const staged = await call<StagedFolder>(bridge, 'chooseFolder', { path: `${dir}/.` });
     expect(staged).toMatchObject({ path: dir, name: dir.split('/').pop() });
