@@ -104,4 +104,7 @@ export const requestArgs = {
   pauseWatchedFolder: ById,
   resumeWatchedFolder: ById,
   unwatchFolder: ById,
+  getSaveFolder: z.strictObject({ conversationId: ConversationId }),
+  /** Saves the files others send to the conversation into a folder the user chose (its staged id), or stops (null). */
+  setSaveFolder: z.strictObject({ conversationId: ConversationId, folderId: Id.nullable() }),
 } satisfies Record<string, z.ZodType>;

@@ -127,6 +127,8 @@ export interface RequestResults {
   pauseWatchedFolder: WatchedFolderView;
   resumeWatchedFolder: WatchedFolderView;
   unwatchFolder: void;
+  getSaveFolder: string | null;
+  setSaveFolder: string | null;
 }
 
 /** Every event the renderer may subscribe to. */
@@ -165,6 +167,8 @@ export const requestNames = [
   'pauseWatchedFolder',
   'resumeWatchedFolder',
   'unwatchFolder',
+  'getSaveFolder',
+  'setSaveFolder',
 ] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',

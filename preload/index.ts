@@ -76,6 +76,8 @@ const api: ParleyBridge = {
   pauseWatchedFolder: request('pauseWatchedFolder'),
   resumeWatchedFolder: request('resumeWatchedFolder'),
   unwatchFolder: request('unwatchFolder'),
+  getSaveFolder: request('getSaveFolder'),
+  setSaveFolder: request('setSaveFolder'),
   stageFiles,
   stageFolder,
   on(event, listener) {

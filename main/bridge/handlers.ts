@@ -99,5 +99,10 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
     pauseWatchedFolder: ({ id }) => folderView((engine) => engine.pauseWatchedFolder(id)),
     resumeWatchedFolder: ({ id }) => folderView((engine) => engine.resumeWatchedFolder(id)),
     unwatchFolder: ({ id }) => client().unwatchFolder(id),
+    getSaveFolder: ({ conversationId }) => client().getSaveFolder(conversationId),
+    setSaveFolder: ({ conversationId, folderId }) => {
+      const engine = client();
+      return engine.setSaveFolder(conversationId, folderId === null ? null : staging.takeFolder(folderId));
+    },
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Address, Body, Caption, FileInfo, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
+import { createAutoSave } from './files/auto-save.js';
 import { inspectFile, prepareDir } from './files/local-file.js';
 import { parseMediaRefSend, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';
 import { canPreview, makePreview } from './files/preview.js';
@@ -143,6 +144,7 @@ export function createClient(options: ClientOptions) {
   const catchUp = createCatchUp(store, connection, {
     stored: (conversationId, haveSeq, last) => {
       scheduleDelivered(conversationId, haveSeq);
+      autoSave.scan(conversationId);
       if (last) emitConversation(conversationId);
     },
     progress: (state, behind) => events.emit('sync', { state, behind }),
@@ -189,6 +191,7 @@ export function createClient(options: ClientOptions) {
         emitConversation(c.id);
       }
       outbox.kick();
+      autoSave.resume();
       await catchUp.run();
     } catch (error) {
       if (!stopped && !(error instanceof ParleyError && error.code === 'unavailable')) log('sync failed', error);
@@ -215,7 +218,9 @@ export function createClient(options: ClientOptions) {
       if (message) events.emit('message', message);
       if (message?.file) {
         events.emit('file', message);
-        transfers.arrived(message);
+        // A conversation that saves its files gets this one in its folder, not the download dir.
+        if (autoSave.covers(event.conversationId)) autoSave.scan(event.conversationId);
+        else transfers.arrived(message);
       }
       if (event.sender !== store.me) scheduleDelivered(event.conversationId, haveSeq);
     }
@@ -316,6 +321,25 @@ export function createClient(options: ClientOptions) {
     return message;
   }
 
+  /** Folders that hold the engine's store, downloads and staging: never watched, never saved into. */
+  const ownData = (path: string) =>
+    within(path, options.dataDir) || within(options.dataDir, path) ? `${path} holds this app's own data; choose another folder` : null;
+
+  const autoSave = createAutoSave({
+    db: store.db,
+    me: () => store.me,
+    haveSeq: (id) => store.haveSeq(id),
+    conversationExists: (id) => store.conversation(id) !== null,
+    refused: (dir) => {
+      const watched = folders.covering(dir);
+      return watched ? `${dir} is a watched folder: files saved there would be sent back` : ownData(dir);
+    },
+    forDownload: (url, file, dir) => transfers.forDownload(url, file, dir),
+    start: (id) => transfers.start(id),
+    unfinished: () => transfers.unfinished(),
+    log,
+  });
+
   const folders = createFolders({
     journal: createJournal(store.db),
     emit: (event, payload) => events.emit(event, payload as EngineEvents[typeof event]),
@@ -327,7 +351,11 @@ export function createClient(options: ClientOptions) {
       if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
       outbox.kick();
     },
-    reserved: (path) => (within(path, options.dataDir) || within(options.dataDir, path) ? `${path} holds this app's own data; choose another folder` : null),
+    reserved: (path, subfolders) => {
+      const saving = autoSave.all().find(({ dir }) => dir === path || (subfolders && within(path, dir)));
+      if (saving) return `incoming files are saved into ${saving.dir}: watching it would send them back`;
+      return ownData(path);
+    },
     log,
     ...(options.folders ? { tuning: options.folders } : {}),
   });
@@ -356,6 +384,7 @@ export function createClient(options: ClientOptions) {
       if (stopped) return;
       stopped = true;
       folders.stop();
+      autoSave.stop();
       outbox.stop();
       transfers.close();
       if (deliveredTimer) clearTimeout(deliveredTimer);
@@ -411,6 +440,17 @@ export function createClient(options: ClientOptions) {
     },
     resumeWatchedFolder(id: string): WatchedFolder {
       return folders.resume(id);
+    },
+
+    /**
+     * Saves the files others send to this conversation from now on into `dir` on this device (sanitised
+     * names, never overwriting), or stops with null. Answers the folder used.
+     */
+    setSaveFolder(conversationId: string, dir: string | null): string | null {
+      return autoSave.set(conversationId, dir);
+    },
+    getSaveFolder(conversationId: string): string | null {
+      return autoSave.get(conversationId);
     },
 
     /** Sends a failed message again, with the same clientId; a file whose upload failed resumes it. */

@@ -1,6 +1,7 @@
-// Watched drop folders: each binding of a folder to a conversation with its live status and the files
-// it sent lately (the engine's folderStatus and folderFileSent events keep them current), and the
-// folder dialog: which conversation it is open for, and a folder already chosen by dropping it.
+// A conversation's folders: the watched drop folders bound to it, each with its live status and the
+// files it sent lately (the engine's folderStatus and folderFileSent events keep them current), the
+// folder its incoming files are saved into, and the folders dialog: which conversation it is open
+// for, and a folder already chosen by dropping it.
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
@@ -13,6 +14,8 @@ export type FolderOptions = Omit<WatchFolderOptions, 'includeExisting'>;
 
 export const useFoldersStore = defineStore('folders', () => {
   const bindings = shallowReactive(new Map<string, WatchedFolderView>());
+  /** Where each conversation's incoming files are saved (null: they are not), as far as loaded. */
+  const saveFolders = shallowReactive(new Map<string, string | null>());
   /** The host lets the user pick a folder in a dialog (Electron), or asks for its path (the browser host). */
   const picksWithDialog = ref(false);
   /** The folder dialog, open for this conversation, maybe with a folder dropped onto it. */
@@ -27,6 +30,7 @@ export const useFoldersStore = defineStore('folders', () => {
 
   function reset(): void {
     bindings.clear();
+    saveFolders.clear();
     dialog.value = null;
   }
 
@@ -47,6 +51,7 @@ export const useFoldersStore = defineStore('folders', () => {
 
   return {
     bindings,
+    saveFolders,
     picksWithDialog,
     dialog,
     load,
@@ -70,6 +75,13 @@ export const useFoldersStore = defineStore('folders', () => {
     remove: async (id: string) => {
       await parley.unwatchFolder({ id });
       bindings.delete(id);
+    },
+    loadSaveFolder: async (conversationId: string) => {
+      saveFolders.set(conversationId, await parley.getSaveFolder({ conversationId }));
+    },
+    /** Saves the conversation's incoming files into this folder from now on, or stops with null. */
+    setSaveFolder: async (conversationId: string, folder: StagedFolder | null) => {
+      saveFolders.set(conversationId, await parley.setSaveFolder({ conversationId, folderId: folder?.id ?? null }));
     },
   };
 });

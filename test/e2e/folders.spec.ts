@@ -22,7 +22,7 @@ test('a file saved into a watched folder reaches the other user once', async ({ 
   const card = dialog.getByTestId('watched-folder');
   await expect(card).toContainText(dir);
   await expect(card.getByTestId('folder-status')).toHaveText('Watching');
-  await expect(alice.page.getByTestId('open-folders')).toHaveAccessibleName('Watched folders (1)');
+  await expect(alice.page.getByTestId('open-folders')).toHaveAccessibleName('Folders: 1 watched');
 
   writeFileSync(join(dir, 'scan-0001.pdf'), '%PDF-1.4 scanned page');
   await expect(card.getByTestId('folder-recent-file')).toContainText('scan-0001.pdf', { timeout: 20_000 });

@@ -222,5 +222,13 @@ describe('watched folders through the bridge', () => {
     await call(bridge, 'unwatchFolder', { id: folder.id });
     expect(await call(bridge, 'listWatchedFolders')).toEqual([]);
     expect(await bridge.dispatch('unwatchFolder', { id: folder.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    // Incoming files saved into a folder: again only by a staged id.
+    expect(await bridge.dispatch('setSaveFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await call(bridge, 'getSaveFolder', { conversationId })).toBeNull();
+    const saveTo = await call<StagedFolder>(bridge, 'chooseFolder', { path: inner });
+    expect(await call(bridge, 'setSaveFolder', { conversationId, folderId: saveTo.id })).toBe(inner);
+    expect(await call(bridge, 'getSaveFolder', { conversationId })).toBe(inner);
+    expect(await call(bridge, 'setSaveFolder', { conversationId, folderId: null })).toBeNull();
   });
 });

@@ -102,6 +102,7 @@ export function createFakeParley(options: FakeOptions = {}) {
   /** Watched folders by id, and folders staged (chosen or dropped) by staged id. */
   const folders = new Map<string, WatchedFolderView>();
   const stagedFolders = new Map<string, StagedFolder>();
+  const saveFolders = new Map<string, string>();
   function stageFolder(path: string): StagedFolder {
     const folder = { id: `sf${stagedFolders.size + 1}`, name: path.split('/').pop() ?? path, path };
     stagedFolders.set(folder.id, folder);
@@ -220,6 +221,18 @@ export function createFakeParley(options: FakeOptions = {}) {
     pauseWatchedFolder: ({ id }) => Object.assign(folder(id), { status: { state: 'paused' } }),
     resumeWatchedFolder: ({ id }) => Object.assign(folder(id), { status: { state: 'watching' } }),
     unwatchFolder: ({ id }) => void folders.delete(folder(id).id),
+    getSaveFolder: ({ conversationId }) => saveFolders.get(conversationId) ?? null,
+    setSaveFolder: ({ conversationId, folderId }) => {
+      if (folderId === null) {
+        saveFolders.delete(conversationId);
+        return null;
+      }
+      const staged = stagedFolders.get(folderId);
+      if (!staged) throw new BridgeError('not_found', 'that folder is no longer staged; choose it again');
+      stagedFolders.delete(folderId);
+      saveFolders.set(conversationId, staged.path);
+      return staged.path;
+    },
   };
 
   const api = {

@@ -9,6 +9,7 @@ import { connectToHost } from '../../renderer/stores/host';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import { folderStatusText } from '../../renderer/lib/folders';
 import { defineComponent, h } from 'vue';
+import { BridgeError } from '../../preload/api';
 import { installFake, withStores } from './fake-bridge';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
@@ -42,7 +43,7 @@ describe('watched folders', () => {
   it('are added from the header by typed path in the browser host, with their options', async () => {
     const fake = installFake();
     const wrapper = await mountPane();
-    expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Watched folders');
+    expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Folders');
     await wrapper.get('[data-testid=open-folders]').trigger('click');
     await flushPromises();
     expect((dialog(wrapper).element as HTMLDialogElement).open).toBe(true);
@@ -67,7 +68,7 @@ describe('watched folders', () => {
     expect(card.text()).toContain('/home/alice/Scans');
     expect(card.get('[data-testid=folder-status]').text()).toBe('Watching');
     expect(card.text()).toContain('Sent files are left in place · changed ones are sent again');
-    expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Watched folders (1)');
+    expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Folders: 1 watched');
     wrapper.unmount();
   });
 
@@ -147,7 +148,7 @@ describe('watched folders', () => {
     expect(fake.callsTo('chooseFolder')).toEqual([]);
 
     // "Choose folder…" is the host's own dialog: no path comes from the page.
-    await wrapper.get('.pick button').trigger('click');
+    await wrapper.get('[data-testid=folder-path-choose]').trigger('click');
     await flushPromises();
     expect(fake.callsTo('chooseFolder')).toEqual([undefined]);
     expect(dialog(wrapper).text()).toContain('/home/alice/Picked');
@@ -162,6 +163,46 @@ describe('watched folders', () => {
     expect((dialog(wrapper).element as HTMLDialogElement).open).toBe(true);
     expect(dialog(wrapper).get('[role=alert]').text()).toBe('Dropping a folder works in the desktop app; here, add it by typing its path');
     expect(fake.callsTo('sendFile')).toEqual([]);
+    wrapper.unmount();
+  });
+});
+
+describe('saving incoming files', () => {
+  it('is off until a folder is given; then shows it, and stops on request', async () => {
+    const fake = installFake();
+    const wrapper = await mountPane();
+    await wrapper.get('[data-testid=open-folders]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('getSaveFolder')).toEqual([{ conversationId: 'c-bob' }]);
+    const section = wrapper.get('[data-testid=save-folder]');
+    expect(section.text()).toContain('Off: files wait on the server');
+
+    await section.get('[data-testid=save-folder-input]').setValue('/home/alice/From Bob');
+    await section.trigger('submit');
+    await flushPromises();
+    expect(fake.callsTo('setSaveFolder')).toEqual([{ conversationId: 'c-bob', folderId: 'sf1' }]);
+    expect(section.get('[data-testid=save-folder-path]').text()).toBe('/home/alice/From Bob');
+
+    await section.get('[data-testid=stop-saving]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('setSaveFolder').at(-1)).toEqual({ conversationId: 'c-bob', folderId: null });
+    expect(section.text()).toContain('Off: files wait on the server');
+    wrapper.unmount();
+  });
+
+  it('shows the host’s refusal (a watched folder would send the files back)', async () => {
+    const fake = installFake();
+    fake.override('setSaveFolder', () => {
+      throw new BridgeError('conflict', '/srv/drop is a watched folder: files saved there would be sent back');
+    });
+    const wrapper = await mountPane();
+    await wrapper.get('[data-testid=open-folders]').trigger('click');
+    await flushPromises();
+    const section = wrapper.get('[data-testid=save-folder]');
+    await section.get('[data-testid=save-folder-input]').setValue('/srv/drop');
+    await section.trigger('submit');
+    await flushPromises();
+    expect(section.get('[role=alert]').text()).toBe('/srv/drop is a watched folder: files saved there would be sent back');
     wrapper.unmount();
   });
 });

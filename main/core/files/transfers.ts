@@ -92,11 +92,16 @@ export function createTransfers(o: TransfersOptions) {
     return handler?.upload ? 'handler' : uploadUrl ? 'uploadUrl' : 'tus';
   }
 
-  function create(fields: Omit<TransferRecord, 'id' | 'mode' | 'state' | 'bytes' | 'error' | 'remote' | 'part'>): FileTransfer {
-    const record: TransferRecord = { id: randomUUID(), mode: modeFor(fields.type), state: 'pending', bytes: 0, error: null, remote: null, part: null, ...fields };
+  function create(fields: Omit<TransferRecord, 'id' | 'mode' | 'state' | 'bytes' | 'error' | 'remote' | 'part'> & { dir?: string }): FileTransfer {
+    const { dir, ...rest } = fields;
+    const id = randomUUID();
+    // The part file is written where the file is to land: the download dir, or the folder asked for.
+    const part = dir ? join(dir, `.parley-${id}.part`) : null;
+    const record: TransferRecord = { id, mode: modeFor(rest.type), state: 'pending', bytes: 0, error: null, remote: null, part, ...rest };
     store.addTransfer(record);
     return view(record);
   }
+
 
   async function upload(a: Active): Promise<void> {
     const r = a.record;
@@ -224,8 +229,11 @@ export function createTransfers(o: TransfersOptions) {
     o.changed(view(a.record));
   }
 
-  /** The seed's getFileInstance for a download: the URL's transfer not yet done, else a new one. */
-  function forDownload(url: string, file: FileInfo | null): FileTransfer {
+  /**
+   * The seed's getFileInstance for a download: the URL's transfer not yet done, else a new one,
+   * saved into `dir` when given (else the download dir).
+   */
+  function forDownload(url: string, file: FileInfo | null, dir?: string): FileTransfer {
     const message = store.fileMessage(url);
     const info = file ?? (message?.file as FileInfo | undefined);
     if (!info) throw new ParleyError('not_found', 'no file message here has this URL; pass the file’s FileInfo to download it');
@@ -243,6 +251,7 @@ export function createTransfers(o: TransfersOptions) {
       sourceMtime: null,
       messageId: message?.id ?? null,
       conversationId: message?.conversationId ?? null,
+      ...(dir ? { dir } : {}),
     });
   }
 

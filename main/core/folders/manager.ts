@@ -32,7 +32,7 @@ export interface FolderDeps {
   /** A message still in the outbox: clear its failure and start its upload if it is not done. */
   resumeOutbox(clientId: string): void;
   /** Why this folder may not be watched (the engine's own data, a folder incoming files are saved to), or null. */
-  reserved(path: string): string | null;
+  reserved(path: string, subfolders: boolean): string | null;
   log(message: string, detail?: unknown): void;
   tuning?: FolderTuning;
 }
@@ -404,7 +404,7 @@ export function createFolders(d: FolderDeps) {
 
   /** One file, one binding: a folder may not be watched twice, nor sit inside one watched with its subfolders. */
   function checkOverlap(path: string, subfolders: boolean, self?: Binding): void {
-    const reserved = d.reserved(path);
+    const reserved = d.reserved(path, subfolders);
     if (reserved) throw new ParleyError('conflict', reserved);
     for (const other of bindings.values()) {
       if (other === self) continue;

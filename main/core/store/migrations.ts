@@ -107,4 +107,13 @@ export const migrations: readonly string[] = [
   CREATE INDEX folder_journal_by_client ON folder_journal(client_id) WHERE client_id IS NOT NULL;
   CREATE INDEX messages_by_client_id ON messages(client_id) WHERE client_id IS NOT NULL;
   `,
+  `
+  -- Incoming files a conversation saves by themselves into a folder on this device
+  -- (main/core/files/auto-save.ts). scanned_seq: its messages up to here have been looked at.
+  CREATE TABLE save_folders (
+    conversation_id TEXT PRIMARY KEY,
+    dir             TEXT NOT NULL,
+    scanned_seq     INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

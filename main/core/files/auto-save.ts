@@ -1,0 +1,145 @@
+// Incoming files saved by themselves: a conversation may name a folder on this device into which
+// every file others send to it is downloaded (sanitised names, never overwriting, like any download).
+// Files from the messages after the setting was made count, not the history before it. The store
+// keeps how far each conversation's messages were looked at, up to its gap-free prefix (have_seq),
+// so messages a catch-up fills in later, or that arrived while the app was closed, are not missed.
+import type { Db } from '../../../common/sqlite.js';
+import { ParleyError, type FileInfo } from '../../../protocol/index.js';
+import type { FileTransfer } from '../types.js';
+import { prepareDir } from './local-file.js';
+
+/** Downloads into save folders at once, from all conversations: a month of files does not start together. */
+const CONCURRENCY = 3;
+const PAGE = 200;
+
+export interface AutoSaveDeps {
+  db: Db;
+  me(): string;
+  haveSeq(conversationId: string): number;
+  conversationExists(conversationId: string): boolean;
+  /** Why incoming files may not be saved there (a watched folder would send them back; the app's own data), or null. */
+  refused(dir: string): string | null;
+  forDownload(url: string, file: FileInfo, dir: string): FileTransfer;
+  start(id: string): Promise<FileTransfer>;
+  /** Transfers not done, to resume the interrupted downloads of conversations that save by themselves. */
+  unfinished(): FileTransfer[];
+  log(message: string, detail?: unknown): void;
+}
+
+export type AutoSave = ReturnType<typeof createAutoSave>;
+
+export function createAutoSave(d: AutoSaveDeps) {
+  const q = {
+    get: d.db.prepare('SELECT dir, scanned_seq AS scannedSeq FROM save_folders WHERE conversation_id = ?'),
+    all: d.db.prepare('SELECT conversation_id AS conversationId, dir FROM save_folders'),
+    set: d.db.prepare(
+      'INSERT INTO save_folders (conversation_id, dir, scanned_seq) VALUES (?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET dir = excluded.dir',
+    ),
+    remove: d.db.prepare('DELETE FROM save_folders WHERE conversation_id = ?'),
+    scanned: d.db.prepare('UPDATE save_folders SET scanned_seq = ? WHERE conversation_id = ? AND scanned_seq < ?'),
+    files: d.db.prepare(
+      'SELECT seq, sender, file FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND file IS NOT NULL ORDER BY seq LIMIT ?',
+    ),
+  };
+  const queue: string[] = [];
+  const queued = new Set<string>();
+  let running = 0;
+  let stopped = false;
+  let resumed = false;
+
+  function enqueue(id: string): void {
+    if (queued.has(id)) return;
+    queued.add(id);
+    queue.push(id);
+    pump();
+  }
+
+  function pump(): void {
+    while (!stopped && running < CONCURRENCY && queue.length > 0) {
+      const id = queue.shift()!;
+      running++;
+      // Failures show on the file's message (failed, with retry), like any download.
+      d.start(id)
+        .catch((error: unknown) => d.log('could not save an incoming file', error))
+        .finally(() => {
+          running--;
+          queued.delete(id);
+          pump();
+        });
+    }
+  }
+
+  const folderOf = (conversationId: string) => q.get.get(conversationId) as { dir: string; scannedSeq: number } | undefined;
+
+  /** Starts the downloads of files not yet looked at in this conversation, up to its gap-free prefix. */
+  function scan(conversationId: string): void {
+    if (stopped) return;
+    const folder = folderOf(conversationId);
+    if (!folder) return;
+    const upTo = d.haveSeq(conversationId);
+    let from = folder.scannedSeq;
+    while (from < upTo) {
+      const rows = q.files.all(conversationId, from, upTo, PAGE) as Array<{ seq: number; sender: string; file: string }>;
+      for (const row of rows) {
+        if (row.sender === d.me()) continue;
+        const file = JSON.parse(row.file) as FileInfo;
+        try {
+          const transfer = d.forDownload(file.url, file, folder.dir);
+          if (transfer.state !== 'done') enqueue(transfer.id);
+        } catch (error) {
+          d.log(`could not save ${file.name}`, error);
+        }
+      }
+      // Recorded after the transfers are: a crash in between finds them again (by URL), not twice.
+      from = rows.length < PAGE ? upTo : rows.at(-1)!.seq;
+      q.scanned.run(from, conversationId, from);
+    }
+  }
+
+  return {
+    /**
+     * Once online after the client starts: interrupted downloads of saving conversations resume, and
+     * what was stored but not yet looked at (a crash, a restart) is saved.
+     */
+    resume(): void {
+      if (resumed || stopped) return;
+      resumed = true;
+      const saving = new Set((q.all.all() as Array<{ conversationId: string }>).map((r) => r.conversationId));
+      for (const transfer of d.unfinished()) {
+        if (transfer.type === 'download' && transfer.state === 'interrupted' && transfer.conversationId && saving.has(transfer.conversationId)) enqueue(transfer.id);
+      }
+      for (const id of saving) scan(id);
+    },
+
+    scan,
+
+    /** Whether the conversation saves incoming files (its images then skip the download dir's auto-download). */
+    covers: (conversationId: string): boolean => folderOf(conversationId) !== undefined,
+
+    get: (conversationId: string): string | null => folderOf(conversationId)?.dir ?? null,
+
+    all(): Array<{ conversationId: string; dir: string }> {
+      return q.all.all() as Array<{ conversationId: string; dir: string }>;
+    },
+
+    /** Saves the conversation's incoming files from now on into `dir`, or stops with null. */
+    set(conversationId: string, dir: string | null): string | null {
+      if (!d.conversationExists(conversationId)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
+      if (dir === null) {
+        q.remove.run(conversationId);
+        return null;
+      }
+      const where = prepareDir(dir);
+      const refused = d.refused(where);
+      if (refused) throw new ParleyError('conflict', refused);
+      // From here on: the history before the setting is not downloaded.
+      q.set.run(conversationId, where, d.haveSeq(conversationId));
+      return where;
+    },
+
+    stop(): void {
+      stopped = true;
+      queue.length = 0;
+    },
+  };
+}
