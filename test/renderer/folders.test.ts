@@ -37,6 +37,14 @@ function drop(files: File[], folders: number): Event {
   return event;
 }
 
+/** Opens the dialog and watches the folder at this typed path with the default options. */
+async function addTyped(wrapper: VueWrapper, path: string): Promise<void> {
+  await wrapper.get('[data-testid=open-folders]').trigger('click');
+  await wrapper.get('[data-testid=folder-path]').setValue(path);
+  await wrapper.get('[data-testid=add-folder]').trigger('submit');
+  await flushPromises();
+}
+
 const dialog = (wrapper: VueWrapper) => wrapper.get('[data-testid=folders-dialog]');
 
 describe('watched folders', () => {
@@ -75,10 +83,7 @@ describe('watched folders', () => {
   it('show live status, errors and the files they sent, from the host’s events', async () => {
     const fake = installFake();
     const wrapper = await mountPane();
-    await wrapper.get('[data-testid=open-folders]').trigger('click');
-    await wrapper.get('[data-testid=folder-path]').setValue('/srv/drop');
-    await wrapper.get('[data-testid=add-folder]').trigger('submit');
-    await flushPromises();
+    await addTyped(wrapper, '/srv/drop');
     const bound = fake.folders.get('w1')!;
 
     fake.emit('folderStatus', { ...bound, status: { state: 'sending', sent: 1, total: 5 } });
@@ -101,10 +106,7 @@ describe('watched folders', () => {
   it('pause, resume, change options and stop watching', async () => {
     const fake = installFake();
     const wrapper = await mountPane();
-    await wrapper.get('[data-testid=open-folders]').trigger('click');
-    await wrapper.get('[data-testid=folder-path]').setValue('/srv/drop');
-    await wrapper.get('[data-testid=add-folder]').trigger('submit');
-    await flushPromises();
+    await addTyped(wrapper, '/srv/drop');
 
     await wrapper.get('[aria-label="Pause watching"]').trigger('click');
     await flushPromises();
