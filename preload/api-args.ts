@@ -18,6 +18,18 @@ const TransferId = z.strictObject({ id: Id });
 const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
 const MAX_FILE_BYTES = 2 * 1024 ** 3;
 
+/** Host-level settings of the desktop integration, also the schema its settings file is read with. */
+export const DesktopSettings = z.strictObject({
+  /** Closing the window leaves Parley running in the tray. */
+  closeToTray: z.boolean(),
+  startAtLogin: z.boolean(),
+  /** Started at login: only the tray icon, no window. */
+  startMinimised: z.boolean(),
+  notifications: z.boolean(),
+  /** Notifications show the message text (else only who wrote). */
+  showMessagePreview: z.boolean(),
+});
+
 /** Every request the renderer may make: its argument's schema. */
 export const requestArgs = {
   getAppInfo: Nothing,
@@ -82,4 +94,9 @@ export const requestArgs = {
         .optional(),
     })
     .refine((s) => s.uploadMode !== 'uploadUrl' || !!s.uploadUrl, { message: 'an upload URL is needed', path: ['uploadUrl'] }),
+  /** Mutes or unmutes a conversation on this device. */
+  setConversationMuted: z.strictObject({ conversationId: ConversationId, muted: z.boolean() }),
+  /** The desktop integration's settings (the Electron host only; the browser host answers unavailable). */
+  getDesktopSettings: Nothing,
+  setDesktopSettings: DesktopSettings,
 } satisfies Record<string, z.ZodType>;

@@ -65,6 +65,7 @@ export type OpenFileResult = { opened: true } | { url: string };
 export type SaveFileResult = { saved: true } | { canceled: true } | { url: string };
 
 export type FileSettings = RequestArg<'setFileSettings'>;
+export type DesktopSettings = RequestArg<'setDesktopSettings'>;
 
 /** What each request answers. */
 export interface RequestResults {
@@ -90,11 +91,16 @@ export interface RequestResults {
   saveFileAs: SaveFileResult;
   getFileSettings: FileSettings;
   setFileSettings: FileSettings;
+  setConversationMuted: ConversationSummary;
+  getDesktopSettings: DesktopSettings;
+  setDesktopSettings: DesktopSettings;
 }
 
 /** Every event the renderer may subscribe to. */
 export interface BridgeEvents extends ClientEvents, FileEvents {
   session: SessionState;
+  /** The host asks to show a conversation: a parley:// link or a notification was clicked. */
+  openConversation: { conversationId: string };
 }
 export type EventName = keyof BridgeEvents;
 
@@ -121,6 +127,9 @@ export const requestNames = [
   'saveFileAs',
   'getFileSettings',
   'setFileSettings',
+  'setConversationMuted',
+  'getDesktopSettings',
+  'setDesktopSettings',
 ] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',
@@ -133,6 +142,7 @@ export const eventNames = [
   'sync',
   'file',
   'fileProgress',
+  'openConversation',
 ] as const satisfies readonly EventName[];
 // A request or event added to the contract and not to these lists fails here.
 const allListed: [Exclude<RequestName, (typeof requestNames)[number]>, Exclude<EventName, (typeof eventNames)[number]>] extends [never, never]

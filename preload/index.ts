@@ -63,6 +63,9 @@ const api: ParleyBridge = {
   saveFileAs: request('saveFileAs'),
   getFileSettings: request('getFileSettings'),
   setFileSettings: request('setFileSettings'),
+  setConversationMuted: request('setConversationMuted'),
+  getDesktopSettings: request('getDesktopSettings'),
+  setDesktopSettings: request('setDesktopSettings'),
   stageFiles,
   on(event, listener) {
     if (!(eventNames as readonly string[]).includes(event)) throw new Error(`there is no event ${JSON.stringify(String(event)).slice(0, 80)}`);

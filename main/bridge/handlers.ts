@@ -1,7 +1,7 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult } from '../../preload/api.js';
-import type { FileTransfer } from '../core/index.js';
+import type { AppInfo, DesktopSettings, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult } from '../../preload/api.js';
+import { ParleyError, type FileTransfer } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
 import type { Staging } from './staging.js';
@@ -22,6 +22,12 @@ export type RevealFile = (transfer: LocalFile, how: 'open' | 'view' | 'folder') 
 /** How the host saves a copy of such a file: Electron asks where and copies it; the browser host answers a download URL. */
 export type SaveFileAs = (transfer: LocalFile) => SaveFileResult | Promise<SaveFileResult>;
 
+/** The desktop integration's settings, which only the Electron host has. */
+export interface DesktopHost {
+  settings(): DesktopSettings;
+  setSettings(settings: DesktopSettings): DesktopSettings;
+}
+
 export interface HandlerDeps {
   session: Session;
   appInfo: AppInfo;
@@ -29,10 +35,15 @@ export interface HandlerDeps {
   files: FileIndex;
   reveal: RevealFile;
   saveAs: SaveFileAs;
+  desktop?: DesktopHost;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal, saveAs }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, desktop }: HandlerDeps): Handlers {
   const client = () => session.client();
+  const desktopHost = () => {
+    if (!desktop) throw new ParleyError('unavailable', 'desktop settings exist only in the Parley desktop app');
+    return desktop;
+  };
   return {
     getAppInfo: () => appInfo,
     getSession: () => session.state(),
@@ -71,5 +82,8 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
     saveFileAs: ({ messageId }) => saveAs(files.localFile(messageId)),
     getFileSettings: () => session.fileSettings(),
     setFileSettings: (settings) => session.setFileSettings(settings),
+    setConversationMuted: ({ conversationId, muted }) => client().setConversationMuted(conversationId, muted),
+    getDesktopSettings: () => desktopHost().settings(),
+    setDesktopSettings: (settings) => desktopHost().setSettings(settings),
   };
 }

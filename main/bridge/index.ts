@@ -2,15 +2,16 @@
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
 import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
-import type { Unsubscribe } from '../core/index.js';
+import type { ConversationSummary, Unsubscribe } from '../core/index.js';
+import { Emitter } from '../core/emitter.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
-import { createHandlers, type RevealFile, type SaveFileAs } from './handlers.js';
+import { createHandlers, type DesktopHost, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
-export type { RevealFile, SaveFileAs } from './handlers.js';
+export type { DesktopHost, RevealFile, SaveFileAs } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -22,6 +23,8 @@ export interface BridgeOptions extends SessionOptions {
   reveal?: RevealFile;
   /** How the host saves a copy of such a file; by default a /local/<transfer id> download URL (the browser host). */
   saveAs?: SaveFileAs;
+  /** The desktop integration (the Electron host only): without it the desktop settings requests answer unavailable. */
+  desktop?: DesktopHost;
 }
 
 export interface Bridge {
@@ -32,6 +35,11 @@ export interface Bridge {
   staging: Staging;
   /** Files on this device that the renderer was shown, by transfer id (the hosts serve them: /local, parley-file:). */
   localTransfer: FileIndex['localTransfer'];
+  /** For the host's integrations (notifications, badge): the signed-in account's conversations; none when signed out. */
+  conversations(): ConversationSummary[];
+  conversation(id: string): ConversationSummary | null;
+  /** Tells the renderer to show a conversation (the host checked the id is well formed). */
+  openConversation(conversationId: string): void;
   close(): void;
 }
 
@@ -63,16 +71,25 @@ export function createBridge(options: BridgeOptions): Bridge {
     files,
     reveal: options.reveal ?? revealLocal,
     saveAs: options.saveAs ?? saveLocal,
+    ...(options.desktop ? { desktop: options.desktop } : {}),
   });
+  const hostEvents = new Emitter<Pick<BridgeEvents, 'openConversation'>>((error) => log('a bridge listener threw', error));
+  const signedIn = () => (session.state().state === 'signedIn' ? session.client() : null);
   return {
     dispatch: createDispatch(handlers, log),
     onEvent(listener) {
-      const offs = eventNames.map((name) => session.on(name, (payload) => listener(name, payload)));
+      const offs = eventNames.map((name) =>
+        name === 'openConversation' ? hostEvents.on(name, (payload) => listener(name, payload)) : session.on(name, (payload) => listener(name, payload)),
+      );
       return () => offs.forEach((off) => off());
     },
     staging,
     localTransfer: files.localTransfer,
+    conversations: () => signedIn()?.readConversations() ?? [],
+    conversation: (id) => signedIn()?.readConversation(id) ?? null,
+    openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
     close: () => {
+      hostEvents.clear();
       offFiles.forEach((off) => off());
       session.close();
     },

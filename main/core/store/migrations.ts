@@ -107,4 +107,11 @@ export const migrations: readonly string[] = [
   CREATE INDEX folder_journal_by_client ON folder_journal(client_id) WHERE client_id IS NOT NULL;
   CREATE INDEX messages_by_client_id ON messages(client_id) WHERE client_id IS NOT NULL;
   `,
+  `
+  -- This device's own preferences per conversation, never sent to the server (mute is per device).
+  CREATE TABLE conversation_prefs (
+    conversation_id TEXT PRIMARY KEY,
+    muted           INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
 ];
