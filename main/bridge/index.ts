@@ -2,7 +2,7 @@
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
 import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
-import type { ConversationSummary, Unsubscribe } from '../core/index.js';
+import type { Address, ConversationSummary, Unsubscribe } from '../core/index.js';
 import { Emitter } from '../core/emitter.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
@@ -35,9 +35,10 @@ export interface Bridge {
   staging: Staging;
   /** Files on this device that the renderer was shown, by transfer id (the hosts serve them: /local, parley-file:). */
   localTransfer: FileIndex['localTransfer'];
-  /** For the host's integrations (notifications, badge): the signed-in account's conversations; none when signed out. */
-  conversations(): ConversationSummary[];
+  /** For the host's integrations (notifications, badge), from the signed-in account's store; nothing when signed out. */
+  me(): Address | null;
   conversation(id: string): ConversationSummary | null;
+  unreadTotal(): number;
   /** Tells the renderer to show a conversation (the host checked the id is well formed). */
   openConversation(conversationId: string): void;
   close(): void;
@@ -85,8 +86,9 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
     staging,
     localTransfer: files.localTransfer,
-    conversations: () => signedIn()?.readConversations() ?? [],
+    me: () => signedIn()?.me || null,
     conversation: (id) => signedIn()?.readConversation(id) ?? null,
+    unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
     openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
     close: () => {
       hostEvents.clear();

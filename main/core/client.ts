@@ -483,6 +483,10 @@ export function createClient(options: ClientOptions) {
     readConversation(id: string): ConversationSummary | null {
       return store.conversation(id);
     },
+    /** Unread over the conversations that are not muted (the app badge); unread events carry it as it changes. */
+    unreadTotal(): number {
+      return store.totalUnread();
+    },
 
     /** Mutes or unmutes a conversation on this device; conversation and unread events follow. */
     setConversationMuted(conversationId: string, muted: boolean): ConversationSummary {

@@ -61,9 +61,9 @@ describe('muted conversations', () => {
       expect(await bridge.dispatch('setConversationMuted', { conversationId: id, muted: 'yes' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
       expect(await bridge.dispatch('setConversationMuted', { conversationId: id, muted: true })).toMatchObject({ ok: true, data: { id, muted: true } });
       expect(bridge.conversation(id)).toMatchObject({ muted: true });
-      expect(await bridge.dispatch('listConversations')).toMatchObject({ ok: true, data: [{ id, muted: true }] });
+      expect(await bridge.dispatch('listConversations', undefined)).toMatchObject({ ok: true, data: [{ id, muted: true }] });
       // The browser host has no desktop integration: it says so rather than pretending.
-      expect(await bridge.dispatch('getDesktopSettings')).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(await bridge.dispatch('getDesktopSettings', undefined)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     } finally {
       bridge.close();
     }

@@ -400,7 +400,7 @@ describe('main/index.ts', () => {
     expect(await fake.ipcMain.invoke('parley:getAppInfo', { ...event, sender: new fake.WebContents() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
 
-    fake.app.emit('second-instance');
+    fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
     await vi.waitFor(() => expect(win.focus).toHaveBeenCalled());
     win.emit('closed');
     fake.app.emit('activate');
