@@ -1,6 +1,7 @@
 // The desktop integration's settings, for this installation (not per account): a JSON file in
 // userData, checked on every read; a missing or bad file reads as the defaults.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DesktopSettings } from '../../preload/api-args.js';
 import type { DesktopSettings as Settings } from '../../preload/api.js';
 
@@ -34,6 +35,7 @@ export function readDesktopSettings(file: string, log: Log): Settings {
 
 /** Write then rename: a crash never leaves half a file. */
 export function writeDesktopSettings(file: string, settings: Settings): void {
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(settings, null, 2));
   renameSync(`${file}.tmp`, file);
 }

@@ -408,6 +408,57 @@ describe('main/index.ts', () => {
     fake.app.emit('will-quit');
   });
 
+  it('wires the desktop: permissions, tray, parley: links to the page once it listens, close to tray, desktop settings', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const dataDir = tempDir();
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+    const win = fake.BrowserWindow.created[0]!;
+    expect(Object.keys(fake.session.defaultSession.handlers).sort()).toEqual(['devicePermission', 'displayMedia', 'permissionCheck', 'permissionRequest']);
+    expect(fake.Tray.created).toHaveLength(1);
+    expect(fake.app.setAsDefaultProtocolClient).toHaveBeenCalled();
+    const events = () => win.webContents.send.mock.calls.filter((c) => c[1] === 'openConversation');
+
+    // A link while the page loads waits for it; a hostile one never reaches it.
+    fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1');
+    fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1?evil=1');
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('[parley] refused a link that is not parley://conversation/<conversation id>', 'parley://conversation/c-1?evil=1'));
+    expect(events()).toEqual([]);
+    win.webContents.emit('did-finish-load');
+    expect(events()).toEqual([['parley:event', 'openConversation', { conversationId: 'c-1' }]]);
+    fake.app.emit('second-instance', {}, ['/opt/parley/parley', 'parley://conversation/c-2'], '/');
+    await vi.waitFor(() => expect(events()).toHaveLength(2));
+    expect(events()[1]![2]).toEqual({ conversationId: 'c-2' });
+    expect(win.shown).toBe(true);
+
+    // Closing keeps Parley in the tray; the tray's Quit really quits.
+    win.close();
+    expect(win.destroyed).toBe(false);
+    expect(win.isVisible()).toBe(false);
+    const menu = (fake.Tray.created[0]!.menu as { items: fake.MenuItem[] }).items;
+    menu.find((i) => i.label === 'Show Parley')!.click!();
+    expect(win.isVisible()).toBe(true);
+    fake.app.quit.mockClear();
+    menu.find((i) => i.label === 'Quit Parley')!.click!();
+    expect(fake.app.quit).toHaveBeenCalled();
+    fake.app.emit('before-quit');
+    win.close();
+    expect(win.destroyed).toBe(true);
+
+    // Desktop settings through the contract, kept in userData.
+    const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
+    const settings = { closeToTray: false, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: false };
+    fake.app.emit('activate'); // macOS: the dock icon with no window
+    const next = fake.BrowserWindow.created.at(-1)!;
+    expect(next).not.toBe(win);
+    const fromNext = { ...app, sender: next.webContents };
+    expect(await fake.ipcMain.invoke('parley:getDesktopSettings', fromNext)).toEqual({ ok: true, data: { ...settings, closeToTray: true, showMessagePreview: true } });
+    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, { ...settings, extra: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, settings)).toEqual({ ok: true, data: settings });
+    expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual(settings);
+    fake.app.emit('will-quit');
+  });
+
   it('exits 2 with a clear message on a bad environment', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(process, 'exit').mockImplementation((code) => {
