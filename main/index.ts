@@ -42,6 +42,10 @@ try {
 // PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
 if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
 
+// Windows shows notifications only for an app with an AppUserModelID: the appId in electron-builder.yml,
+// which the installer's shortcut carries too.
+if (process.platform === 'win32') app.setAppUserModelId('chat.parley.desktop');
+
 // Privileges are fixed before the app is ready; the scheme is served once it is.
 registerFileSchemePrivileges();
 

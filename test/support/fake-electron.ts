@@ -193,6 +193,7 @@ export const app = Object.assign(new EventEmitter(), {
   getLoginItemSettings(): { wasOpenedAtLogin: boolean } {
     return this.loginItem;
   },
+  setAppUserModelId: vi.fn((_id: string) => {}),
   setAsDefaultProtocolClient: vi.fn((_protocol: string, _path?: string, _args?: string[]) => true),
   getVersion: () => '0.0.0-test',
   getPath(name: string): string {
