@@ -21,6 +21,7 @@ import { safeStorageCodec } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
 import { isVisible, restoreWindowState } from '../../main/electron/window-state.js';
 import * as fake from '../support/fake-electron.js';
+import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 
@@ -373,7 +374,7 @@ describe('main/index.ts', () => {
   });
   // main/index.ts runs on import: a fresh module graph runs it again, against a fake with a clean slate.
   async function launch(env: Record<string, string>) {
-    for (const name of ['PARLEY_DATA_DIR', 'PARLEY_DEMO', 'PARLEY_USER', 'ELECTRON_RENDERER_URL']) vi.stubEnv(name, env[name] ?? '');
+    for (const name of ['PARLEY_DATA_DIR', 'PARLEY_DEMO', 'PARLEY_USER', 'PARLEY_SERVER_URL', 'PARLEY_TOKEN', 'ELECTRON_RENDERER_URL']) vi.stubEnv(name, env[name] ?? '');
     fake.resetFake();
     vi.resetModules();
     await import('../../main/index.js');
@@ -457,6 +458,45 @@ describe('main/index.ts', () => {
     expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, settings)).toEqual({ ok: true, data: settings });
     expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual(settings);
     fake.app.emit('will-quit');
+  });
+
+  it('notifies of a live message while the window is not focused; the badge follows; a click shows the window and the conversation', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = await startTestServer();
+    try {
+      const token = await server.user('ann');
+      const bob = startClient(server.url, await server.user('bob', 'Bob Okafor'));
+      await launch({ PARLEY_DATA_DIR: tempDir(), PARLEY_SERVER_URL: server.url, PARLEY_TOKEN: token });
+      await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+      const win = fake.BrowserWindow.created[0]!;
+      win.webContents.emit('did-finish-load');
+      const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
+      const call = async (name: string, arg?: unknown) => ((await fake.ipcMain.invoke(`parley:${name}`, app, arg)) as { data: unknown }).data;
+      await until(async () => ((await call('getSession')) as { connection?: { state: string } }).connection?.state === 'online', 'online');
+      const { id } = await bob.createConversation({ participants: ['ann'], type: 'direct' });
+      await until(async () => ((await call('listConversations')) as unknown[]).length === 1, 'the conversation');
+
+      bob.sendMessage({ conversationId: id }, 'are you there?');
+      await until(() => fake.Notification.created.length === 1, 'a notification');
+      expect(fake.Notification.created[0]!.options).toMatchObject({ title: 'Bob Okafor', body: 'are you there?' });
+      expect(fake.app.setBadgeCount).toHaveBeenLastCalledWith(1);
+      expect(fake.Tray.created[0]!.tooltip).toBe('Parley: 1 unread message');
+
+      win.shown = false; // in the tray
+      fake.Notification.created[0]!.emit('click');
+      expect(win.shown).toBe(true);
+      expect(win.webContents.send).toHaveBeenCalledWith('parley:event', 'openConversation', { conversationId: id });
+
+      // Muted: the next message stays silent and leaves the badge.
+      await call('setConversationMuted', { conversationId: id, muted: true });
+      await until(() => fake.app.setBadgeCount.mock.lastCall?.[0] === 0, 'badge without the muted conversation');
+      bob.sendMessage({ conversationId: id }, 'hello?');
+      await until(async () => ((await call('listConversations')) as Array<{ unread: number }>)[0]!.unread === 2, 'second message');
+      expect(fake.Notification.created).toHaveLength(1);
+      fake.app.emit('will-quit');
+    } finally {
+      await cleanup();
+    }
   });
 
   it('exits 2 with a clear message on a bad environment', async () => {
