@@ -1,18 +1,31 @@
-// The Electron host: wires the bridge (the engine behind the contract) to one locked-down window.
-// Each piece lives in main/electron/; this file only decides the order things happen in.
+// The Electron host: wires the bridge (the engine behind the contract) to one locked-down window and
+// the desktop (tray, badge, notifications, parley: links, login item). Each piece lives in
+// main/electron/; this file only decides the order things happen in.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { createBridge } from './bridge/index.js';
+import { app, powerMonitor, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { createBridge, type Bridge } from './bridge/index.js';
+import { ParleyError } from './core/index.js';
+import type { DesktopSettings } from '../preload/api.js';
 import { appLocation } from './electron/app-url.js';
+import { applyAutostart, startsHidden, type AutostartEnv } from './electron/autostart.js';
+import { createBadge } from './electron/badge.js';
 import { chooseFolderWithDialog } from './electron/choose-folder.js';
+import { createQuitState, followShutdown, hideOnClose } from './electron/close-to-tray.js';
 import { readConfig, type HostConfig } from './electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from './electron/csp.js';
+import { conversationFromLink, createOpenQueue, linkInArgv, registerProtocolClient } from './electron/deep-links.js';
+import { readDesktopSettings, writeDesktopSettings } from './electron/desktop-settings.js';
 import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
+import { followEngine } from './electron/follow-engine.js';
+import { loadIcons } from './electron/icons.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
+import { createNotifier } from './electron/notifications.js';
+import { lockDownPermissions } from './electron/permissions.js';
 import { revealWithShell } from './electron/reveal.js';
 import { saveAsWithDialog } from './electron/save-as.js';
 import { safeStorageCodec } from './electron/token-codec.js';
+import { createTray } from './electron/tray.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
@@ -30,6 +43,10 @@ try {
 // PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
 if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
 
+// Windows shows notifications only for an app with an AppUserModelID: the appId in electron-builder.yml,
+// which the installer's shortcut carries too.
+if (process.platform === 'win32') app.setAppUserModelId('chat.parley.desktop');
+
 // Privileges are fixed before the app is ready; the scheme is served once it is.
 registerFileSchemePrivileges();
 
@@ -37,31 +54,89 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   let win: BrowserWindow | null = null;
+  let bridge: Bridge | null = null;
   const devUrl = process.env['ELECTRON_RENDERER_URL']; // set by `electron-vite dev`
   const location = appLocation(join(here, '../renderer/index.html'), devUrl);
+  const settingsFile = join(app.getPath('userData'), 'desktop-settings.json');
+  let settings = readDesktopSettings(settingsFile, log);
+  const autostart: AutostartEnv = {
+    platform: process.platform,
+    appImage: process.env['APPIMAGE'],
+    execPath: process.execPath,
+    configDir: process.env['XDG_CONFIG_HOME'] || join(app.getPath('home'), '.config'),
+  };
+  const icons = loadIcons(join(here, '../icons'), log);
+  const quit = createQuitState(app);
+  // Conversations asked for (links, notification clicks) wait until the page listens.
+  const opening = createOpenQueue((conversationId) => bridge?.openConversation(conversationId));
 
-  // A second launch, or the macOS dock icon with no window open, brings the one window forward.
+  const openWindow = (hidden: boolean) => {
+    const created = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), hidden, icon: icons('icon.png'), log });
+    win = created;
+    hideOnClose(created, quit, () => settings.closeToTray);
+    opening.hold();
+    created.webContents.once('did-finish-load', () => opening.ready());
+    created.on('closed', () => {
+      if (win === created) win = null;
+      opening.hold();
+    });
+  };
+
+  // A second launch, the tray, a link or the macOS dock icon with no window open brings the one window forward.
   const showWindow = () => {
-    if (!win) {
-      win = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), log });
-      win.on('closed', () => {
-        win = null;
-      });
-      return;
-    }
+    if (!win) return openWindow(false);
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
   };
 
-  app.on('second-instance', () => void app.whenReady().then(showWindow));
+  const openLink = (url: string) => {
+    const conversationId = conversationFromLink(url, log);
+    if (conversationId === null) return;
+    showWindow();
+    opening.open(conversationId);
+  };
+
+  // macOS hands links over with open-url, also before the app is ready (a cold start from a link).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    void app.whenReady().then(() => openLink(url));
+  });
+  app.on('second-instance', (_event, argv) =>
+    void app.whenReady().then(() => {
+      const link = linkInArgv(argv);
+      if (link) openLink(link);
+      else showWindow();
+    }),
+  );
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
 
+  const setDesktopSettings = (next: DesktopSettings): DesktopSettings => {
+    try {
+      if (next.startAtLogin !== settings.startAtLogin || next.startMinimised !== settings.startMinimised) applyAutostart(app, autostart, next);
+      writeDesktopSettings(settingsFile, next);
+    } catch (error) {
+      throw new ParleyError('unavailable', `could not save the desktop settings: ${(error as Error).message}`);
+    }
+    return (settings = next);
+  };
+
   void app.whenReady().then(() => {
     sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
-    const bridge = createBridge({
+    lockDownPermissions(session.defaultSession, location.isAppUrl, log);
+    followShutdown(powerMonitor, quit);
+    registerProtocolClient(app, process, log);
+    // The login item follows where the app is now (an AppImage moved since it was set).
+    if (settings.startAtLogin) {
+      try {
+        applyAutostart(app, autostart, settings);
+      } catch (error) {
+        log('could not renew the login item', error);
+      }
+    }
+    const ready = createBridge({
       dataDir: config.dataDir ?? join(app.getPath('userData'), 'data'),
       appInfo: { version: app.getVersion(), platform: process.platform, host: 'electron' },
       demo: config.demo,
@@ -71,15 +146,47 @@ if (!app.requestSingleInstanceLock()) {
       reveal: revealWithShell,
       saveAs: saveAsWithDialog(() => win),
       chooseFolder: chooseFolderWithDialog(() => win),
+      desktop: { settings: () => settings, setSettings: setDesktopSettings },
       log,
     });
-    serveFileScheme(bridge.localTransfer);
+    bridge = ready;
+    serveFileScheme(ready.localTransfer);
     const isApp = (event: IpcMainInvokeEvent) => isAppSender(event, win, location.isAppUrl);
-    registerIpc(bridge, isApp, log);
-    registerStaging(bridge, isApp, log);
-    forwardEvents(bridge, () => win);
-    app.on('will-quit', () => bridge.close());
+    registerIpc(ready, isApp, log);
+    registerStaging(ready, isApp, log);
+    forwardEvents(ready, () => win);
+
+    const tray = createTray({
+      icons,
+      platform: process.platform,
+      show: showWindow,
+      hide: () => win?.hide(),
+      isVisible: () => !!win && win.isVisible(),
+      quit: () => quit.quit(),
+    });
+    const badge = createBadge({ app, platform: process.platform, window: () => win, overlay: () => icons('overlay-unread.png'), onChange: tray.setUnread });
+    const notifier = createNotifier({
+      settings: () => settings,
+      windowFocused: () => !!win && !win.isDestroyed() && win.isFocused(),
+      conversation: ready.conversation,
+      me: ready.me,
+      open: (conversationId) => {
+        showWindow();
+        opening.open(conversationId);
+      },
+      icon: icons('icon.png'),
+    });
+    followEngine(ready, notifier, badge);
+    app.on('will-quit', () => {
+      notifier.clear();
+      ready.close();
+    });
     app.on('activate', showWindow);
-    showWindow();
+
+    if (startsHidden(process.argv, app, process.platform, settings.startMinimised)) openWindow(true);
+    else showWindow();
+    badge.applyToWindow();
+    const link = linkInArgv(process.argv); // a cold start from a link (Windows, Linux)
+    if (link) openLink(link);
   });
 }

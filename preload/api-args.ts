@@ -24,6 +24,18 @@ const FolderOptions = z.strictObject({
   resendChanged: z.boolean().optional(),
 });
 
+/** Host-level settings of the desktop integration, also the schema its settings file is read with. */
+export const DesktopSettings = z.strictObject({
+  /** Closing the window leaves Parley running in the tray. */
+  closeToTray: z.boolean(),
+  startAtLogin: z.boolean(),
+  /** Started at login: only the tray icon, no window. */
+  startMinimised: z.boolean(),
+  notifications: z.boolean(),
+  /** Notifications show the message text (else only who wrote). */
+  showMessagePreview: z.boolean(),
+});
+
 /** Every request the renderer may make: its argument's schema. */
 export const requestArgs = {
   getAppInfo: Nothing,
@@ -107,4 +119,9 @@ export const requestArgs = {
   getSaveFolder: z.strictObject({ conversationId: ConversationId }),
   /** Saves the files others send to the conversation into a folder the user chose (its staged id), or stops (null). */
   setSaveFolder: z.strictObject({ conversationId: ConversationId, folderId: Id.nullable() }),
+  /** Mutes or unmutes a conversation on this device. */
+  setConversationMuted: z.strictObject({ conversationId: ConversationId, muted: z.boolean() }),
+  /** The desktop integration's settings (the Electron host only; the browser host answers unavailable). */
+  getDesktopSettings: Nothing,
+  setDesktopSettings: DesktopSettings,
 } satisfies Record<string, z.ZodType>;

@@ -95,6 +95,7 @@ export type OpenFileResult = { opened: true } | { url: string };
 export type SaveFileResult = { saved: true } | { canceled: true } | { url: string };
 
 export type FileSettings = RequestArg<'setFileSettings'>;
+export type DesktopSettings = RequestArg<'setDesktopSettings'>;
 
 /** What each request answers. */
 export interface RequestResults {
@@ -129,11 +130,16 @@ export interface RequestResults {
   unwatchFolder: void;
   getSaveFolder: string | null;
   setSaveFolder: string | null;
+  setConversationMuted: ConversationSummary;
+  getDesktopSettings: DesktopSettings;
+  setDesktopSettings: DesktopSettings;
 }
 
 /** Every event the renderer may subscribe to. */
 export interface BridgeEvents extends ClientEvents, FileEvents, FolderEvents {
   session: SessionState;
+  /** The host asks to show a conversation: a parley:// link or a notification was clicked. */
+  openConversation: { conversationId: string };
 }
 export type EventName = keyof BridgeEvents;
 
@@ -169,6 +175,9 @@ export const requestNames = [
   'unwatchFolder',
   'getSaveFolder',
   'setSaveFolder',
+  'setConversationMuted',
+  'getDesktopSettings',
+  'setDesktopSettings',
 ] as const satisfies readonly RequestName[];
 export const eventNames = [
   'session',
@@ -183,6 +192,7 @@ export const eventNames = [
   'fileProgress',
   'folderStatus',
   'folderFileSent',
+  'openConversation',
 ] as const satisfies readonly EventName[];
 // A request or event added to the contract and not to these lists fails here.
 const allListed: [Exclude<RequestName, (typeof requestNames)[number]>, Exclude<EventName, (typeof eventNames)[number]>] extends [never, never]

@@ -78,6 +78,9 @@ const api: ParleyBridge = {
   unwatchFolder: request('unwatchFolder'),
   getSaveFolder: request('getSaveFolder'),
   setSaveFolder: request('setSaveFolder'),
+  setConversationMuted: request('setConversationMuted'),
+  getDesktopSettings: request('getDesktopSettings'),
+  setDesktopSettings: request('setDesktopSettings'),
   stageFiles,
   stageFolder,
   on(event, listener) {

@@ -1,7 +1,16 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type { AppInfo, OpenFileResult, RequestArg, RequestName, RequestResults, SaveFileResult, WatchedFolderView } from '../../preload/api.js';
-import type { Client, FileTransfer, WatchedFolder } from '../core/index.js';
+import type {
+  AppInfo,
+  DesktopSettings,
+  OpenFileResult,
+  RequestArg,
+  RequestName,
+  RequestResults,
+  SaveFileResult,
+  WatchedFolderView,
+} from '../../preload/api.js';
+import { ParleyError, type Client, type FileTransfer, type WatchedFolder } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
 import type { Staging } from './staging.js';
@@ -31,6 +40,12 @@ export type ChooseFolder = (typedPath: string | undefined) => Promise<string | n
 /** How many recently sent files each watched folder shows. */
 const RECENT_FILES = 8;
 
+/** The desktop integration's settings, which only the Electron host has. */
+export interface DesktopHost {
+  settings(): DesktopSettings;
+  setSettings(settings: DesktopSettings): DesktopSettings;
+}
+
 export interface HandlerDeps {
   session: Session;
   appInfo: AppInfo;
@@ -39,14 +54,19 @@ export interface HandlerDeps {
   reveal: RevealFile;
   saveAs: SaveFileAs;
   chooseFolder: ChooseFolder;
+  desktop?: DesktopHost;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder, desktop }: HandlerDeps): Handlers {
   const client = () => session.client();
   const withRecent = (engine: Client, folder: WatchedFolder): WatchedFolderView => ({ ...folder, recent: engine.recentFolderFiles(folder.id, RECENT_FILES) });
   const folderView = async (change: (engine: Client) => WatchedFolder | Promise<WatchedFolder>) => {
     const engine = client();
     return withRecent(engine, await change(engine));
+  };
+  const desktopHost = () => {
+    if (!desktop) throw new ParleyError('unavailable', 'desktop settings exist only in the Parley desktop app');
+    return desktop;
   };
   return {
     getAppInfo: () => appInfo,
@@ -104,5 +124,8 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
       const engine = client();
       return engine.setSaveFolder(conversationId, folderId === null ? null : staging.takeFolder(folderId));
     },
+    setConversationMuted: ({ conversationId, muted }) => client().setConversationMuted(conversationId, muted),
+    getDesktopSettings: () => desktopHost().settings(),
+    setDesktopSettings: (settings) => desktopHost().setSettings(settings),
   };
 }

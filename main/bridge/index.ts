@@ -2,15 +2,16 @@
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
 import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
-import { ParleyError, type Unsubscribe } from '../core/index.js';
+import { Emitter } from '../core/emitter.js';
+import { ParleyError, type Address, type ConversationSummary, type Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
-import { createHandlers, type ChooseFolder, type RevealFile, type SaveFileAs } from './handlers.js';
+import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
-export type { ChooseFolder, RevealFile, SaveFileAs } from './handlers.js';
+export type { ChooseFolder, DesktopHost, RevealFile, SaveFileAs } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -24,6 +25,8 @@ export interface BridgeOptions extends SessionOptions {
   saveAs?: SaveFileAs;
   /** How the user chooses a folder; by default the path typed into the page (the browser host). */
   chooseFolder?: ChooseFolder;
+  /** The desktop integration (the Electron host only): without it the desktop settings requests answer unavailable. */
+  desktop?: DesktopHost;
 }
 
 export interface Bridge {
@@ -34,6 +37,12 @@ export interface Bridge {
   staging: Staging;
   /** Files on this device that the renderer was shown, by transfer id (the hosts serve them: /local, parley-file:). */
   localTransfer: FileIndex['localTransfer'];
+  /** For the host's integrations (notifications, badge), from the signed-in account's store; nothing when signed out. */
+  me(): Address | null;
+  conversation(id: string): ConversationSummary | null;
+  unreadTotal(): number;
+  /** Tells the renderer to show a conversation (the host checked the id is well formed). */
+  openConversation(conversationId: string): void;
   close(): void;
 }
 
@@ -71,16 +80,26 @@ export function createBridge(options: BridgeOptions): Bridge {
     reveal: options.reveal ?? revealLocal,
     saveAs: options.saveAs ?? saveLocal,
     chooseFolder: options.chooseFolder ?? typedFolder,
+    ...(options.desktop ? { desktop: options.desktop } : {}),
   });
+  const hostEvents = new Emitter<Pick<BridgeEvents, 'openConversation'>>((error) => log('a bridge listener threw', error));
+  const signedIn = () => (session.state().state === 'signedIn' ? session.client() : null);
   return {
     dispatch: createDispatch(handlers, log),
     onEvent(listener) {
-      const offs = eventNames.map((name) => session.on(name, (payload) => listener(name, payload)));
+      const offs = eventNames.map((name) =>
+        name === 'openConversation' ? hostEvents.on(name, (payload) => listener(name, payload)) : session.on(name, (payload) => listener(name, payload)),
+      );
       return () => offs.forEach((off) => off());
     },
     staging,
     localTransfer: files.localTransfer,
+    me: () => signedIn()?.me || null,
+    conversation: (id) => signedIn()?.readConversation(id) ?? null,
+    unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
+    openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
     close: () => {
+      hostEvents.clear();
       offFiles.forEach((off) => off());
       session.close();
     },

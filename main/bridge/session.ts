@@ -35,8 +35,9 @@ interface Saved {
   token: string | null;
 }
 
-// Every bridge event but the session's own comes from the engine.
-const CLIENT_EVENTS = eventNames.filter((name): name is Exclude<EventName, 'session'> => name !== 'session');
+// Every bridge event but the session's own and the host's (openConversation) comes from the engine.
+type HostEvent = 'session' | 'openConversation';
+const CLIENT_EVENTS = eventNames.filter((name): name is Exclude<EventName, HostEvent> => name !== 'session' && name !== 'openConversation');
 
 export type Session = ReturnType<typeof createSession>;
 

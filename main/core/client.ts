@@ -530,6 +530,20 @@ export function createClient(options: ClientOptions) {
     readConversations(): ConversationSummary[] {
       return store.conversations();
     },
+    readConversation(id: string): ConversationSummary | null {
+      return store.conversation(id);
+    },
+    /** Unread over the conversations that are not muted (the app badge); unread events carry it as it changes. */
+    unreadTotal(): number {
+      return store.totalUnread();
+    },
+
+    /** Mutes or unmutes a conversation on this device; conversation and unread events follow. */
+    setConversationMuted(conversationId: string, muted: boolean): ConversationSummary {
+      if (!store.setMuted(conversationId, muted)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
+      emitConversation(conversationId);
+      return store.conversation(conversationId)!;
+    },
 
     readMessages(conversationId: string, options: { beforeSeq?: number; limit?: number } = {}): Message[] {
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), MAX_PAGE);

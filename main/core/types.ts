@@ -104,6 +104,8 @@ export interface ConversationSummary {
   lastSeq: number;
   readSeq: number;
   lastActivity: number;
+  /** Muted on this device (a local preference): no notifications, not in the badge total. */
+  muted: boolean;
 }
 
 export interface MessageStatusChange {
@@ -121,6 +123,7 @@ export interface ClientEvents {
   messageStatus: MessageStatusChange;
   /** A conversation was created, changed, or caught up. */
   conversation: ConversationSummary;
+  /** total: unread over the conversations that are not muted. */
   unread: { conversationId: string; unread: number; total: number };
   typing: { conversationId: string; address: Address };
   /** Catch-up progress: conversations still behind the server. */

@@ -1,5 +1,5 @@
 // The app window: sandboxed, isolated, no Node, locked to the app's page, placed where it was left.
-import { BrowserWindow, screen } from 'electron';
+import { BrowserWindow, screen, type NativeImage } from 'electron';
 import type { AppLocation } from './app-url.js';
 import { lockDownNavigation } from './navigation.js';
 import { loadWindowState, trackWindowState } from './window-state.js';
@@ -9,21 +9,26 @@ export interface WindowOptions {
   preload: string;
   location: AppLocation;
   stateFile: string;
+  /** Started in the tray (at login, minimised): the window is made but not shown. */
+  hidden?: boolean;
+  icon?: NativeImage | null;
   log: (message: string, detail?: unknown) => void;
 }
 
-export function createAppWindow({ preload, location, stateFile, log }: WindowOptions): BrowserWindow {
+export function createAppWindow({ preload, location, stateFile, hidden = false, icon, log }: WindowOptions): BrowserWindow {
   const state = loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea));
   const win = new BrowserWindow({
     width: 1000,
     height: 700,
     ...state?.bounds,
     show: false,
+    ...(icon ? { icon } : {}),
     webPreferences: { preload, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true },
   });
   lockDownNavigation(win.webContents, location.isAppUrl, log);
   trackWindowState(win, stateFile, log);
   win.once('ready-to-show', () => {
+    if (hidden) return;
     if (state?.maximized) win.maximize();
     win.show();
   });

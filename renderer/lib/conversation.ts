@@ -1,18 +1,9 @@
 // How conversations and messages read in the UI: titles, previews and the system lines for
 // membership and title changes (whose body is the engine's JSON description of the change).
 import type { Address, ConversationSummary, Message } from '../../preload/api';
+import { chatText, nameOf } from '../../common/conversation-text';
 
-/** A participant's display name, else their address (a member the server has not named yet). */
-export function nameOf(conversation: ConversationSummary | undefined, address: Address): string {
-  return conversation?.participants.find((p) => p.address === address)?.name ?? address;
-}
-
-/** The conversation's title, else the other participants' names. */
-export function conversationTitle(conversation: ConversationSummary, me: Address | null): string {
-  if (conversation.title) return conversation.title;
-  const others = conversation.participants.filter((p) => p.address !== me).map((p) => p.name ?? p.address);
-  return others.length > 0 ? others.join(', ') : (me ?? 'Just you');
-}
+export { conversationTitle, nameOf } from '../../common/conversation-text';
 
 /** The participant a direct conversation is with (for its avatar), else null. */
 export function peerOf(conversation: ConversationSummary, me: Address | null): Address | null {
@@ -79,9 +70,7 @@ export function previewText(conversation: ConversationSummary, me: Address | nul
   const message = conversation.lastMessage;
   if (!message) return 'No messages yet';
   if (!isChat(message)) return systemText(message, me);
-  // A file reads as its name, with its caption if it has one.
-  const body = message.file ? [`📎 ${message.file.name}`, message.body].filter(Boolean).join(' ') : message.body;
-  const text = body.replace(/\s+/g, ' ').trim();
+  const text = chatText(message);
   if (message.mine) return `You: ${text}`;
   // In groups the first name is enough to tell people apart in a one-line preview.
   return conversation.type === 'direct' ? text : `${nameOf(conversation, message.sender).split(' ')[0]}: ${text}`;

@@ -1,8 +1,14 @@
 // Message text is untrusted: it is split into plain-text and link pieces that the template renders
-// as text nodes and <a> elements (never as HTML).
-export type TextPiece = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
+// as text nodes and <a> elements (never as HTML). Web links leave for the system browser;
+// parley://conversation/<id> links open that conversation in the app.
+import { parseConversationLink } from '../../common/deep-link';
 
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+export type TextPiece =
+  | { kind: 'text'; text: string }
+  | { kind: 'link'; text: string; href: string }
+  | { kind: 'conversation'; text: string; href: string; conversationId: string };
+
+const URL_PATTERN = /\b(?:https?|parley):\/\/[^\s<>"]+/gi;
 
 const count = (s: string, c: string) => s.split(c).length - 1;
 
@@ -22,8 +28,12 @@ export function linkify(text: string): TextPiece[] {
   for (const match of text.matchAll(URL_PATTERN)) {
     const url = trimUrl(match[0]);
     if (!URL.canParse(url)) continue;
+    const web = /^https?:$/i.test(new URL(url).protocol);
+    const conversationId = web ? null : parseConversationLink(url);
+    if (!web && conversationId === null) continue; // any other parley: link stays text
     if (match.index > last) pieces.push({ kind: 'text', text: text.slice(last, match.index) });
-    pieces.push({ kind: 'link', text: url, href: new URL(url).href });
+    const href = new URL(url).href;
+    pieces.push(conversationId === null ? { kind: 'link', text: url, href } : { kind: 'conversation', text: url, href, conversationId });
     last = match.index + url.length;
   }
   if (last < text.length) pieces.push({ kind: 'text', text: text.slice(last) });

@@ -15,6 +15,10 @@ export const useConversationsStore = defineStore('conversations', () => {
   const loaded = ref(false);
   const activeId = ref<string | null>(null);
   const filter = ref('');
+  /** Something to tell about opening a conversation (a link to one that is not mine), until dismissed. */
+  const notice = ref<string | null>(null);
+  /** Asked to open (a link, a notification) before the list was loaded. */
+  let pendingReveal: string | null = null;
 
   const sorted = computed(() => Object.values(byId.value).sort((a, b) => b.lastActivity - a.lastActivity));
   const active = computed(() => (activeId.value ? (byId.value[activeId.value] ?? null) : null));
@@ -25,7 +29,8 @@ export const useConversationsStore = defineStore('conversations', () => {
       (c) => titleOf(c).toLowerCase().includes(query) || c.participants.some((p) => `${p.address} ${p.name ?? ''}`.toLowerCase().includes(query)),
     );
   });
-  const totalUnread = computed(() => sorted.value.reduce((sum, c) => sum + c.unread, 0));
+  // Muted conversations keep their own count but stay out of the total, as in the app badge.
+  const totalUnread = computed(() => sorted.value.reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0));
 
   function titleOf(conversation: ConversationSummary): string {
     return conversationTitle(conversation, session.me);
@@ -51,11 +56,35 @@ export const useConversationsStore = defineStore('conversations', () => {
     writePersisted(LAST_OPENED, id);
   }
 
-  /** At launch: the conversation open last time, else the most recent one. */
+  /** At launch: a conversation asked for meanwhile, else the one open last time, else the most recent one. */
   function openInitial(): void {
+    if (pendingReveal !== null) {
+      const id = pendingReveal;
+      pendingReveal = null;
+      return reveal(id);
+    }
     const last = readPersisted<string | null>(LAST_OPENED, null);
     const id = last && byId.value[last] ? last : (sorted.value[0]?.id ?? null);
     if (id) open(id);
+  }
+
+  /** The host asks to show a conversation (a parley: link, a notification): open it if it is mine. */
+  function reveal(id: string): void {
+    if (!loaded.value) {
+      pendingReveal = id;
+      return;
+    }
+    if (!byId.value[id]) {
+      notice.value = 'That link is to a conversation you are not in (or not on this device yet).';
+      return;
+    }
+    notice.value = null;
+    open(id);
+  }
+
+  /** Muting is this device's: no notifications, and the conversation leaves the badge total. */
+  async function setMuted(id: string, muted: boolean): Promise<void> {
+    upsert(await parley.setConversationMuted({ conversationId: id, muted }));
   }
 
   /** Opens the next (1) or previous (-1) conversation in the visible list. */
@@ -102,6 +131,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     loaded.value = false;
     activeId.value = null;
     filter.value = '';
+    notice.value = null;
+    pendingReveal = null;
   }
 
   return {
@@ -109,6 +140,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     loaded,
     activeId,
     filter,
+    notice,
     sorted,
     active,
     visible,
@@ -119,6 +151,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     applyUnread,
     open,
     openInitial,
+    reveal,
+    setMuted,
     step,
     create,
     searchPeople,

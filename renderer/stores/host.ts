@@ -46,6 +46,7 @@ export function connectToHost(): void {
     parley.on('typing', ({ conversationId, address }) => {
       if (address !== session.me) typing.started(conversationId, address);
     }),
+    parley.on('openConversation', ({ conversationId }) => conversations.reveal(conversationId)),
   ];
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
 

@@ -2,12 +2,14 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { parley } from '../bridge';
-import type { Address, SessionState } from '../../preload/api';
+import type { Address, AppInfo, SessionState } from '../../preload/api';
 import { errorText } from '../lib/errors';
 
 export const useSessionStore = defineStore('session', () => {
   /** Null until the host has answered getSession. */
   const state = ref<SessionState | null>(null);
+  /** Which host this is (the Electron app has desktop settings; the browser host has none). */
+  const appInfo = ref<AppInfo | null>(null);
   const pending = ref(false);
   /** Why the last sign-in attempt failed, for the sign-in form. */
   const error = ref<string | null>(null);
@@ -23,7 +25,9 @@ export const useSessionStore = defineStore('session', () => {
 
   async function load(): Promise<void> {
     try {
-      apply(await parley.getSession());
+      const [info, current] = await Promise.all([parley.getAppInfo(), parley.getSession()]);
+      appInfo.value = info;
+      apply(current);
     } catch (e) {
       error.value = errorText(e);
     }
@@ -45,5 +49,5 @@ export const useSessionStore = defineStore('session', () => {
   const signInDemo = (address: Address) => request(() => parley.signInDemo({ address }));
   const signOut = () => request(() => parley.signOut());
 
-  return { state, pending, error, me, signedOutReason, serverUrl, demoUsers, apply, load, signIn, signInDemo, signOut };
+  return { state, appInfo, pending, error, me, signedOutReason, serverUrl, demoUsers, apply, load, signIn, signInDemo, signOut };
 });

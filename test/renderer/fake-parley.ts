@@ -7,6 +7,7 @@ import type {
   BridgeEvents,
   ConversationSummary,
   DemoUser,
+  DesktopSettings,
   EventName,
   FileSettings,
   FileTransfer,
@@ -38,6 +39,8 @@ export interface FakeOptions {
   signedOutReason?: string | null;
   /** How many messages the "Archive" conversation holds (for paging and virtualization). */
   archiveSize?: number;
+  /** Which host getAppInfo says this is (default the browser host). */
+  host?: 'electron' | 'browser';
 }
 
 export type FakeParley = ReturnType<typeof createFakeParley>;
@@ -60,10 +63,10 @@ export function createFakeParley(options: FakeOptions = {}) {
     return { id: `${sender}:m${conversationId}-${seq}`, conversationId, seq, kind: 'text', sender, mine, body, time, status: mine ? 'read' : null };
   }
 
-  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq'>, messages: Message[], unread = 0) {
+  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq' | 'muted'>, messages: Message[], unread = 0) {
     history.set(summary.id, messages);
     const lastSeq = messages.at(-1)?.seq ?? 0;
-    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread });
+    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread, muted: false });
   }
 
   const participants = (...addresses: Address[]) => addresses.map((address) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0 }));
@@ -98,7 +101,6 @@ export function createFakeParley(options: FakeOptions = {}) {
   /** Files handed to stageFiles, by staged id. */
   const staged = new Map<string, File>();
   let fileSettings: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
-  let host: 'browser' | 'electron' = 'browser';
   /** Watched folders by id, and folders staged (chosen or dropped) by staged id. */
   const folders = new Map<string, WatchedFolderView>();
   const stagedFolders = new Map<string, StagedFolder>();
@@ -113,6 +115,8 @@ export function createFakeParley(options: FakeOptions = {}) {
     if (!found) throw new BridgeError('not_found', `no watched folder ${id}`);
     return found;
   }
+  let desktopSettings: DesktopSettings = { closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true };
+  const host = options.host ?? 'browser';
 
   function transfer(type: FileTransfer['type'], file: MessageFile, messageId: string, patch: Partial<FileTransfer> = {}): FileTransfer {
     return {
@@ -233,6 +237,17 @@ export function createFakeParley(options: FakeOptions = {}) {
       saveFolders.set(conversationId, staged.path);
       return staged.path;
     },
+    setConversationMuted: ({ conversationId, muted }) => {
+      const conversation = conversations.get(conversationId);
+      if (!conversation) throw new BridgeError('not_found', `no conversation ${conversationId} on this device`);
+      conversation.muted = muted;
+      return conversation;
+    },
+    getDesktopSettings: () => {
+      if (host !== 'electron') throw new BridgeError('unavailable', 'desktop settings exist only in the Parley desktop app');
+      return desktopSettings;
+    },
+    setDesktopSettings: (settings) => (desktopSettings = settings),
   };
 
   const api = {
@@ -284,7 +299,5 @@ export function createFakeParley(options: FakeOptions = {}) {
     transfer,
     staged,
     folders,
-    /** Plays the Electron host (folder dialog, dropped folders) instead of the browser host. */
-    asElectron: () => void (host = 'electron'),
   };
 }

@@ -134,8 +134,7 @@ describe('watched folders', () => {
   });
 
   it('in Electron: a folder dropped on the conversation opens the dialog with it chosen; files dropped with it are sent', async () => {
-    const fake = installFake();
-    fake.asElectron();
+    const fake = installFake({ host: 'electron' });
     const wrapper = await mountPane();
     const section = wrapper.get('[data-testid=conversation-pane]').element;
     section.dispatchEvent(drop([new File([''], 'Camera import'), new File(['x'], 'note.txt')], 1));

@@ -90,24 +90,113 @@ export const screen = {
 };
 
 type HeadersListener = (details: { responseHeaders?: Record<string, string[]> }, callback: (response: unknown) => void) => void;
+type AnyHandler = ((...args: never[]) => unknown) | null;
+/** The session keeps the handlers it is given, for tests to call as Chromium would. */
 export const session = {
-  defaultSession: {
+  defaultSession: Object.assign(new EventEmitter(), {
     webRequest: {
       headersListener: null as HeadersListener | null,
       onHeadersReceived(listener: HeadersListener): void {
         this.headersListener = listener;
       },
     },
-  },
+    handlers: {} as Record<string, AnyHandler>,
+    setPermissionRequestHandler(handler: AnyHandler): void {
+      this.handlers['permissionRequest'] = handler;
+    },
+    setPermissionCheckHandler(handler: AnyHandler): void {
+      this.handlers['permissionCheck'] = handler;
+    },
+    setDevicePermissionHandler(handler: AnyHandler): void {
+      this.handlers['devicePermission'] = handler;
+    },
+    setDisplayMediaRequestHandler(handler: AnyHandler): void {
+      this.handlers['displayMedia'] = handler;
+    },
+  }),
 };
+
+/** An image "loaded" from a path: empty unless the test listed the path as existing. */
+export class NativeImage {
+  constructor(readonly path: string | null) {}
+  isEmpty = () => this.path === null;
+}
+export const nativeImage = {
+  existing: new Set<string>(),
+  createFromPath: vi.fn((path: string) => new NativeImage(nativeImage.existing.has(path) ? path : null)),
+  createEmpty: () => new NativeImage(null),
+};
+
+/** Every notification made, in order; none is shown unless show() was called. */
+export class Notification extends EventEmitter {
+  static supported = true;
+  static created: Notification[] = [];
+  static isSupported = () => Notification.supported;
+  shown = false;
+  closed = false;
+  constructor(readonly options: { title?: string; body?: string; icon?: unknown }) {
+    super();
+    Notification.created.push(this);
+  }
+  show = () => {
+    this.shown = true;
+  };
+  close = () => {
+    this.closed = true;
+    this.emit('close');
+  };
+}
+
+export class Tray extends EventEmitter {
+  static created: Tray[] = [];
+  tooltip = '';
+  menu: unknown = null;
+  destroyed = false;
+  constructor(public image: NativeImage) {
+    super();
+    Tray.created.push(this);
+  }
+  setImage(image: NativeImage): void {
+    this.image = image;
+  }
+  setToolTip(tooltip: string): void {
+    this.tooltip = tooltip;
+  }
+  setContextMenu(menu: unknown): void {
+    this.menu = menu;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+export interface MenuItem {
+  label?: string;
+  type?: string;
+  click?: () => void;
+}
+export const Menu = {
+  buildFromTemplate: (items: MenuItem[]) => ({ items }),
+};
+
+export const powerMonitor = new EventEmitter();
 
 export const app = Object.assign(new EventEmitter(), {
   paths: new Map([
     ['userData', '/nonexistent/userData'],
     ['downloads', '/nonexistent/Downloads'],
+    ['home', '/nonexistent/home'],
   ]),
   locked: true,
   quit: vi.fn(),
+  setBadgeCount: vi.fn((_count?: number) => true),
+  setLoginItemSettings: vi.fn((_settings: { openAtLogin?: boolean; args?: string[] }) => {}),
+  loginItem: { wasOpenedAtLogin: false },
+  getLoginItemSettings(): { wasOpenedAtLogin: boolean } {
+    return this.loginItem;
+  },
+  setAppUserModelId: vi.fn((_id: string) => {}),
+  setAsDefaultProtocolClient: vi.fn((_protocol: string, _path?: string, _args?: string[]) => true),
   getVersion: () => '0.0.0-test',
   getPath(name: string): string {
     return this.paths.get(name)!;
@@ -136,6 +225,7 @@ export class BrowserWindow extends EventEmitter {
   destroyed = false;
   maximized = false;
   shown = false;
+  focused = false;
   loadedUrl: string | null = null;
   bounds: { x: number; y: number; width: number; height: number };
   constructor(readonly options: { x?: number; y?: number; width?: number; height?: number; [key: string]: unknown } = {}) {
@@ -152,6 +242,20 @@ export class BrowserWindow extends EventEmitter {
   show = () => {
     this.shown = true;
   };
+  hide = () => {
+    this.shown = false;
+  };
+  isVisible = () => this.shown;
+  isFocused = () => this.focused;
+  setOverlayIcon = vi.fn((_overlay: NativeImage | null, _description: string) => {});
+  /** What closing it (the close button, or a quit) does: 'close' may be prevented, else the window goes. */
+  close = () => {
+    let prevented = false;
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    if (prevented) return;
+    this.destroyed = true;
+    this.emit('closed');
+  };
   isMinimized = () => false;
   restore = vi.fn();
   focus = vi.fn();
@@ -167,6 +271,11 @@ export function resetFake(): void {
   app.removeAllListeners();
   app.paths.set('userData', '/nonexistent/userData');
   session.defaultSession.webRequest.headersListener = null;
+  session.defaultSession.handlers = {};
+  session.defaultSession.removeAllListeners();
+  powerMonitor.removeAllListeners();
+  Notification.created.length = 0;
+  Tray.created.length = 0;
   protocol.privileged.length = 0;
   protocol.handlers.clear();
   BrowserWindow.created.length = 0;

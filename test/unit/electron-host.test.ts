@@ -22,6 +22,7 @@ import { safeStorageCodec } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
 import { isVisible, restoreWindowState } from '../../main/electron/window-state.js';
 import * as fake from '../support/fake-electron.js';
+import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 
@@ -413,7 +414,7 @@ describe('main/index.ts', () => {
   });
   // main/index.ts runs on import: a fresh module graph runs it again, against a fake with a clean slate.
   async function launch(env: Record<string, string>) {
-    for (const name of ['PARLEY_DATA_DIR', 'PARLEY_DEMO', 'PARLEY_USER', 'ELECTRON_RENDERER_URL']) vi.stubEnv(name, env[name] ?? '');
+    for (const name of ['PARLEY_DATA_DIR', 'PARLEY_DEMO', 'PARLEY_USER', 'PARLEY_SERVER_URL', 'PARLEY_TOKEN', 'ELECTRON_RENDERER_URL']) vi.stubEnv(name, env[name] ?? '');
     fake.resetFake();
     vi.resetModules();
     await import('../../main/index.js');
@@ -440,12 +441,102 @@ describe('main/index.ts', () => {
     expect(await fake.ipcMain.invoke('parley:getAppInfo', { ...event, sender: new fake.WebContents() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
 
-    fake.app.emit('second-instance');
+    fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
     await vi.waitFor(() => expect(win.focus).toHaveBeenCalled());
     win.emit('closed');
     fake.app.emit('activate');
     expect(fake.BrowserWindow.created).toHaveLength(2);
     fake.app.emit('will-quit');
+  });
+
+  it('wires the desktop: permissions, tray, parley: links to the page once it listens, close to tray, desktop settings', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const dataDir = tempDir();
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+    const win = fake.BrowserWindow.created[0]!;
+    expect(Object.keys(fake.session.defaultSession.handlers).sort()).toEqual(['devicePermission', 'displayMedia', 'permissionCheck', 'permissionRequest']);
+    expect(fake.Tray.created).toHaveLength(1);
+    expect(fake.app.setAsDefaultProtocolClient).toHaveBeenCalled();
+    const events = () => win.webContents.send.mock.calls.filter((c) => c[1] === 'openConversation');
+
+    // A link while the page loads waits for it; a hostile one never reaches it.
+    fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1');
+    fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1?evil=1');
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('[parley] refused a link that is not parley://conversation/<conversation id>', 'parley://conversation/c-1?evil=1'));
+    expect(events()).toEqual([]);
+    win.webContents.emit('did-finish-load');
+    expect(events()).toEqual([['parley:event', 'openConversation', { conversationId: 'c-1' }]]);
+    fake.app.emit('second-instance', {}, ['/opt/parley/parley', 'parley://conversation/c-2'], '/');
+    await vi.waitFor(() => expect(events()).toHaveLength(2));
+    expect(events()[1]![2]).toEqual({ conversationId: 'c-2' });
+    expect(win.shown).toBe(true);
+
+    // Closing keeps Parley in the tray; the tray's Quit really quits.
+    win.close();
+    expect(win.destroyed).toBe(false);
+    expect(win.isVisible()).toBe(false);
+    const menu = (fake.Tray.created[0]!.menu as { items: fake.MenuItem[] }).items;
+    menu.find((i) => i.label === 'Show Parley')!.click!();
+    expect(win.isVisible()).toBe(true);
+    fake.app.quit.mockClear();
+    menu.find((i) => i.label === 'Quit Parley')!.click!();
+    expect(fake.app.quit).toHaveBeenCalled();
+    fake.app.emit('before-quit');
+    win.close();
+    expect(win.destroyed).toBe(true);
+
+    // Desktop settings through the contract, kept in userData.
+    const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
+    const settings = { closeToTray: false, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: false };
+    fake.app.emit('activate'); // macOS: the dock icon with no window
+    const next = fake.BrowserWindow.created.at(-1)!;
+    expect(next).not.toBe(win);
+    const fromNext = { ...app, sender: next.webContents };
+    expect(await fake.ipcMain.invoke('parley:getDesktopSettings', fromNext)).toEqual({ ok: true, data: { ...settings, closeToTray: true, showMessagePreview: true } });
+    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, { ...settings, extra: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, settings)).toEqual({ ok: true, data: settings });
+    expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual(settings);
+    fake.app.emit('will-quit');
+  });
+
+  it('notifies of a live message while the window is not focused; the badge follows; a click shows the window and the conversation', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = await startTestServer();
+    try {
+      const token = await server.user('ann');
+      const bob = startClient(server.url, await server.user('bob', 'Bob Okafor'));
+      await launch({ PARLEY_DATA_DIR: tempDir(), PARLEY_SERVER_URL: server.url, PARLEY_TOKEN: token });
+      await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+      const win = fake.BrowserWindow.created[0]!;
+      win.webContents.emit('did-finish-load');
+      const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
+      const call = async (name: string, arg?: unknown) => ((await fake.ipcMain.invoke(`parley:${name}`, app, arg)) as { data: unknown }).data;
+      await until(async () => ((await call('getSession')) as { connection?: { state: string } }).connection?.state === 'online', 'online');
+      const { id } = await bob.createConversation({ participants: ['ann'], type: 'direct' });
+      await until(async () => ((await call('listConversations')) as unknown[]).length === 1, 'the conversation');
+
+      bob.sendMessage({ conversationId: id }, 'are you there?');
+      await until(() => fake.Notification.created.length === 1, 'a notification');
+      expect(fake.Notification.created[0]!.options).toMatchObject({ title: 'Bob Okafor', body: 'are you there?' });
+      expect(fake.app.setBadgeCount).toHaveBeenLastCalledWith(1);
+      expect(fake.Tray.created[0]!.tooltip).toBe('Parley: 1 unread message');
+
+      win.shown = false; // in the tray
+      fake.Notification.created[0]!.emit('click');
+      expect(win.shown).toBe(true);
+      expect(win.webContents.send).toHaveBeenCalledWith('parley:event', 'openConversation', { conversationId: id });
+
+      // Muted: the next message stays silent and leaves the badge.
+      await call('setConversationMuted', { conversationId: id, muted: true });
+      await until(() => fake.app.setBadgeCount.mock.lastCall?.[0] === 0, 'badge without the muted conversation');
+      bob.sendMessage({ conversationId: id }, 'hello?');
+      await until(async () => ((await call('listConversations')) as Array<{ unread: number }>)[0]!.unread === 2, 'second message');
+      expect(fake.Notification.created).toHaveLength(1);
+      fake.app.emit('will-quit');
+    } finally {
+      await cleanup();
+    }
   });
 
   it('exits 2 with a clear message on a bad environment', async () => {

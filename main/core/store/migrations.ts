@@ -108,6 +108,13 @@ export const migrations: readonly string[] = [
   CREATE INDEX messages_by_client_id ON messages(client_id) WHERE client_id IS NOT NULL;
   `,
   `
+  -- This device's own preferences per conversation, never sent to the server (mute is per device).
+  CREATE TABLE conversation_prefs (
+    conversation_id TEXT PRIMARY KEY,
+    muted           INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
+  `
   -- Incoming files a conversation saves by themselves into a folder on this device
   -- (main/core/files/auto-save.ts). scanned_seq: its messages up to here have been looked at.
   CREATE TABLE save_folders (

@@ -16,6 +16,7 @@ interface ConversationRow {
   read_seq: number;
   last_activity: number;
   created_at: number;
+  muted: number;
 }
 
 interface MessageRow {
@@ -87,6 +88,9 @@ interface Marks {
 
 export type Store = ReturnType<typeof openStore>;
 
+/** A conversation with this device's preferences for it. */
+const WITH_PREFS = 'SELECT c.*, coalesce(p.muted, 0) AS muted FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id';
+
 const KINDS = { members: 'members', edit: 'edit' } as const;
 /** Kinds someone wrote, with a clientId and, for my own, a status. */
 const WRITTEN: ReadonlySet<Message['kind']> = new Set(['text', 'file']);
@@ -98,8 +102,12 @@ export function openStore(dataDir: string) {
   const q = {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    getConversation: db.prepare('SELECT * FROM conversations WHERE id = ?'),
-    allConversations: db.prepare('SELECT * FROM conversations ORDER BY last_activity DESC'),
+    getConversation: db.prepare(`${WITH_PREFS} WHERE c.id = ?`),
+    allConversations: db.prepare(`${WITH_PREFS} ORDER BY c.last_activity DESC`),
+    setMuted: db.prepare(
+      `INSERT INTO conversation_prefs (conversation_id, muted) VALUES (?, ?)
+       ON CONFLICT(conversation_id) DO UPDATE SET muted = excluded.muted`,
+    ),
     insertConversation: db.prepare(
       `INSERT INTO conversations (id, type, title, participants, last_seq, read_seq, last_activity, created_at)
        VALUES (@id, @type, @title, @participants, @lastSeq, @readSeq, @lastActivity, @createdAt)
@@ -298,6 +306,7 @@ export function openStore(dataDir: string) {
       lastSeq: row.last_seq,
       readSeq: row.read_seq,
       lastActivity: row.last_activity,
+      muted: row.muted === 1,
     };
   }
 
@@ -421,10 +430,17 @@ export function openStore(dataDir: string) {
     conversations(): ConversationSummary[] {
       return (q.allConversations.all() as ConversationRow[]).map(summarize);
     },
+    /** Unread over the conversations that are not muted: what the app badge shows. */
     totalUnread(): number {
       let total = 0;
-      for (const row of q.allConversations.all() as ConversationRow[]) total += Math.max(0, row.last_seq - row.read_seq);
+      for (const row of q.allConversations.all() as ConversationRow[]) if (!row.muted) total += Math.max(0, row.last_seq - row.read_seq);
       return total;
+    },
+    /** False when there is no such conversation here. */
+    setMuted(id: string, muted: boolean): boolean {
+      if (!conversationRow(id)) return false;
+      q.setMuted.run(id, muted ? 1 : 0);
+      return true;
     },
     messages(conversationId: string, beforeSeq: number | undefined, limit: number): Message[] {
       const row = conversationRow(conversationId);

@@ -1,0 +1,160 @@
+// Muting a conversation, opening one the host asks for (parley: links, notification clicks) and the
+// desktop settings, in the whole app against the fake host.
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import App from '../../renderer/App.vue';
+import { linkify } from '../../renderer/lib/linkify';
+import { installFake, withStores } from './fake-bridge';
+import { fakeLayout } from './layout';
+import type { FakeOptions, FakeParley } from './fake-parley';
+
+vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
+
+let fake: FakeParley;
+let wrapper: VueWrapper | null = null;
+
+async function launch(options?: FakeOptions, fresh = true) {
+  if (fresh) fake = installFake(options);
+  fakeLayout();
+  wrapper = mount(App, { ...withStores(), attachTo: document.body });
+  await flushPromises();
+  return wrapper;
+}
+
+const item = (app: VueWrapper, id: string) => app.get(`[data-testid=conversation-item][data-conversation-id=${id}]`);
+const selected = (app: VueWrapper) => app.find('[aria-selected=true]').attributes('data-conversation-id');
+
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+  vi.restoreAllMocks();
+});
+
+describe('muting', () => {
+  it('toggles from the conversation header; the list shows it muted with a quieter badge, out of the total', async () => {
+    const app = await launch();
+    expect(document.title).toBe('Parley (1)'); // c-launch's unread
+    await item(app, 'c-launch').trigger('click');
+    await flushPromises();
+    const toggle = app.get('[data-testid=mute-toggle]');
+    expect(toggle.attributes('aria-pressed')).toBe('false');
+    fake.emit('unread', { conversationId: 'c-launch', unread: 3, total: 3 }); // more arrive
+    await toggle.trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('setConversationMuted')).toEqual([{ conversationId: 'c-launch', muted: true }]);
+    expect(toggle.attributes('aria-pressed')).toBe('true');
+    expect(toggle.attributes('aria-label')).toBe('Unmute conversation');
+    expect(item(app, 'c-launch').find('[data-testid=muted-icon]').exists()).toBe(true);
+    expect(item(app, 'c-bob').find('[data-testid=muted-icon]').exists()).toBe(false);
+
+    // Another conversation with unread: its badge is the ordinary one, the muted one's is dimmed.
+    await item(app, 'c-bob').trigger('click');
+    fake.emit('unread', { conversationId: 'c-launch', unread: 2, total: 0 });
+    await flushPromises();
+    expect(item(app, 'c-launch').get('.badge').classes()).toContain('muted');
+    expect(document.title).toBe('Parley');
+
+    await item(app, 'c-launch').trigger('click');
+    await flushPromises();
+    await app.get('[data-testid=mute-toggle]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('setConversationMuted').at(-1)).toEqual({ conversationId: 'c-launch', muted: false });
+    expect(item(app, 'c-launch').find('[data-testid=muted-icon]').exists()).toBe(false);
+  });
+
+  it('follows the engine: a conversation event carries muted', async () => {
+    const app = await launch();
+    fake.emit('conversation', { ...fake.conversations.get('c-bob')!, muted: true });
+    await flushPromises();
+    expect(item(app, 'c-bob').find('[data-testid=muted-icon]').exists()).toBe(true);
+  });
+
+  it('says why when the host refuses', async () => {
+    const app = await launch();
+    fake.override('setConversationMuted', () => {
+      throw new Error('no');
+    });
+    await app.get('[data-testid=mute-toggle]').trigger('click');
+    await flushPromises();
+    expect(app.get('[data-testid=mute-toggle]').attributes('aria-pressed')).toBe('false');
+    expect(app.get('[data-testid=mute-toggle]').attributes('title')).not.toMatch(/^Mute:/);
+  });
+});
+
+describe('opening a conversation the host asks for', () => {
+  it('selects it when it is mine, and says so when it is not', async () => {
+    const app = await launch();
+    expect(selected(app)).toBe('c-bob');
+    fake.emit('openConversation', { conversationId: 'c-launch' });
+    await flushPromises();
+    expect(selected(app)).toBe('c-launch');
+    expect(app.find('[data-testid=link-notice]').exists()).toBe(false);
+
+    fake.emit('openConversation', { conversationId: 'c-someone-elses' });
+    await flushPromises();
+    expect(selected(app)).toBe('c-launch');
+    expect(app.get('[data-testid=link-notice]').text()).toContain('not in');
+    await app.get('[data-testid=link-notice] button').trigger('click');
+    expect(app.find('[data-testid=link-notice]').exists()).toBe(false);
+  });
+
+  it('opens one asked for before the list was loaded, once it is', async () => {
+    fake = installFake();
+    fakeLayout();
+    wrapper = mount(App, { ...withStores(), attachTo: document.body });
+    fake.emit('openConversation', { conversationId: 'c-launch' }); // the session and the list are still on their way
+    await flushPromises();
+    expect(selected(wrapper)).toBe('c-launch');
+  });
+
+  it('opens parley://conversation links in messages in the app', async () => {
+    fake = installFake();
+    fake.history.get('c-bob')!.push(fake.text('c-bob', 4, 'bob', 'See parley://conversation/c-launch. And parley://user/x', Date.now()));
+    const app = await launch(undefined, false);
+    const link = app.get('[data-testid=conversation-link]');
+    expect(link.text()).toBe('parley://conversation/c-launch');
+    await link.trigger('click');
+    await flushPromises();
+    expect(selected(app)).toBe('c-launch');
+  });
+
+  it('reads only parley://conversation/<id> as an in-app link', () => {
+    expect(linkify('a parley://conversation/c-1, b https://x.example/p parley://evil/x')).toEqual([
+      { kind: 'text', text: 'a ' },
+      { kind: 'conversation', text: 'parley://conversation/c-1', href: 'parley://conversation/c-1', conversationId: 'c-1' },
+      { kind: 'text', text: ', b ' },
+      { kind: 'link', text: 'https://x.example/p', href: 'https://x.example/p' },
+      { kind: 'text', text: ' parley://evil/x' },
+    ]);
+  });
+});
+
+describe('desktop settings', () => {
+  const openSettings = async (app: VueWrapper) => {
+    await app.get('[aria-label=Settings]').trigger('click');
+    await flushPromises();
+  };
+
+  it('are offered in the desktop app and saved with the rest', async () => {
+    const app = await launch({ host: 'electron' });
+    await openSettings(app);
+    const section = app.get('[data-testid=desktop-settings]');
+    const boxes = section.findAll('input[type=checkbox]');
+    expect(boxes.map((b) => (b.element as HTMLInputElement).checked)).toEqual([true, true, true, false, false]);
+    await boxes[1]!.setValue(false); // no message text
+    await boxes[3]!.setValue(true); // start at login
+    await app.get('[data-testid=save-settings]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('setDesktopSettings')).toEqual([
+      { closeToTray: true, startAtLogin: true, startMinimised: false, notifications: true, showMessagePreview: false },
+    ]);
+  });
+
+  it('are not offered in the browser host', async () => {
+    const app = await launch();
+    await openSettings(app);
+    expect(app.find('[data-testid=settings-dialog]').exists()).toBe(true);
+    expect(app.find('[data-testid=desktop-settings]').exists()).toBe(false);
+    expect(fake.callsTo('getDesktopSettings')).toEqual([]);
+  });
+});
