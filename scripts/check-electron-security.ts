@@ -1,6 +1,6 @@
 // Electronegativity over the Electron-relevant sources (main/, preload/, renderer/): fails on any HIGH
 // or MEDIUM finding that security/electronegativity-accepted.json does not justify, on a justification
-// that no longer matches a finding, on a file it could not parse, and when it scanned nothing.
+// that no longer matches a finding, on a file it could not parse, and when it scanned or checked nothing.
 // It does not read .vue files, so each SFC is staged twice with its line numbers kept: as .vue.html
 // (the template, for the HTML checks) and as .vue.ts (only the <script> blocks, for the JS checks).
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ const root = resolve(import.meta.dirname, '..');
 const SCANNED = ['main', 'preload', 'renderer'];
 const SCRIPT_EXTENSIONS = /\.(ts|js|html)$/;
 const ACCEPTED_FILE = 'security/electronegativity-accepted.json';
+// A window it must report, staged beside the sources: proof that the checks ran on what was staged.
+const CANARY = { file: 'canary.ts', id: 'CONTEXT_ISOLATION_JS_CHECK', code: 'new BrowserWindow({ webPreferences: { contextIsolation: false } });\n' };
 // It fetches Electron's release notes from the network, so its verdict changes with the day, not the
 // code; Electron updates are tracked with the other dependencies.
 const EXCLUDED_CHECKS = ['availablesecurityfixesglobalcheck'];
@@ -71,6 +73,7 @@ function stage(dir: string): string[] {
       }
     }
   }
+  writeFileSync(join(dir, CANARY.file), CANARY.code);
   return files;
 }
 
@@ -81,7 +84,7 @@ try {
   const result = await run({ input: staging, isRelative: true, electronVersionOverride: electronVersion, excludeFromScan: EXCLUDED_CHECKS });
 
   const unparsed = result.errors.filter((e) => !e.tolerable);
-  const findings: Finding[] = result.issues.map((issue) => ({
+  const all: Finding[] = result.issues.map((issue) => ({
     id: issue.id,
     file: issue.file.replace(/\\/g, '/').replace(/\.vue\.(html|ts)$/, '.vue'),
     line: issue.location.line,
@@ -89,6 +92,8 @@ try {
     confidence: issue.confidence.name,
     description: issue.description,
   }));
+  if (!all.some((f) => f.file === CANARY.file && f.id === CANARY.id)) throw new Error(`Electronegativity did not report the canary window (${CANARY.id}): it checked nothing`);
+  const findings = all.filter((f) => f.file !== CANARY.file);
   const accepted = parseAccepted(JSON.parse(readFileSync(join(root, ACCEPTED_FILE), 'utf8')));
   const { unaccepted, stale } = reviewFindings(findings, accepted);
 
