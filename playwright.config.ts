@@ -1,11 +1,15 @@
-// End-to-end tests: the built renderer in Debian's Chromium, served by the browser host against a
-// real Parley server, both started inside the test process (test/e2e/support.ts). No Playwright
-// browser download exists here, so Chromium is always /usr/bin/chromium; the background-networking
-// flags keep it from flooding this closed network.
+// End-to-end tests: the built renderer in Chromium, served by the browser host against a
+// real Parley server, both started inside the test process (test/e2e/support.ts). Debian's
+// /usr/bin/chromium where it is installed (these machines have no Playwright browser download), else
+// Playwright's own (`npx playwright install chromium`, as the release workflow does on every OS); the
+// background-networking flags keep it from flooding a closed network.
+import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
 export const CHROMIUM_LAUNCH = {
-  executablePath: '/usr/bin/chromium',
+  executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
   args: [
     '--no-sandbox',
     '--disable-gpu',

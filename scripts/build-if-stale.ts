@@ -5,7 +5,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const SOURCES = ['renderer', 'preload', 'main', 'protocol', 'common'];
+// The icons (resources/ and their generator) are built into out/icons by the same `npm run build`.
+const SOURCES = ['renderer', 'preload', 'main', 'protocol', 'common', 'resources', 'scripts/make-icons.ts', 'scripts/icons', 'electron.vite.config.ts', 'package.json'];
 
 function newest(path: string): number {
   const info = statSync(path);
@@ -17,11 +18,13 @@ function newest(path: string): number {
 
 /** Throws when the build fails. */
 export function buildIfStale(log: (line: string) => void = console.log): void {
-  const built = join(root, 'out', 'renderer', 'index.html');
-  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-  const changed = Math.max(...[...SOURCES, 'electron.vite.config.ts'].map((p) => newest(join(root, p))));
+  // Both halves of the build (the bundles and the icons) must be newer than every source.
+  const built = [join(root, 'out', 'renderer', 'index.html'), join(root, 'out', 'icons', 'icon.png')];
+  const builtAt = Math.min(...built.map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0)));
+  const changed = Math.max(...SOURCES.map((p) => newest(join(root, p))));
   if (changed <= builtAt) return;
   log('Building Parley (out/)…');
-  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('the build (electron-vite build) failed');
+  // The one definition of the build is package.json's; npm is a .cmd on Windows, run through the shell there.
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (build.status !== 0) throw new Error('the build (npm run build) failed');
 }

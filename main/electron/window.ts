@@ -23,7 +23,8 @@ export function createAppWindow({ preload, location, stateFile, hidden = false, 
     ...state?.bounds,
     show: false,
     ...(icon ? { icon } : {}),
-    webPreferences: { preload, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true },
+    // Auxclick off: a middle-click would otherwise ask for a new window (denied anyway by navigation.ts).
+    webPreferences: { preload, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, disableBlinkFeatures: 'Auxclick' },
   });
   lockDownNavigation(win.webContents, location.isAppUrl, log);
   trackWindowState(win, stateFile, log);

@@ -1,0 +1,98 @@
+// electron-builder.yml against electron-builder's own schema (a misspelt or misplaced key fails here,
+// not on the release machines), and the settings the installers depend on.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { load } from 'js-yaml';
+import { minimatch } from 'minimatch';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const schema = createRequire(import.meta.url)('app-builder-lib/scheme.json') as object;
+
+type Target = { target: string; arch: string[] };
+interface Config {
+  appId: string;
+  productName: string;
+  files: string[];
+  asarUnpack: string[];
+  directories: { buildResources: string };
+  electronFuses: Record<string, boolean>;
+  protocols: { name: string; schemes: string[] }[];
+  nsis: { perMachine: boolean; oneClick: boolean };
+  win: { icon: string; target: Target[] };
+  mac: { icon: string; target: Target[] };
+  linux: { icon: string; target: Target[] };
+}
+
+const config = load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as Config;
+const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+describe('electron-builder.yml', () => {
+  it("is valid against app-builder-lib's scheme.json", () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    validate(config);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  it('names the app and builds nsis (x64), dmg (x64, arm64) and AppImage (x64)', () => {
+    expect(config.appId).toBe('chat.parley.desktop');
+    expect(config.productName).toBe('Parley');
+    expect(config.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
+    expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['x64', 'arm64'] }]);
+    expect(config.linux.target).toEqual([{ target: 'AppImage', arch: ['x64'] }]);
+  });
+
+  it('installs per user by default, with a choice', () => {
+    expect(config.nsis.perMachine).toBe(false);
+    expect(config.nsis.oneClick).toBe(false);
+  });
+
+  it('ships only the built app and unpacks the native modules from the asar', () => {
+    expect(config.files.filter((pattern) => !pattern.includes('node_modules/'))).toEqual(['out/**', 'package.json']);
+    expect(config.files.at(-1)).toBe('**/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+    const unpacked = (path: string) => config.asarUnpack.some((pattern) => minimatch(path, pattern, { dot: true }));
+    for (const path of [
+      'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+      'node_modules/sharp/dist/index.cjs',
+      'node_modules/@img/sharp-win32-x64/lib/sharp-win32-x64.node',
+      'node_modules/@img/sharp-libvips-darwin-arm64/lib/libvips-cpp.8.17.3.dylib',
+    ]) {
+      expect(unpacked(path), path).toBe(true);
+    }
+    expect(unpacked('out/main/index.js')).toBe(false);
+  });
+
+  it('registers parley:// (on Linux electron-builder derives MimeType x-scheme-handler/parley from it)', () => {
+    expect(config.protocols.flatMap((p) => p.schemes)).toContain('parley');
+  });
+
+  it('flips the fuses: no run-as-node, NODE_OPTIONS or --inspect; encrypted cookies; only a verified app.asar', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      resetAdHocDarwinSignature: true,
+    });
+  });
+
+  it('takes its icons from build/icons, which npm run build generates', () => {
+    expect(config.directories.buildResources).toBe('build');
+    expect([config.win.icon, config.mac.icon, config.linux.icon]).toEqual(['build/icons/icon.ico', 'build/icons/icon.icns', 'build/icons/png']);
+  });
+
+  // The main bundle keeps "dependencies" as run-time imports and those are all that ships in
+  // node_modules: each must be imported, and every package imported must be one of them.
+  const mainBundle = join(root, 'out', 'main', 'index.js');
+  it.skipIf(!existsSync(mainBundle))('ships exactly the packages the built main process imports', () => {
+    const specifiers = [...readFileSync(mainBundle, 'utf8').matchAll(/(?:from|import)\s*\(?\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1] ?? '');
+    const packages = new Set(
+      specifiers.filter((s) => !s.startsWith('node:') && s !== 'electron').map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')),
+    );
+    expect([...packages].sort()).toEqual(Object.keys(packageJson.dependencies).sort());
+  });
+});
