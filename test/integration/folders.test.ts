@@ -280,4 +280,28 @@ describe('watched folders', () => {
     const again = engine(t.url, await t.user('alice'), alice.dataDir);
     expect(again.listWatchedFolders().find((f) => f.id === outer.id)!.options.afterSend).toBe('move');
   });
+
+  it('a file changed after its upload failed: the new version is sent once, the failed message stays failed', async () => {
+    const t = await startTestServer();
+    const { alice, bob, conversationId } = await pair(t);
+    const dir = tempDir('parley-drop-');
+    await alice.watchFolder(dir, conversationId, { afterSend: 'keep' });
+    await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
+    alice.setUploadHandler(async () => {
+      throw new Error('the upload service is down');
+    });
+    const failed = nextEvent(alice, 'messageStatus', (change) => change.status === 'failed');
+    writeFileSync(join(dir, 'report.txt'), 'version 1');
+    expect((await failed).error).toMatch(/upload service is down/);
+    await until(() => !!alice.listWatchedFolders()[0]?.lastError, 'the binding shows the error');
+    alice.setUploadHandler(null);
+    writeFileSync(join(dir, 'report.txt'), 'version 2, edited after the failure');
+    const names = await waitNames(bob, conversationId, 1);
+    await sleep(600); // the old version's retries would have sent it by now
+    expect(await namesAt(bob, conversationId)).toEqual(['report.txt']);
+    expect(names).toEqual(['report.txt']);
+    const [received] = bob.readMessages(conversationId).filter((m) => m.file);
+    expect(received!.file!.sha256).toBe(sha(Buffer.from('version 2, edited after the failure')));
+    expect(alice.readMessages(conversationId).filter((m) => m.status === 'failed')).toHaveLength(1);
+  });
 });

@@ -211,8 +211,11 @@ export function createFolders(d: FolderDeps) {
       if (where.where === 'sent') {
         markSent(row, `${d.me()}:${row.clientId}`);
       } else {
-        if (where.where === 'none' && !(await matches(abs, row))) {
-          // Never stored as a message and the file is not that version any more: the new version is its own row.
+        // Never stored as a message, or stored and failed (an upload of a file that then changed cannot
+        // succeed), and the file is not that version any more: the new version is its own row. A failed
+        // message stays failed, as a sendFile of a file that changed does.
+        const stale = where.where === 'none' || (where.where === 'outbox' && where.error !== null);
+        if (stale && !(await matches(abs, row))) {
           row.state = 'gone';
           d.journal.save(row);
           return { ok: true };
