@@ -77,6 +77,14 @@ describe('watched folders', () => {
     expect(card.get('[data-testid=folder-status]').text()).toBe('Watching');
     expect(card.text()).toContain('Sent files are left in place · changed ones are sent again');
     expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Folders: 1 watched');
+    // With a folder watched, adding another is one click away rather than a form in the way.
+    expect(wrapper.find('[data-testid=add-folder]').exists()).toBe(false);
+    await wrapper.get('[data-testid=add-another-folder]').trigger('click');
+    await wrapper.get('[data-testid=folder-path]').setValue('/home/alice/Exports');
+    await wrapper.get('[data-testid=add-folder]').trigger('submit');
+    await flushPromises();
+    expect(wrapper.findAll('[data-testid=watched-folder]')).toHaveLength(2);
+    expect(dialog(wrapper).find('[role=alert]').exists()).toBe(false);
     wrapper.unmount();
   });
 
@@ -149,6 +157,7 @@ describe('watched folders', () => {
     expect(fake.callsTo('chooseFolder')).toEqual([]);
 
     // "Choose folder…" is the host's own dialog: no path comes from the page.
+    await wrapper.get('[data-testid=add-another-folder]').trigger('click');
     await wrapper.get('[data-testid=folder-path-choose]').trigger('click');
     await flushPromises();
     expect(fake.callsTo('chooseFolder')).toEqual([undefined]);
