@@ -83,6 +83,9 @@ export interface StagedFolder {
   path: string;
 }
 
+/** How many recently sent files a watched folder carries (and the renderer keeps as more are sent). */
+export const RECENT_FOLDER_FILES = 8;
+
 /** A watched folder with the files it sent most recently (newest first). */
 export interface WatchedFolderView extends WatchedFolder {
   recent: FolderSentFile[];

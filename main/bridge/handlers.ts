@@ -1,14 +1,15 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import type {
-  AppInfo,
-  DesktopSettings,
-  OpenFileResult,
-  RequestArg,
-  RequestName,
-  RequestResults,
-  SaveFileResult,
-  WatchedFolderView,
+import {
+  RECENT_FOLDER_FILES,
+  type AppInfo,
+  type DesktopSettings,
+  type OpenFileResult,
+  type RequestArg,
+  type RequestName,
+  type RequestResults,
+  type SaveFileResult,
+  type WatchedFolderView,
 } from '../../preload/api.js';
 import { ParleyError, type Client, type FileTransfer, type WatchedFolder } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
@@ -37,9 +38,6 @@ export type SaveFileAs = (transfer: LocalFile) => SaveFileResult | Promise<SaveF
  */
 export type ChooseFolder = (typedPath: string | undefined) => Promise<string | null>;
 
-/** How many recently sent files each watched folder shows. */
-const RECENT_FILES = 8;
-
 /** The desktop integration's settings, which only the Electron host has. */
 export interface DesktopHost {
   settings(): DesktopSettings;
@@ -59,7 +57,7 @@ export interface HandlerDeps {
 
 export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder, desktop }: HandlerDeps): Handlers {
   const client = () => session.client();
-  const withRecent = (engine: Client, folder: WatchedFolder): WatchedFolderView => ({ ...folder, recent: engine.recentFolderFiles(folder.id, RECENT_FILES) });
+  const withRecent = (engine: Client, folder: WatchedFolder): WatchedFolderView => ({ ...folder, recent: engine.recentFolderFiles(folder.id, RECENT_FOLDER_FILES) });
   const folderView = async (change: (engine: Client) => WatchedFolder | Promise<WatchedFolder>) => {
     const engine = client();
     return withRecent(engine, await change(engine));

@@ -3,12 +3,10 @@
 // folder its incoming files are saved into, and the folders dialog: which conversation it is open
 // for, and a folder already chosen by dropping it.
 import { defineStore } from 'pinia';
-import { ref, shallowReactive } from 'vue';
+import { computed, ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import type { FolderFileSent, StagedFolder, WatchedFolder, WatchedFolderView, WatchFolderOptions } from '../../preload/api';
-
-/** How many recently sent files a binding keeps in view (the host sends as many with each binding). */
-const RECENT_FILES = 8;
+import { RECENT_FOLDER_FILES, type FolderFileSent, type StagedFolder, type WatchedFolder, type WatchedFolderView, type WatchFolderOptions } from '../../preload/api';
+import { useSessionStore } from './session';
 
 export type FolderOptions = Omit<WatchFolderOptions, 'includeExisting'>;
 
@@ -16,14 +14,14 @@ export const useFoldersStore = defineStore('folders', () => {
   const bindings = shallowReactive(new Map<string, WatchedFolderView>());
   /** Where each conversation's incoming files are saved (null: they are not), as far as loaded. */
   const saveFolders = shallowReactive(new Map<string, string | null>());
+  const session = useSessionStore();
   /** The host lets the user pick a folder in a dialog (Electron), or asks for its path (the browser host). */
-  const picksWithDialog = ref(false);
+  const picksWithDialog = computed(() => session.appInfo?.host === 'electron');
   /** The folder dialog, open for this conversation, maybe with a folder dropped onto it. */
   const dialog = ref<{ conversationId: string; dropped: StagedFolder | null; error: string | null } | null>(null);
 
   async function load(): Promise<void> {
-    const [info, all] = await Promise.all([parley.getAppInfo(), parley.listWatchedFolders()]);
-    picksWithDialog.value = info.host === 'electron';
+    const all = await parley.listWatchedFolders();
     bindings.clear();
     for (const folder of all) bindings.set(folder.id, folder);
   }
@@ -44,7 +42,7 @@ export const useFoldersStore = defineStore('folders', () => {
 
   function applySent({ folderId, path, size, messageId, sentAt }: FolderFileSent): void {
     const known = bindings.get(folderId);
-    if (known) bindings.set(folderId, { ...known, recent: [{ path, size, messageId, sentAt }, ...known.recent].slice(0, RECENT_FILES) });
+    if (known) bindings.set(folderId, { ...known, recent: [{ path, size, messageId, sentAt }, ...known.recent].slice(0, RECENT_FOLDER_FILES) });
   }
 
   const keep = (folder: WatchedFolderView): WatchedFolderView => (bindings.set(folder.id, folder), folder);
