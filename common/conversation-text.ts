@@ -1,6 +1,6 @@
 // How conversations and messages read to people, shared by the renderer (the list, the thread) and
 // the Electron host (notifications), so both name people and files the same way.
-import type { Address, ConversationSummary, Message } from '../main/core/types.js';
+import type { Address, ConversationSummary, Message } from '../contract/types.js';
 
 /** A participant's display name, else their address (a member the server has not named yet). */
 export function nameOf(conversation: ConversationSummary | undefined | null, address: Address): string {

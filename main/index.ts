@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { app, powerMonitor, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { createBridge, type Bridge } from './bridge/index.js';
 import { ParleyError } from './core/index.js';
-import type { DesktopSettings } from '../preload/api.js';
+import type { DesktopSettings } from '../contract/requests.js';
 import { appLocation } from './electron/app-url.js';
 import { applyAutostart, startsHidden, type AutostartEnv } from './electron/autostart.js';
 import { createBadge } from './electron/badge.js';

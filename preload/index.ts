@@ -1,25 +1,12 @@
-// Sandboxed preload: exposes exactly the contract as `window.parley`. The page gets one function per
-// request and a checked `on`; never ipcRenderer, its events, or a generic send/on.
+// Sandboxed preload: exposes exactly the contract as `window.parley`. The page gets one typed
+// request function, a checked `on` and the staging calls; never ipcRenderer, its events, or a
+// generic send/on.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { Emitter } from '../main/core/emitter.js';
-import { EVENT_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL, requestChannel, type StageItem } from '../main/electron/channels.js';
-import {
-  eventNames,
-  type BridgeEvents,
-  type BridgeReply,
-  type EventName,
-  type ParleyBridge,
-  type RequestName,
-  type RequestResults,
-  type StagedFile,
-  type StagedFolder,
-} from './api.js';
-
-type Request<K extends RequestName> = ParleyBridge[K];
-
-function request<K extends RequestName>(name: K): Request<K> {
-  return ((arg?: unknown) => ipcRenderer.invoke(requestChannel(name), arg) as Promise<BridgeReply<RequestResults[K]>>) as Request<K>;
-}
+import type { BridgeReply, ParleyBridge } from '../contract/api.js';
+import { isEventName, type BridgeEvents } from '../contract/events.js';
+import { EVENT_CHANNEL, REQUEST_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL, type StageItem } from '../contract/ipc.js';
+import type { StagedFile, StagedFolder } from '../contract/types.js';
+import { Emitter } from '../common/emitter.js';
 
 // All events arrive on one channel; the page's listeners never see the IPC event (it carries the sender).
 const events = new Emitter<BridgeEvents>();
@@ -43,48 +30,20 @@ async function stageFolder(folder: File): Promise<BridgeReply<StagedFolder>> {
   if (!path) return { ok: false, error: { code: 'bad_request', message: 'drag a folder from the file manager' } };
   return ipcRenderer.invoke(STAGE_FOLDER_CHANNEL, path) as Promise<BridgeReply<StagedFolder>>;
 }
-ipcRenderer.on(EVENT_CHANNEL, (_event, name: EventName, payload: unknown) => events.emit(name, payload as never));
+ipcRenderer.on(EVENT_CHANNEL, (_event, name: unknown, payload: unknown) => {
+  if (isEventName(name)) events.emit(name, payload as never);
+});
 
-// Spelled out rather than generated from requestNames so a request added to the contract and not here fails the type-check.
 const api: ParleyBridge = {
-  getAppInfo: request('getAppInfo'),
-  getSession: request('getSession'),
-  signIn: request('signIn'),
-  signInDemo: request('signInDemo'),
-  signOut: request('signOut'),
-  listConversations: request('listConversations'),
-  createConversation: request('createConversation'),
-  readMessages: request('readMessages'),
-  sendMessage: request('sendMessage'),
-  retryMessage: request('retryMessage'),
-  markRead: request('markRead'),
-  setTyping: request('setTyping'),
-  searchUsers: request('searchUsers'),
-  sendFile: request('sendFile'),
-  startFileTransfer: request('startFileTransfer'),
-  stopFileTransfer: request('stopFileTransfer'),
-  downloadFile: request('downloadFile'),
-  openFile: request('openFile'),
-  showFileInFolder: request('showFileInFolder'),
-  saveFileAs: request('saveFileAs'),
-  getFileSettings: request('getFileSettings'),
-  setFileSettings: request('setFileSettings'),
-  chooseFolder: request('chooseFolder'),
-  listWatchedFolders: request('listWatchedFolders'),
-  watchFolder: request('watchFolder'),
-  updateWatchedFolder: request('updateWatchedFolder'),
-  pauseWatchedFolder: request('pauseWatchedFolder'),
-  resumeWatchedFolder: request('resumeWatchedFolder'),
-  unwatchFolder: request('unwatchFolder'),
-  getSaveFolder: request('getSaveFolder'),
-  setSaveFolder: request('setSaveFolder'),
-  setConversationMuted: request('setConversationMuted'),
-  getDesktopSettings: request('getDesktopSettings'),
-  setDesktopSettings: request('setDesktopSettings'),
+  // The main process checks the sender, the name and the argument; here only that it is a name at all.
+  request: ((name: unknown, arg?: unknown) =>
+    typeof name === 'string' && name.length <= 64
+      ? ipcRenderer.invoke(REQUEST_CHANNEL, name, arg)
+      : Promise.resolve({ ok: false, error: { code: 'unknown_event', message: 'a request is named by a string' } })) as ParleyBridge['request'],
   stageFiles,
   stageFolder,
   on(event, listener) {
-    if (!(eventNames as readonly string[]).includes(event)) throw new Error(`there is no event ${JSON.stringify(String(event)).slice(0, 80)}`);
+    if (!isEventName(event)) throw new Error(`there is no event ${JSON.stringify(String(event)).slice(0, 80)}`);
     if (typeof listener !== 'function') throw new Error('the listener is not a function');
     // A fresh wrapper per subscription: the same page function subscribed twice stays subscribed twice.
     return events.on(event, (payload) => listener(payload));

@@ -1,4 +1,4 @@
-import type { ParleyBridge } from '../preload/api';
+import type { ParleyBridge } from '../contract/api';
 
 declare global {
   interface Window {

@@ -1,8 +1,8 @@
 // Where every call from the renderer enters, whichever host carried it: the request name must be in
 // the contract and its argument must pass the contract's schema before any handler sees it.
 import { ParleyError, invalidPayload } from '../../protocol/index.js';
-import { requestArgs } from '../../preload/api-args.js';
-import type { BridgeReply, RequestName } from '../../preload/api.js';
+import type { BridgeReply } from '../../contract/api.js';
+import { isRequestName, requests } from '../../contract/requests.js';
 import type { Handlers } from './handlers.js';
 
 export type Dispatch = (name: unknown, arg: unknown) => Promise<BridgeReply<unknown>>;
@@ -10,12 +10,12 @@ export type Dispatch = (name: unknown, arg: unknown) => Promise<BridgeReply<unkn
 export function createDispatch(handlers: Handlers, log: (message: string, detail?: unknown) => void): Dispatch {
   return async (name, arg) => {
     try {
-      if (typeof name !== 'string' || !Object.hasOwn(requestArgs, name)) {
+      if (!isRequestName(name)) {
         throw new ParleyError('unknown_event', `there is no request ${JSON.stringify(String(name)).slice(0, 80)}`);
       }
-      const parsed = requestArgs[name as RequestName].safeParse(arg);
+      const parsed = requests[name].args.safeParse(arg);
       if (!parsed.success) throw invalidPayload(name, parsed.error);
-      const handler = handlers[name as RequestName] as (arg: unknown) => unknown;
+      const handler = handlers[name] as (arg: unknown) => unknown;
       return { ok: true, data: await handler(parsed.data) };
     } catch (error) {
       if (error instanceof ParleyError) return { ok: false, error: error.toBody() };

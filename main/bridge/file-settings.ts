@@ -2,8 +2,7 @@
 // account's directory and applied to its engine at every sign-in.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requestArgs } from '../../preload/api-args.js';
-import type { FileSettings } from '../../preload/api.js';
+import { FileSettings } from '../../contract/requests.js';
 import type { Client } from '../core/index.js';
 import { parseMediaRefSend } from '../core/files/media-ref-send.js';
 import type { TokenCodec } from './session.js';
@@ -15,7 +14,7 @@ const fileOf = (accountDir: string) => join(accountDir, 'file-settings.json');
 // Sealed like the session's token (safeStorage under Electron): they hold an upload token and a password.
 export function loadFileSettings(accountDir: string, codec: TokenCodec): FileSettings {
   try {
-    const parsed = requestArgs.setFileSettings.safeParse(JSON.parse(codec.open(readFileSync(fileOf(accountDir), 'utf8'))));
+    const parsed = FileSettings.safeParse(JSON.parse(codec.open(readFileSync(fileOf(accountDir), 'utf8'))));
     return parsed.success ? parsed.data : DEFAULT_FILE_SETTINGS;
   } catch {
     return DEFAULT_FILE_SETTINGS;

@@ -1,23 +1,14 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
-// Arguments arrive already checked against preload/api.ts's schemas (see dispatch.ts).
-import {
-  RECENT_FOLDER_FILES,
-  type AppInfo,
-  type DesktopSettings,
-  type OpenFileResult,
-  type RequestArg,
-  type RequestName,
-  type RequestResults,
-  type SaveFileResult,
-  type WatchedFolderView,
-} from '../../preload/api.js';
+// Arguments arrive already checked against contract/requests.ts's schemas (see dispatch.ts).
+import type { DesktopSettings, RequestArg, RequestName, RequestResult } from '../../contract/requests.js';
+import { RECENT_FOLDER_FILES, type AppInfo, type OpenFileResult, type SaveFileResult, type WatchedFolderView } from '../../contract/types.js';
 import { ParleyError, type Client, type FileTransfer, type WatchedFolder } from '../core/index.js';
 import type { FileIndex } from './file-index.js';
 import type { Session } from './session.js';
 import type { Staging } from './staging.js';
 
 export type Handlers = {
-  [K in RequestName]: (arg: RequestArg<K>) => RequestResults[K] | Promise<RequestResults[K]>;
+  [K in RequestName]: (arg: RequestArg<K>) => RequestResult<K> | Promise<RequestResult<K>>;
 };
 
 type LocalFile = FileTransfer & { path: string };

@@ -1,8 +1,9 @@
 // The host side of the contract, for both hosts: a session, its handler table behind one dispatch,
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
-import { eventNames, type AppInfo, type BridgeEvents, type EventName } from '../../preload/api.js';
-import { Emitter } from '../core/emitter.js';
+import { Emitter } from '../../common/emitter.js';
+import { eventNames, type BridgeEvents, type EventName } from '../../contract/events.js';
+import type { AppInfo } from '../../contract/types.js';
 import { ParleyError, type Address, type ConversationSummary, type Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
@@ -31,7 +32,9 @@ export interface BridgeOptions extends SessionOptions {
 
 export interface Bridge {
   dispatch: Dispatch;
-  /** Every event of the contract, to forward to the renderer. */
+  /** One event of the contract, typed (the host's own integrations: notifications, badge). */
+  on<E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void): Unsubscribe;
+  /** Every event of the contract, to forward to the renderer as it is. */
   onEvent(listener: <E extends EventName>(event: E, payload: BridgeEvents[E]) => void): Unsubscribe;
   /** Where the hosts put the files the user hands over (stageFiles). */
   staging: Staging;
@@ -84,12 +87,15 @@ export function createBridge(options: BridgeOptions): Bridge {
   });
   const hostEvents = new Emitter<Pick<BridgeEvents, 'openConversation'>>((error) => log('a bridge listener threw', error));
   const signedIn = () => (session.state().state === 'signedIn' ? session.client() : null);
+  const on: Bridge['on'] = (event, listener) =>
+    event === 'openConversation'
+      ? hostEvents.on(event, listener as (payload: BridgeEvents['openConversation']) => void)
+      : session.on(event as Exclude<EventName, 'openConversation'>, listener as (payload: unknown) => void);
   return {
     dispatch: createDispatch(handlers, log),
+    on,
     onEvent(listener) {
-      const offs = eventNames.map((name) =>
-        name === 'openConversation' ? hostEvents.on(name, (payload) => listener(name, payload)) : session.on(name, (payload) => listener(name, payload)),
-      );
+      const offs = eventNames.map((name) => on(name, (payload) => listener(name, payload)));
       return () => offs.forEach((off) => off());
     },
     staging,

@@ -5,8 +5,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParleyError, createClient, verifyToken, type Address, type Client } from '../core/index.js';
-import { Emitter, type Unsubscribe } from '../core/emitter.js';
-import { eventNames, type BridgeEvents, type DemoUser, type EventName, type FileSettings, type SessionState } from '../../preload/api.js';
+import { Emitter, type Unsubscribe } from '../../common/emitter.js';
+import { engineEventNames, type BridgeEvents } from '../../contract/events.js';
+import type { FileSettings } from '../../contract/requests.js';
+import type { DemoUser, SessionState } from '../../contract/types.js';
 import { applyFileSettings, loadFileSettings, saveFileSettings } from './file-settings.js';
 
 export interface DemoAccount extends DemoUser {
@@ -35,14 +37,13 @@ interface Saved {
   token: string | null;
 }
 
-// Every bridge event but the session's own and the host's (openConversation) comes from the engine.
-type HostEvent = 'session' | 'openConversation';
-const CLIENT_EVENTS = eventNames.filter((name): name is Exclude<EventName, HostEvent> => name !== 'session' && name !== 'openConversation');
+/** The engine's events, forwarded across sign-ins, and the session's own. */
+export type SessionEvents = Omit<BridgeEvents, 'openConversation'>;
 
 export type Session = ReturnType<typeof createSession>;
 
 export function createSession(options: SessionOptions) {
-  const events = new Emitter<BridgeEvents>((error) => options.log?.('a bridge listener threw', error));
+  const events = new Emitter<SessionEvents>((error) => options.log?.('a bridge listener threw', error));
   const savedFile = join(options.dataDir, 'session.json');
   const codec = options.tokenCodec ?? { seal: (t: string) => t, open: (t: string) => t };
   const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
@@ -82,7 +83,7 @@ export function createSession(options: SessionOptions) {
     const dir = accountDir(serverUrl, address);
     const client = createClient({ dataDir: dir, serverUrl, token, backoff: options.backoff, log: options.log });
     applyFileSettings(client, loadFileSettings(dir, codec));
-    const unsubscribe = CLIENT_EVENTS.map((name) => client.on(name, (payload) => events.emit(name, payload as never)));
+    const unsubscribe = engineEventNames.map((name) => client.on(name, (payload) => events.emit(name, payload)));
     unsubscribe.push(
       client.on('connectionStatus', (status) => {
         if (status.state !== 'authFailed') return;
@@ -121,7 +122,7 @@ export function createSession(options: SessionOptions) {
     state,
     /** No session was ever kept in this data dir. */
     firstLaunch: saved === null,
-    on<E extends keyof BridgeEvents>(event: E, listener: (payload: BridgeEvents[E]) => void): Unsubscribe {
+    on<E extends keyof SessionEvents>(event: E, listener: (payload: SessionEvents[E]) => void): Unsubscribe {
       return events.on(event, listener);
     },
     /** The signed-in engine; requests that need one fail clearly when nobody is signed in. */

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ParleyError } from '../core/index.js';
 import { sanitizeFileName } from '../core/files/file-name.js';
-import type { StagedFile, StagedFolder } from '../../preload/api.js';
+import type { StagedFile, StagedFolder } from '../../contract/types.js';
 
 /** The server's default limit: the engine refuses anything larger anyway. */
 export const MAX_STAGED_BYTES = 2 * 1024 ** 3;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Address, Body, Caption, FileInfo, ParleyError, invalidPayload, type ConversationEvent, type Receipt } from '../../protocol/index.js';
-import { Emitter, type Unsubscribe } from './emitter.js';
+import { Emitter, type Unsubscribe } from '../../common/emitter.js';
 import { createAutoSave } from './files/auto-save.js';
 import { inspectFile, prepareDir } from './files/local-file.js';
 import { parseMediaRefSend, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';

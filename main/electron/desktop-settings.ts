@@ -2,10 +2,9 @@
 // userData, checked on every read; a missing or bad file reads as the defaults.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DesktopSettings } from '../../preload/api-args.js';
-import type { DesktopSettings as Settings } from '../../preload/api.js';
+import { DesktopSettings } from '../../contract/requests.js';
 
-export const DEFAULT_DESKTOP_SETTINGS: Settings = {
+export const DEFAULT_DESKTOP_SETTINGS: DesktopSettings = {
   closeToTray: true,
   startAtLogin: false,
   startMinimised: false,
@@ -15,7 +14,7 @@ export const DEFAULT_DESKTOP_SETTINGS: Settings = {
 
 type Log = (message: string, detail?: unknown) => void;
 
-export function readDesktopSettings(file: string, log: Log): Settings {
+export function readDesktopSettings(file: string, log: Log): DesktopSettings {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -34,7 +33,7 @@ export function readDesktopSettings(file: string, log: Log): Settings {
 }
 
 /** Write then rename: a crash never leaves half a file. */
-export function writeDesktopSettings(file: string, settings: Settings): void {
+export function writeDesktopSettings(file: string, settings: DesktopSettings): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(settings, null, 2));
   renameSync(`${file}.tmp`, file);

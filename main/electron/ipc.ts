@@ -1,12 +1,12 @@
-// The one place renderer calls enter the main process. Each contract request has one channel, and
-// every channel asks the same question first: is the caller the app's own page? Only then does the
-// call reach the bridge, whose dispatch checks the argument against the contract.
+// The one place renderer calls enter the main process. Every request crosses one channel, and it
+// asks the same question first: is the caller the app's own page? Only then does the call reach the
+// bridge, whose dispatch checks the name and argument against the contract.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
-import { requestNames, type BridgeReply } from '../../preload/api.js';
+import type { BridgeReply } from '../../contract/api.js';
+import { EVENT_CHANNEL, REQUEST_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL } from '../../contract/ipc.js';
 import type { Bridge } from '../bridge/index.js';
 import { ParleyError, type Unsubscribe } from '../core/index.js';
-import { EVENT_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL, requestChannel } from './channels.js';
 
 type Log = (message: string, detail?: unknown) => void;
 
@@ -20,15 +20,13 @@ export function isAppSender(event: IpcMainInvokeEvent, win: BrowserWindow | null
 }
 
 export function registerIpc(bridge: Bridge, isAllowed: (event: IpcMainInvokeEvent) => boolean, log: Log): void {
-  for (const name of requestNames) {
-    ipcMain.handle(requestChannel(name), (event, arg: unknown): Promise<BridgeReply<unknown>> | BridgeReply<unknown> => {
-      if (!isAllowed(event)) {
-        log(`refused ${name} from a sender that is not the app`, event.senderFrame?.url ?? '(frame gone)');
-        return { ok: false, error: { code: 'forbidden', message: 'only the Parley window may call Parley' } };
-      }
-      return bridge.dispatch(name, arg);
-    });
-  }
+  ipcMain.handle(REQUEST_CHANNEL, (event, name: unknown, arg: unknown): Promise<BridgeReply<unknown>> | BridgeReply<unknown> => {
+    if (!isAllowed(event)) {
+      log(`refused ${String(name).slice(0, 80)} from a sender that is not the app`, event.senderFrame?.url ?? '(frame gone)');
+      return { ok: false, error: { code: 'forbidden', message: 'only the Parley window may call Parley' } };
+    }
+    return bridge.dispatch(name, arg);
+  });
 }
 
 const Path = z.string().min(1).max(4096);

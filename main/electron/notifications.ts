@@ -4,7 +4,7 @@
 // newest replaces the one before) and at most a few a minute in all.
 import { Notification, type NativeImage } from 'electron';
 import { chatText, conversationTitle, nameOf } from '../../common/conversation-text.js';
-import type { DesktopSettings } from '../../preload/api.js';
+import type { DesktopSettings } from '../../contract/requests.js';
 import type { Address, ConversationSummary, Message } from '../core/index.js';
 
 export interface NotifierOptions {

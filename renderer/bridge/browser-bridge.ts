@@ -1,16 +1,8 @@
 // The contract over the browser host's WebSocket: the same requests and events as the preload,
 // authorised by the per-launch key the host put in the page's URL fragment.
-import {
-  eventNames,
-  requestNames,
-  type BridgeEvents,
-  type BridgeReply,
-  type EventName,
-  type OpenFileResult,
-  type ParleyBridge,
-  type SaveFileResult,
-  type StagedFile,
-} from '../../preload/api';
+import type { BridgeReply, ParleyBridge } from '../../contract/api';
+import { isEventName, type BridgeEvents, type EventName } from '../../contract/events';
+import type { OpenFileResult, SaveFileResult, StagedFile } from '../../contract/types';
 
 type ServerFrame = { id: number; reply: BridgeReply<unknown> } | { event: EventName; payload: unknown };
 
@@ -59,30 +51,24 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
       else queue.push(frame);
     });
 
-  const bridge: Record<string, unknown> = {
-    on: <E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) => {
-      if (!eventNames.includes(event)) throw new Error(`no event ${String(event)}`);
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener as (payload: never) => void);
-      return () => void set.delete(listener as (payload: never) => void);
-    },
-  };
-  for (const name of requestNames) bridge[name] = (arg?: unknown) => request(name, arg);
-
   // The host's /local URLs take the same key as the socket; only this page holds it.
-  const withKey = async (reply: Promise<BridgeReply<unknown>>) => {
-    const settled = (await reply) as BridgeReply<OpenFileResult | SaveFileResult>;
-    if (!settled.ok || !('url' in settled.data)) return settled;
-    const { url } = settled.data;
-    return { ok: true, data: { url: `${url}${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}` } };
+  const withKey = (reply: BridgeReply<unknown>) => {
+    if (!reply.ok || typeof reply.data !== 'object' || reply.data === null || !('url' in reply.data)) return reply;
+    const { url } = reply.data as Extract<OpenFileResult | SaveFileResult, { url: string }>;
+    return { ok: true as const, data: { url: `${url}${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}` } };
   };
-  bridge.openFile = (arg?: unknown) => withKey(request('openFile', arg));
-  bridge.showFileInFolder = (arg?: unknown) => withKey(request('showFileInFolder', arg));
-  bridge.saveFileAs = (arg?: unknown) => withKey(request('saveFileAs', arg));
+  const withKeyReplies = new Set(['openFile', 'showFileInFolder', 'saveFileAs']);
+
+  const on = <E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) => {
+    if (!isEventName(event)) throw new Error(`no event ${String(event)}`);
+    const set = listeners.get(event) ?? new Set();
+    listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => void set.delete(listener as (payload: never) => void);
+  };
 
   // Each file's bytes stream to the host, which keeps them under an id for sendFile.
-  bridge.stageFiles = async (files: File[]): Promise<BridgeReply<StagedFile[]>> => {
+  const stageFiles = async (files: File[]): Promise<BridgeReply<StagedFile[]>> => {
     const staged: StagedFile[] = [];
     for (const file of files) {
       const query = `key=${encodeURIComponent(key)}&name=${encodeURIComponent(file.name || 'pasted')}`;
@@ -98,9 +84,13 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
     return { ok: true, data: staged };
   };
   // A page never learns a dropped folder's path: here the user types it (chooseFolder) instead.
-  bridge.stageFolder = async (): Promise<BridgeReply<never>> => ({
+  const stageFolder = async (): Promise<BridgeReply<never>> => ({
     ok: false,
     error: { code: 'bad_request', message: 'dropping a folder works in the desktop app; here, add it by typing its path' },
   });
-  return bridge as ParleyBridge;
+  const send = async (name: string, arg?: unknown) => {
+    const reply = await request(name, arg);
+    return withKeyReplies.has(name) ? withKey(reply) : reply;
+  };
+  return { request: send as ParleyBridge['request'], on, stageFiles, stageFolder };
 }

@@ -1,6 +1,6 @@
 // How conversations and messages read in the UI: titles, previews and the system lines for
 // membership and title changes (whose body is the engine's JSON description of the change).
-import type { Address, ConversationSummary, Message } from '../../preload/api';
+import type { Address, ConversationSummary, Message } from '../../contract/types';
 import { chatText, nameOf } from '../../common/conversation-text';
 
 export { conversationTitle, nameOf } from '../../common/conversation-text';

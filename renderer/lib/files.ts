@@ -1,5 +1,5 @@
 // How files read to people: sizes, rates, a kind for the icon, and what a transfer lets one do next.
-import type { FileTransfer, Message } from '../../preload/api';
+import type { FileTransfer, Message } from '../../contract/types';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 

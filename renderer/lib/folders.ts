@@ -1,5 +1,5 @@
 // How watched folders read to people: a binding's status line and a summary of its options.
-import type { FolderStatus, WatchFolderOptions } from '../../preload/api';
+import type { FolderStatus, WatchFolderOptions } from '../../contract/types';
 import { countdown } from './time';
 
 export function folderStatusText(status: FolderStatus, now: number): string {

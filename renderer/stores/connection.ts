@@ -1,7 +1,7 @@
 // The engine's link to the server, as the host reports it.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ConnectionStatus } from '../../preload/api';
+import type { ConnectionStatus } from '../../contract/types';
 
 export interface SyncProgress {
   state: 'running' | 'done';

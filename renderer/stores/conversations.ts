@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { parley } from '../bridge';
-import type { Address, ConversationSummary, User } from '../../preload/api';
+import type { Address, ConversationSummary, User } from '../../contract/types';
 import { conversationTitle } from '../lib/conversation';
 import { readPersisted, writePersisted } from '../lib/persisted';
 import { useSessionStore } from './session';

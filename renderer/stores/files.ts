@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import type { Message, OpenFileResult, SaveFileResult } from '../../preload/api';
+import type { Message, OpenFileResult, SaveFileResult } from '../../contract/types';
 import { errorText } from '../lib/errors';
 import { useMessagesStore } from './messages';
 

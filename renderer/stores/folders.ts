@@ -5,7 +5,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import { RECENT_FOLDER_FILES, type FolderFileSent, type StagedFolder, type WatchedFolder, type WatchedFolderView, type WatchFolderOptions } from '../../preload/api';
+import { RECENT_FOLDER_FILES, type FolderFileSent, type StagedFolder, type WatchedFolder, type WatchedFolderView, type WatchFolderOptions } from '../../contract/types';
 import { useSessionStore } from './session';
 
 export type FolderOptions = Omit<WatchFolderOptions, 'includeExisting'>;

@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { shallowReactive } from 'vue';
 import { parley } from '../bridge';
-import type { ConversationSummary, FileProgress, Message, MessageStatus, MessageStatusChange } from '../../preload/api';
+import type { ConversationSummary, FileProgress, Message, MessageStatus, MessageStatusChange } from '../../contract/types';
 import { errorText } from '../lib/errors';
 
 export interface Thread {

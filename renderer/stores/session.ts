@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { parley } from '../bridge';
-import type { Address, AppInfo, SessionState } from '../../preload/api';
+import type { Address, AppInfo, SessionState } from '../../contract/types';
 import { errorText } from '../lib/errors';
 
 export const useSessionStore = defineStore('session', () => {

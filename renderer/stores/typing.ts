@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { parley } from '../bridge';
-import type { Address } from '../../preload/api';
+import type { Address } from '../../contract/types';
 
 /** The engine repeats the signal every 3 s while someone types; a little more bridges the gaps. */
 export const TYPING_SHOWN_MS = 4000;

@@ -8,18 +8,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
-import type {
-  BridgeReply,
-  EventName,
-  FileSettings,
-  FileTransfer,
-  Message,
-  OpenFileResult,
-  SaveFileResult,
-  StagedFile,
-  StagedFolder,
-  WatchedFolderView,
-} from '../../preload/api.js';
+import type { BridgeReply } from '../../contract/api.js';
+import type { EventName } from '../../contract/events.js';
+import type { FileSettings } from '../../contract/requests.js';
+import type { FileTransfer, Message, OpenFileResult, SaveFileResult, StagedFile, StagedFolder, WatchedFolderView } from '../../contract/types.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
 const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost } from '../../main/browser/host.js';
-import type { BridgeEvents, BridgeReply, EventName, SessionState } from '../../preload/api.js';
+import type { BridgeReply } from '../../contract/api.js';
+import type { BridgeEvents, EventName } from '../../contract/events.js';
+import type { SessionState } from '../../contract/types.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
 const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;

@@ -2,7 +2,8 @@
 // the engine lists and emits, left out of the unread total, and reachable through the bridge.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBridge } from '../../main/bridge/index.js';
-import type { BridgeReply, ConversationSummary } from '../../preload/api.js';
+import type { BridgeReply } from '../../contract/api.js';
+import type { ConversationSummary } from '../../contract/types.js';
 import { cleanup, nextEvent, online, startClient, startTestServer, tempDir, until } from '../support/harness.js';
 
 afterEach(cleanup);

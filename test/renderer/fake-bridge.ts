@@ -1,7 +1,7 @@
 // Stands in for renderer/bridge in tests: vi.mock('../../renderer/bridge', () => import('./fake-bridge')).
 // `parley` is a live binding, so each test's installFake() swaps the host the stores talk to.
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
-import type { ParleyApi } from '../../preload/api';
+import type { ParleyApi } from '../../contract/api';
 import { createFakeParley, type FakeOptions, type FakeParley } from './fake-parley';
 
 export let parley: ParleyApi = createFakeParley().api;

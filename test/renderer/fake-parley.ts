@@ -1,26 +1,11 @@
 // An in-memory ParleyApi with the engine's semantics where the UI depends on them (pages oldest first
 // with still-sending messages last, ids stable from sending to sent), a call log, and emit() to play
 // the host's events.
-import { BridgeError } from '../../preload/api';
-import type {
-  Address,
-  BridgeEvents,
-  ConversationSummary,
-  DemoUser,
-  DesktopSettings,
-  EventName,
-  FileSettings,
-  FileTransfer,
-  Message,
-  MessageFile,
-  ParleyApi,
-  RequestArg,
-  RequestName,
-  SessionState,
-  StagedFolder,
-  User,
-  WatchedFolderView,
-} from '../../preload/api';
+import { BridgeError } from '../../contract/api';
+import type { ParleyApi } from '../../contract/api';
+import type { BridgeEvents, EventName } from '../../contract/events';
+import type { DesktopSettings, FileSettings, RequestArg, RequestName } from '../../contract/requests';
+import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, User, WatchedFolderView } from '../../contract/types';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@
 // download and open actions, and the composer's attach button, paste and drop, against the fake host.
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
-import type { FileProgress, Message } from '../../preload/api';
+import type { FileProgress, Message } from '../../contract/types';
 import ConversationPane from '../../renderer/components/ConversationPane.vue';
 import MessageComposer from '../../renderer/components/MessageComposer.vue';
 import MessageItem from '../../renderer/components/MessageItem.vue';

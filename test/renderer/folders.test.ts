@@ -9,7 +9,7 @@ import { connectToHost } from '../../renderer/stores/host';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import { folderStatusText } from '../../renderer/lib/folders';
 import { defineComponent, h } from 'vue';
-import { BridgeError } from '../../preload/api';
+import { BridgeError } from '../../contract/api';
 import { installFake, withStores } from './fake-bridge';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../preload/api';
+import type { Message } from '../../contract/types';
 import { conversationTitle, nameOf, previewText, systemText } from '../../renderer/lib/conversation';
 import { linkify } from '../../renderer/lib/linkify';
 import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';

@@ -1,13 +1,13 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Message, MessageStatus } from '../../preload/api';
+import type { Message, MessageStatus } from '../../contract/types';
 import MessageComposer from '../../renderer/components/MessageComposer.vue';
 import MessageItem from '../../renderer/components/MessageItem.vue';
 import MessageList from '../../renderer/components/MessageList.vue';
 import TypingIndicator from '../../renderer/components/TypingIndicator.vue';
 import { useMessagesStore } from '../../renderer/stores/messages';
 import { useTypingStore } from '../../renderer/stores/typing';
-import { BridgeError } from '../../preload/api';
+import { BridgeError } from '../../contract/api';
 import { installFake, withStores } from './fake-bridge';
 import { NOW } from './fake-parley';
 import { fakeLayout } from './layout';

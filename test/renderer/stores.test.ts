@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { effectScope } from 'vue';
-import { BridgeError, type Message } from '../../preload/api';
+import { BridgeError } from '../../contract/api';
+import type { Message } from '../../contract/types';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import { useDraftsStore } from '../../renderer/stores/drafts';
 import { connectToHost } from '../../renderer/stores/host';

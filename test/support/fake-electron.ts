@@ -13,15 +13,15 @@ export const ipcMain = {
     this.handlers.set(channel, handler);
   },
   /** What ipcRenderer.invoke from `event`'s sender would get. */
-  async invoke(channel: string, event: unknown, arg?: unknown): Promise<unknown> {
+  async invoke(channel: string, event: unknown, ...args: unknown[]): Promise<unknown> {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`No handler registered for '${channel}'`);
-    return handler(event, arg);
+    return handler(event, ...args);
   },
 };
 
 export const ipcRenderer = Object.assign(new EventEmitter(), {
-  invoke: vi.fn(async (channel: string, arg?: unknown) => ({ ok: true, data: { channel, arg } })),
+  invoke: vi.fn(async (channel: string, ...args: unknown[]) => ({ ok: true, data: { channel, args } })),
 });
 
 export const contextBridge = {

@@ -17,9 +17,10 @@ import { lockDownPermissions } from '../../main/electron/permissions.js';
 import { createTray } from '../../main/electron/tray.js';
 import { followEngine } from '../../main/electron/follow-engine.js';
 import type { Bridge } from '../../main/bridge/index.js';
-import type { BridgeEvents, EventName } from '../../preload/api.js';
+import type { BridgeEvents, EventName } from '../../contract/events.js';
 import { appLocation } from '../../main/electron/app-url.js';
 import { conversationLink } from '../../common/deep-link.js';
+import { Emitter } from '../../common/emitter.js';
 import * as fake from '../support/fake-electron.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
@@ -302,20 +303,14 @@ describe('badge', () => {
 
 describe('following the engine', () => {
   it('notifies for messages, sets the badge from the unread total, and starts over at each sign-in', () => {
-    let listener: ((event: EventName, payload: unknown) => void) | null = null;
+    const events = new Emitter<BridgeEvents>();
     let total = 5;
-    const bridge = {
-      unreadTotal: () => total,
-      onEvent: (l: typeof listener) => {
-        listener = l;
-        return () => (listener = null);
-      },
-    } as unknown as Bridge;
+    const bridge = { unreadTotal: () => total, on: events.on.bind(events) } as Partial<Bridge> as Bridge;
     const notifier = { message: vi.fn(), dismiss: vi.fn(), clear: vi.fn() };
     const badge = { set: vi.fn(), applyToWindow: vi.fn(), count: 0 };
     const off = followEngine(bridge, notifier, badge);
     expect(badge.set).toHaveBeenLastCalledWith(5);
-    const emit = <E extends EventName>(event: E, payload: BridgeEvents[E]) => listener!(event, payload);
+    const emit = <E extends EventName>(event: E, payload: BridgeEvents[E]) => events.emit(event, payload);
     const m = message('c-bob');
     emit('message', m);
     expect(notifier.message).toHaveBeenCalledWith(m);
@@ -329,7 +324,10 @@ describe('following the engine', () => {
     expect(notifier.clear).toHaveBeenCalled();
     expect(badge.set).toHaveBeenLastCalledWith(0);
     off();
-    expect(listener).toBeNull();
+    emit('message', m);
+    emit('unread', { conversationId: 'c-bob', unread: 3, total: 3 });
+    expect(notifier.message).toHaveBeenCalledOnce();
+    expect(badge.set).toHaveBeenLastCalledWith(0);
   });
 });
 

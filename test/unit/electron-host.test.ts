@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrowserWindow as ElectronWindow, IpcMainInvokeEvent, Session, WebContents as ElectronContents } from 'electron';
-import { eventNames, requestNames, type ParleyBridge } from '../../preload/api.js';
+import type { ParleyBridge } from '../../contract/api.js';
+import { eventNames } from '../../contract/events.js';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { appLocation } from '../../main/electron/app-url.js';
 import { readConfig } from '../../main/electron/config.js';
 import { contentSecurityPolicy, sendCspHeader } from '../../main/electron/csp.js';
-import { STAGE_CHANNEL, STAGE_FOLDER_CHANNEL } from '../../main/electron/channels.js';
+import { REQUEST_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL } from '../../contract/ipc.js';
 import { chooseFolderWithDialog } from '../../main/electron/choose-folder.js';
 import { FILE_SCHEME, serveFileScheme } from '../../main/electron/file-scheme.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
@@ -47,7 +48,7 @@ describe('IPC gate in front of the real bridge', () => {
   function fromApp(url = `${location.url}#/chat`, target = win): IpcMainInvokeEvent {
     return { sender: target?.webContents, senderFrame: { url, parent: null } } as unknown as IpcMainInvokeEvent;
   }
-  const call = (name: string, arg?: unknown, event = fromApp()) => fake.ipcMain.invoke(`parley:${name}`, event, arg);
+  const call = (name: string, arg?: unknown, event = fromApp()) => fake.ipcMain.invoke(REQUEST_CHANNEL, event, name, arg);
 
   beforeAll(() => {
     bridge = createBridge({ dataDir: tempDir(), appInfo: { version: '1.2.3', platform: 'linux', host: 'electron' }, log: () => {} });
@@ -61,9 +62,9 @@ describe('IPC gate in front of the real bridge', () => {
     log.mockClear();
   });
 
-  it('registers every contract request exactly once, and nothing else but the preload\'s staging channels', () => {
+  it('registers the request channel exactly once, and nothing else but the preload\'s staging channels', () => {
     const channels = [...fake.ipcMain.handlers.keys()];
-    expect(channels.sort()).toEqual([...requestNames.map((name) => `parley:${name}`), STAGE_CHANNEL, STAGE_FOLDER_CHANNEL].sort());
+    expect(channels.sort()).toEqual([REQUEST_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL].sort());
     expect(() => registerIpc(bridge, () => true, log)).toThrow(/second handler/);
   });
 
@@ -247,17 +248,19 @@ describe('preload', () => {
 
   it('exposes exactly the contract as window.parley', () => {
     expect([...fake.contextBridge.exposed.keys()]).toEqual(['parley']);
-    expect(Object.keys(parley).sort()).toEqual([...requestNames, 'on', 'stageFiles', 'stageFolder'].sort());
+    expect(Object.keys(parley).sort()).toEqual(['on', 'request', 'stageFiles', 'stageFolder']);
     for (const value of Object.values(parley)) expect(typeof value).toBe('function');
   });
 
-  it('sends each request on its own channel with its argument', async () => {
-    for (const name of requestNames) {
-      const arg = { probe: name };
-      const reply = await (parley[name] as (arg: unknown) => Promise<unknown>)(arg);
-      expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(`parley:${name}`, arg);
-      expect(reply).toEqual({ ok: true, data: { channel: `parley:${name}`, arg } });
-    }
+  it('sends each request on the one request channel with its name and argument; a name that is not a string goes nowhere', async () => {
+    const arg = { conversationId: 'c1', text: 'hi' };
+    expect(await parley.request('sendMessage', arg)).toEqual({ ok: true, data: { channel: REQUEST_CHANNEL, args: ['sendMessage', arg] } });
+    expect(fake.ipcRenderer.invoke).toHaveBeenLastCalledWith(REQUEST_CHANNEL, 'sendMessage', arg);
+    fake.ipcRenderer.invoke.mockClear();
+    const request = parley.request as (name: unknown, arg?: unknown) => Promise<unknown>;
+    expect(await request({ toString: () => 'getSession' })).toMatchObject({ ok: false, error: { code: 'unknown_event' } });
+    expect(await request('x'.repeat(65))).toMatchObject({ ok: false, error: { code: 'unknown_event' } });
+    expect(fake.ipcRenderer.invoke).not.toHaveBeenCalled();
   });
 
   it('stages files by the path Electron gives a chosen File, else by their bytes; never a path from the page', async () => {
@@ -434,11 +437,11 @@ describe('main/index.ts', () => {
     expect(fake.protocol.handlers.has(FILE_SCHEME)).toBe(true);
     expect(win.loadedUrl).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
     const event = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
-    expect(await fake.ipcMain.invoke('parley:getAppInfo', event)).toEqual({
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getAppInfo')).toEqual({
       ok: true,
       data: { version: '0.0.0-test', platform: process.platform, host: 'electron' },
     });
-    expect(await fake.ipcMain.invoke('parley:getAppInfo', { ...event, sender: new fake.WebContents() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, { ...event, sender: new fake.WebContents() }, 'getAppInfo')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
 
     fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
@@ -493,9 +496,9 @@ describe('main/index.ts', () => {
     const next = fake.BrowserWindow.created.at(-1)!;
     expect(next).not.toBe(win);
     const fromNext = { ...app, sender: next.webContents };
-    expect(await fake.ipcMain.invoke('parley:getDesktopSettings', fromNext)).toEqual({ ok: true, data: { ...settings, closeToTray: true, showMessagePreview: true } });
-    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, { ...settings, extra: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    expect(await fake.ipcMain.invoke('parley:setDesktopSettings', fromNext, settings)).toEqual({ ok: true, data: settings });
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'getDesktopSettings')).toEqual({ ok: true, data: { ...settings, closeToTray: true, showMessagePreview: true } });
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'setDesktopSettings', { ...settings, extra: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'setDesktopSettings', settings)).toEqual({ ok: true, data: settings });
     expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual(settings);
     fake.app.emit('will-quit');
   });
@@ -511,7 +514,7 @@ describe('main/index.ts', () => {
       const win = fake.BrowserWindow.created[0]!;
       win.webContents.emit('did-finish-load');
       const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
-      const call = async (name: string, arg?: unknown) => ((await fake.ipcMain.invoke(`parley:${name}`, app, arg)) as { data: unknown }).data;
+      const call = async (name: string, arg?: unknown) => ((await fake.ipcMain.invoke(REQUEST_CHANNEL, app, name, arg)) as { data: unknown }).data;
       await until(async () => ((await call('getSession')) as { connection?: { state: string } }).connection?.state === 'online', 'online');
       const { id } = await bob.createConversation({ participants: ['ann'], type: 'direct' });
       await until(async () => ((await call('listConversations')) as unknown[]).length === 1, 'the conversation');

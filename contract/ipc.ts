@@ -1,5 +1,7 @@
-// IPC channel names, shared by the preload and the main process (no Electron import: the preload bundles it).
-export const requestChannel = (name: string): string => `parley:${name}`;
+// The Electron IPC channels between the preload and the main process (strings only: the sandboxed
+// preload bundles this file). Every request crosses one channel as (name, arg); the main process
+// checks the sender, then the bridge's dispatch checks the name and argument against the table.
+export const REQUEST_CHANNEL = 'parley:request';
 export const EVENT_CHANNEL = 'parley:event';
 /**
  * Not a contract request: only the preload's stageFiles uses it, with paths webUtils gave for Files

@@ -1,0 +1,63 @@
+// Every event the renderer may subscribe to, in one table: name → payload type. The table is real
+// data (the hosts forward, and the preload accepts, exactly its names) yet carries no zod, so the
+// preload and renderer bundles stay small; payloads come from the host, which the renderer trusts.
+import type { Address } from '../protocol/index.js';
+import type {
+  ConnectionStatus,
+  ConversationSummary,
+  FileProgress,
+  FolderFileSent,
+  Message,
+  MessageStatusChange,
+  SessionState,
+  WatchedFolder,
+} from './types.js';
+
+/** A table entry: the payload's type, carried in the type only. */
+interface Payload<T> {
+  readonly payload?: T;
+}
+const payload = <T>(): Payload<T> => ({});
+type PayloadsOf<Table> = { [K in keyof Table]: Table[K] extends Payload<infer T> ? T : never };
+
+/** What the engine emits (main/core), forwarded to the renderer as it is. */
+export const engineEvents = {
+  connectionStatus: payload<ConnectionStatus>(),
+  /** A new message: live from others, or mine from another device. Catch-up history is not replayed here. */
+  message: payload<Message>(),
+  messageStatus: payload<MessageStatusChange>(),
+  /** A conversation was created, changed, or caught up. */
+  conversation: payload<ConversationSummary>(),
+  /** total: unread over the conversations that are not muted. */
+  unread: payload<{ conversationId: string; unread: number; total: number }>(),
+  typing: payload<{ conversationId: string; address: Address }>(),
+  /** Catch-up progress: conversations still behind the server. */
+  sync: payload<{ state: 'running' | 'done'; behind: number }>(),
+  /** A file message arrived (the seed's mesibo_onFile), after its message event. */
+  file: payload<Message>(),
+  /** The seed's FileTransferProgressListener: a running transfer about 10 times a second, then its final state. */
+  fileProgress: payload<FileProgress>(),
+  /** A watched folder's status or options changed. */
+  folderStatus: payload<WatchedFolder>(),
+  folderFileSent: payload<FolderFileSent>(),
+};
+
+/** What the host itself emits. */
+export const hostEvents = {
+  /** Signed in, out, or as someone else. */
+  session: payload<SessionState>(),
+  /** The host asks to show a conversation: a parley:// link or a notification was clicked. */
+  openConversation: payload<{ conversationId: string }>(),
+};
+
+export const events = { ...engineEvents, ...hostEvents };
+
+export type EngineEvents = PayloadsOf<typeof engineEvents>;
+export type EngineEventName = keyof EngineEvents;
+export type BridgeEvents = PayloadsOf<typeof events>;
+export type EventName = keyof BridgeEvents;
+export type FolderEvents = Pick<EngineEvents, 'folderStatus' | 'folderFileSent'>;
+
+export const engineEventNames = Object.keys(engineEvents) as EngineEventName[];
+export const eventNames = Object.keys(events) as EventName[];
+export const isEventName = (name: unknown): name is EventName => typeof name === 'string' && Object.hasOwn(events, name);

@@ -1,0 +1,159 @@
+// The renderer → host half of the contract, in one table: each request's argument schema (the
+// runtime check the host applies to every call, the renderer being untrusted, and through z.infer
+// the argument's type) and the type it answers. Adding a request is one entry here and one handler
+// in main/bridge/handlers.ts, which fails the type-check until it exists. Only the host imports
+// this module at run time; the renderer and preload take its types, so their bundles carry no zod.
+import { z } from 'zod';
+import { Address, Body, Caption, ConversationId, ConversationType, FileInfo, Seq, Title, type User } from '../protocol/index.js';
+import type {
+  AppInfo,
+  ConversationSummary,
+  FileTransfer,
+  Message,
+  OpenFileResult,
+  SaveFileResult,
+  SessionState,
+  StagedFolder,
+  WatchedFolderView,
+} from './types.js';
+
+/** A table entry: the argument's schema, and the result's type (carried in the type only). */
+interface Request<Args extends z.ZodType, Result> {
+  readonly args: Args;
+  readonly result?: Result;
+}
+const result = <T>(): T | undefined => undefined;
+const request = <Args extends z.ZodType, Result>(args: Args, _result: Result | undefined): Request<Args, Result> => ({ args });
+
+const Url = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the server URL is an http:// or https:// address');
+
+const Nothing = z.undefined();
+const Id = z.string().min(1).max(200);
+const MessageId = z.strictObject({ messageId: Id });
+const ById = z.strictObject({ id: Id });
+/** One line: the upload URL protocol sends it as a form field. */
+const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
+const MAX_FILE_BYTES = 2 * 1024 ** 3;
+/** A watched folder's options that can change after it is bound. */
+const FolderOptions = z.strictObject({
+  includeSubfolders: z.boolean().optional(),
+  afterSend: z.enum(['keep', 'move', 'delete']).optional(),
+  resendChanged: z.boolean().optional(),
+});
+
+/** Host-level settings of the desktop integration, also the schema its settings file is read with. */
+export const DesktopSettings = z.strictObject({
+  /** Closing the window leaves Parley running in the tray. */
+  closeToTray: z.boolean(),
+  startAtLogin: z.boolean(),
+  /** Started at login: only the tray icon, no window. */
+  startMinimised: z.boolean(),
+  notifications: z.boolean(),
+  /** Notifications show the message text (else only who wrote). */
+  showMessagePreview: z.boolean(),
+});
+export type DesktopSettings = z.infer<typeof DesktopSettings>;
+
+/** An account's file settings (upload mode, auto-download, Media Reference Send). */
+export const FileSettings = z
+  .strictObject({
+    uploadMode: z.enum(['parley', 'uploadUrl']),
+    uploadUrl: Url.optional(),
+    uploadAuthToken: UploadAuthToken.optional(),
+    /** Bytes; 0 downloads no image by itself. */
+    autoDownloadImagesUnder: z.number().int().min(0).max(MAX_FILE_BYTES).optional(),
+    /** The seed's Account XML keys (checked by the engine's parser) and the account they expand. */
+    mediaRefSend: z
+    .strictObject({
+      keys: z.record(z.string().max(64), z.string().max(64 * 1024)),
+      account: z.strictObject({ username: z.string().max(256), password: z.string().max(256) }),
+    })
+    .nullable()
+    .optional(),
+  })
+  .refine((s) => s.uploadMode !== 'uploadUrl' || !!s.uploadUrl, { message: 'an upload URL is needed', path: ['uploadUrl'] });
+export type FileSettings = z.infer<typeof FileSettings>;
+
+/** Every request the renderer may make: its argument's schema and what it answers. */
+export const requests = {
+  getAppInfo: request(Nothing, result<AppInfo>()),
+  getSession: request(Nothing, result<SessionState>()),
+  /** Signs in with a user access token, checked with the server before the session is kept. */
+  signIn: request(z.strictObject({ serverUrl: Url, token: z.string().trim().min(1).max(512) }), result<SessionState>()),
+  /** Signs in as one of the embedded server's demo users. */
+  signInDemo: request(z.strictObject({ address: Address }), result<SessionState>()),
+  signOut: request(Nothing, result<SessionState>()),
+  listConversations: request(Nothing, result<ConversationSummary[]>()),
+  createConversation: request(z.strictObject({
+    type: ConversationType,
+    participants: z.array(Address).min(1).max(256),
+    title: Title.optional(),
+  }), result<ConversationSummary>()),
+  /** The newest `limit` messages, or those before `beforeSeq`, oldest first. */
+  readMessages: request(z.strictObject({
+    conversationId: ConversationId,
+    beforeSeq: Seq.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  }), result<Message[]>()),
+  sendMessage: request(z.strictObject({ conversationId: ConversationId, text: Body }), result<Message>()),
+  retryMessage: request(z.strictObject({ id: z.string().min(1).max(200) }), result<void>()),
+  markRead: request(z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }), result<void>()),
+  setTyping: request(z.strictObject({ conversationId: ConversationId }), result<void>()),
+  searchUsers: request(z.strictObject({ query: z.string().max(64) }), result<User[]>()),
+  /** Sends a file the user staged (picked, dropped or pasted): never a path, only a staged id. */
+  sendFile: request(z.strictObject({
+    conversationId: ConversationId,
+    stagedId: Id,
+    message: Caption.optional(),
+    title: FileInfo.shape.title,
+  }), result<Message>()),
+  startFileTransfer: request(ById, result<void>()),
+  stopFileTransfer: request(ById, result<FileTransfer>()),
+  /** Downloads a file message's file into the download directory. */
+  downloadFile: request(MessageId, result<FileTransfer>()),
+  /**
+   * Opens (or, in the browser host, answers a URL for) the file a message's transfer saved or sent.
+   * `view`: the page shows it in its own image viewer, so an image is answered as a URL in both hosts.
+   */
+  openFile: request(z.strictObject({ messageId: Id, view: z.boolean().optional() }), result<OpenFileResult>()),
+  showFileInFolder: request(MessageId, result<OpenFileResult>()),
+  /** Saves a copy of that file where the user chooses (the browser host answers a download URL). */
+  saveFileAs: request(MessageId, result<SaveFileResult>()),
+  getFileSettings: request(Nothing, result<FileSettings>()),
+  /** The signed-in account's file settings, kept for it and applied to its engine. */
+  setFileSettings: request(FileSettings, result<FileSettings>()),
+  /**
+   * The host's folder chooser: Electron's own dialog (no argument), or, in the browser host, which
+   * has no dialog and is reached only with its launch key, the full path the user typed.
+   */
+  chooseFolder: request(z.strictObject({ path: z.string().trim().min(1).max(4096).optional() }).optional(), result<StagedFolder | null>()),
+  listWatchedFolders: request(Nothing, result<WatchedFolderView[]>()),
+  /** Binds a folder the user chose or dropped (its staged id) to a conversation. */
+  watchFolder: request(z.strictObject({
+    conversationId: ConversationId,
+    folderId: Id,
+    options: FolderOptions.extend({ includeExisting: z.boolean().optional() }).optional(),
+  }), result<WatchedFolderView>()),
+  updateWatchedFolder: request(z.strictObject({ id: Id, options: FolderOptions }), result<WatchedFolderView>()),
+  pauseWatchedFolder: request(ById, result<WatchedFolderView>()),
+  resumeWatchedFolder: request(ById, result<WatchedFolderView>()),
+  unwatchFolder: request(ById, result<void>()),
+  getSaveFolder: request(z.strictObject({ conversationId: ConversationId }), result<string | null>()),
+  /** Saves the files others send to the conversation into a folder the user chose (its staged id), or stops (null). */
+  setSaveFolder: request(z.strictObject({ conversationId: ConversationId, folderId: Id.nullable() }), result<string | null>()),
+  /** Mutes or unmutes a conversation on this device. */
+  setConversationMuted: request(z.strictObject({ conversationId: ConversationId, muted: z.boolean() }), result<ConversationSummary>()),
+  /** The desktop integration's settings (the Electron host only; the browser host answers unavailable). */
+  getDesktopSettings: request(Nothing, result<DesktopSettings>()),
+  setDesktopSettings: request(DesktopSettings, result<DesktopSettings>()),
+};
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type RequestArg<K extends RequestName> = z.infer<Requests[K]['args']>;
+export type RequestResult<K extends RequestName> = Exclude<Requests[K]['result'], undefined>;
+export const isRequestName = (name: unknown): name is RequestName => typeof name === 'string' && Object.hasOwn(requests, name);
