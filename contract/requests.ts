@@ -45,7 +45,7 @@ const FolderOptions = z.strictObject({
   resendChanged: z.boolean().optional(),
 });
 
-/** Host-level settings of the desktop integration, also the schema its settings file is read with. */
+/** Host-level settings of the desktop integration (its settings file derives its own schema from these fields). */
 export const DesktopSettings = z.strictObject({
   /** Closing the window leaves Parley running in the tray. */
   closeToTray: z.boolean(),

@@ -2,24 +2,24 @@
 // keeps its own store under <dataDir>/accounts/, so signing out and in as someone else never mixes
 // histories; the last session is remembered in <dataDir>/session.json and resumed at launch, offline too.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParleyError, createClient, verifyToken, type Address, type Client } from '../core/index.js';
+import { z } from 'zod';
+import { ParleyError, createClient, verifyToken, type Client } from '../core/index.js';
 import { Emitter, type Unsubscribe } from '../../common/emitter.js';
+import { readJsonFile, writeJsonFile, type Codec, type JsonFile } from '../../common/node/json-file.js';
 import { engineEventNames, type BridgeEvents } from '../../contract/events.js';
 import type { FileSettings } from '../../contract/requests.js';
 import type { DemoUser, SessionState } from '../../contract/types.js';
-import { applyFileSettings, loadFileSettings, saveFileSettings } from './file-settings.js';
+import { Address } from '../../protocol/index.js';
+import { applyFileSettings, fileSettingsFile, type FileSettingsFile } from './file-settings.js';
 
 export interface DemoAccount extends DemoUser {
   token: string;
 }
 
 /** Seals the stored token where the host can (Electron's safeStorage); identity elsewhere. */
-export interface TokenCodec {
-  seal(token: string): string;
-  open(sealed: string): string;
-}
+export type TokenCodec = Codec;
 
 export interface SessionOptions {
   dataDir: string;
@@ -31,11 +31,13 @@ export interface SessionOptions {
   backoff?: { minDelay: number; maxDelay: number };
 }
 
-interface Saved {
-  serverUrl: string;
-  address: Address;
-  token: string | null;
-}
+// The token alone is sealed, as session.json has always been written; other keys are ignored, as they always were.
+const Saved = z.object({
+  serverUrl: z.string().refine((url) => URL.canParse(url)),
+  address: Address,
+  token: z.string().nullable(),
+});
+type Saved = z.infer<typeof Saved>;
 
 /** The engine's events, forwarded across sign-ins, and the session's own. */
 export type SessionEvents = Omit<BridgeEvents, 'openConversation'>;
@@ -43,11 +45,12 @@ export type SessionEvents = Omit<BridgeEvents, 'openConversation'>;
 export type Session = ReturnType<typeof createSession>;
 
 export function createSession(options: SessionOptions) {
-  const events = new Emitter<SessionEvents>((error) => options.log?.('a bridge listener threw', error));
-  const savedFile = join(options.dataDir, 'session.json');
+  const log = options.log ?? (() => {});
+  const events = new Emitter<SessionEvents>((error) => log('a bridge listener threw', error));
+  const savedFile: JsonFile<Saved, null> = { path: join(options.dataDir, 'session.json'), schema: Saved, version: 1, default: null, mode: 0o600 };
   const codec = options.tokenCodec ?? { seal: (t: string) => t, open: (t: string) => t };
   const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
-  let current: { client: Client; serverUrl: string; me: Address; dir: string; unsubscribe: Unsubscribe[] } | null = null;
+  let current: { client: Client; serverUrl: string; me: Address; settings: FileSettingsFile; unsubscribe: Unsubscribe[] } | null = null;
   let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? null };
   mkdirSync(options.dataDir, { recursive: true });
 
@@ -63,26 +66,26 @@ export function createSession(options: SessionOptions) {
   }
 
   function load(): Saved | null {
+    const saved = readJsonFile(savedFile, log);
+    if (saved?.token == null) return saved;
     try {
-      const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Saved;
-      return { ...saved, token: saved.token === null ? null : codec.open(saved.token) };
-    } catch {
+      return { ...saved, token: codec.open(saved.token) };
+    } catch (error) {
+      log('the saved session’s token cannot be unsealed; starting as on a first launch', error);
       return null;
     }
   }
 
   function save(saved: Saved): void {
-    // Write then rename: a crash never leaves a half-written session file.
-    const sealed = { ...saved, token: saved.token === null ? null : codec.seal(saved.token) };
-    writeFileSync(`${savedFile}.tmp`, JSON.stringify(sealed), { mode: 0o600 });
-    renameSync(`${savedFile}.tmp`, savedFile);
+    writeJsonFile(savedFile, { ...saved, token: saved.token === null ? null : codec.seal(saved.token) });
   }
 
   function open(serverUrl: string, address: Address, token: string): SessionState {
     end(null);
     const dir = accountDir(serverUrl, address);
     const client = createClient({ dataDir: dir, serverUrl, token, backoff: options.backoff, log: options.log });
-    applyFileSettings(client, loadFileSettings(dir, codec));
+    const settings = fileSettingsFile(dir, codec, log);
+    applyFileSettings(client, settings.read());
     const unsubscribe = engineEventNames.map((name) => client.on(name, (payload) => events.emit(name, payload)));
     unsubscribe.push(
       client.on('connectionStatus', (status) => {
@@ -96,7 +99,7 @@ export function createSession(options: SessionOptions) {
         });
       }),
     );
-    current = { client, serverUrl, me: address, dir, unsubscribe };
+    current = { client, serverUrl, me: address, settings, unsubscribe };
     save({ serverUrl, address, token });
     client.start();
     events.emit('session', state());
@@ -132,11 +135,11 @@ export function createSession(options: SessionOptions) {
     },
     fileSettings(): FileSettings {
       if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
-      return loadFileSettings(current.dir, codec);
+      return current.settings.read();
     },
     setFileSettings(settings: FileSettings): FileSettings {
       if (!current) throw new ParleyError('unauthorized', 'nobody is signed in');
-      saveFileSettings(current.dir, settings, codec);
+      current.settings.save(settings);
       applyFileSettings(current.client, settings);
       return settings;
     },

@@ -16,7 +16,7 @@ export interface WindowOptions {
 }
 
 export function createAppWindow({ preload, location, stateFile, hidden = false, icon, log }: WindowOptions): BrowserWindow {
-  const state = loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea));
+  const state = loadWindowState(stateFile, screen.getAllDisplays().map((d) => d.workArea), log);
   const win = new BrowserWindow({
     width: 1000,
     height: 700,

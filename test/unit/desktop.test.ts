@@ -472,7 +472,8 @@ describe('desktop settings file', () => {
       writeFileSync(file, bad);
       expect(readDesktopSettings(file, log), bad).toEqual(DEFAULT_DESKTOP_SETTINGS);
     }
-    expect(log).toHaveBeenCalledWith('the desktop settings file is unreadable; using the defaults', file);
+    expect(log).toHaveBeenCalledTimes(6);
+    expect(log).toHaveBeenCalledWith('desktop-settings.json is not JSON; using the defaults', file);
     writeFileSync(file, '{"closeToTray":false}');
     expect(readDesktopSettings(file, log)).toEqual({ ...DEFAULT_DESKTOP_SETTINGS, closeToTray: false });
     const mine = { ...DEFAULT_DESKTOP_SETTINGS, notifications: false, startAtLogin: true };

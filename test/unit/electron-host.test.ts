@@ -21,7 +21,7 @@ import { isExternalLink } from '../../main/electron/links.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { safeStorageCodec } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
-import { isVisible, restoreWindowState } from '../../main/electron/window-state.js';
+import { isVisible, loadWindowState } from '../../main/electron/window-state.js';
 import * as fake from '../support/fake-electron.js';
 import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
@@ -366,12 +366,17 @@ describe('window', () => {
     expect(isVisible({ x: 1880, y: 100, width: 800, height: 600 }, displays)).toBe(false); // 40px showing
     expect(isVisible({ x: 2000, y: 0, width: 800, height: 600 }, displays)).toBe(false); // a detached second screen
     expect(isVisible({ x: 2000, y: 0, width: 800, height: 600 }, [...displays, { x: 1920, y: 0, width: 1280, height: 1024 }])).toBe(true);
-    expect(restoreWindowState({ bounds: { x: 5, y: 5, width: 800, height: 600 }, maximized: true }, displays)).toEqual({
+    const file = join(tempDir(), 'window-state.json');
+    const restore = (saved: unknown) => {
+      writeFileSync(file, JSON.stringify(saved));
+      return loadWindowState(file, displays, () => {});
+    };
+    expect(restore({ bounds: { x: 5, y: 5, width: 800, height: 600 }, maximized: true })).toEqual({
       bounds: { x: 5, y: 5, width: 800, height: 600 },
       maximized: true,
     });
-    expect(restoreWindowState({ bounds: { x: 5000, y: 5, width: 800, height: 600 }, maximized: false }, displays)).toBeNull();
-    expect(restoreWindowState({ bounds: { x: 'a' } }, displays)).toBeNull();
+    expect(restore({ bounds: { x: 5000, y: 5, width: 800, height: 600 }, maximized: false })).toBeNull();
+    expect(restore({ bounds: { x: 'a' } })).toBeNull();
   });
 
   it('is locked down, restored where it was left, and saves where it is', () => {
@@ -398,7 +403,7 @@ describe('window', () => {
     win.emit('move');
     win.emit('resize');
     vi.advanceTimersByTime(1000);
-    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({ bounds: win.bounds, maximized: true });
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({ version: 1, bounds: win.bounds, maximized: true });
   });
 
   it('opens at the default size when the saved place is off every display', () => {
@@ -499,7 +504,7 @@ describe('main/index.ts', () => {
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'getDesktopSettings')).toEqual({ ok: true, data: { ...settings, closeToTray: true, showMessagePreview: true } });
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'setDesktopSettings', { ...settings, extra: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, fromNext, 'setDesktopSettings', settings)).toEqual({ ok: true, data: settings });
-    expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual(settings);
+    expect(JSON.parse(readFileSync(join(dataDir, 'electron', 'desktop-settings.json'), 'utf8'))).toEqual({ version: 1, ...settings });
     fake.app.emit('will-quit');
   });
 
