@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonFile, type Codec, type JsonFile, type Log } from '../../common/node/json-file.js';
 import { FileSettings } from '../../contract/requests.js';
-import type { Client } from '../core/index.js';
-import { parseMediaRefSend } from '../core/files/media-ref-send.js';
+import { parseMediaRefSend, type Client } from '../core/index.js';
 
 const DEFAULT_FILE_SETTINGS: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
 

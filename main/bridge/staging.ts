@@ -9,8 +9,7 @@ import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ParleyError } from '../core/index.js';
-import { sanitizeFileName } from '../core/files/file-name.js';
+import { ParleyError, sanitizeFileName } from '../core/index.js';
 import type { StagedFile, StagedFolder } from '../../contract/types.js';
 
 /** The server's default limit: the engine refuses anything larger anyway. */

@@ -4,8 +4,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, dialog, type BrowserWindow } from 'electron';
 import type { SaveFileAs } from '../bridge/index.js';
-import { sanitizeFileName } from '../core/files/file-name.js';
-import { ParleyError } from '../core/index.js';
+import { ParleyError, sanitizeFileName } from '../core/index.js';
 
 /** The dialog is modal to the app window while there is one. */
 export function saveAsWithDialog(getWindow: () => BrowserWindow | null): SaveFileAs {
