@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       if (latencies.length === 200) doneLatency();
     });
     await alice.watchFolder(single, conversationId, { afterSend: 'keep' });
-    await sleep(300);
+    await alice.whenFoldersIdle(); // watching, its folder scanned
     for (let i = 0; i < 200; i++) {
       const name = `l${i}.txt`;
       writeFileSync(join(single, name), `latency ${i} `.repeat(100));
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const burst = join(root, 'drop-burst');
     mkdirSync(burst);
     await alice.watchFolder(burst, conversationId);
-    await sleep(300);
+    await alice.whenFoldersIdle();
     let sent = 0;
     let doneBurst!: () => void;
     const allBurst = new Promise<void>((resolve) => (doneBurst = resolve));

@@ -441,6 +441,10 @@ export function createClient(options: ClientOptions) {
     resumeWatchedFolder(id: string): WatchedFolder {
       return folders.resume(id);
     },
+    /** Resolves once the watched folders have nothing pending (no file stabilising, queued, sending or due for a retry). */
+    whenFoldersIdle(): Promise<void> {
+      return folders.whenIdle();
+    },
 
     /**
      * Saves the files others send to this conversation from now on into `dir` on this device (sanitised

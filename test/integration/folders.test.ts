@@ -16,6 +16,7 @@ afterEach(async () => {
 });
 
 const TUNING = { stabilityMs: 150, concurrency: 4, recoverMs: 100 };
+/** Only to pace a file written slowly; waiting for the engine is whenFoldersIdle() or an event. */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function engine(url: string, token: string, dataDir = tempDir('parley-client-')) {
@@ -78,7 +79,7 @@ describe('watched folders', () => {
     expect(event.movedTo).toBe(join(dir, 'Sent', 'scan.bin'));
     expect(existsSync(path)).toBe(false);
     const names = await waitNames(bob, conversationId, 1);
-    await sleep(500);
+    await alice.whenFoldersIdle();
     expect(await namesAt(bob, conversationId)).toEqual(['scan.bin']);
     const message = bob.readMessages(conversationId).find((m) => m.file)!;
     expect(message.file!.size).toBe(data.length);
@@ -96,12 +97,15 @@ describe('watched folders', () => {
     writeFileSync(join(dir, '.hidden'), 'x');
     writeFileSync(join(dir, '~$doc.docx'), 'x');
     writeFileSync(join(dir, 'x.crdownload'), 'x');
-    await sleep(600);
-    expect(await namesAt(bob, conversationId)).toEqual([]);
-    renameSync(join(dir, 'report.pdf.part'), join(dir, 'report.pdf'));
+    // Written after them: once it is sent and the folder is idle, any of them taken for a file to send would have gone too.
+    writeFileSync(join(dir, 'marker.txt'), 'marker');
     await waitNames(bob, conversationId, 1);
-    await sleep(500);
-    expect(await namesAt(bob, conversationId)).toEqual(['report.pdf']);
+    await alice.whenFoldersIdle();
+    expect(await namesAt(bob, conversationId)).toEqual(['marker.txt']);
+    renameSync(join(dir, 'report.pdf.part'), join(dir, 'report.pdf'));
+    await waitNames(bob, conversationId, 2);
+    await alice.whenFoldersIdle();
+    expect(await namesAt(bob, conversationId)).toEqual(['marker.txt', 'report.pdf']);
   });
 
   it('sends a burst of 1,000 files exactly once', { timeout: 90_000 }, async () => {
@@ -140,7 +144,7 @@ describe('watched folders', () => {
     const again = engine(t.url, aliceToken, alice.dataDir);
     expect(again.listWatchedFolders()).toHaveLength(1);
     const names = await waitNames(bob, conversationId, 230, 40_000);
-    await sleep(800);
+    await again.whenFoldersIdle();
     const final = await namesAt(bob, conversationId);
     expect(final.length).toBe(230);
     expect(new Set(final).size).toBe(230);
@@ -166,7 +170,7 @@ describe('watched folders', () => {
     writeFileSync(join(dir, 'two.txt'), 'two');
     await waitNames(bob, conversationId, 2);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'recovered');
-    await sleep(400);
+    await alice.whenFoldersIdle();
     expect(await namesAt(bob, conversationId)).toEqual(['one.txt', 'two.txt']);
   });
 
@@ -187,19 +191,26 @@ describe('watched folders', () => {
     writeFileSync(join(plain, 'k.txt'), 'v2 changed');
     const now = new Date();
     utimesSync(join(existing, 'old2.txt'), now, now); // same content, new mtime: not a new version
-    await sleep(800);
-    expect((await namesAt(bob, conversationId)).sort()).toEqual(['k.txt', 'old2.txt']);
+    // New files after those changes, one in each folder: once they are sent and all is idle, the changes were decided on.
+    writeFileSync(join(plain, 'mark1.txt'), 'after the change');
+    writeFileSync(join(existing, 'mark2.txt'), 'after the touch');
+    await waitNames(bob, conversationId, 4);
+    await alice.whenFoldersIdle();
+    expect((await namesAt(bob, conversationId)).sort()).toEqual(['k.txt', 'mark1.txt', 'mark2.txt', 'old2.txt']);
     expect(existsSync(join(plain, 'k.txt'))).toBe(true);
     // resendChanged: a changed file goes again as a new version
     writeFileSync(join(existing, 'old2.txt'), 'old2 but changed');
-    await waitNames(bob, conversationId, 3);
+    await waitNames(bob, conversationId, 5);
     const last = bob.readMessages(conversationId).filter((m) => m.file).at(-1)!;
     expect(last.file!.sha256).toBe(sha(readFileSync(join(existing, 'old2.txt'))));
     await alice.unwatchFolder(resend.id);
     expect(alice.listWatchedFolders().map((f) => f.path)).toEqual([plain]);
     writeFileSync(join(existing, 'after.txt'), 'not watched');
-    await sleep(600);
-    expect(await namesAt(bob, conversationId)).toHaveLength(3);
+    writeFileSync(join(plain, 'mark3.txt'), 'still watched');
+    await waitNames(bob, conversationId, 6);
+    await alice.whenFoldersIdle();
+    expect(await namesAt(bob, conversationId)).not.toContain('after.txt');
+    expect(await namesAt(bob, conversationId)).toHaveLength(6);
   });
 
   it('afterSend move never overwrites in Sent', async () => {
@@ -234,7 +245,7 @@ describe('watched folders', () => {
     db.close();
     const again = engine(t.url, aliceToken, alice.dataDir);
     await until(() => existsSync(join(dir, 'Sent', 'crash.txt')) && !existsSync(join(dir, 'crash.txt')), 'moved at start');
-    await sleep(500);
+    await again.whenFoldersIdle();
     expect(await namesAt(bob, conversationId)).toEqual(['crash.txt']);
     expect(existsSync(join(dir, 'Sent', 'crash (1).txt'))).toBe(false);
     expect(again.listWatchedFolders()[0]!.status.state).toBe('watching');
@@ -297,7 +308,7 @@ describe('watched folders', () => {
     alice.setUploadHandler(null);
     writeFileSync(join(dir, 'report.txt'), 'version 2, edited after the failure');
     const names = await waitNames(bob, conversationId, 1);
-    await sleep(600); // the old version's retries would have sent it by now
+    await alice.whenFoldersIdle(); // retries due count: the old version is dealt with by now
     expect(await namesAt(bob, conversationId)).toEqual(['report.txt']);
     expect(names).toEqual(['report.txt']);
     const [received] = bob.readMessages(conversationId).filter((m) => m.file);

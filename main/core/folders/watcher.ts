@@ -13,12 +13,23 @@ export interface FolderWatcherOptions {
   stabilityMs: number;
   /** A file has been stable for stabilityMs: send it (or see that it was sent). */
   stable(rel: string): void;
+  /** No file is waiting out its stability window any more (see quiet()). */
+  settled(): void;
   error(error: Error): void;
 }
 
+export type FolderWatcher = ReturnType<typeof createFolderWatcher>;
+
 export function createFolderWatcher(o: FolderWatcherOptions) {
   const pending = new Map<string, { timer: NodeJS.Timeout; size: number; mtime: number }>();
+  /** observe() calls still looking at their file: not pending yet, but about to be. */
+  let looking = 0;
   let closed = false;
+
+  const quiet = () => pending.size === 0 && looking === 0;
+  const changed = () => {
+    if (!closed && quiet()) o.settled();
+  };
 
   const relOf = (path: string) => relative(o.root, path);
   const accepts = (rel: string) => isInput(rel) && (o.includeSubfolders || !rel.includes(sep));
@@ -35,12 +46,18 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
 
   /** Something happened to this file: (re)start its stability clock. */
   async function observe(rel: string): Promise<void> {
-    const info = await statOrForget(rel);
-    if (closed || !info?.isFile()) return;
-    const before = pending.get(rel);
-    if (before) clearTimeout(before.timer);
-    const entry = { size: info.size, mtime: Math.trunc(info.mtimeMs), timer: setTimeout(() => void settle(rel, entry), o.stabilityMs) };
-    pending.set(rel, entry);
+    looking++;
+    try {
+      const info = await statOrForget(rel);
+      if (closed || !info?.isFile()) return;
+      const before = pending.get(rel);
+      if (before) clearTimeout(before.timer);
+      const entry = { size: info.size, mtime: Math.trunc(info.mtimeMs), timer: setTimeout(() => void settle(rel, entry), o.stabilityMs) };
+      pending.set(rel, entry);
+    } finally {
+      looking--;
+      changed();
+    }
   }
 
   async function settle(rel: string, entry: { size: number; mtime: number }): Promise<void> {
@@ -50,6 +67,7 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
     if (info.size === entry.size && Math.trunc(info.mtimeMs) === entry.mtime) {
       pending.delete(rel);
       o.stable(rel);
+      changed();
     } else void observe(rel);
   }
 
@@ -57,6 +75,7 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
     const entry = pending.get(rel);
     if (entry) clearTimeout(entry.timer);
     pending.delete(rel);
+    changed();
   }
 
   const watcher: FSWatcher = watch(o.root, {
@@ -82,6 +101,8 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
     /** Every input file in the folder now (what a restart or a returning folder has to compare). */
     scan: () => scanFolder(o.root, o.includeSubfolders),
     observe: (rel: string) => void observe(rel),
+    /** Nothing seen that is still waiting out its stability window (for whenIdle). */
+    quiet,
     async close(): Promise<void> {
       closed = true;
       for (const entry of pending.values()) clearTimeout(entry.timer);
