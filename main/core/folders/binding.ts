@@ -192,6 +192,8 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
       } catch (error) {
         return void check(error instanceof Error ? error.message : String(error));
       }
+      // Paused, closed or reopened during the scan: the health check belongs to whoever is current.
+      if (watcher !== opened) return;
       health = setInterval(() => void check(), d.recoverMs);
       progress();
     } finally {
