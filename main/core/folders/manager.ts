@@ -329,7 +329,7 @@ export function createFolders(d: FolderDeps) {
       includeSubfolders: b.options.includeSubfolders,
       stabilityMs,
       stable: (rel) => enqueue(b, rel),
-      error: (error) => void check(b, error.message),
+      error: (error) => checkSoon(b, error.message),
     });
     b.watcher = watcher;
     setStatus(b, { state: 'watching' });
@@ -340,9 +340,9 @@ export function createFolders(d: FolderDeps) {
     try {
       for (const rel of await watcher.scan()) if (b.watcher === watcher) watcher.observe(rel);
     } catch (error) {
-      return void check(b, error instanceof Error ? error.message : String(error));
+      return await check(b, error instanceof Error ? error.message : String(error));
     }
-    b.health = setInterval(() => void check(b), recoverMs);
+    b.health = setInterval(() => checkSoon(b), recoverMs);
     progress(b);
   }
 
@@ -354,14 +354,29 @@ export function createFolders(d: FolderDeps) {
     else if (hint) d.log(`watched folder ${b.path}: ${hint}`);
   }
 
+  // open/check/close started without waiting. An unexpected throw in open() takes the missing-folder
+  // path (error status, retried with backoff); one in check/close is logged. Never an unhandled rejection.
+  function openSoon(b: Binding): void {
+    open(b).catch((error: unknown) => {
+      d.log(`watched folder ${b.path}: could not open it`, error);
+      if (!stopped && !b.paused && bindings.has(b.id)) broken(b, error instanceof Error ? error.message : String(error));
+    });
+  }
+  function checkSoon(b: Binding, hint?: string): void {
+    check(b, hint).catch((error: unknown) => d.log(`watched folder ${b.path}: could not check it`, error));
+  }
+  function closeSoon(b: Binding): void {
+    close(b).catch((error: unknown) => d.log(`watched folder ${b.path}: could not close it`, error));
+  }
+
   function broken(b: Binding, reason: string): void {
-    void close(b);
+    closeSoon(b);
     b.backoff = Math.min(MAX_BACKOFF_MS, b.backoff ? b.backoff * 2 : recoverMs);
     const nextRetryAt = Date.now() + b.backoff;
     setStatus(b, { state: 'error', reason, nextRetryAt });
     b.health = setTimeout(() => {
       b.health = null;
-      void open(b);
+      openSoon(b);
     }, b.backoff);
   }
 
@@ -429,7 +444,7 @@ export function createFolders(d: FolderDeps) {
       for (const row of d.journal.bindings()) {
         const b = make({ ...row, options: { ...DEFAULTS, ...(JSON.parse(row.options) as WatchFolderOptions) } });
         bindings.set(b.id, b);
-        if (!b.paused) void open(b);
+        if (!b.paused) openSoon(b);
       }
     },
 
@@ -454,7 +469,7 @@ export function createFolders(d: FolderDeps) {
       const b = make({ id: randomUUID(), path, conversationId, options: opts, paused: false });
       d.journal.addBinding({ id: b.id, path, conversationId, options: JSON.stringify(opts), createdAt: Date.now() }, existing);
       bindings.set(b.id, b);
-      void open(b);
+      openSoon(b);
       return view(b);
     },
 
@@ -486,7 +501,7 @@ export function createFolders(d: FolderDeps) {
       await close(b);
       b.batch = { sent: 0, total: 0 };
       setStatus(b, { state: 'watching' });
-      void open(b);
+      openSoon(b);
       return view(b);
     },
 
@@ -510,7 +525,7 @@ export function createFolders(d: FolderDeps) {
       b.paused = false;
       d.journal.setPaused(id, false);
       setStatus(b, { state: 'watching' });
-      void open(b);
+      openSoon(b);
       return view(b);
     },
 
@@ -522,7 +537,7 @@ export function createFolders(d: FolderDeps) {
 
     stop(): void {
       stopped = true;
-      for (const b of bindings.values()) void close(b);
+      for (const b of bindings.values()) closeSoon(b);
       queue.length = 0;
       for (const resolve of waiting.values()) resolve({ ok: true });
       waiting.clear();
