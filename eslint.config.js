@@ -9,8 +9,10 @@ import globals from 'globals';
 
 const tsconfigRootDir = import.meta.dirname;
 // Type-aware rules run against the two real programs (Node side and renderer side), so lint sees
-// exactly the types the type-check sees. The first project that contains a file wins.
-const project = ['./tsconfig.json', './tsconfig.renderer.json'];
+// exactly the types the type-check sees. The first project that contains a file wins. The lint
+// fixture's tiny program (test/unit/layers.test.ts) comes first so linting the fixture alone does
+// not build the whole Node program; it holds nothing else.
+const project = ['./test/fixtures/lint/tsconfig.json', './tsconfig.json', './tsconfig.renderer.json'];
 
 // Code compiled by the renderer program, which has verbatimModuleSyntax: a type imported without
 // `import type` is kept as a runtime import there (and would drag Node modules into the bundle).
