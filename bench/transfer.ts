@@ -37,7 +37,13 @@ type Message = { type: string; id: number; [key: string]: unknown };
 /** Answers each request from the parent; after answering "close" the process exits. */
 const answer = (handle: (m: Message) => Promise<unknown>) =>
   process.on('message', (m: Message) => {
-    void handle(m).then((data) => process.send!({ id: m.id, data }, () => m.type === 'close' && process.exit(0)));
+    handle(m).then(
+      (data) => process.send!({ id: m.id, data }, () => m.type === 'close' && process.exit(0)),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   });
 
 /** The yardstick's server: POST streams the body to a file, GET streams the file back. */
@@ -68,7 +74,9 @@ function rawClient(): void {
         req.on('error', reject);
         pipeline(createReadStream(file), req).catch(reject);
       } else {
-        request(url, (res) => pipeline(res, createWriteStream(file)).then(resolve, reject))
+        request(url, (res) => {
+          pipeline(res, createWriteStream(file)).then(resolve, reject);
+        })
           .on('error', reject)
           .end();
       }

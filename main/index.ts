@@ -100,15 +100,21 @@ if (!app.requestSingleInstanceLock()) {
   // macOS hands links over with open-url, also before the app is ready (a cold start from a link).
   app.on('open-url', (event, url) => {
     event.preventDefault();
-    void app.whenReady().then(() => openLink(url));
+    app
+      .whenReady()
+      .then(() => openLink(url))
+      .catch((error: unknown) => log('could not open a link', error));
   });
-  app.on('second-instance', (_event, argv) =>
-    void app.whenReady().then(() => {
-      const link = linkInArgv(argv);
-      if (link) openLink(link);
-      else showWindow();
-    }),
-  );
+  app.on('second-instance', (_event, argv) => {
+    app
+      .whenReady()
+      .then(() => {
+        const link = linkInArgv(argv);
+        if (link) openLink(link);
+        else showWindow();
+      })
+      .catch((error: unknown) => log('could not answer a second instance', error));
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -123,7 +129,7 @@ if (!app.requestSingleInstanceLock()) {
     return (settings = next);
   };
 
-  void app.whenReady().then(() => {
+  app.whenReady().then(() => {
     sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
     lockDownPermissions(session.defaultSession, location.isAppUrl, log);
     followShutdown(powerMonitor, quit);
@@ -188,5 +194,9 @@ if (!app.requestSingleInstanceLock()) {
     badge.applyToWindow();
     const link = linkInArgv(process.argv); // a cold start from a link (Windows, Linux)
     if (link) openLink(link);
+  }).catch((error: unknown) => {
+    // Half started, with no window to close: say why and quit rather than linger in the tray.
+    log('could not start', error);
+    app.exit(1);
   });
 }

@@ -82,9 +82,10 @@ if (electron) {
       ...(serverUrl && token && { PARLEY_SERVER_URL: serverUrl, PARLEY_TOKEN: token }),
     },
   });
-  child.on('exit', async (code) => {
-    await closeServer();
-    process.exit(code ?? 0);
+  child.on('exit', (code) => {
+    closeServer()
+      .catch((error: unknown) => console.error('the embedded server did not close cleanly', error))
+      .finally(() => process.exit(code ?? 0));
   });
 } else {
   const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -105,11 +106,18 @@ if (electron) {
   if (!values['no-open']) openChromium(host.url);
   console.log('Ctrl+C quits.');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
-      await host.close();
-      bridge.close();
-      await closeServer();
-      process.exit(0);
+    process.once(signal, () => {
+      host
+        .close()
+        .then(() => bridge.close())
+        .then(closeServer)
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error('Parley did not close cleanly', error);
+            process.exit(1);
+          },
+        );
     });
   }
 }

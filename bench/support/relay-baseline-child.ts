@@ -22,7 +22,8 @@ io.on('connection', (socket) => {
   const auth = socket.handshake.auth as { room?: unknown; address?: unknown };
   const room = String(auth.room);
   const address = String(auth.address);
-  void socket.join(room);
+  // The in-memory adapter joins at once; the type allows a promise (other adapters), so it is handled.
+  Promise.resolve(socket.join(room)).catch((error: unknown) => console.error('join failed', error));
   socket.on('send', (message: { clientId: string; body: string }, ack?: (reply: unknown) => void) => {
     // The same shape as a Parley message event, so the frames are about the same size.
     const event = {
@@ -52,6 +53,9 @@ process.on('message', (message: { type: string; id: number }) => {
     case 'close':
       io.close(() => {
         process.send!({ id: message.id, data: true }, () => process.exit(0));
+      }).catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
       });
       return;
   }

@@ -12,7 +12,16 @@ const server = await startServer({
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
 });
 
-process.on('message', async (message: { type: string; id: number; [key: string]: unknown }) => {
+type Request = { type: string; id: number; [key: string]: unknown };
+// A failed request ends the child loudly: the benchmark sees the exit instead of waiting forever.
+process.on('message', (message: Request) => {
+  answer(message).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+});
+
+async function answer(message: Request): Promise<unknown> {
   const reply = (data: unknown) => process.send!({ id: message.id, data });
   switch (message.type) {
     case 'cpu':
@@ -36,5 +45,5 @@ process.on('message', async (message: { type: string; id: number; [key: string]:
       await server.close();
       return process.send!({ id: message.id, data: true }, () => process.exit(0));
   }
-});
+}
 process.send!({ type: 'ready', url: server.url });

@@ -38,12 +38,19 @@ const host = await startBrowserHost({ bridge: timed, rendererDir, log: () => {} 
 const hostAt = now();
 process.send!({ type: 'ready', url: host.url, launchAt, bridgeAt, hostAt });
 
-process.on('message', async (message: { type: string }) => {
+process.on('message', (message: { type: string }) => {
   if (message.type === 'requests') process.send!({ type: 'requests', requests });
   if (message.type === 'close') {
-    await host.close();
-    bridge.close();
-    process.send!({ type: 'closed' }, () => process.exit(0));
+    host.close().then(
+      () => {
+        bridge.close();
+        process.send!({ type: 'closed' }, () => process.exit(0));
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   }
 });
 // Never outlive the benchmark.

@@ -44,10 +44,16 @@ export interface HandlerDeps {
   saveAs: SaveFileAs;
   chooseFolder: ChooseFolder;
   desktop?: DesktopHost;
+  log(message: string, detail?: unknown): void;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder, desktop }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder, desktop, log }: HandlerDeps): Handlers {
   const client = () => session.client();
+  // Answers once started (an unknown id throws here, at once); the transfer reports its own failure
+  // as its state, so a rejection left is a bug to log, not one to crash on.
+  const startSoon = (engine: Client, transfer: Pick<FileTransfer, 'id'>): void => {
+    engine.startFileTransfer(transfer).catch((error: unknown) => log(`file transfer ${transfer.id} broke`, error));
+  };
   const withRecent = (engine: Client, folder: WatchedFolder): WatchedFolderView => ({ ...folder, recent: engine.recentFolderFiles(folder.id, RECENT_FOLDER_FILES) });
   const folderView = async (change: (engine: Client) => WatchedFolder | Promise<WatchedFolder>) => {
     const engine = client();
@@ -82,12 +88,12 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
       return message;
     },
     // Answers once started (an unknown id throws at once); fileProgress events tell the rest.
-    startFileTransfer: ({ id }) => void client().startFileTransfer({ id }),
+    startFileTransfer: ({ id }) => startSoon(client(), { id }),
     stopFileTransfer: ({ id }) => client().stopFileTransfer({ id }),
     downloadFile: async ({ messageId }) => {
       const engine = client();
       const transfer = await engine.getFileInstance('download', files.url(messageId));
-      void engine.startFileTransfer(transfer);
+      startSoon(engine, transfer);
       return transfer;
     },
     openFile: ({ messageId, view }) => reveal(files.localFile(messageId), view ? 'view' : 'open'),

@@ -9,7 +9,7 @@ import { createDispatch, type Dispatch } from './dispatch.js';
 import { createFileIndex, type FileIndex } from './file-index.js';
 import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
-import { createStaging, type Staging } from './staging.js';
+import { MAX_STAGED_BYTES, createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec } from './session.js';
 export type { ChooseFolder, DesktopHost, RevealFile, SaveFileAs } from './handlers.js';
@@ -62,7 +62,7 @@ const typedFolder: ChooseFolder = async (typed) => {
 export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
   const session = createSession({ ...options, log });
-  const staging = createStaging(join(options.dataDir, 'staging'));
+  const staging = createStaging(join(options.dataDir, 'staging'), MAX_STAGED_BYTES, log);
   const files = createFileIndex();
   const offFiles = [
     session.on('message', files.noteMessage),
@@ -84,6 +84,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     saveAs: options.saveAs ?? saveLocal,
     chooseFolder: options.chooseFolder ?? typedFolder,
     ...(options.desktop ? { desktop: options.desktop } : {}),
+    log,
   });
   const hostEvents = new Emitter<Pick<BridgeEvents, 'openConversation'>>((error) => log('a bridge listener threw', error));
   const signedIn = () => (session.state().state === 'signedIn' ? session.client() : null);

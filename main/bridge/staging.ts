@@ -27,7 +27,7 @@ interface Entry extends StagedFile {
 
 export type Staging = ReturnType<typeof createStaging>;
 
-export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
+export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES, log: (message: string, detail?: unknown) => void = () => {}) {
   const entries = new Map<string, Entry>();
 
   function add(kind: Entry['kind'], path: string, name: string, size: number, copy: boolean): StagedFile {
@@ -51,7 +51,7 @@ export function createStaging(dir: string, maxBytes = MAX_STAGED_BYTES) {
     for (const [id, entry] of entries) {
       if (entry.expires > now) continue;
       entries.delete(id);
-      if (entry.copy) void rm(join(dir, id), { recursive: true, force: true });
+      if (entry.copy) rm(join(dir, id), { recursive: true, force: true }).catch((error: unknown) => log(`could not remove the staged copy ${id}`, error));
     }
   }
 

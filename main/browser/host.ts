@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, resolve, sep } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bridge } from '../bridge/index.js';
 import { MAX_STAGED_BYTES } from '../bridge/staging.js';
 import { ParleyError } from '../core/index.js';
@@ -51,12 +51,20 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const keyDigest = digest(key);
   let origin = '';
 
+  // A route that throws answers 500 and is logged; it never becomes an unhandled rejection.
   const http = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', origin).pathname;
-    if (path === '/stage') return void stage(req, res);
-    if (path.startsWith('/local/')) return void serveLocal(req, res, path.slice('/local/'.length));
-    void serveFile(req, res);
+    route(req, res).catch((error: unknown) => {
+      log(`could not answer ${req.method ?? '?'} ${req.url ?? ''}`, error);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', origin).pathname;
+    if (path === '/stage') return stage(req, res);
+    if (path.startsWith('/local/')) return serveLocal(req, res, path.slice('/local/'.length));
+    return serveFile(req, res);
+  }
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   /** The key as the socket checks it, and (for script requests) the page's own origin. */
@@ -147,19 +155,23 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   });
 
   function serveBridge(ws: WebSocket) {
-    ws.on('message', async (data, isBinary) => {
-      let frame: { id?: unknown; method?: unknown; arg?: unknown };
-      try {
-        frame = isBinary ? {} : (JSON.parse(data.toString()) as typeof frame);
-      } catch {
-        frame = {};
-      }
-      if (typeof frame !== 'object' || frame === null || !Number.isSafeInteger(frame.id)) {
-        return ws.close(1003, 'frames are JSON {id, method, arg}');
-      }
-      const reply = await options.bridge.dispatch(frame.method, frame.arg);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: frame.id, reply }));
+    ws.on('message', (data, isBinary) => {
+      answerFrame(ws, data, isBinary).catch((error: unknown) => log('could not answer a bridge frame', error));
     });
+  }
+
+  async function answerFrame(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    let frame: { id?: unknown; method?: unknown; arg?: unknown };
+    try {
+      frame = isBinary ? {} : (JSON.parse(data.toString()) as typeof frame);
+    } catch {
+      frame = {};
+    }
+    if (typeof frame !== 'object' || frame === null || !Number.isSafeInteger(frame.id)) {
+      return ws.close(1003, 'frames are JSON {id, method, arg}');
+    }
+    const reply = await options.bridge.dispatch(frame.method, frame.arg);
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: frame.id, reply }));
   }
 
   const offEvents = options.bridge.onEvent((event, payload) => {

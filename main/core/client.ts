@@ -88,7 +88,9 @@ export function createClient(options: ClientOptions) {
     deviceId,
     ...options.backoff,
     onStatus: (status) => events.emit('connectionStatus', status),
-    onOnline: () => void onOnline(),
+    onOnline: () => {
+      onOnline().catch((error: unknown) => log('sync failed', error));
+    },
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
   });
 
@@ -139,6 +141,7 @@ export function createClient(options: ClientOptions) {
         error: reason,
       }),
     conversationCreated: emitConversation,
+    log,
   });
 
   const catchUp = createCatchUp(store, connection, {
@@ -184,7 +187,7 @@ export function createClient(options: ClientOptions) {
         const mine = c.participants.find((p) => p.address === me.address);
         const read = localRead.get(c.id) ?? 0;
         // Read here while offline: tell the server (and through it my other devices).
-        if (read > (mine?.readSeq ?? 0)) void sendRead(c.id, read);
+        if (read > (mine?.readSeq ?? 0)) sendRead(c.id, read);
         // A delivered receipt lost with the connection is sent again.
         const have = store.haveSeq(c.id);
         if (have > (mine?.deliveredSeq ?? 0)) scheduleDelivered(c.id, have);
@@ -198,21 +201,35 @@ export function createClient(options: ClientOptions) {
     }
   }
 
-  async function sendRead(conversationId: string, seq: number) {
-    try {
-      await connection.request('receipt', { conversationId, type: 'read', seq });
-    } catch {
+  function sendRead(conversationId: string, seq: number): void {
+    connection.request('receipt', { conversationId, type: 'read', seq }).catch(() => {
       /* the next sync compares read marks again */
-    }
+    });
+  }
+
+  /**
+   * Starts catch-up without waiting on it. It rejects when the link drops mid-pass (issue 12: left
+   * unhandled, that took the host process down): the reconnect's onOnline runs catch-up again, and
+   * any other failure is logged and retried by the next push that finds a gap.
+   */
+  function catchUpSoon(): void {
+    catchUp.run().catch((error: unknown) => {
+      if (!stopped && !(error instanceof ParleyError && error.code === 'unavailable')) log('catch-up failed', error);
+    });
+  }
+
+  /** Starts a transfer without waiting on it; its failures arrive as its state (fileProgress, changed). */
+  function startTransfer(id: string): void {
+    transfers.start(id).catch((error: unknown) => log(`file transfer ${id} did not start`, error));
   }
 
   function onEvent(event: ConversationEvent) {
     const known = store.conversation(event.conversationId);
     const { inserted, have } = store.ingest([event], true);
-    if (!known) return void catchUp.run(); // added to a conversation we have not heard of yet
+    if (!known) return catchUpSoon(); // added to a conversation we have not heard of yet
     if (inserted.length === 0) return;
     const haveSeq = have.get(event.conversationId) ?? 0;
-    if (haveSeq < event.seq - 1 || event.seq > known.lastSeq + 1) void catchUp.run();
+    if (haveSeq < event.seq - 1 || event.seq > known.lastSeq + 1) catchUpSoon();
     if (event.type === 'message') {
       const message = store.message(event.conversationId, event.seq);
       if (message) events.emit('message', message);
@@ -244,7 +261,7 @@ export function createClient(options: ClientOptions) {
   connection.onPush('conversation', (conversation) => {
     store.upsertConversations([conversation]);
     emitConversation(conversation.id);
-    if (conversation.lastSeq > 0) void catchUp.run();
+    if (conversation.lastSeq > 0) catchUpSoon();
   });
   connection.onPush('typing', (typing) => events.emit('typing', typing));
   connection.onPush('protocol:error', (error) => log(`the server refused a message: ${error.code}: ${error.message}`));
@@ -315,7 +332,7 @@ export function createClient(options: ClientOptions) {
     const upload = transfers.forUpload(file, mime, { messageId: `${store.me}:${clientId}`, conversationId });
     const info: MessageFile = { name: file.name, size: file.size, mime, ...extra, ...(preview ? { preview } : {}) };
     store.addToOutbox({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
-    void transfers.start(upload.id);
+    startTransfer(upload.id);
     const message = store.pendingMessage(clientId)!;
     events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
     return message;
@@ -348,7 +365,7 @@ export function createClient(options: ClientOptions) {
     sendFileAs: async (conversationId, path, clientId) => void (await sendFileAs({ conversationId }, path, {}, clientId)),
     resumeOutbox: (clientId) => {
       const retried = store.retryOutbox(clientId);
-      if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
+      if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') startTransfer(retried.upload);
       outbox.kick();
     },
     reserved: (path, subfolders) => {
@@ -462,7 +479,7 @@ export function createClient(options: ClientOptions) {
       const clientId = id.slice(id.lastIndexOf(':') + 1);
       const retried = store.retryOutbox(clientId);
       if (!retried) throw new ParleyError('not_found', `no failed message ${id}`);
-      if (retried.upload && transfers.get(retried.upload)?.state !== 'done') void transfers.start(retried.upload);
+      if (retried.upload && transfers.get(retried.upload)?.state !== 'done') startTransfer(retried.upload);
       events.emit('messageStatus', { id, conversationId: null, seq: null, status: 'sending' });
       outbox.kick();
     },
@@ -559,7 +576,7 @@ export function createClient(options: ClientOptions) {
       if (!store.markRead(conversationId, seq)) return;
       emitConversation(conversationId);
       const readSeq = store.conversation(conversationId)!.readSeq;
-      if (connection.online) void sendRead(conversationId, readSeq);
+      if (connection.online) sendRead(conversationId, readSeq);
     },
 
     async createConversation(request: {
@@ -572,7 +589,7 @@ export function createClient(options: ClientOptions) {
       const conversation = await connection.request('conversation:create', request);
       store.upsertConversations([conversation]);
       emitConversation(conversation.id);
-      if (conversation.lastSeq > 0) void catchUp.run();
+      if (conversation.lastSeq > 0) catchUpSoon();
       return store.conversation(conversation.id)!;
     },
 

@@ -39,6 +39,7 @@ export interface OutboxHooks {
   mediaRef(): MediaRefSetting | null;
   failed(item: OutboxItem, reason: string): void;
   conversationCreated(conversationId: string): void;
+  log(message: string, detail?: unknown): void;
 }
 
 export function createOutbox(store: Store, connection: Connection, hooks: OutboxHooks) {
@@ -101,7 +102,7 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
           if (connection.online && !retryTimer) {
             retryTimer = setTimeout(() => {
               retryTimer = null;
-              void drain();
+              drainSoon();
             }, RETRY_AFTER_MS);
           }
           return;
@@ -112,10 +113,15 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
     }
   }
 
+  // A throw outside a send (the store, a hook) stops this drain only: the next kick starts another.
+  function drainSoon(): void {
+    drain().catch((error: unknown) => {
+      if (!stopped) hooks.log('the outbox stopped on an error; it resumes on the next send or reconnect', error);
+    });
+  }
+
   return {
-    kick(): void {
-      void drain();
-    },
+    kick: drainSoon,
     stop(): void {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);

@@ -8,6 +8,7 @@ import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
+import { background } from '../lib/background';
 
 /** Call once, from the root component's setup: everything stops with it. */
 export function connectToHost(): void {
@@ -78,5 +79,5 @@ export function connectToHost(): void {
     },
   );
 
-  void session.load();
+  background(session.load());
 }

@@ -8,6 +8,7 @@ import { shallowReactive } from 'vue';
 import { parley } from '../bridge';
 import type { ConversationSummary, FileProgress, Message, MessageStatus, MessageStatusChange } from '../../contract/types';
 import { errorText } from '../lib/errors';
+import { background } from '../lib/background';
 
 export interface Thread {
   /** Oldest first; my messages still being sent (seq null) last. */
@@ -175,12 +176,12 @@ export const useMessagesStore = defineStore('messages', () => {
   /** A summary newer than the loaded history (membership and title changes only arrive this way). */
   function onConversation(conversation: ConversationSummary): void {
     const thread = threads[conversation.id];
-    if (thread?.loaded && conversation.lastSeq > (newestSeq(thread.messages) ?? 0)) void refresh(conversation.id);
+    if (thread?.loaded && conversation.lastSeq > (newestSeq(thread.messages) ?? 0)) background(refresh(conversation.id));
   }
 
   /** After a catch-up, the loaded threads may have holes the engine filled without events. */
   function refreshLoaded(): void {
-    for (const id of Object.keys(threads)) void refresh(id);
+    for (const id of Object.keys(threads)) background(refresh(id));
   }
 
   async function send(conversationId: string, text: string): Promise<void> {

@@ -98,7 +98,9 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { sto
     },
   });
   // Abandoned uploads would hold disk forever: swept as often as they can expire, at least hourly.
-  const sweep = setInterval(() => void sweepAbandoned(), Math.min(uploadExpiryMs, 3600_000));
+  const sweep = setInterval(() => {
+    sweepAbandoned().catch((error: unknown) => app.log.error({ err: error }, 'could not sweep abandoned uploads'));
+  }, Math.min(uploadExpiryMs, 3600_000));
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   async function sweepAbandoned() {

@@ -75,7 +75,11 @@ export function createGateway(httpServer: HttpServer) {
 }
 
 function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rateLimit }: GatewayOptions): void {
-  io.use(async (socket, next) => {
+  // socket.io does not await middleware: every outcome below ends in next(), and a throw past that is logged.
+  io.use((socket, next) => {
+    checkHandshake(socket, next).catch((error: unknown) => logger.error({ err: error }, 'handshake failed'));
+  });
+  const checkHandshake = async (socket: Socket, next: (error?: Error) => void): Promise<void> => {
     const fail = (code: 'bad_request' | 'auth_failed', message: string) => {
       const error = new Error(message) as Error & { data: { code: string; message: string } };
       error.data = { code, message };
@@ -95,7 +99,7 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
       logger.error({ err: error }, 'handshake failed');
       next(new Error('the server could not check the token; try again'));
     }
-  });
+  };
 
   io.on('connection', (socket: Socket) => {
     const { device, expiresAt } = socket.data as SocketData;

@@ -5,7 +5,7 @@
 // bytes that cross it (proof that a resume sent only the rest), slows them, or cuts connections.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -523,31 +523,35 @@ describe('upload modes', () => {
   async function uploadUrlServer() {
     const received: Array<{ fields: Record<string, string>; order: string[]; file: Buffer; authorization?: string }> = [];
     let url = '';
+    const answer = async (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method === 'GET') return res.end(received.at(-1)?.file);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks);
+      const form = await new Response(raw, { headers: { 'content-type': req.headers['content-type']! } }).formData();
+      const fields: Record<string, string> = {};
+      let file = Buffer.alloc(0);
+      for (const [name, value] of form) {
+        if (typeof value === 'string') fields[name] = value;
+        else file = Buffer.from(await value.arrayBuffer());
+      }
+      const order = [...raw.toString('latin1').matchAll(/name="(\w+)"/g)].map((m) => m[1]!);
+      received.push({ fields, order, file, authorization: req.headers.authorization });
+      switch (fields.auth) {
+        case 'refuse':
+          return res.end(JSON.stringify({ result: false, error: 'quota exceeded' }));
+        case 'broken':
+          return res.writeHead(500).end('disk full');
+        case 'html':
+          return res.end('<html>maintenance</html>');
+        default:
+          return res.end(JSON.stringify({ result: true, url: `${url}/stored/${fields.mid}` }));
+      }
+    };
+    // A handler that throws answers 500: the engine under test sees a broken server, the test its error.
     url = await listen(
-      createServer(async (req, res) => {
-        if (req.method === 'GET') return res.end(received.at(-1)?.file);
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const raw = Buffer.concat(chunks);
-        const form = await new Response(raw, { headers: { 'content-type': req.headers['content-type']! } }).formData();
-        const fields: Record<string, string> = {};
-        let file = Buffer.alloc(0);
-        for (const [name, value] of form) {
-          if (typeof value === 'string') fields[name] = value;
-          else file = Buffer.from(await value.arrayBuffer());
-        }
-        const order = [...raw.toString('latin1').matchAll(/name="(\w+)"/g)].map((m) => m[1]!);
-        received.push({ fields, order, file, authorization: req.headers.authorization });
-        switch (fields.auth) {
-          case 'refuse':
-            return res.end(JSON.stringify({ result: false, error: 'quota exceeded' }));
-          case 'broken':
-            return res.writeHead(500).end('disk full');
-          case 'html':
-            return res.end('<html>maintenance</html>');
-          default:
-            return res.end(JSON.stringify({ result: true, url: `${url}/stored/${fields.mid}` }));
-        }
+      createServer((req, res) => {
+        answer(req, res).catch((error: unknown) => res.writeHead(500).end(String(error)));
       }),
     );
     return { url: `${url}/upload`, received };

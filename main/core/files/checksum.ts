@@ -66,16 +66,18 @@ parentPort.postMessage(hash.digest('hex'));
 export async function sha256File(path: string, size: number, signal: AbortSignal): Promise<string> {
   if (size < WORKER_MIN) return (await hashPrefix(path, size)).digest('hex');
   const worker = new Worker(HASH_WORKER, { eval: true, workerData: { path, size, chunk: CHUNK } });
-  const stop = () => void worker.terminate();
-  signal.addEventListener('abort', stop, { once: true });
+  let stop = () => {};
   try {
     return await new Promise<string>((resolve, reject) => {
+      stop = () => reject(new Error('hashing stopped'));
+      signal.addEventListener('abort', stop, { once: true });
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', () => reject(new Error('hashing stopped')));
     });
   } finally {
     signal.removeEventListener('abort', stop);
-    void worker.terminate();
+    // Awaited: the thread is gone (and the file closed) before the caller moves on.
+    await worker.terminate();
   }
 }

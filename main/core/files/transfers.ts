@@ -358,10 +358,11 @@ export function createTransfers(o: TransfersOptions) {
       const file = message.file as FileInfo;
       if (message.mine || !file.mime.startsWith('image/') || file.size > autoDownloadImages) return;
       if (new URL(file.url).origin !== new URL(o.serverUrl).origin) return;
+      const failed = (error: unknown) => o.log(`could not download ${file.name}`, error);
       try {
-        void start(forDownload(file.url, file).id);
+        start(forDownload(file.url, file).id).catch(failed);
       } catch (error) {
-        o.log(`could not download ${file.name}`, error);
+        failed(error);
       }
     },
 

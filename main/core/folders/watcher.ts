@@ -44,6 +44,9 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
     }
   }
 
+  // observe/settle run unawaited from timers and chokidar events: a throw there is the folder's error, not the process's.
+  const failed = (error: unknown) => o.error(error instanceof Error ? error : new Error(String(error)));
+
   /** Something happened to this file: (re)start its stability clock. */
   async function observe(rel: string): Promise<void> {
     looking++;
@@ -52,7 +55,13 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
       if (closed || !info?.isFile()) return;
       const before = pending.get(rel);
       if (before) clearTimeout(before.timer);
-      const entry = { size: info.size, mtime: Math.trunc(info.mtimeMs), timer: setTimeout(() => void settle(rel, entry), o.stabilityMs) };
+      const entry = {
+        size: info.size,
+        mtime: Math.trunc(info.mtimeMs),
+        timer: setTimeout(() => {
+          settle(rel, entry).catch(failed);
+        }, o.stabilityMs),
+      };
       pending.set(rel, entry);
     } finally {
       looking--;
@@ -68,7 +77,7 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
       pending.delete(rel);
       o.stable(rel);
       changed();
-    } else void observe(rel);
+    } else await observe(rel);
   }
 
   function forget(rel: string): void {
@@ -88,7 +97,7 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
   });
   const onFile = (path: string) => {
     const rel = relOf(path);
-    if (accepts(rel)) void observe(rel);
+    if (accepts(rel)) observe(rel).catch(failed);
   };
   watcher.on('add', onFile);
   watcher.on('change', onFile);
@@ -100,7 +109,9 @@ export function createFolderWatcher(o: FolderWatcherOptions) {
     ready,
     /** Every input file in the folder now (what a restart or a returning folder has to compare). */
     scan: () => scanFolder(o.root, o.includeSubfolders),
-    observe: (rel: string) => void observe(rel),
+    observe: (rel: string): void => {
+      observe(rel).catch(failed);
+    },
     /** Nothing seen that is still waiting out its stability window (for whenIdle). */
     quiet,
     async close(): Promise<void> {

@@ -26,11 +26,12 @@ export function verifyToken(serverUrl: string, token: string, timeoutMs = 10_000
         if (status.state === 'authFailed') finish({ error: new ParleyError('auth_failed', status.reason) });
         if (status.state === 'offline') finish({ error: new ParleyError('unavailable', `could not reach ${serverUrl}: ${status.reason}`) });
       },
-      onOnline: () =>
+      onOnline: () => {
         connection.request('sync', {}).then(
           ({ me }) => finish({ address: me.address }),
           (error: unknown) => finish({ error }),
-        ),
+        );
+      },
       onInvalidPush: () => {},
     });
     const timer = setTimeout(() => finish({ error: new ParleyError('unavailable', `${serverUrl} did not answer in time`) }), timeoutMs);
