@@ -8,6 +8,7 @@ import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:pat
 import { ParleyError } from '../../../protocol/index.js';
 import { sha256File } from '../files/checksum.js';
 import { saveUnique } from '../files/file-name.js';
+import { clientIdOf, writtenId } from '../messages/id.js';
 import type { FolderEvents, FolderSentFile, FolderStatus, MessageStatusChange, WatchedFolder, WatchFolderOptions } from '../types.js';
 import type { Journal, JournalRow } from './journal.js';
 import { SENT_DIR } from './names.js';
@@ -209,7 +210,7 @@ export function createFolders(d: FolderDeps) {
     if (row.state === 'queued' || row.state === 'uploading') {
       const where = row.clientId ? d.journal.messageState(row.clientId) : { where: 'none' as const };
       if (where.where === 'sent') {
-        markSent(row, `${d.me()}:${row.clientId}`);
+        markSent(row, writtenId(d.me(), row.clientId!));
       } else {
         // Never stored as a message, or stored and failed (an upload of a file that then changed cannot
         // succeed), and the file is not that version any more: the new version is its own row. A failed
@@ -237,7 +238,7 @@ export function createFolders(d: FolderDeps) {
         // An ack may have landed before we listened (a resumed message sent while we looked).
         if (d.journal.messageState(clientId).where === 'sent') {
           waiting.delete(clientId);
-          markSent(row, `${d.me()}:${clientId}`);
+          markSent(row, writtenId(d.me(), clientId));
         } else {
           const outcome = await acked;
           if (stopped) return { ok: true };
@@ -299,8 +300,8 @@ export function createFolders(d: FolderDeps) {
 
   /** The engine's messageStatus: acks and failures of the messages folders sent. */
   function messageStatus(change: MessageStatusChange): void {
-    if (stopped || change.status === 'sending') return;
-    const clientId = change.id.slice(change.id.lastIndexOf(':') + 1);
+    const clientId = clientIdOf(change.id);
+    if (stopped || change.status === 'sending' || clientId === null) return;
     const resolve = waiting.get(clientId);
     if (change.status === 'failed') {
       if (!resolve) return;
