@@ -21,7 +21,17 @@ type Row = Omit<MessageRecord, 'file'> & { file: string | null };
 
 const SELECT = 'SELECT conversation_id AS conversationId, seq, kind, sender, client_id AS clientId, body, server_time AS serverTime, file FROM messages';
 
-const toRecord = (r: Row): MessageRecord => ({ ...r, file: r.file === null ? null : (JSON.parse(r.file) as FileInfo) });
+// Field by field, not by spreading: readMessages maps up to 500 rows a page.
+const toRecord = (r: Row): MessageRecord => ({
+  conversationId: r.conversationId,
+  seq: r.seq,
+  kind: r.kind,
+  sender: r.sender,
+  clientId: r.clientId,
+  body: r.body,
+  serverTime: r.serverTime,
+  file: r.file === null ? null : (JSON.parse(r.file) as FileInfo),
+});
 
 export type MessagesStore = ReturnType<typeof createMessagesStore>;
 
