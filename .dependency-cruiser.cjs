@@ -83,15 +83,15 @@ module.exports = {
     allowList('protocol-imports-only', 'protocol/ is the wire contract: it stands alone.', '^protocol/', '^protocol/'),
     allowList(
       'contract-imports-only',
-      'contract/ (renderer <-> host) is built from protocol/ and isomorphic common/ only, never from engine types.',
+      'contract/ (renderer <-> host) is built from protocol/ only, never from engine types.',
       '^contract/',
-      '^(contract/|protocol/|common/(?!node/))',
+      '^(contract/|protocol/)',
     ),
     allowList(
       'common-imports-only',
-      'Isomorphic common/ helpers depend on nothing but each other (the renderer uses them).',
+      'Isomorphic common/ helpers (the renderer uses them) depend on each other and the contracts only.',
       { path: '^common/', pathNot: '^common/node/' },
-      '^common/(?!node/)',
+      '^(common/(?!node/)|contract/|protocol/)',
     ),
     allowList('common-node-imports-only', 'common/node/ is shared by server and client: common/, protocol/, Node.', '^common/node/', '^(common/|protocol/)'),
     allowList(
@@ -108,22 +108,22 @@ module.exports = {
     ),
     allowList(
       'electron-host-imports-only',
-      'The Electron host: main/electron/, main/index.ts -> the bridge, the engine (by its index), contract/, common/.',
+      'The Electron host: main/electron/, main/index.ts -> the bridge, the engine (by its index), contract/, protocol/, common/.',
       '^main/(electron/|index\\.ts$)',
-      '^(main/electron/|main/index\\.ts$|main/bridge/|main/core/|contract/|common/)',
+      '^(main/electron/|main/index\\.ts$|main/bridge/|main/core/|contract/|protocol/|common/)',
     ),
     allowList(
       'browser-host-imports-only',
-      'The browser host: main/browser/ -> the bridge, the engine (by its index), contract/, common/.',
+      'The browser host: main/browser/ -> the bridge, the engine (by its index), contract/, protocol/, common/.',
       '^main/browser/',
-      '^(main/browser/|main/bridge/|main/core/|contract/|common/)',
+      '^(main/browser/|main/bridge/|main/core/|contract/|protocol/|common/)',
     ),
     {
       name: 'preload-imports-only',
-      comment: "preload/ (sandboxed, bundled to one CommonJS file) imports contract/ and 'electron' only.",
+      comment: "preload/ (sandboxed, bundled to one CommonJS file) imports contract/, isomorphic common/ and 'electron' only.",
       severity: 'error',
       from: { path: '^preload/' },
-      to: { pathNot: ['^contract/', ELECTRON, '^preload/'] },
+      to: { pathNot: ['^contract/', '^common/(?!node/)', ELECTRON, '^preload/'] },
     },
     allowList(
       'renderer-imports-only',

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { openDatabase } from '../common/sqlite.js';
+import { openDatabase } from '../common/node/sqlite.js';
 import { createClient } from '../main/core/index.js';
-import { migrations } from '../main/core/store/migrations.js';
+import { migrations } from '../main/core/store/migrations/index.js';
 import { startServerProcess } from './support/server-process.js';
 
 const TOTAL = Number(process.env.CATCHUP_MESSAGES ?? 1_000_000);

@@ -5,6 +5,8 @@ export type Unsubscribe = () => void;
 export class Emitter<Events extends object> {
   private listeners = new Map<keyof Events, Set<(payload: never) => void>>();
 
+  // The console is the reporter of last resort: the engine and hosts pass their own log.
+  // eslint-disable-next-line no-console
   constructor(private readonly onListenerError: (error: unknown) => void = (error) => console.error(error)) {}
 
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): Unsubscribe {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Conversation, ConversationEvent } from '../../protocol/index.js';
-import { openStore } from '../../main/core/store/store.js';
+import { openStore } from '../../main/core/store/index.js';
 
 export interface SeedOptions {
   dataDir: string;
@@ -70,7 +70,7 @@ export function seedStore(options: SeedOptions): SeedResult {
   try {
     store.init();
     store.setMe(me);
-    store.setMeta('deviceId', 'bench-device');
+    store.prefs.setMeta('deviceId', 'bench-device');
     // Conversation i was last active i minutes ago: conversation 0 is on top.
     const conversations: Conversation[] = counts.map((count, i) => {
       const group = i % 5 === 4;

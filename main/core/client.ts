@@ -15,7 +15,9 @@ import { createJournal } from './folders/journal.js';
 import { createFolders, within, type FolderTuning } from './folders/manager.js';
 import { createConnection } from './net/connection.js';
 import { createOutbox, type MediaRefSetting } from './outbox.js';
-import { openStore } from './store/store.js';
+import { clientIdOf, writtenId } from './messages/id.js';
+import { createViews } from './messages/views.js';
+import { openStore } from './store/index.js';
 import { createCatchUp } from './sync/catch-up.js';
 import type {
   ConversationSummary,
@@ -74,8 +76,9 @@ export function createClient(options: ClientOptions) {
   const downloadDir = prepareDir(options.downloadDir ?? join(options.dataDir, 'downloads'));
   const store = openStore(options.dataDir);
   store.init();
-  let deviceId = store.meta('deviceId');
-  if (!deviceId) store.setMeta('deviceId', (deviceId = randomUUID()));
+  const views = createViews(store);
+  let deviceId = store.prefs.meta('deviceId');
+  if (!deviceId) store.prefs.setMeta('deviceId', (deviceId = randomUUID()));
 
   let stopped = false;
   const pendingDelivered = new Map<string, number>();
@@ -95,10 +98,10 @@ export function createClient(options: ClientOptions) {
   });
 
   const emitConversation = (id: string) => {
-    const summary = store.conversation(id);
+    const summary = views.conversation(id);
     if (!summary) return;
     events.emit('conversation', summary);
-    events.emit('unread', { conversationId: id, unread: summary.unread, total: store.totalUnread() });
+    events.emit('unread', { conversationId: id, unread: summary.unread, total: views.totalUnread() });
   };
 
   const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
@@ -113,8 +116,8 @@ export function createClient(options: ClientOptions) {
     changed: (transfer) => {
       if (transfer.type !== 'upload') return;
       // My file messages follow their upload: failed with it, sending again when it runs, sent once done.
-      if (transfer.state === 'running') for (const m of store.resumeUpload(transfer.id)) emitStatus(m);
-      if (transfer.state === 'failed') for (const m of store.failUpload(transfer.id, transfer.error!)) emitStatus(m);
+      if (transfer.state === 'running') for (const r of store.outbox.resumeUpload(transfer.id)) emitStatus(views.pending(r));
+      if (transfer.state === 'failed') for (const r of store.outbox.failUpload(transfer.id, transfer.error!)) emitStatus(views.pending(r));
       if (transfer.state === 'done') outbox.kick();
     },
   });
@@ -122,7 +125,7 @@ export function createClient(options: ClientOptions) {
     events.emit('messageStatus', { id: m.id, conversationId: m.conversationId, seq: m.seq, status: m.status!, ...(m.error ? { error: m.error } : {}) });
 
   let mediaRef: MediaRefSetting | null = null;
-  const outbox = createOutbox(store, connection, {
+  const outbox = createOutbox(store, views, connection, {
     sent: (message) => {
       events.emit('messageStatus', { id: message.id, conversationId: message.conversationId, seq: message.seq, status: 'sent' });
       emitConversation(message.conversationId!);
@@ -134,7 +137,7 @@ export function createClient(options: ClientOptions) {
     mediaRef: () => mediaRef,
     failed: (item, reason) =>
       events.emit('messageStatus', {
-        id: `${store.me}:${item.clientId}`,
+        id: writtenId(store.me, item.clientId),
         conversationId: item.conversationId,
         seq: null,
         status: 'failed',
@@ -181,7 +184,7 @@ export function createClient(options: ClientOptions) {
         return;
       }
       if (!store.me) store.setMe(me.address);
-      const localRead = new Map(store.conversations().map((c) => [c.id, c.readSeq]));
+      const localRead = new Map(store.conversations.all().map((c) => [c.id, c.readSeq]));
       store.upsertConversations(conversations);
       for (const c of conversations) {
         const mine = c.participants.find((p) => p.address === me.address);
@@ -189,7 +192,7 @@ export function createClient(options: ClientOptions) {
         // Read here while offline: tell the server (and through it my other devices).
         if (read > (mine?.readSeq ?? 0)) sendRead(c.id, read);
         // A delivered receipt lost with the connection is sent again.
-        const have = store.haveSeq(c.id);
+        const have = store.conversations.haveSeq(c.id) ?? 0;
         if (have > (mine?.deliveredSeq ?? 0)) scheduleDelivered(c.id, have);
         emitConversation(c.id);
       }
@@ -224,14 +227,14 @@ export function createClient(options: ClientOptions) {
   }
 
   function onEvent(event: ConversationEvent) {
-    const known = store.conversation(event.conversationId);
+    const known = store.conversations.get(event.conversationId);
     const { inserted, have } = store.ingest([event], true);
     if (!known) return catchUpSoon(); // added to a conversation we have not heard of yet
     if (inserted.length === 0) return;
     const haveSeq = have.get(event.conversationId) ?? 0;
     if (haveSeq < event.seq - 1 || event.seq > known.lastSeq + 1) catchUpSoon();
     if (event.type === 'message') {
-      const message = store.message(event.conversationId, event.seq);
+      const message = views.message(event.conversationId, event.seq);
       if (message) events.emit('message', message);
       if (message?.file) {
         events.emit('file', message);
@@ -245,7 +248,7 @@ export function createClient(options: ClientOptions) {
   }
 
   function onReceipt(receipt: Receipt) {
-    for (const message of store.applyReceipt(receipt)) {
+    for (const message of views.applyReceipt(receipt)) {
       events.emit('messageStatus', {
         id: message.id,
         conversationId: message.conversationId,
@@ -298,14 +301,14 @@ export function createClient(options: ClientOptions) {
   /** A known conversation, or a peer whose direct conversation may not exist yet. */
   function destination(to: Destination): { conversationId: string | null; peer: string | null } {
     if ('conversationId' in to) {
-      if (!store.conversation(to.conversationId)) {
+      if (!store.conversations.get(to.conversationId)) {
         throw new ParleyError('not_found', `no conversation ${to.conversationId} on this device`);
       }
       return { conversationId: to.conversationId, peer: null };
     }
     const peer = check(Address, to.peer, 'peer');
     if (peer === store.me) throw new ParleyError('bad_request', 'a direct conversation needs someone else');
-    return { conversationId: store.findDirect(peer), peer };
+    return { conversationId: store.conversations.findDirect(peer), peer };
   }
 
   const transferId = (file: unknown): string => {
@@ -329,11 +332,12 @@ export function createClient(options: ClientOptions) {
         })
       : undefined;
     if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
-    const upload = transfers.forUpload(file, mime, { messageId: `${store.me}:${clientId}`, conversationId });
+    const upload = transfers.forUpload(file, mime, { messageId: writtenId(store.me, clientId), conversationId });
     const info: MessageFile = { name: file.name, size: file.size, mime, ...extra, ...(preview ? { preview } : {}) };
-    store.addToOutbox({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
+    store.outbox.add({ clientId, conversationId, peer, body: caption, createdAt: Date.now(), file: { info, upload: upload.id } });
     startTransfer(upload.id);
-    const message = store.pendingMessage(clientId)!;
+    // Read after the start: the message shows its upload running.
+    const message = views.pending(store.outbox.get(clientId)!);
     events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
     return message;
   }
@@ -343,10 +347,7 @@ export function createClient(options: ClientOptions) {
     within(path, options.dataDir) || within(options.dataDir, path) ? `${path} holds this app's own data; choose another folder` : null;
 
   const autoSave = createAutoSave({
-    db: store.db,
-    me: () => store.me,
-    haveSeq: (id) => store.haveSeq(id),
-    conversationExists: (id) => store.conversation(id) !== null,
+    store,
     refused: (dir) => {
       const watched = folders.covering(dir);
       return watched ? `${dir} is a watched folder: files saved there would be sent back` : ownData(dir);
@@ -358,13 +359,13 @@ export function createClient(options: ClientOptions) {
   });
 
   const folders = createFolders({
-    journal: createJournal(store.db),
+    journal: createJournal(store),
     emit: (event, payload) => events.emit(event, payload as EngineEvents[typeof event]),
     me: () => store.me,
-    conversationExists: (id) => store.conversation(id) !== null,
+    conversationExists: (id) => store.conversations.get(id) !== null,
     sendFileAs: async (conversationId, path, clientId) => void (await sendFileAs({ conversationId }, path, {}, clientId)),
     resumeOutbox: (clientId) => {
-      const retried = store.retryOutbox(clientId);
+      const retried = store.outbox.retry(clientId);
       if (retried?.upload && transfers.get(retried.upload)?.state !== 'done') startTransfer(retried.upload);
       outbox.kick();
     },
@@ -414,7 +415,7 @@ export function createClient(options: ClientOptions) {
     sendMessage(to: Destination, text: string): Message {
       const body = check(Body, text, 'message');
       const { conversationId, peer } = destination(to);
-      const message = store.addToOutbox({ clientId: randomUUID(), conversationId, peer, body, createdAt: Date.now() });
+      const message = views.pending(store.outbox.add({ clientId: randomUUID(), conversationId, peer, body, createdAt: Date.now() }));
       events.emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
       outbox.kick();
       return message;
@@ -476,8 +477,8 @@ export function createClient(options: ClientOptions) {
 
     /** Sends a failed message again, with the same clientId; a file whose upload failed resumes it. */
     retryMessage(id: string): void {
-      const clientId = id.slice(id.lastIndexOf(':') + 1);
-      const retried = store.retryOutbox(clientId);
+      const clientId = clientIdOf(id);
+      const retried = clientId === null ? null : store.outbox.retry(clientId);
       if (!retried) throw new ParleyError('not_found', `no failed message ${id}`);
       if (retried.upload && transfers.get(retried.upload)?.state !== 'done') startTransfer(retried.upload);
       events.emit('messageStatus', { id, conversationId: null, seq: null, status: 'sending' });
@@ -514,6 +515,10 @@ export function createClient(options: ClientOptions) {
     isFileTransferEnabled(): boolean {
       return transfers.isHandlerSet();
     },
+    /** A transfer by its id, with its progress if it runs; null when there is none. */
+    getFileTransfer(id: string): FileTransfer | null {
+      return transfers.get(id);
+    },
     /** Transfers not done: running, stopped, interrupted by a quit, or failed. */
     readFileTransfers(): FileTransfer[] {
       return transfers.unfinished();
@@ -549,33 +554,40 @@ export function createClient(options: ClientOptions) {
     },
 
     readConversations(): ConversationSummary[] {
-      return store.conversations();
+      return views.conversations();
     },
     readConversation(id: string): ConversationSummary | null {
-      return store.conversation(id);
+      return views.conversation(id);
     },
     /** Unread over the conversations that are not muted (the app badge); unread events carry it as it changes. */
     unreadTotal(): number {
-      return store.totalUnread();
+      return views.totalUnread();
     },
 
     /** Mutes or unmutes a conversation on this device; conversation and unread events follow. */
     setConversationMuted(conversationId: string, muted: boolean): ConversationSummary {
-      if (!store.setMuted(conversationId, muted)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
+      if (!store.conversations.get(conversationId)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
+      store.prefs.setMuted(conversationId, muted);
       emitConversation(conversationId);
-      return store.conversation(conversationId)!;
+      return views.conversation(conversationId)!;
     },
 
     readMessages(conversationId: string, options: { beforeSeq?: number; limit?: number } = {}): Message[] {
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), MAX_PAGE);
-      return store.messages(conversationId, options.beforeSeq, limit);
+      return views.page(conversationId, options.beforeSeq, limit);
+    },
+    /** A message by its id, as readMessages gives it (with its file and latest transfer); null when not on this device. */
+    getMessage(id: string): Message | null {
+      return views.byId(id);
     },
 
     markRead(conversationId: string, seq: number): void {
       if (!Number.isSafeInteger(seq) || seq < 1) throw new ParleyError('bad_request', 'seq is a positive integer');
-      if (!store.markRead(conversationId, seq)) return;
+      const conversation = store.conversations.get(conversationId);
+      if (!conversation || seq <= conversation.readSeq) return;
+      store.conversations.setRead(conversationId, Math.min(seq, conversation.lastSeq));
       emitConversation(conversationId);
-      const readSeq = store.conversation(conversationId)!.readSeq;
+      const readSeq = store.conversations.get(conversationId)!.readSeq;
       if (connection.online) sendRead(conversationId, readSeq);
     },
 
@@ -590,7 +602,7 @@ export function createClient(options: ClientOptions) {
       store.upsertConversations([conversation]);
       emitConversation(conversation.id);
       if (conversation.lastSeq > 0) catchUpSoon();
-      return store.conversation(conversation.id)!;
+      return views.conversation(conversation.id)!;
     },
 
     setTyping(conversationId: string): void {

@@ -8,10 +8,12 @@
 //
 // With the account's Media Reference Send configured (seed 004), a file message goes to that web
 // service instead, one request per recipient, and stays on this device only, marked sent.
-import { ParleyError, type ErrorCode } from '../../protocol/index.js';
+import { ParleyError, type ErrorCode, type FileInfo } from '../../protocol/index.js';
 import { recipientsFor, sendToRecipients, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';
+import { withUpload } from './messages/status.js';
+import type { Views } from './messages/views.js';
 import type { Connection } from './net/connection.js';
-import type { OutboxItem, Store } from './store/store.js';
+import type { Store } from './store/index.js';
 import type { Message } from './types.js';
 
 /** Refusals that a resend would only repeat. */
@@ -25,6 +27,18 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set([
   'unknown_event',
 ]);
 const RETRY_AFTER_MS = 2000;
+
+/** A message to send, as the server takes it. */
+export interface OutboxItem {
+  clientId: string;
+  conversationId: string | null;
+  peer: string | null;
+  body: string;
+  /** Complete once the upload is done; the outbox sends nothing before. */
+  file: FileInfo | null;
+  createdAt: number;
+  error: string | null;
+}
 
 export interface MediaRefSetting {
   keys: MediaRefSendKeys;
@@ -42,10 +56,26 @@ export interface OutboxHooks {
   log(message: string, detail?: unknown): void;
 }
 
-export function createOutbox(store: Store, connection: Connection, hooks: OutboxHooks) {
+export function createOutbox(store: Store, views: Views, connection: Connection, hooks: OutboxHooks) {
   let draining = false;
   let retryTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+
+  /** The next message ready to send; a file message takes its URL and checksum from its finished upload. */
+  function next(): OutboxItem | null {
+    const r = store.outbox.next();
+    if (!r) return null;
+    const file = r.file && withUpload(r.file, r.upload ? store.transfers.get(r.upload) : null);
+    return {
+      clientId: r.clientId,
+      conversationId: r.conversationId,
+      peer: r.peer,
+      body: r.body,
+      file: file?.url && file.sha256 ? (file as FileInfo) : null,
+      createdAt: r.createdAt,
+      error: r.error,
+    };
+  }
 
   async function sendOne(item: OutboxItem): Promise<void> {
     let conversationId = item.conversationId;
@@ -64,12 +94,12 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
       ...(item.file ? { file: item.file } : {}),
     });
     if (stopped) return;
-    hooks.sent(store.markSent(item, conversationId, ack.seq, ack.serverTime), item);
+    hooks.sent(views.stored(store.markSent(item, conversationId, ack.seq, ack.serverTime))!, item);
   }
 
   async function sendElsewhere(item: OutboxItem, conversationId: string, { keys, account }: MediaRefSetting): Promise<void> {
     const file = item.file!;
-    const participants = store.conversation(conversationId)?.participants.map((p) => p.address) ?? [];
+    const participants = store.conversations.get(conversationId)?.participants.map((p) => p.address) ?? [];
     const outcomes = await sendToRecipients(keys, account, recipientsFor(participants, store.me), {
       description: item.body,
       media: { url: file.url, contentType: file.mime },
@@ -81,20 +111,20 @@ export function createOutbox(store: Store, connection: Connection, hooks: Outbox
     if (failed.length > 0) {
       throw new ParleyError('bad_request', failed.map((o) => `${o.to}: ${o.ok ? '' : o.error.message}`).join('; '));
     }
-    hooks.sentElsewhere(store.markSentElsewhere(item.clientId, Date.now()));
+    hooks.sentElsewhere(views.pending(store.outbox.markSentElsewhere(item.clientId, Date.now())));
   }
 
   async function drain(): Promise<void> {
     if (draining) return;
     draining = true;
     try {
-      for (let item = store.nextOutbox(); item && connection.online && !stopped; item = store.nextOutbox()) {
+      for (let item = next(); item && connection.online && !stopped; item = next()) {
         try {
           await sendOne(item);
         } catch (error) {
           if (stopped) return;
           if (error instanceof ParleyError && PERMANENT.has(error.code)) {
-            store.failOutbox(item.clientId, error.message);
+            store.outbox.fail(item.clientId, error.message);
             hooks.failed(item, error.message);
             continue;
           }

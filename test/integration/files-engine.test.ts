@@ -283,6 +283,8 @@ describe('sendFile', () => {
     expect(file.url).toMatch(new RegExp(`^${t.url}/files/[0-9a-f]{32}$`));
     await until(() => statuses.includes('sent'), 'sent');
     expect(alice.readMessages(conversationId).at(-1)).toMatchObject({ id: message.id, kind: 'file', file: { url: file.url }, transfer: { state: 'done' } });
+    // By id: the same message as in the list, with its file and latest transfer.
+    expect(alice.getMessage(message.id)).toEqual(alice.readMessages(conversationId).at(-1));
 
     // The seed's getFileInstance: the same URL while in progress is the same transfer.
     const download = await bob.getFileInstance('download', file.url);
@@ -293,6 +295,10 @@ describe('sendFile', () => {
     expect(await sha256Of(done.path!)).toBe(file.sha256);
     expect(readdirSync(bob.downloads)).toEqual(['holiday.png']);
     expect(bob.readMessages(conversationId).at(-1)).toMatchObject({ id: received.id, transfer: { state: 'done', path: done.path } });
+    expect(bob.getMessage(received.id)).toEqual(bob.readMessages(conversationId).at(-1));
+    expect(bob.getFileTransfer(download.id)).toEqual(done);
+    expect(bob.getMessage(`${conversationId}#1`)).toBeNull(); // a written message's id is sender:clientId
+    expect([bob.getMessage('nope'), bob.getFileTransfer('nope')]).toEqual([null, null]);
     expect(bob.readFileTransfers()).toEqual([]);
     // An empty file travels too.
     const empty = join(dir, 'empty.txt');
@@ -356,6 +362,8 @@ describe('resumable uploads', () => {
     expect(seen.at(-1)).toMatchObject({ state: 'stopped', rate: 0 });
     expect(seen.filter((p) => p.state === 'running').length).toBeGreaterThan(1);
     expect(alice.readMessages(conversationId).at(-1)).toMatchObject({ id: sent.id, status: 'sending', transfer: { state: 'stopped' } });
+    expect(alice.getMessage(sent.id)).toEqual(alice.readMessages(conversationId).at(-1));
+    expect(alice.getFileTransfer(id)).toEqual(stopped);
     await quiet(slow.stats);
     expect(bob.readMessages(conversationId)).toHaveLength(0);
 

@@ -3,8 +3,8 @@
 // Files from the messages after the setting was made count, not the history before it. The store
 // keeps how far each conversation's messages were looked at, up to its gap-free prefix (have_seq),
 // so messages a catch-up fills in later, or that arrived while the app was closed, are not missed.
-import type { Db } from '../../../common/sqlite.js';
 import { ParleyError, type FileInfo } from '../../../protocol/index.js';
+import type { Store } from '../store/index.js';
 import type { FileTransfer } from '../types.js';
 import { prepareDir } from './local-file.js';
 
@@ -13,10 +13,7 @@ const CONCURRENCY = 3;
 const PAGE = 200;
 
 export interface AutoSaveDeps {
-  db: Db;
-  me(): string;
-  haveSeq(conversationId: string): number;
-  conversationExists(conversationId: string): boolean;
+  store: Store;
   /** Why incoming files may not be saved there (a watched folder would send them back; the app's own data), or null. */
   refused(dir: string): string | null;
   forDownload(url: string, file: FileInfo, dir: string): FileTransfer;
@@ -29,18 +26,9 @@ export interface AutoSaveDeps {
 export type AutoSave = ReturnType<typeof createAutoSave>;
 
 export function createAutoSave(d: AutoSaveDeps) {
-  const q = {
-    get: d.db.prepare('SELECT dir, scanned_seq AS scannedSeq FROM save_folders WHERE conversation_id = ?'),
-    all: d.db.prepare('SELECT conversation_id AS conversationId, dir FROM save_folders'),
-    set: d.db.prepare(
-      'INSERT INTO save_folders (conversation_id, dir, scanned_seq) VALUES (?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET dir = excluded.dir',
-    ),
-    remove: d.db.prepare('DELETE FROM save_folders WHERE conversation_id = ?'),
-    scanned: d.db.prepare('UPDATE save_folders SET scanned_seq = ? WHERE conversation_id = ? AND scanned_seq < ?'),
-    files: d.db.prepare(
-      'SELECT seq, sender, file FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND file IS NOT NULL ORDER BY seq LIMIT ?',
-    ),
-  };
+  const { store } = d;
+  const folders = store.folders.saving;
+  const haveSeq = (conversationId: string) => store.conversations.haveSeq(conversationId) ?? 0;
   const queue: string[] = [];
   const queued = new Set<string>();
   let running = 0;
@@ -69,20 +57,18 @@ export function createAutoSave(d: AutoSaveDeps) {
     }
   }
 
-  const folderOf = (conversationId: string) => q.get.get(conversationId) as { dir: string; scannedSeq: number } | undefined;
-
   /** Starts the downloads of files not yet looked at in this conversation, up to its gap-free prefix. */
   function scan(conversationId: string): void {
     if (stopped) return;
-    const folder = folderOf(conversationId);
+    const folder = folders.get(conversationId);
     if (!folder) return;
-    const upTo = d.haveSeq(conversationId);
+    const upTo = haveSeq(conversationId);
     let from = folder.scannedSeq;
     while (from < upTo) {
-      const rows = q.files.all(conversationId, from, upTo, PAGE) as Array<{ seq: number; sender: string; file: string }>;
+      const rows = store.messages.filesBetween(conversationId, from, upTo, PAGE);
       for (const row of rows) {
-        if (row.sender === d.me()) continue;
-        const file = JSON.parse(row.file) as FileInfo;
+        if (row.sender === store.me) continue;
+        const file = row.file!;
         try {
           const transfer = d.forDownload(file.url, file, folder.dir);
           if (transfer.state !== 'done') enqueue(transfer.id);
@@ -92,7 +78,7 @@ export function createAutoSave(d: AutoSaveDeps) {
       }
       // Recorded after the transfers are: a crash in between finds them again (by URL), not twice.
       from = rows.length < PAGE ? upTo : rows.at(-1)!.seq;
-      q.scanned.run(from, conversationId, from);
+      folders.scanned(conversationId, from);
     }
   }
 
@@ -104,7 +90,7 @@ export function createAutoSave(d: AutoSaveDeps) {
     resume(): void {
       if (resumed || stopped) return;
       resumed = true;
-      const saving = new Set((q.all.all() as Array<{ conversationId: string }>).map((r) => r.conversationId));
+      const saving = new Set(folders.all().map((r) => r.conversationId));
       for (const transfer of d.unfinished()) {
         if (transfer.type === 'download' && transfer.state === 'interrupted' && transfer.conversationId && saving.has(transfer.conversationId)) enqueue(transfer.id);
       }
@@ -114,26 +100,24 @@ export function createAutoSave(d: AutoSaveDeps) {
     scan,
 
     /** Whether the conversation saves incoming files (its images then skip the download dir's auto-download). */
-    covers: (conversationId: string): boolean => folderOf(conversationId) !== undefined,
+    covers: (conversationId: string): boolean => folders.get(conversationId) !== null,
 
-    get: (conversationId: string): string | null => folderOf(conversationId)?.dir ?? null,
+    get: (conversationId: string): string | null => folders.get(conversationId)?.dir ?? null,
 
-    all(): Array<{ conversationId: string; dir: string }> {
-      return q.all.all() as Array<{ conversationId: string; dir: string }>;
-    },
+    all: folders.all,
 
     /** Saves the conversation's incoming files from now on into `dir`, or stops with null. */
     set(conversationId: string, dir: string | null): string | null {
-      if (!d.conversationExists(conversationId)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
+      if (!store.conversations.get(conversationId)) throw new ParleyError('not_found', `no conversation ${conversationId} on this device`);
       if (dir === null) {
-        q.remove.run(conversationId);
+        folders.remove(conversationId);
         return null;
       }
       const where = prepareDir(dir);
       const refused = d.refused(where);
       if (refused) throw new ParleyError('conflict', refused);
       // From here on: the history before the setting is not downloaded.
-      q.set.run(conversationId, where, d.haveSeq(conversationId));
+      folders.set(conversationId, where, haveSeq(conversationId));
       return where;
     },
 

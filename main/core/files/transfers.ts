@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileInfo, ParleyError } from '../../../protocol/index.js';
-import type { Store, TransferRecord } from '../store/store.js';
+import { writtenId } from '../messages/id.js';
+import { publicTransfer as view, type Store, type TransferRecord } from '../store/index.js';
 import type { FileProgress, FileTransfer, FileTransferHandler, FileTransferMode, FileTransferState, Message } from '../types.js';
 import { sha256File } from './checksum.js';
 import { httpDownload, verifyPart } from './download.js';
@@ -54,15 +55,13 @@ interface Active {
 export type Transfers = ReturnType<typeof createTransfers>;
 
 export function createTransfers(o: TransfersOptions) {
-  const { store } = o;
+  const records = o.store.transfers;
   const active = new Map<string, Active>();
   let uploadUrl: { url: string; authToken: string } | null = null;
   let handler: FileTransferHandler | null = null;
   let downloadDir = o.downloadDir;
   let autoDownloadImages = o.autoDownloadImages;
   let closed = false;
-
-  const view = ({ remote: _r, part: _p, sourceMtime: _m, ...transfer }: TransferRecord): FileTransfer => transfer;
 
   function emit(a: Active): void {
     o.progress({ ...view(a.record), rate: Math.round(a.rate) });
@@ -83,7 +82,7 @@ export function createTransfers(o: TransfersOptions) {
     emit(a);
     if (now - a.lastSaved >= SAVE_MS) {
       a.lastSaved = now;
-      store.saveTransfer(a.record);
+      records.save(a.record);
     }
   }
 
@@ -98,7 +97,7 @@ export function createTransfers(o: TransfersOptions) {
     // The part file is written where the file is to land: the download dir, or the folder asked for.
     const part = dir ? join(dir, `.parley-${id}.part`) : null;
     const record: TransferRecord = { id, mode: modeFor(rest.type), state: 'pending', bytes: 0, error: null, remote: null, part, ...rest };
-    store.addTransfer(record);
+    records.add(record);
     return view(record);
   }
 
@@ -118,12 +117,12 @@ export function createTransfers(o: TransfersOptions) {
       }
       if (r.mode === 'uploadUrl') {
         if (!uploadUrl) throw new TransferError('the upload URL was unset while this upload waited; send the file again');
-        if (!store.me) throw new TransferError('the upload URL protocol needs my address: connect to the server once first');
+        if (!o.store.me) throw new TransferError('the upload URL protocol needs my address: connect to the server once first');
         return uploadToUrl({
           ...file,
           url: uploadUrl.url,
           headers: authFor(uploadUrl.url, o.serverUrl, o.token),
-          fields: { auth: uploadUrl.authToken, uid: store.me, mid: r.messageId ?? r.id, source: 'message' },
+          fields: { auth: uploadUrl.authToken, uid: o.store.me, mid: r.messageId ?? r.id, source: 'message' },
         });
       }
       return tusUpload({
@@ -133,7 +132,7 @@ export function createTransfers(o: TransfersOptions) {
         remote: r.remote,
         onRemote: (remote) => {
           r.remote = remote;
-          store.saveTransfer(r);
+          records.save(r);
         },
       });
     };
@@ -160,7 +159,7 @@ export function createTransfers(o: TransfersOptions) {
     // The part file stays where the download began; the saved file lands beside it.
     if (!r.part) {
       r.part = join(downloadDir, `.parley-${r.id}.part`);
-      store.saveTransfer(r);
+      records.save(r);
     }
     const dir = dirname(r.part);
     mkdirSync(dir, { recursive: true });
@@ -223,7 +222,7 @@ export function createTransfers(o: TransfersOptions) {
     active.delete(a.record.id);
     a.record.state = state;
     a.record.error = error;
-    store.saveTransfer(a.record);
+    records.save(a.record);
     if (state !== 'done') a.rate = 0;
     emit(a);
     o.changed(view(a.record));
@@ -234,11 +233,11 @@ export function createTransfers(o: TransfersOptions) {
    * saved into `dir` when given (else the download dir).
    */
   function forDownload(url: string, file: FileInfo | null, dir?: string): FileTransfer {
-    const message = store.fileMessage(url);
-    const info = file ?? (message?.file as FileInfo | undefined);
+    const message = o.store.messages.byFileUrl(url);
+    const info = file ?? message?.file;
     if (!info) throw new ParleyError('not_found', 'no file message here has this URL; pass the file’s FileInfo to download it');
     if (info.url !== url) throw new ParleyError('bad_request', 'the FileInfo is for another URL');
-    const open = store.openTransfer('download', url);
+    const open = records.open('download', url);
     if (open && open.sha256 === info.sha256 && open.total === info.size) return view(active.get(open.id)?.record ?? open);
     return create({
       type: 'download',
@@ -249,7 +248,7 @@ export function createTransfers(o: TransfersOptions) {
       total: info.size,
       sha256: info.sha256,
       sourceMtime: null,
-      messageId: message?.id ?? null,
+      messageId: message ? writtenId(message.sender, message.clientId!) : null,
       conversationId: message?.conversationId ?? null,
       ...(dir ? { dir } : {}),
     });
@@ -259,7 +258,7 @@ export function createTransfers(o: TransfersOptions) {
     if (closed) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
     const running = active.get(id);
     if (running) return running.done;
-    const record = store.transfer(id);
+    const record = records.get(id);
     if (!record) throw new ParleyError('not_found', `no file transfer ${id}`);
     if (record.state === 'done') return Promise.resolve(view(record));
     record.mode = modeFor(record.type);
@@ -276,7 +275,7 @@ export function createTransfers(o: TransfersOptions) {
       lastSaved: performance.now(),
     };
     active.set(id, a);
-    store.saveTransfer(record);
+    records.save(record);
     emit(a);
     o.changed(view(record));
     a.done = run(a).then(
@@ -293,7 +292,7 @@ export function createTransfers(o: TransfersOptions) {
   return {
     /** The seed's getFileInstance for an upload: the file's transfer not yet done, else a new one. */
     forUpload(file: LocalFile, mime: string, bound: { messageId: string | null; conversationId: string | null }): FileTransfer {
-      const open = store.openTransfer('upload', file.path);
+      const open = records.open('upload', file.path);
       if (open && open.total === file.size && open.sourceMtime === file.mtimeMs) return view(active.get(open.id)?.record ?? open);
       return create({
         type: 'upload',
@@ -315,7 +314,7 @@ export function createTransfers(o: TransfersOptions) {
     stop(id: string): Promise<FileTransfer> {
       const a = active.get(id);
       if (!a) {
-        const record = store.transfer(id);
+        const record = records.get(id);
         if (!record) throw new ParleyError('not_found', `no file transfer ${id}`);
         return Promise.resolve(view(record));
       }
@@ -341,13 +340,13 @@ export function createTransfers(o: TransfersOptions) {
 
     get(id: string): FileTransfer | null {
       const a = active.get(id);
-      const record = a?.record ?? store.transfer(id);
+      const record = a?.record ?? records.get(id);
       return record && view(record);
     },
 
     /** Transfers not done (running, stopped, interrupted, failed), oldest first. */
     unfinished(): FileTransfer[] {
-      return store.unfinishedTransfers().map((t) => (active.has(t.id) ? view(active.get(t.id)!.record) : t));
+      return records.unfinished().map((t) => view(active.get(t.id)?.record ?? t));
     },
 
     /**
@@ -386,7 +385,7 @@ export function createTransfers(o: TransfersOptions) {
       closed = true;
       for (const a of active.values()) {
         a.record.state = 'interrupted';
-        store.saveTransfer(a.record);
+        records.save(a.record);
         a.controller.abort();
       }
       active.clear();

@@ -179,7 +179,7 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
         stabilityMs: d.stabilityMs,
         stable: (rel) => enqueue(rel),
         settled: d.settled,
-        error: (error) => void check(error.message),
+        error: (error) => checkSoon(error.message),
       });
       watcher = opened;
       setStatus({ state: 'watching' });
@@ -190,11 +190,11 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
       try {
         for (const rel of await opened.scan()) if (watcher === opened) opened.observe(rel);
       } catch (error) {
-        return void check(error instanceof Error ? error.message : String(error));
+        return await check(error instanceof Error ? error.message : String(error));
       }
       // Paused, closed or reopened during the scan: the health check belongs to whoever is current.
       if (watcher !== opened) return;
-      health = setInterval(() => void check(), d.recoverMs);
+      health = setInterval(() => checkSoon(), d.recoverMs);
       progress();
     } finally {
       if (opening === current) opening = -1;
@@ -210,13 +210,28 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
     else if (hint) d.log(`watched folder ${path}: ${hint}`);
   }
 
+  // open/check/close started without waiting. An unexpected throw in open() takes the missing-folder
+  // path (error status, retried with backoff); one in check/close is logged. Never an unhandled rejection.
+  function openSoon(): void {
+    open().catch((error: unknown) => {
+      d.log(`watched folder ${path}: could not open it: ${String(error)}`);
+      if (!retired() && !paused) broken(error instanceof Error ? error.message : String(error));
+    });
+  }
+  function checkSoon(hint?: string): void {
+    check(hint).catch((error: unknown) => d.log(`watched folder ${path}: could not check it: ${String(error)}`));
+  }
+  function closeSoon(): void {
+    close().catch((error: unknown) => d.log(`watched folder ${path}: could not close it: ${String(error)}`));
+  }
+
   function broken(reason: string): void {
-    void close();
+    closeSoon();
     backoff = Math.min(MAX_BACKOFF_MS, backoff ? backoff * 2 : d.recoverMs);
     setStatus({ state: 'error', reason, nextRetryAt: Date.now() + backoff });
     health = setTimeout(() => {
       health = null;
-      void open();
+      openSoon();
     }, backoff);
   }
 
@@ -239,7 +254,7 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
     await close();
     batch = { sent: 0, total: 0 };
     setStatus(next);
-    if (!paused) void open();
+    if (!paused) openSoon();
   }
 
   return {
@@ -251,7 +266,7 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
 
     /** Starts watching, unless the binding was saved paused. */
     start(): void {
-      if (!paused) void open();
+      if (!paused) openSoon();
     },
 
     async pause(): Promise<void> {
@@ -265,7 +280,7 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
       paused = false;
       d.journal.setPaused(id, false);
       setStatus({ state: 'watching' });
-      void open();
+      openSoon();
     },
 
     /** New options (checked by the caller); the folder is looked at afresh with them. */
@@ -284,7 +299,7 @@ export function createBinding(init: BindingInit, d: BindingDeps) {
     /** The engine stops: no more jobs, no more events. */
     stop(): void {
       stopped = true;
-      void close();
+      closeSoon();
     },
 
     /** Nothing waiting out its stability window, due for a retry, or being scanned; queued and running files are the queue's. */

@@ -11,6 +11,7 @@ import { saveUnique } from '../files/file-name.js';
 import type { FolderFileSent, MessageStatusChange, WatchFolderOptions } from '../types.js';
 import type { Journal, JournalRow } from './journal.js';
 import { SENT_DIR } from './names.js';
+import { clientIdOf, writtenId } from '../messages/id.js';
 
 /** The folder a job works for, read when it runs: its options may change between jobs. */
 export interface JobFolder {
@@ -89,7 +90,7 @@ export function createFileJobs(d: FileJobDeps) {
     if (row.state === 'queued' || row.state === 'uploading') {
       const where = row.clientId ? d.journal.messageState(row.clientId) : { where: 'none' as const };
       if (where.where === 'sent') {
-        markSent(row, `${d.me()}:${row.clientId}`);
+        markSent(row, writtenId(d.me(), row.clientId!));
       } else {
         // Never stored as a message, or stored and failed (an upload of a file that then changed cannot
         // succeed), and the file is not that version any more: the new version is its own row. A failed
@@ -117,7 +118,7 @@ export function createFileJobs(d: FileJobDeps) {
         // An ack may have landed before we listened (a resumed message sent while we looked).
         if (d.journal.messageState(clientId).where === 'sent') {
           waiting.delete(clientId);
-          markSent(row, `${d.me()}:${clientId}`);
+          markSent(row, writtenId(d.me(), clientId));
         } else {
           const outcome = await acked;
           if (stopped) return { ok: true };
@@ -158,8 +159,8 @@ export function createFileJobs(d: FileJobDeps) {
 
     /** The engine's messageStatus: acks and failures of the messages folders sent. */
     messageStatus(change: MessageStatusChange): void {
-      if (stopped || change.status === 'sending') return;
-      const clientId = change.id.slice(change.id.lastIndexOf(':') + 1);
+      const clientId = clientIdOf(change.id);
+      if (stopped || change.status === 'sending' || clientId === null) return;
       const resolve = waiting.get(clientId);
       if (change.status === 'failed') {
         if (!resolve) return;

@@ -17,11 +17,13 @@ export function createUploadQueue(concurrency: number, drained: () => void) {
       const job = waiting.shift()!();
       if (!job) continue;
       running++;
-      void job.finally(() => {
+      // A task settles its own outcome (the binding retries or reports it); the queue only counts.
+      const done = () => {
         running--;
         pump();
         if (running === 0 && waiting.length === 0) drained();
-      });
+      };
+      job.then(done, done);
     }
   }
 

@@ -3,7 +3,7 @@
 // one transaction. Between pages the event loop is free, so the host stays responsive.
 import { ParleyError, RETRANSMIT_PAGE } from '../../../protocol/index.js';
 import type { Connection } from '../net/connection.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 
 const PAGES_IN_FLIGHT = 4;
 
@@ -34,7 +34,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
   };
 
   function* pages(): Generator<Page> {
-    for (const c of store.behind()) {
+    for (const c of store.conversations.behind()) {
       for (let from = c.haveSeq + 1; from <= c.lastSeq; from += RETRANSMIT_PAGE) {
         const to = Math.min(c.lastSeq, from + RETRANSMIT_PAGE - 1);
         yield { conversationId: c.id, fromSeq: from, toSeq: to, last: to === c.lastSeq };
@@ -43,7 +43,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
   }
 
   async function pass(): Promise<void> {
-    const behind = store.behind().length;
+    const behind = store.conversations.behind().length;
     if (behind === 0) return hooks.progress('done', 0);
     hooks.progress('running', behind);
     const queue = pages();
@@ -64,7 +64,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
       }
     };
     await Promise.all(Array.from({ length: PAGES_IN_FLIGHT }, worker));
-    hooks.progress('done', store.behind().length);
+    hooks.progress('done', store.conversations.behind().length);
   }
 
   return {

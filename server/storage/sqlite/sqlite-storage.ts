@@ -1,11 +1,11 @@
 // The embedded default store: one better-sqlite3 file in the data dir. Statements are prepared
 // once; every method that writes more than one row runs in one transaction.
 import { join } from 'node:path';
-import { openDatabase } from '../../../common/sqlite.js';
+import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import type { AppendResult, ConversationRecord, FileRecord, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
-import { migrations } from './migrations.js';
+import { migrations } from './migrations/index.js';
 
 interface EventRow {
   conversation_id: string;

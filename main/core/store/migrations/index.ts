@@ -1,0 +1,10 @@
+// The client store's migrations in order, one a file; position + 1 is the user_version each leads to.
+// Append only: add the next file and list it here.
+import { migration as m001 } from './001-initial.js';
+import { migration as m002 } from './002-files.js';
+import { migration as m003 } from './003-media-ref-send.js';
+import { migration as m004 } from './004-watched-folders.js';
+import { migration as m005 } from './005-conversation-prefs.js';
+import { migration as m006 } from './006-save-folders.js';
+
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006];

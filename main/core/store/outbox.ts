@@ -1,0 +1,102 @@
+// The outbox table: my messages not yet acknowledged by the server, resent in the order written
+// with the same clientId until they are; error is set when the server refused one for good (until
+// a retry), sentAt when one went through Media Reference Send instead and stays here as my record.
+import type { Db } from '../../../common/node/sqlite.js';
+import type { MessageFile } from '../types.js';
+
+export interface OutboxRecord {
+  clientId: string;
+  /** Null while a first message to a peer waits for its direct conversation. */
+  conversationId: string | null;
+  peer: string | null;
+  body: string;
+  createdAt: number;
+  error: string | null;
+  /** As written: url and sha256 come from the upload once it is done. */
+  file: MessageFile | null;
+  /** The upload transfer a file message waits for. */
+  upload: string | null;
+  sentAt: number | null;
+}
+
+type Row = Omit<OutboxRecord, 'file'> & { file: string | null };
+
+const COLUMNS = 'client_id AS clientId, conversation_id AS conversationId, peer, body, created_at AS createdAt, error, file, upload, sent_at AS sentAt';
+
+const toRecord = (r: Row): OutboxRecord => ({ ...r, file: r.file === null ? null : (JSON.parse(r.file) as MessageFile) });
+
+export type OutboxStore = ReturnType<typeof createOutboxStore>;
+
+export function createOutboxStore(db: Db) {
+  const q = {
+    add: db.prepare(
+      `INSERT INTO outbox (client_id, conversation_id, peer, body, created_at, file, upload) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+    ),
+    get: db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE client_id = ?`),
+    // A message waiting for its upload lets the ones after it pass (see main/core/outbox.ts).
+    next: db.prepare(
+      `SELECT o.client_id AS clientId, o.conversation_id AS conversationId, o.peer, o.body, o.created_at AS createdAt, o.error,
+         o.file, o.upload, o.sent_at AS sentAt FROM outbox o LEFT JOIN transfers t ON t.id = o.upload
+       WHERE o.error IS NULL AND o.sent_at IS NULL AND (o.upload IS NULL OR t.state = 'done') ORDER BY o.rowid LIMIT 1`,
+    ),
+    forConversation: db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE conversation_id = ? ORDER BY rowid`),
+    last: db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE conversation_id = ? ORDER BY rowid DESC LIMIT 1`),
+    resolvePeer: db.prepare('UPDATE outbox SET conversation_id = ? WHERE peer = ? AND conversation_id IS NULL'),
+    fail: db.prepare('UPDATE outbox SET error = ? WHERE client_id = ?'),
+    sentElsewhere: db.prepare(`UPDATE outbox SET sent_at = ?, error = NULL WHERE client_id = ? RETURNING ${COLUMNS}`),
+    retry: db.prepare('UPDATE outbox SET error = NULL WHERE client_id = ? RETURNING upload'),
+    failUpload: db.prepare(`UPDATE outbox SET error = ? WHERE upload = ? AND error IS NULL RETURNING ${COLUMNS}`),
+    resumeUpload: db.prepare(`UPDATE outbox SET error = NULL WHERE upload = ? AND error IS NOT NULL RETURNING ${COLUMNS}`),
+    remove: db.prepare('DELETE FROM outbox WHERE client_id = ?'),
+  };
+
+  return {
+    add(item: { clientId: string; conversationId: string | null; peer: string | null; body: string; createdAt: number; file?: { info: MessageFile; upload: string } }): OutboxRecord {
+      const { file } = item;
+      const row = q.add.get(item.clientId, item.conversationId, item.peer, item.body, item.createdAt, file ? JSON.stringify(file.info) : null, file?.upload ?? null);
+      return toRecord(row as Row);
+    },
+    get(clientId: string): OutboxRecord | null {
+      const row = q.get.get(clientId) as Row | undefined;
+      return row ? toRecord(row) : null;
+    },
+    /** The next message to send: unfailed, not sent elsewhere, its upload (if any) done; in the order written. */
+    next(): OutboxRecord | null {
+      const row = q.next.get() as Row | undefined;
+      return row ? toRecord(row) : null;
+    },
+    forConversation(conversationId: string): OutboxRecord[] {
+      return (q.forConversation.all(conversationId) as Row[]).map(toRecord);
+    },
+    last(conversationId: string): OutboxRecord | null {
+      const row = q.last.get(conversationId) as Row | undefined;
+      return row ? toRecord(row) : null;
+    },
+    /** The direct conversation with this peer exists now: the first messages to them belong to it. */
+    resolvePeer(conversationId: string, peer: string): void {
+      q.resolvePeer.run(conversationId, peer);
+    },
+    fail(clientId: string, error: string): void {
+      q.fail.run(error, clientId);
+    },
+    /** Clears a failure so the message is sent again; null when no such message waits, else its upload's id. */
+    retry(clientId: string): { upload: string | null } | null {
+      return (q.retry.get(clientId) as { upload: string | null } | undefined) ?? null;
+    },
+    /** Sent outside the Parley server (Media Reference Send): it stays here, marked sent. */
+    markSentElsewhere(clientId: string, at: number): OutboxRecord {
+      return toRecord(q.sentElsewhere.get(at, clientId) as Row);
+    },
+    /** The messages waiting for this upload fail with the reason; returns them. */
+    failUpload(transferId: string, reason: string): OutboxRecord[] {
+      return (q.failUpload.all(reason, transferId) as Row[]).map(toRecord);
+    },
+    /** The messages this upload failed are sending again; returns them. */
+    resumeUpload(transferId: string): OutboxRecord[] {
+      return (q.resumeUpload.all(transferId) as Row[]).map(toRecord);
+    },
+    remove(clientId: string): void {
+      q.remove.run(clientId);
+    },
+  };
+}

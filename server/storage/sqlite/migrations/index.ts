@@ -1,0 +1,6 @@
+// The server database's migrations in order, one a file; position + 1 is the user_version each leads to.
+// Append only: add the next file and list it here.
+import { migration as m001 } from './001-initial.js';
+import { migration as m002 } from './002-files.js';
+
+export const migrations: readonly string[] = [m001, m002];

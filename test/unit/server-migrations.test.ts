@@ -1,0 +1,75 @@
+// The server's SQLite storage opens a database made by an earlier build, migrates it to the latest
+// user_version and serves its rows. server-v2.sqlite was made by the code of commit fbb21f3.
+import Database from 'better-sqlite3';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../common/node/sqlite.js';
+import { migrations } from '../../server/storage/sqlite/migrations/index.js';
+import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
+import { cleanup, tempDir } from '../support/harness.js';
+
+const userVersion = (file: string) => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true });
+  } finally {
+    db.close();
+  }
+};
+
+afterEach(cleanup);
+
+describe('server database migrations', () => {
+  it('opens a database made by the build before the re-layout and serves its rows', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'parley.db');
+    copyFileSync(join(import.meta.dirname, '..', 'fixtures', 'server-v2.sqlite'), file);
+    const storage = openSqliteStorage(dir);
+    const T = 1_750_000_000_000;
+    expect(await storage.stats()).toEqual({ users: 2, conversations: 2, messages: 2 });
+    expect(await storage.findToken('d'.repeat(64))).toEqual({ hash: 'd'.repeat(64), address: 'alice', expiresAt: T + 86_400_000, revoked: false });
+    expect((await storage.listConversations('bob')).map((c) => [c.id, c.title, c.lastSeq, c.participants.map((p) => [p.address, p.readSeq])])).toEqual(
+      expect.arrayContaining([
+        ['c-direct', null, 2, [['alice', 1], ['bob', 2]]],
+        ['c-group', 'Team Parley', 2, [['alice', 0], ['bob', 0]]],
+      ]),
+    );
+    const events = await storage.getEvents('c-direct', 1, 10, 10);
+    expect(events.map((e) => [e.seq, e.type === 'message' ? e.body : e.type])).toEqual([[1, 'Hi Bob'], [2, 'A photo']]);
+    expect(events[1]).toMatchObject({ sender: 'bob', clientId: 'b-2', file: { url: 'http://127.0.0.1:8080/files/f-photo', name: 'photo.jpg', title: 'Beach' } });
+    expect((await storage.getEvents('c-group', 1, 10, 10)).map((e) => e.type)).toEqual(['members', 'edit']);
+    expect(await storage.getFile('f-photo')).toMatchObject({ owner: 'bob', size: 2048, complete: true });
+    expect(await storage.mayReadFile('f-photo', 'alice')).toBe(true);
+    expect(await storage.staleUploads(T + 3000)).toEqual(['f-partial']);
+    // Idempotency survives: the same (sender, device, clientId) is found, not stored again.
+    expect(await storage.appendMessage({ conversationId: 'c-direct', sender: 'alice', deviceId: 'device-1', clientId: 'a-1', body: 'Hi Bob', serverTime: T + 9000 })).toMatchObject({ duplicate: true, event: { seq: 1 } });
+    await storage.close();
+    expect(userVersion(file)).toBe(migrations.length);
+  });
+
+  it('runs every later migration over a database at the first one, keeping its rows', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'parley.db');
+    const v1 = openDatabase(file, migrations.slice(0, 1));
+    v1.exec(`
+      INSERT INTO users VALUES ('alice', 'Alice', 1000), ('bob', 'Bob', 1000);
+      INSERT INTO conversations VALUES ('c1', 'direct', NULL, 'direct:alice:bob', 1, 2000, 1000);
+      INSERT INTO members VALUES ('c1', 'alice', 'member', 1, 1), ('c1', 'bob', 'member', 0, 0);
+      INSERT INTO events VALUES ('c1', 1, 'message', 'alice', 'device-1', 'a-1', 'Hi Bob', 2000);
+    `);
+    v1.close();
+    expect(userVersion(file)).toBe(1);
+
+    const storage = openSqliteStorage(dir);
+    expect(await storage.getEvents('c1', 1, 10, 10)).toEqual([
+      { type: 'message', conversationId: 'c1', seq: 1, sender: 'alice', clientId: 'a-1', body: 'Hi Bob', serverTime: 2000 },
+    ]);
+    expect(await storage.getParticipants('c1')).toEqual([
+      { address: 'alice', role: 'member', deliveredSeq: 1, readSeq: 1, name: 'Alice' },
+      { address: 'bob', role: 'member', deliveredSeq: 0, readSeq: 0, name: 'Bob' },
+    ]);
+    await storage.close();
+    expect(userVersion(file)).toBe(migrations.length);
+  });
+});
