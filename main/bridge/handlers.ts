@@ -3,15 +3,13 @@
 import type { DesktopSettings, RequestArg, RequestName, RequestResult } from '../../contract/requests.js';
 import { RECENT_FOLDER_FILES, type AppInfo, type OpenFileResult, type SaveFileResult, type WatchedFolderView } from '../../contract/types.js';
 import { ParleyError, type Client, type FileTransfer, type WatchedFolder } from '../core/index.js';
-import type { FileIndex } from './file-index.js';
+import { fileUrl, localFile, type LocalFile } from './local-files.js';
 import type { Session } from './session.js';
 import type { Staging } from './staging.js';
 
 export type Handlers = {
   [K in RequestName]: (arg: RequestArg<K>) => RequestResult<K> | Promise<RequestResult<K>>;
 };
-
-type LocalFile = FileTransfer & { path: string };
 
 /**
  * How the host shows a file on this device (always a path the engine saved or sent). Electron opens
@@ -39,7 +37,6 @@ export interface HandlerDeps {
   session: Session;
   appInfo: AppInfo;
   staging: Staging;
-  files: FileIndex;
   reveal: RevealFile;
   saveAs: SaveFileAs;
   chooseFolder: ChooseFolder;
@@ -47,7 +44,7 @@ export interface HandlerDeps {
   log(message: string, detail?: unknown): void;
 }
 
-export function createHandlers({ session, appInfo, staging, files, reveal, saveAs, chooseFolder, desktop, log }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, reveal, saveAs, chooseFolder, desktop, log }: HandlerDeps): Handlers {
   const client = () => session.client();
   // Answers once started (an unknown id throws here, at once); the transfer reports its own failure
   // as its state, so a rejection left is a bug to log, not one to crash on.
@@ -71,34 +68,25 @@ export function createHandlers({ session, appInfo, staging, files, reveal, saveA
     signOut: () => session.signOut(),
     listConversations: () => client().readConversations(),
     createConversation: (request) => client().createConversation(request),
-    readMessages: ({ conversationId, ...page }) => {
-      const messages = client().readMessages(conversationId, page);
-      messages.forEach(files.noteMessage);
-      return messages;
-    },
+    readMessages: ({ conversationId, ...page }) => client().readMessages(conversationId, page),
     sendMessage: ({ conversationId, text }) => client().sendMessage({ conversationId }, text),
     retryMessage: ({ id }) => client().retryMessage(id),
     markRead: ({ conversationId, seq }) => client().markRead(conversationId, seq),
     setTyping: ({ conversationId }) => client().setTyping(conversationId),
     searchUsers: ({ query }) => client().searchUsers(query),
-    sendFile: async ({ conversationId, stagedId, ...options }) => {
-      const engine = client();
-      const message = await engine.sendFile({ conversationId }, staging.take(stagedId).path, options);
-      files.noteMessage(message);
-      return message;
-    },
+    sendFile: ({ conversationId, stagedId, ...options }) => client().sendFile({ conversationId }, staging.take(stagedId).path, options),
     // Answers once started (an unknown id throws at once); fileProgress events tell the rest.
     startFileTransfer: ({ id }) => startSoon(client(), { id }),
     stopFileTransfer: ({ id }) => client().stopFileTransfer({ id }),
     downloadFile: async ({ messageId }) => {
       const engine = client();
-      const transfer = await engine.getFileInstance('download', files.url(messageId));
+      const transfer = await engine.getFileInstance('download', fileUrl(engine, messageId));
       startSoon(engine, transfer);
       return transfer;
     },
-    openFile: ({ messageId, view }) => reveal(files.localFile(messageId), view ? 'view' : 'open'),
-    showFileInFolder: ({ messageId }) => reveal(files.localFile(messageId), 'folder'),
-    saveFileAs: ({ messageId }) => saveAs(files.localFile(messageId)),
+    openFile: ({ messageId, view }) => reveal(localFile(client(), messageId), view ? 'view' : 'open'),
+    showFileInFolder: ({ messageId }) => reveal(localFile(client(), messageId), 'folder'),
+    saveFileAs: ({ messageId }) => saveAs(localFile(client(), messageId)),
     getFileSettings: () => session.fileSettings(),
     setFileSettings: (settings) => session.setFileSettings(settings),
     chooseFolder: async (arg) => {

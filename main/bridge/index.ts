@@ -6,7 +6,7 @@ import { eventNames, type BridgeEvents, type EventName } from '../../contract/ev
 import type { AppInfo } from '../../contract/types.js';
 import { ParleyError, type Address, type ConversationSummary, type Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
-import { createFileIndex, type FileIndex } from './file-index.js';
+import { isLocal, type LocalFile } from './local-files.js';
 import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, type SaveFileAs } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { MAX_STAGED_BYTES, createStaging, type Staging } from './staging.js';
@@ -39,7 +39,7 @@ export interface Bridge {
   /** Where the hosts put the files the user hands over (stageFiles). */
   staging: Staging;
   /** Files on this device that the renderer was shown, by transfer id (the hosts serve them: /local, parley-file:). */
-  localTransfer: FileIndex['localTransfer'];
+  localTransfer(transferId: string): LocalFile | null;
   /** For the host's integrations (notifications, badge), from the signed-in account's store; nothing when signed out. */
   me(): Address | null;
   conversation(id: string): ConversationSummary | null;
@@ -63,13 +63,6 @@ export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
   const session = createSession({ ...options, log });
   const staging = createStaging(join(options.dataDir, 'staging'), MAX_STAGED_BYTES, log);
-  const files = createFileIndex();
-  const offFiles = [
-    session.on('message', files.noteMessage),
-    session.on('file', files.noteMessage),
-    session.on('fileProgress', files.noteProgress),
-    session.on('session', files.clear),
-  ];
   const demoUser = options.signInAs ?? (session.firstLaunch ? options.demo?.users[0]?.address : undefined);
   if (options.signInWith) {
     const { serverUrl, token } = options.signInWith;
@@ -79,7 +72,6 @@ export function createBridge(options: BridgeOptions): Bridge {
     session,
     appInfo: options.appInfo,
     staging,
-    files,
     reveal: options.reveal ?? revealLocal,
     saveAs: options.saveAs ?? saveLocal,
     chooseFolder: options.chooseFolder ?? typedFolder,
@@ -100,14 +92,16 @@ export function createBridge(options: BridgeOptions): Bridge {
       return () => offs.forEach((off) => off());
     },
     staging,
-    localTransfer: files.localTransfer,
+    localTransfer: (transferId) => {
+      const transfer = signedIn()?.getFileTransfer(transferId);
+      return isLocal(transfer) ? transfer : null;
+    },
     me: () => signedIn()?.me || null,
     conversation: (id) => signedIn()?.readConversation(id) ?? null,
     unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
     openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
     close: () => {
       hostEvents.clear();
-      offFiles.forEach((off) => off());
       session.close();
     },
   };
