@@ -78,7 +78,7 @@ describe('client engine', () => {
     bob.stop();
     await t.stop();
 
-    const reopened = startClient(t.url, 'any-token', dataDir);
+    const reopened = startClient(t.url, 'any-token', { dataDir });
     const conversations = reopened.readConversations();
     expect(conversations).toMatchObject([{ type: 'direct', unread: 1, lastMessage: { body: 'kept locally', sender: 'ann' } }]);
     expect(reopened.readMessages(conversations[0]!.id)).toMatchObject([{ body: 'kept locally', seq: 1 }]);
@@ -112,7 +112,7 @@ describe('client engine', () => {
       }
     }
 
-    const back = startClient(t.url, bobToken, dataDir);
+    const back = startClient(t.url, bobToken, { dataDir });
     // History paged in is not news: no message events (the desktop notifies only for those).
     let replayed = 0;
     back.on('message', () => replayed++);
@@ -182,12 +182,12 @@ describe('client engine', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const ann = startClient(t.url, annToken, dataDir);
+    const ann = startClient(t.url, annToken, { dataDir });
     await until(() => bob.readConversations()[0]?.lastSeq === 5, 'five messages at bob');
     await until(() => ann.readMessages(bob.readConversations()[0]!.id).every((m) => m.status !== 'sending'), 'outbox drained');
     // Reopen once more: nothing is sent twice.
     ann.stop();
-    const again = startClient(t.url, annToken, dataDir);
+    const again = startClient(t.url, annToken, { dataDir });
     await online(again);
     await new Promise((r) => setTimeout(r, 200));
     const id = bob.readConversations()[0]!.id;
