@@ -78,6 +78,8 @@ export function createClient(options: ClientOptions) {
   if (!deviceId) store.setMeta('deviceId', (deviceId = randomUUID()));
 
   let stopped = false;
+  /** The sync that follows each connect, while it runs: idle() waits for it. */
+  let syncing: Promise<void> | null = null;
   const pendingDelivered = new Map<string, number>();
   let deliveredTimer: NodeJS.Timeout | null = null;
   const lastTyping = new Map<string, number>();
@@ -88,7 +90,7 @@ export function createClient(options: ClientOptions) {
     deviceId,
     ...options.backoff,
     onStatus: (status) => events.emit('connectionStatus', status),
-    onOnline: () => void onOnline(),
+    onOnline: () => void (syncing = onOnline().finally(() => (syncing = null))),
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
   });
 
@@ -587,6 +589,18 @@ export function createClient(options: ClientOptions) {
     /** Resolves when no catch-up pass is running (or at once when offline). */
     caughtUp(): Promise<void> {
       return connection.online ? catchUp.run() : Promise.resolve();
+    },
+
+    /**
+     * Resolves once the engine has nothing in hand: the sync after connecting done, no catch-up pass
+     * running, no outbox pass sending, no save-folder download running. What a test waits for before
+     * it asserts that nothing else happened; not a promise that nothing will (a push may come next).
+     */
+    async idle(): Promise<void> {
+      while (syncing) await syncing;
+      await (connection.online ? catchUp.run() : undefined);
+      await outbox.idle();
+      await autoSave.idle();
     },
   };
 }

@@ -54,7 +54,7 @@ describe('saving incoming files into a folder', () => {
     expect(bob.setSaveFolder(conversationId, null)).toBeNull();
     await sendNamed(alice, conversationId, 'after.txt', 'not saved');
     await until(() => bob.readMessages(conversationId).some((m) => m.file?.name === 'after.txt'), 'after.txt at bob');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bob.idle(); // a save it had started for after.txt would be done by now
     expect(visible(dir)).toHaveLength(3);
   });
 

@@ -167,6 +167,17 @@ describe('client engine', () => {
     expect(() => bob.retryMessage('bob:unknown')).toThrow(/no failed message/);
   });
 
+  it('says when it is idle: the outbox has sent what was queued, without polling for it', async () => {
+    const t = await startTestServer();
+    const ann = startClient(t.url, await t.user('ann'));
+    await online(ann);
+    await t.user('bob');
+    const { id } = await ann.createConversation({ participants: ['bob'], type: 'direct' });
+    const sent = [1, 2, 3].map((i) => ann.sendMessage({ conversationId: id }, `m${i}`));
+    await ann.idle();
+    expect(ann.readMessages(id).map((m) => [m.id, m.seq, m.status])).toEqual(sent.map((m, i) => [m.id, i + 1, 'sent']));
+  });
+
   it('delivers an outbox queued before a crash exactly once after reopening', async () => {
     const t = await startTestServer();
     const annToken = await t.user('ann');
@@ -189,7 +200,7 @@ describe('client engine', () => {
     ann.stop();
     const again = startClient(t.url, annToken, { dataDir });
     await online(again);
-    await new Promise((r) => setTimeout(r, 200));
+    await again.idle(); // the sync, catch-up and outbox pass of this start are over: anything resent has been
     const id = bob.readConversations()[0]!.id;
     expect(bob.readMessages(id).map((m) => m.body)).toEqual([0, 1, 2, 3, 4].map((i) => `queued ${i}`));
     expect((await t.api<{ messages: number }>('GET', '/stats')).body.messages).toBe(5);
@@ -209,10 +220,11 @@ describe('client engine', () => {
       if (i === 100) await t.restart();
       if (i === 200) {
         await t.stop();
-        await new Promise((r) => setTimeout(r, 150));
+        await until(() => ann.status.state !== 'online', 'ann sees the server gone');
         await t.restart();
       }
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+      // Every 20 messages, let the traffic flow until one more is acknowledged (this one is still in flight).
+      if (i % 20 === 0) await nextEvent(ann, 'messageStatus', (s) => s.status === 'sent');
     }
     await until(() => acked.size === total, `all ${total} acknowledged`, 20_000);
     await until(() => bob.readConversations()[0]?.lastSeq === total, 'all at bob', 20_000);
