@@ -6,7 +6,7 @@ import type { Reply } from '../../protocol/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { onCleanup, tempDir } from './temp.js';
 
-export { cleanup, fileTempDirs, onCleanup, tempDir } from './temp.js';
+export { cleanup, onCleanup, tempDir } from './temp.js';
 
 export const APP_TOKEN = 'test-app-token-0123456789';
 

@@ -1,8 +1,8 @@
-// Temp folders for tests, removed afterwards. Node-only, and light: no server, no engine.
+// Temp folders for tests, removed afterwards. Node-only, and light: no server, no engine, no vitest
+// (the Playwright tests load it too).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -21,18 +21,4 @@ export function tempDir(prefix = 'parley-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/**
- * A tempDir() whose folders live until the test file ends (for what a beforeAll opens, or a file that
- * does not call cleanup()). Call it at the top level of the test file.
- */
-export function fileTempDirs(prefix = 'parley-test-'): () => string {
-  const dirs: string[] = [];
-  afterAll(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  return () => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(dir);
-    return dir;
-  };
 }

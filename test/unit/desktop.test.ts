@@ -21,7 +21,7 @@ import { appLocation } from '../../main/electron/app-url.js';
 import { conversationLink } from '../../common/deep-link.js';
 import { Emitter } from '../../common/emitter.js';
 import * as fake from '../support/fake-electron.js';
-import { fileTempDirs } from '../support/temp.js';
+import { fileTempDirs } from '../support/file-temp.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 

@@ -24,7 +24,8 @@ import { createAppWindow } from '../../main/electron/window.js';
 import { isVisible, restoreWindowState } from '../../main/electron/window-state.js';
 import { unwrap, type Arg } from '../support/bridge.js';
 import * as fake from '../support/fake-electron.js';
-import { cleanup, fileTempDirs, startClient, startTestServer, until } from '../support/harness.js';
+import { fileTempDirs } from '../support/file-temp.js';
+import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 
