@@ -25,7 +25,7 @@ export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',
   // Builds out/renderer when its sources are newer than the last build.
-  globalSetup: './test/e2e/global-setup.ts',
+  globalSetup: './test/support/build-setup.ts',
   // Servers, hosts and two browser contexts per test on a 2-core machine: one test at a time.
   workers: 1,
   fullyParallel: false,

@@ -4,6 +4,8 @@ import vue from '@vitejs/plugin-vue';
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // Tests of the built app (bundles, icons) need out/: built here when stale, never skipped.
+    globalSetup: ['test/support/build-setup.ts'],
     hookTimeout: 30_000,
     // Each file runs its own servers on ephemeral ports; two workers fit these 2-core machines.
     maxWorkers: 2,

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 // The icons (resources/ and their generator) are built into out/icons by the same `npm run build`.
-const SOURCES = ['renderer', 'preload', 'main', 'protocol', 'common', 'resources', 'scripts/make-icons.ts', 'scripts/icons', 'electron.vite.config.ts', 'package.json'];
+const SOURCES = ['renderer', 'preload', 'main', 'contract', 'protocol', 'common', 'resources', 'scripts/make-icons.ts', 'scripts/icons', 'electron.vite.config.ts', 'package.json'];
 
 function newest(path: string): number {
   const info = statSync(path);

@@ -81,6 +81,8 @@ export function createClient(options: ClientOptions) {
   if (!deviceId) store.prefs.setMeta('deviceId', (deviceId = randomUUID()));
 
   let stopped = false;
+  /** The sync that follows each connect, while it runs: idle() waits for it. */
+  let syncing: Promise<void> | null = null;
   const pendingDelivered = new Map<string, number>();
   let deliveredTimer: NodeJS.Timeout | null = null;
   const lastTyping = new Map<string, number>();
@@ -92,7 +94,9 @@ export function createClient(options: ClientOptions) {
     ...options.backoff,
     onStatus: (status) => events.emit('connectionStatus', status),
     onOnline: () => {
-      onOnline().catch((error: unknown) => log('sync failed', error));
+      syncing = onOnline()
+        .catch((error: unknown) => log('sync failed', error))
+        .finally(() => (syncing = null));
     },
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
   });
@@ -620,6 +624,18 @@ export function createClient(options: ClientOptions) {
     /** Resolves when no catch-up pass is running (or at once when offline). */
     caughtUp(): Promise<void> {
       return connection.online ? catchUp.run() : Promise.resolve();
+    },
+
+    /**
+     * Resolves once the engine has nothing in hand: the sync after connecting done, no catch-up pass
+     * running, no outbox pass sending, no save-folder download running. What a test waits for before
+     * it asserts that nothing else happened; not a promise that nothing will (a push may come next).
+     */
+    async idle(): Promise<void> {
+      while (syncing) await syncing;
+      await (connection.online ? catchUp.run() : undefined);
+      await outbox.idle();
+      await autoSave.idle();
     },
   };
 }

@@ -114,7 +114,14 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     hooks.sentElsewhere(views.pending(store.outbox.markSentElsewhere(item.clientId, Date.now())));
   }
 
-  async function drain(): Promise<void> {
+  /** The last pass started; while `draining`, the one sending (idle() waits for it). */
+  let pass: Promise<void> = Promise.resolve();
+  function drain(): Promise<void> {
+    if (!draining) pass = drainOnce();
+    return pass;
+  }
+
+  async function drainOnce(): Promise<void> {
     if (draining) return;
     draining = true;
     try {
@@ -155,6 +162,13 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     stop(): void {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
+    },
+    /**
+     * Resolves when no pass is sending: what is left waits for an upload, a retry, or the connection.
+     * A resend after a server fault (RETRY_AFTER_MS later) is not waited for.
+     */
+    async idle(): Promise<void> {
+      while (draining) await pass;
     },
   };
 }

@@ -5,21 +5,10 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client } from '../../main/core/index.js';
-import { cleanup, online, startTestServer, tempDir, until } from '../support/harness.js';
+import type { Client } from '../../main/core/index.js';
+import { cleanup, online, pair, startClient, startTestServer, tempDir, until } from '../support/harness.js';
 
-const engines: Client[] = [];
-afterEach(async () => {
-  for (const engine of engines.splice(0)) engine.stop();
-  await cleanup();
-});
-
-function engine(url: string, token: string, dataDir = tempDir('parley-client-'), autoDownloadImages = 0) {
-  const client = createClient({ dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {}, autoDownloadImages });
-  engines.push(client);
-  client.start();
-  return Object.assign(client, { dataDir });
-}
+afterEach(cleanup);
 
 /** A file on alice's disk under this name, sent to the conversation; resolves once the server has it. */
 async function sendNamed(alice: Client, conversationId: string, name: string, content: string | Buffer): Promise<void> {
@@ -35,8 +24,8 @@ describe('saving incoming files into a folder', () => {
   it('saves what others send after the setting, sanitised and never overwriting; not my own, not the history before', async () => {
     const t = await startTestServer();
     const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
-    const alice = engine(t.url, aliceToken);
-    const bob = engine(t.url, bobToken, tempDir('parley-client-'), 10_000_000);
+    const alice = startClient(t.url, aliceToken);
+    const bob = startClient(t.url, bobToken, { autoDownloadImages: 10_000_000 });
     await Promise.all([online(alice), online(bob)]);
     const { id: conversationId } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
     await sendNamed(alice, conversationId, 'before.txt', 'sent before the setting');
@@ -65,24 +54,19 @@ describe('saving incoming files into a folder', () => {
     expect(bob.setSaveFolder(conversationId, null)).toBeNull();
     await sendNamed(alice, conversationId, 'after.txt', 'not saved');
     await until(() => bob.readMessages(conversationId).some((m) => m.file?.name === 'after.txt'), 'after.txt at bob');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bob.idle(); // a save it had started for after.txt would be done by now
     expect(visible(dir)).toHaveLength(3);
   });
 
   it('saves files that arrived while the app was closed, once it is back', async () => {
     const t = await startTestServer();
-    const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
-    const alice = engine(t.url, aliceToken);
-    const bob = engine(t.url, bobToken);
-    await Promise.all([online(alice), online(bob)]);
-    const { id: conversationId } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
-    await until(() => bob.readConversations().length === 1, 'conversation at bob');
+    const { alice, bob, bobToken, conversationId } = await pair(t);
     const dir = tempDir('parley-save-');
     bob.setSaveFolder(conversationId, dir);
     bob.stop();
     for (let i = 1; i <= 5; i++) await sendNamed(alice, conversationId, `while-away-${i}.txt`, `file ${i}`);
 
-    engine(t.url, bobToken, bob.dataDir);
+    startClient(t.url, bobToken, { dataDir: bob.dataDir });
     await until(() => visible(dir).length === 5, 'five files saved at start', 20_000);
     expect(visible(dir)).toEqual([1, 2, 3, 4, 5].map((i) => `while-away-${i}.txt`));
   });
@@ -90,7 +74,7 @@ describe('saving incoming files into a folder', () => {
   it('refuses a folder that is watched (its files would be sent back), the app’s own data, or a file', async () => {
     const t = await startTestServer();
     const [aliceToken] = [await t.user('alice'), await t.user('bob')];
-    const alice = engine(t.url, aliceToken);
+    const alice = startClient(t.url, aliceToken);
     await online(alice);
     const { id: conversationId } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
     const watched = tempDir('parley-drop-');

@@ -6,39 +6,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
-import type { BridgeReply } from '../../contract/api.js';
-import type { EventName } from '../../contract/events.js';
+import type { Bridge } from '../../main/bridge/index.js';
 import type { FileSettings } from '../../contract/requests.js';
-import type { FileTransfer, Message, OpenFileResult, SaveFileResult, StagedFile, StagedFolder, WatchedFolderView } from '../../contract/types.js';
+import type { StagedFile } from '../../contract/types.js';
+import { call, callRaw, eventsOf, openBridge } from '../support/bridge.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
-const appInfo = { version: 'test', platform: process.platform, host: 'browser' } as const;
-
-type TestBridge = Bridge & { events: Array<[EventName, unknown]> };
-
-const bridges: Bridge[] = [];
 const hosts: BrowserHost[] = [];
 afterEach(async () => {
   while (hosts.length) await hosts.pop()!.close();
-  while (bridges.length) bridges.pop()!.close();
   await cleanup();
 });
-
-function openBridge(): TestBridge {
-  const bridge = createBridge({ dataDir: tempDir('parley-bridge-files-'), appInfo, log: () => {}, backoff: { minDelay: 50, maxDelay: 400 } });
-  const events: Array<[EventName, unknown]> = [];
-  bridge.onEvent((event, payload) => void events.push([event, payload]));
-  bridges.push(bridge);
-  return Object.assign(bridge, { events });
-}
-
-async function call<T>(bridge: Bridge, name: string, arg?: unknown): Promise<T> {
-  const reply = (await bridge.dispatch(name, arg)) as BridgeReply<T>;
-  if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-  return reply.data;
-}
 
 async function startHost(bridge: Bridge) {
   const rendererDir = tempDir('parley-renderer-');
@@ -54,33 +33,33 @@ describe('staged files', () => {
     const bridge = openBridge();
     await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
     await server.user('bob');
-    const { id: conversationId } = await call<{ id: string }>(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
+    const { id: conversationId } = await call(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
 
     const secret = join(tempDir(), 'secret.txt');
     writeFileSync(secret, 'not for the renderer');
-    expect(await bridge.dispatch('sendFile', { conversationId, path: secret })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: secret })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: 'nope' })).toMatchObject({
+    expect(await callRaw(bridge, 'sendFile', { conversationId, path: secret })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await callRaw(bridge, 'sendFile', { conversationId, stagedId: secret })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'sendFile', { conversationId, stagedId: 'nope' })).toMatchObject({
       ok: false,
       error: { code: 'not_found', message: expect.stringMatching(/no longer staged/) },
     });
 
     const staged = await bridge.staging.write('../../notes.txt', new TextEncoder().encode('hello'));
     expect(staged).toMatchObject({ name: 'notes.txt', size: 5 });
-    const sent = await call<Message>(bridge, 'sendFile', { conversationId, stagedId: staged.id, message: 'see attached' });
+    const sent = await call(bridge, 'sendFile', { conversationId, stagedId: staged.id, message: 'see attached' });
     expect(sent).toMatchObject({ kind: 'file', body: 'see attached', file: { name: 'notes.txt', size: 5 }, status: 'sending' });
-    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
   it('keeps file settings per account, checks the Media Reference Send keys, and needs a sign-in', async () => {
     const server = await startTestServer();
     const bridge = openBridge();
-    expect(await bridge.dispatch('getFileSettings', undefined)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await callRaw(bridge, 'getFileSettings', undefined)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
-    expect(await call<FileSettings>(bridge, 'getFileSettings')).toEqual({ uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null });
+    expect(await call(bridge, 'getFileSettings')).toEqual({ uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null });
 
-    expect(await bridge.dispatch('setFileSettings', { uploadMode: 'uploadUrl' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('uploadUrl') } });
-    const badKeys = await bridge.dispatch('setFileSettings', {
+    expect(await callRaw(bridge, 'setFileSettings', { uploadMode: 'uploadUrl' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('uploadUrl') } });
+    const badKeys = await callRaw(bridge, 'setFileSettings', {
       uploadMode: 'parley',
       mediaRefSend: { keys: { genericMediaRefSendUrl: 'ftp://x', genericMediaRefSendMethod: 'PATCH' }, account: { username: 'u', password: 'p' } },
     });
@@ -94,7 +73,7 @@ describe('staged files', () => {
       mediaRefSend: { keys: { genericMediaRefSendUrl: 'https://sms.example/send?to=%sms_to%' }, account: { username: 'u', password: 'p' } },
     };
     await call(bridge, 'setFileSettings', settings);
-    expect(await call<FileSettings>(bridge, 'getFileSettings')).toEqual(settings);
+    expect(await call(bridge, 'getFileSettings')).toEqual(settings);
   });
 });
 
@@ -127,28 +106,28 @@ describe('browser host file routes', () => {
     const bob = openBridge();
     await call(alice, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
     await call(bob, 'signIn', { serverUrl: server.url, token: await server.user('bob') });
-    const { id: conversationId } = await call<{ id: string }>(alice, 'createConversation', { type: 'direct', participants: ['bob'] });
+    const { id: conversationId } = await call(alice, 'createConversation', { type: 'direct', participants: ['bob'] });
     const { origin, key } = await startHost(alice);
     const bobHost = await startHost(bob);
 
     const body = 'the report, in full\n'.repeat(1000);
     const response = await fetch(`${origin}/stage?key=${key}&name=report.txt`, { method: 'POST', body, headers: { Origin: origin } });
     const staged = (await response.json()) as StagedFile;
-    const sent = await call<Message>(alice, 'sendFile', { conversationId, stagedId: staged.id });
-    await until(() => alice.events.some(([e, p]) => e === 'messageStatus' && (p as { id: string; status: string }).id === sent.id && (p as { status: string }).status === 'sent'), 'sent');
+    const sent = await call(alice, 'sendFile', { conversationId, stagedId: staged.id });
+    await until(() => eventsOf(alice, 'messageStatus').some((s) => s.id === sent.id && s.status === 'sent'), 'sent');
 
-    await until(() => bob.events.some(([e]) => e === 'file'), 'the file at bob');
-    const [, received] = bob.events.find(([e]) => e === 'file') as [EventName, Message];
+    await until(() => eventsOf(bob, 'file').length > 0, 'the file at bob');
+    const received = eventsOf(bob, 'file')[0]!;
     expect(received).toMatchObject({ kind: 'file', mine: false, file: { name: 'report.txt', size: body.length, mime: 'text/plain' } });
-    expect(await bob.dispatch('openFile', { messageId: received.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await bob.dispatch('downloadFile', { messageId: 'alice:unknown' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bob, 'openFile', { messageId: received.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bob, 'downloadFile', { messageId: 'alice:unknown' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 
-    await call<FileTransfer>(bob, 'downloadFile', { messageId: received.id });
+    await call(bob, 'downloadFile', { messageId: received.id });
     await until(
-      () => bob.events.some(([e, p]) => e === 'fileProgress' && (p as FileTransfer).messageId === received.id && (p as FileTransfer).state === 'done'),
+      () => eventsOf(bob, 'fileProgress').some((p) => p.messageId === received.id && p.state === 'done'),
       'downloaded',
     );
-    const opened = await call<OpenFileResult>(bob, 'openFile', { messageId: received.id });
+    const opened = await call(bob, 'openFile', { messageId: received.id });
     expect(opened).toEqual({ url: expect.stringMatching(/^\/local\//) });
     const url = (opened as { url: string }).url;
     expect((await fetch(`${bobHost.origin}${url}`)).status).toBe(403);
@@ -159,7 +138,7 @@ describe('browser host file routes', () => {
     expect(await local.text()).toBe(body);
 
     // Save: the same file as an attachment.
-    const saved = await call<SaveFileResult>(bob, 'saveFileAs', { messageId: received.id });
+    const saved = await call(bob, 'saveFileAs', { messageId: received.id });
     expect(saved).toEqual({ url: `${url}?download=1` });
     const attachment = await fetch(`${bobHost.origin}${(saved as { url: string }).url}&key=${bobHost.key}`);
     expect(attachment.headers.get('content-disposition')).toMatch(/^attachment; filename\*=UTF-8''report\.txt/);
@@ -173,52 +152,52 @@ describe('watched folders through the bridge', () => {
     const bridge = openBridge();
     await call(bridge, 'signIn', { serverUrl: server.url, token: await server.user('alice') });
     await server.user('bob');
-    const { id: conversationId } = await call<{ id: string }>(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
+    const { id: conversationId } = await call(bridge, 'createConversation', { type: 'direct', participants: ['bob'] });
     const dir = tempDir('parley-watched-');
     writeFileSync(join(dir, 'not-a-folder.txt'), 'x');
 
     // The renderer never names a path to watch: only an id the host's chooser staged.
-    expect(await bridge.dispatch('watchFolder', { conversationId, path: dir })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'watchFolder', { conversationId, path: dir })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await callRaw(bridge, 'watchFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     for (const [path, code] of [
       ['relative/dir', 'bad_request'],
       [join(dir, 'missing'), 'not_found'],
       [join(dir, 'not-a-folder.txt'), 'not_found'],
     ] as const)
-      expect(await bridge.dispatch('chooseFolder', { path }), path).toMatchObject({ ok: false, error: { code } });
-    expect(await bridge.dispatch('chooseFolder', undefined)).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/type the folder/) } });
+      expect(await callRaw(bridge, 'chooseFolder', { path }), path).toMatchObject({ ok: false, error: { code } });
+    expect(await callRaw(bridge, 'chooseFolder', undefined)).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/type the folder/) } });
 
-    const staged = await call<StagedFolder>(bridge, 'chooseFolder', { path: `${dir}/.` });
+    const staged = (await call(bridge, 'chooseFolder', { path: `${dir}/.` }))!;
     expect(staged).toMatchObject({ path: dir, name: dir.split('/').pop() });
     // A staged file id is not a folder id, and a folder id is not a file to send.
-    expect(await bridge.dispatch('sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const again = await call<StagedFolder>(bridge, 'chooseFolder', { path: dir });
-    const folder = await call<WatchedFolderView>(bridge, 'watchFolder', { conversationId, folderId: again.id, options: { afterSend: 'keep' } });
+    expect(await callRaw(bridge, 'sendFile', { conversationId, stagedId: staged.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const again = (await call(bridge, 'chooseFolder', { path: dir }))!;
+    const folder = await call(bridge, 'watchFolder', { conversationId, folderId: again.id, options: { afterSend: 'keep' } });
     expect(folder).toMatchObject({ path: dir, conversationId, options: { afterSend: 'keep' }, recent: [] });
-    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: again.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'watchFolder', { conversationId, folderId: again.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 
     writeFileSync(join(dir, 'scan.txt'), 'scanned');
-    await until(() => bridge.events.some(([event]) => event === 'folderFileSent'), 'folderFileSent forwarded', 15_000);
-    expect(bridge.events.find(([event]) => event === 'folderFileSent')![1]).toMatchObject({ folderId: folder.id, path: 'scan.txt', size: 7 });
-    expect(bridge.events.some(([event, payload]) => event === 'folderStatus' && (payload as WatchedFolderView).id === folder.id)).toBe(true);
-    const [listed] = await call<WatchedFolderView[]>(bridge, 'listWatchedFolders');
+    await until(() => eventsOf(bridge, 'folderFileSent').length > 0, 'folderFileSent forwarded', 15_000);
+    expect(eventsOf(bridge, 'folderFileSent')[0]).toMatchObject({ folderId: folder.id, path: 'scan.txt', size: 7 });
+    expect(eventsOf(bridge, 'folderStatus').some((f) => f.id === folder.id)).toBe(true);
+    const [listed] = await call(bridge, 'listWatchedFolders');
     expect(listed!.recent).toEqual([expect.objectContaining({ path: 'scan.txt', size: 7, messageId: expect.stringMatching(/^alice:/) })]);
 
     const inner = join(dir, 'inner');
     mkdirSync(inner);
-    expect(await call<WatchedFolderView>(bridge, 'updateWatchedFolder', { id: folder.id, options: { includeSubfolders: true } })).toMatchObject({ options: { includeSubfolders: true } });
-    const innerStaged = await call<StagedFolder>(bridge, 'chooseFolder', { path: inner });
-    expect(await bridge.dispatch('watchFolder', { conversationId, folderId: innerStaged.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(await call<WatchedFolderView>(bridge, 'pauseWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'paused' } });
-    expect(await call<WatchedFolderView>(bridge, 'resumeWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'watching' } });
+    expect(await call(bridge, 'updateWatchedFolder', { id: folder.id, options: { includeSubfolders: true } })).toMatchObject({ options: { includeSubfolders: true } });
+    const innerStaged = (await call(bridge, 'chooseFolder', { path: inner }))!;
+    expect(await callRaw(bridge, 'watchFolder', { conversationId, folderId: innerStaged.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await call(bridge, 'pauseWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'paused' } });
+    expect(await call(bridge, 'resumeWatchedFolder', { id: folder.id })).toMatchObject({ status: { state: 'watching' } });
     await call(bridge, 'unwatchFolder', { id: folder.id });
     expect(await call(bridge, 'listWatchedFolders')).toEqual([]);
-    expect(await bridge.dispatch('unwatchFolder', { id: folder.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'unwatchFolder', { id: folder.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 
     // Incoming files saved into a folder: again only by a staged id.
-    expect(await bridge.dispatch('setSaveFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await callRaw(bridge, 'setSaveFolder', { conversationId, folderId: dir })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await call(bridge, 'getSaveFolder', { conversationId })).toBeNull();
-    const saveTo = await call<StagedFolder>(bridge, 'chooseFolder', { path: inner });
+    const saveTo = (await call(bridge, 'chooseFolder', { path: inner }))!;
     expect(await call(bridge, 'setSaveFolder', { conversationId, folderId: saveTo.id })).toBe(inner);
     expect(await call(bridge, 'getSaveFolder', { conversationId })).toBe(inner);
     expect(await call(bridge, 'setSaveFolder', { conversationId, folderId: null })).toBeNull();

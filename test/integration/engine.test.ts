@@ -78,7 +78,7 @@ describe('client engine', () => {
     bob.stop();
     await t.stop();
 
-    const reopened = startClient(t.url, 'any-token', dataDir);
+    const reopened = startClient(t.url, 'any-token', { dataDir });
     const conversations = reopened.readConversations();
     expect(conversations).toMatchObject([{ type: 'direct', unread: 1, lastMessage: { body: 'kept locally', sender: 'ann' } }]);
     expect(reopened.readMessages(conversations[0]!.id)).toMatchObject([{ body: 'kept locally', seq: 1 }]);
@@ -112,7 +112,7 @@ describe('client engine', () => {
       }
     }
 
-    const back = startClient(t.url, bobToken, dataDir);
+    const back = startClient(t.url, bobToken, { dataDir });
     // History paged in is not news: no message events (the desktop notifies only for those).
     let replayed = 0;
     back.on('message', () => replayed++);
@@ -167,6 +167,17 @@ describe('client engine', () => {
     expect(() => bob.retryMessage('bob:unknown')).toThrow(/no failed message/);
   });
 
+  it('says when it is idle: the outbox has sent what was queued, without polling for it', async () => {
+    const t = await startTestServer();
+    const ann = startClient(t.url, await t.user('ann'));
+    await online(ann);
+    await t.user('bob');
+    const { id } = await ann.createConversation({ participants: ['bob'], type: 'direct' });
+    const sent = [1, 2, 3].map((i) => ann.sendMessage({ conversationId: id }, `m${i}`));
+    await ann.idle();
+    expect(ann.readMessages(id).map((m) => [m.id, m.seq, m.status])).toEqual(sent.map((m, i) => [m.id, i + 1, 'sent']));
+  });
+
   it('delivers an outbox queued before a crash exactly once after reopening', async () => {
     const t = await startTestServer();
     const annToken = await t.user('ann');
@@ -182,14 +193,14 @@ describe('client engine', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const ann = startClient(t.url, annToken, dataDir);
+    const ann = startClient(t.url, annToken, { dataDir });
     await until(() => bob.readConversations()[0]?.lastSeq === 5, 'five messages at bob');
     await until(() => ann.readMessages(bob.readConversations()[0]!.id).every((m) => m.status !== 'sending'), 'outbox drained');
     // Reopen once more: nothing is sent twice.
     ann.stop();
-    const again = startClient(t.url, annToken, dataDir);
+    const again = startClient(t.url, annToken, { dataDir });
     await online(again);
-    await new Promise((r) => setTimeout(r, 200));
+    await again.idle(); // the sync, catch-up and outbox pass of this start are over: anything resent has been
     const id = bob.readConversations()[0]!.id;
     expect(bob.readMessages(id).map((m) => m.body)).toEqual([0, 1, 2, 3, 4].map((i) => `queued ${i}`));
     expect((await t.api<{ messages: number }>('GET', '/stats')).body.messages).toBe(5);
@@ -209,10 +220,11 @@ describe('client engine', () => {
       if (i === 100) await t.restart();
       if (i === 200) {
         await t.stop();
-        await new Promise((r) => setTimeout(r, 150));
+        await until(() => ann.status.state !== 'online', 'ann sees the server gone');
         await t.restart();
       }
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+      // Every 20 messages, let the traffic flow until one more is acknowledged (this one is still in flight).
+      if (i % 20 === 0) await nextEvent(ann, 'messageStatus', (s) => s.status === 'sent');
     }
     await until(() => acked.size === total, `all ${total} acknowledged`, 20_000);
     await until(() => bob.readConversations()[0]?.lastSeq === total, 'all at bob', 20_000);

@@ -11,29 +11,18 @@ import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client, type FileInfo, type FileProgress, type FileTransfer } from '../../main/core/index.js';
+import { type Client, type FileInfo, type FileProgress, type FileTransfer } from '../../main/core/index.js';
 import { sanitizeFileName, saveUnique } from '../../main/core/files/file-name.js';
 import { makePreview } from '../../main/core/files/preview.js';
 import { sniffMime } from '../../main/core/files/sniff.js';
-import { cleanup, nextEvent, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+import { cleanup, nextEvent, onCleanup, online, pair, startClient, startTestServer, tempDir, until, type TestClient } from '../support/harness.js';
 
-const engines: Client[] = [];
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const engine of engines.splice(0)) engine.stop();
-  for (const close of closers.splice(0)) await close();
-  await cleanup();
-});
+afterEach(cleanup);
 
 const MiB = 1024 * 1024;
 
-function engine(url: string, token: string, options: { dataDir?: string; maxFileBytes?: number } = {}) {
-  const dataDir = options.dataDir ?? tempDir('parley-client-');
-  const client = createClient({ ...options, dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {} });
-  engines.push(client);
-  client.start();
-  return Object.assign(client, { dataDir, downloads: join(dataDir, 'downloads') });
-}
+/** Where an engine saves downloads by default. */
+const downloadsOf = (client: TestClient) => join(client.dataDir, 'downloads');
 
 /** Every fileProgress of one transfer from now on. */
 function progressOf(client: Client, id: () => string | undefined): FileProgress[] {
@@ -58,16 +47,6 @@ async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-async function pair(t: TestServer, aliceUrl = t.url, bobUrl = t.url) {
-  const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
-  const alice = engine(aliceUrl, aliceToken);
-  const bob = engine(bobUrl, bobToken);
-  await Promise.all([online(alice), online(bob)]);
-  const { id } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
-  await until(() => bob.readConversations().length === 1, 'conversation at bob');
-  return { alice, bob, aliceToken, bobToken, conversationId: id };
 }
 
 /**
@@ -109,7 +88,7 @@ async function proxy(target: string, bytesPerSecond = 0) {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  closers.push(() => {
+  onCleanup(() => {
     cutAll();
     server.close();
   });
@@ -127,7 +106,7 @@ async function quiet(stats: { up: number }): Promise<void> {
 async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  closers.push(() => {
+  onCleanup(() => {
     server.closeAllConnections();
     server.close();
   });
@@ -233,7 +212,7 @@ describe('file content', () => {
 describe('sendFile', () => {
   it('refuses bad paths, folders, files over the limit and bad options with clear errors', async () => {
     const t = await startTestServer();
-    const alice = engine(t.url, await t.user('alice'), { maxFileBytes: 1000 });
+    const alice = startClient(t.url, await t.user('alice'), { maxFileBytes: 1000 });
     await t.user('bob');
     await online(alice);
     const dir = tempDir();
@@ -291,9 +270,9 @@ describe('sendFile', () => {
     expect(download).toMatchObject({ type: 'download', state: 'pending', messageId: received.id, total: file.size });
     expect((await bob.getFileInstance('download', file.url)).id).toBe(download.id);
     const done = await bob.startFileTransfer(download);
-    expect(done).toMatchObject({ state: 'done', path: join(bob.downloads, 'holiday.png'), bytes: file.size });
+    expect(done).toMatchObject({ state: 'done', path: join(downloadsOf(bob), 'holiday.png'), bytes: file.size });
     expect(await sha256Of(done.path!)).toBe(file.sha256);
-    expect(readdirSync(bob.downloads)).toEqual(['holiday.png']);
+    expect(readdirSync(downloadsOf(bob))).toEqual(['holiday.png']);
     expect(bob.readMessages(conversationId).at(-1)).toMatchObject({ id: received.id, transfer: { state: 'done', path: done.path } });
     expect(bob.getMessage(received.id)).toEqual(bob.readMessages(conversationId).at(-1));
     expect(bob.getFileTransfer(download.id)).toEqual(done);
@@ -313,13 +292,13 @@ describe('sendFile', () => {
     // Done: a new instance (a second copy, never over the first).
     const again = await bob.getFileInstance('download', file.url);
     expect(again.id).not.toBe(download.id);
-    expect((await bob.startFileTransfer(again)).path).toBe(join(bob.downloads, 'holiday (1).png'));
+    expect((await bob.startFileTransfer(again)).path).toBe(join(downloadsOf(bob), 'holiday (1).png'));
   });
 
   it('lets text written after a file pass its upload, and sends the file when its upload is done', async () => {
     const t = await startTestServer();
     const slow = await proxy(t.url, 4 * MiB);
-    const { alice, bob, conversationId } = await pair(t, slow.url);
+    const { alice, bob, conversationId } = await pair(t, { aliceUrl: slow.url });
     const big = await randomFile(join(tempDir(), 'big.bin'), 4 * MiB);
     const file = await alice.sendFile({ conversationId }, big);
     alice.sendMessage({ conversationId }, 'sent after the file');
@@ -331,7 +310,7 @@ describe('sendFile', () => {
   it('shares one upload between sends of the same file in progress', async () => {
     const t = await startTestServer();
     const slow = await proxy(t.url, 8 * MiB);
-    const { alice, bob, conversationId } = await pair(t, slow.url);
+    const { alice, bob, conversationId } = await pair(t, { aliceUrl: slow.url });
     const big = await randomFile(join(tempDir(), 'shared.bin'), 4 * MiB);
     const first = await alice.sendFile({ conversationId }, big);
     const instance = await alice.getFileInstance('upload', big);
@@ -350,7 +329,7 @@ describe('resumable uploads', () => {
     const t = await startTestServer();
     const slow = await proxy(t.url, 8 * MiB);
     // File URLs name the server as the uploader reached it: everyone here goes through the proxy.
-    const { alice, bob, conversationId } = await pair(t, slow.url, slow.url);
+    const { alice, bob, conversationId } = await pair(t, { aliceUrl: slow.url, bobUrl: slow.url });
     const big = await randomFile(join(tempDir(), 'video.mp4'), 8 * MiB);
     let id: string | undefined;
     const seen = progressOf(alice, () => id);
@@ -385,7 +364,7 @@ describe('resumable uploads', () => {
   it('resumes an upload whose engine died midway, in a new engine on the same data dir', async () => {
     const t = await startTestServer();
     const slow = await proxy(t.url, 8 * MiB);
-    const { alice, bob, aliceToken, conversationId } = await pair(t, slow.url);
+    const { alice, bob, aliceToken, conversationId } = await pair(t, { aliceUrl: slow.url });
     const big = await randomFile(join(tempDir(), 'archive.tar'), 8 * MiB);
     const sent = await alice.sendFile({ conversationId }, big);
     await until(() => alice.readFileTransfers()[0]!.bytes > 2 * MiB, 'two megabytes up');
@@ -393,7 +372,7 @@ describe('resumable uploads', () => {
     await quiet(slow.stats);
 
     const upBefore = slow.stats.up;
-    const again = engine(slow.url, aliceToken, { dataDir: alice.dataDir });
+    const again = startClient(slow.url, aliceToken, { dataDir: alice.dataDir });
     const [interrupted] = again.readFileTransfers();
     expect(interrupted).toMatchObject({ id: sent.transfer!.id, state: 'interrupted', type: 'upload' });
     expect(again.readMessages(conversationId).at(-1)).toMatchObject({ id: sent.id, status: 'sending', transfer: { state: 'interrupted' } });
@@ -410,7 +389,7 @@ describe('resumable uploads', () => {
   it('resumes by itself after the connection drops midway', async () => {
     const t = await startTestServer();
     const cutter = await proxy(t.url, 16 * MiB);
-    const { alice, bob, conversationId } = await pair(t, cutter.url);
+    const { alice, bob, conversationId } = await pair(t, { aliceUrl: cutter.url });
     const big = await randomFile(join(tempDir(), 'dropped.bin'), 8 * MiB);
     cutter.stats.cutAfter = cutter.stats.up + 3 * MiB;
     await alice.sendFile({ conversationId }, big);
@@ -438,7 +417,7 @@ describe('downloads', () => {
     const big = await randomFile(join(tempDir(), 'movie.mkv'), 8 * MiB);
     await alice.sendFile({ conversationId }, big);
     const slow = await proxy(t.url, 8 * MiB);
-    const bob = engine(slow.url, bobToken);
+    const bob = startClient(slow.url, bobToken);
     await online(bob);
     await until(() => bob.readMessages(conversationId).length === 1, 'file at bob');
     const file = bob.readMessages(conversationId)[0]!.file as FileInfo;
@@ -450,23 +429,23 @@ describe('downloads', () => {
     await until(() => seen.some((p) => p.bytes > 2 * MiB), 'two megabytes down');
     expect(await bob.stopFileTransfer(download)).toMatchObject({ state: 'stopped' });
     await run;
-    const part = readdirSync(bob.downloads).filter((n) => n.endsWith('.part'));
+    const part = readdirSync(downloadsOf(bob)).filter((n) => n.endsWith('.part'));
     expect(part).toHaveLength(1);
-    expect(readdirSync(bob.downloads)).toEqual(part); // nothing appears before it is verified
+    expect(readdirSync(downloadsOf(bob))).toEqual(part); // nothing appears before it is verified
 
     const downBefore = slow.stats.down;
     const resumed = seen.length;
     const done = await bob.startFileTransfer(download);
-    expect(done).toMatchObject({ state: 'done', path: join(bob.downloads, 'movie.mkv') });
+    expect(done).toMatchObject({ state: 'done', path: join(downloadsOf(bob), 'movie.mkv') });
     expect(seen[resumed + 1]!.bytes).toBeGreaterThan(2 * MiB); // where it resumed
     expect(slow.stats.down - downBefore).toBeLessThan(6.5 * MiB);
     expect(await sha256Of(done.path!)).toBe(file.sha256);
-    expect(readdirSync(bob.downloads)).toEqual(['movie.mkv']);
+    expect(readdirSync(downloadsOf(bob))).toEqual(['movie.mkv']);
   });
 
   it('refuses a file whose bytes do not match the checksum, and sends no token to another host', async () => {
     const t = await startTestServer();
-    const bob = engine(t.url, await t.user('bob'));
+    const bob = startClient(t.url, await t.user('bob'));
     await online(bob);
     const bytes = randomBytes(100_000);
     const host = await foreignHost({ '/f.bin': bytes });
@@ -474,7 +453,7 @@ describe('downloads', () => {
     const info: FileInfo = { url, name: 'f.bin', size: bytes.length, mime: 'application/octet-stream', sha256: 'e'.repeat(64) };
     const failed = await bob.startFileTransfer(await bob.getFileInstance('download', url, info));
     expect(failed).toMatchObject({ state: 'failed', error: expect.stringMatching(/does not match the checksum/), path: null });
-    expect(readdirSync(bob.downloads)).toEqual([]);
+    expect(readdirSync(downloadsOf(bob))).toEqual([]);
     expect(host.requests[0]!.authorization).toBeUndefined();
 
     // Redirects are followed.
@@ -487,7 +466,7 @@ describe('downloads', () => {
 
   it('saves hostile names inside the download folder, never over an existing file', async () => {
     const t = await startTestServer();
-    const bob = engine(t.url, await t.user('bob'));
+    const bob = startClient(t.url, await t.user('bob'));
     await online(bob);
     const bytes = Buffer.from('payload');
     const host = await foreignHost({ '/x': bytes });
@@ -498,9 +477,9 @@ describe('downloads', () => {
       const info: FileInfo = { url: `${host.url}/x`, name, size: bytes.length, mime: 'text/plain', sha256 };
       const done = await bob.startFileTransfer(await bob.getFileInstance('download', info.url, info));
       expect(done.state, name).toBe('done');
-      expect(dirname(done.path!), name).toBe(bob.downloads);
+      expect(dirname(done.path!), name).toBe(downloadsOf(bob));
       expect(readFileSync(done.path!).equals(bytes)).toBe(true);
-      saved.push(done.path!.slice(bob.downloads.length + 1));
+      saved.push(done.path!.slice(downloadsOf(bob).length + 1));
     }
     expect(saved.slice(0, 5)).toEqual(['_.._escape.txt', '_etc_passwd', '_.._win.ini', '_CON', '_aux.txt']);
     expect(Buffer.byteLength(saved[5]!)).toBeLessThanOrEqual(255);
@@ -518,7 +497,7 @@ describe('downloads', () => {
     const doc = await randomFile(join(dir, 'doc.bin'), 1000);
     const done = nextEvent(bob, 'fileProgress', (p) => p.state === 'done');
     await alice.sendFile({ conversationId }, small);
-    expect(await done).toMatchObject({ type: 'download', name: 'small.jpg', path: join(bob.downloads, 'small.jpg') });
+    expect(await done).toMatchObject({ type: 'download', name: 'small.jpg', path: join(downloadsOf(bob), 'small.jpg') });
     await alice.sendFile({ conversationId }, doc);
     await until(() => bob.readMessages(conversationId).length === 2, 'doc at bob');
     expect(bob.readMessages(conversationId)[1]!.transfer).toBeUndefined();

@@ -41,7 +41,7 @@ describe('muted conversations', () => {
     // Kept across a restart of the engine on the same store.
     const dataDir = ann.dataDir;
     ann.stop();
-    const again = startClient(t.url, annToken, dataDir);
+    const again = startClient(t.url, annToken, { dataDir });
     expect(again.readConversation(withBob.id)).toMatchObject({ muted: true, unread: 2 });
     expect(again.readConversation(withCarol.id)).toMatchObject({ muted: false });
     expect(again.setConversationMuted(withBob.id, false)).toMatchObject({ muted: false });

@@ -1,32 +1,22 @@
-import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import App from '../../renderer/App.vue';
 import { useMessagesStore } from '../../renderer/stores/messages';
-import { installFake, withStores } from './fake-bridge';
-import { fakeLayout } from './layout';
+import { mountApp, unmountApp } from './app-harness';
+import { installFake } from './fake-bridge';
 import type { FakeOptions, FakeParley } from './fake-parley';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
 
 let fake: FakeParley;
-let wrapper: VueWrapper | null = null;
 
 async function launch(options?: FakeOptions, lastOpened?: string, fresh = true) {
   if (fresh) fake = installFake(options);
-  fakeLayout();
-  if (lastOpened) localStorage.setItem('parley.lastConversation', JSON.stringify(lastOpened));
-  wrapper = mount(App, { ...withStores(), attachTo: document.body });
-  await flushPromises();
-  return wrapper;
+  return mountApp(lastOpened);
 }
 
 const texts = (w: VueWrapper, selector: string) => w.findAll(selector).map((e) => e.text());
 
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = null;
-  vi.restoreAllMocks();
-});
+afterEach(unmountApp);
 
 describe('launch', () => {
   it('shows the list by last activity and the top conversation’s newest messages without a click', async () => {

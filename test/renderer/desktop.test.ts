@@ -1,34 +1,25 @@
 // Muting a conversation, opening one the host asks for (parley: links, notification clicks) and the
 // desktop settings, in the whole app against the fake host.
-import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import App from '../../renderer/App.vue';
 import { linkify } from '../../renderer/lib/linkify';
-import { installFake, withStores } from './fake-bridge';
-import { fakeLayout } from './layout';
+import { mountApp, startApp, unmountApp } from './app-harness';
+import { installFake } from './fake-bridge';
 import type { FakeOptions, FakeParley } from './fake-parley';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
 
 let fake: FakeParley;
-let wrapper: VueWrapper | null = null;
 
 async function launch(options?: FakeOptions, fresh = true) {
   if (fresh) fake = installFake(options);
-  fakeLayout();
-  wrapper = mount(App, { ...withStores(), attachTo: document.body });
-  await flushPromises();
-  return wrapper;
+  return mountApp();
 }
 
 const item = (app: VueWrapper, id: string) => app.get(`[data-testid=conversation-item][data-conversation-id=${id}]`);
 const selected = (app: VueWrapper) => app.find('[aria-selected=true]').attributes('data-conversation-id');
 
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = null;
-  vi.restoreAllMocks();
-});
+afterEach(unmountApp);
 
 describe('muting', () => {
   it('toggles from the conversation header; the list shows it muted with a quieter badge, out of the total', async () => {
@@ -100,11 +91,10 @@ describe('opening a conversation the host asks for', () => {
 
   it('opens one asked for before the list was loaded, once it is', async () => {
     fake = installFake();
-    fakeLayout();
-    wrapper = mount(App, { ...withStores(), attachTo: document.body });
+    const app = startApp();
     fake.emit('openConversation', { conversationId: 'c-launch' }); // the session and the list are still on their way
     await flushPromises();
-    expect(selected(wrapper)).toBe('c-launch');
+    expect(selected(app)).toBe('c-launch');
   });
 
   it('opens parley://conversation links in messages in the app', async () => {

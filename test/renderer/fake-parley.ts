@@ -1,10 +1,13 @@
-// An in-memory ParleyApi with the engine's semantics where the UI depends on them (pages oldest first
-// with still-sending messages last, ids stable from sending to sent), a call log, and emit() to play
-// the host's events.
-import { BridgeError } from '../../contract/api';
-import type { ParleyApi } from '../../contract/api';
+// An in-memory host: a ParleyBridge with the real host's contract (each request's argument checked
+// against contract/requests.ts, unauthorized until signed in, the engine's events for what it does)
+// and the engine's semantics where the UI depends on them (pages oldest first with still-sending
+// messages last, ids stable from sending to sent); the renderer's ParleyApi over it (toApi, as the
+// app has it), a call log, and emit() to play the host's events. test/renderer/contract.test.ts runs
+// the shared contract suite (test/support/contract-suite.ts) against it, as against the real bridge.
+import { BridgeError, toApi, type BridgeReply, type ParleyApi, type ParleyBridge } from '../../contract/api';
 import type { BridgeEvents, EventName } from '../../contract/events';
-import type { DesktopSettings, FileSettings, RequestArg, RequestName } from '../../contract/requests';
+import { isRequestName, requests, type DesktopSettings, type FileSettings, type RequestArg, type RequestName } from '../../contract/requests';
+import { invalidPayload, ParleyError } from '../../protocol/index';
 import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, User, WatchedFolderView } from '../../contract/types';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
@@ -26,7 +29,24 @@ export interface FakeOptions {
   archiveSize?: number;
   /** Which host getAppInfo says this is (default the browser host). */
   host?: 'electron' | 'browser';
+  /**
+   * The server answers: a message sent becomes sent (its seq, a messageStatus event) on the next
+   * turn, as the engine's outbox does. Off by default, so a test plays each status with emit().
+   */
+  autoSend?: boolean;
 }
+
+/** Requests the host answers signed out too; every other one is unauthorized until signed in. */
+const WITHOUT_SESSION: ReadonlySet<RequestName> = new Set([
+  'getAppInfo',
+  'getSession',
+  'signIn',
+  'signInDemo',
+  'signOut',
+  'chooseFolder',
+  'getDesktopSettings',
+  'setDesktopSettings',
+]);
 
 export type FakeParley = ReturnType<typeof createFakeParley>;
 
@@ -128,6 +148,57 @@ export function createFakeParley(options: FakeOptions = {}) {
     return { ...text('c-bob', seq, sender, '', NOW), kind: 'file', file, ...patch };
   }
 
+  function setSession(next: SessionState): SessionState {
+    session = next;
+    emit('session', session);
+    return session;
+  }
+
+  function known(conversationId: string): ConversationSummary {
+    const conversation = conversations.get(conversationId);
+    if (!conversation) throw new BridgeError('not_found', `no conversation ${conversationId} on this device`);
+    return conversation;
+  }
+
+  /** The conversation and the unread count, as the engine tells them after any change. */
+  function emitConversation(conversationId: string): void {
+    const conversation = known(conversationId);
+    const total = [...conversations.values()].filter((c) => !c.muted).reduce((sum, c) => sum + c.unread, 0);
+    emit('conversation', conversation);
+    emit('unread', { conversationId, unread: conversation.unread, total });
+  }
+
+  /** Puts a numbered message at the end of its conversation's history. */
+  function append(message: Message): void {
+    const conversation = known(message.conversationId!);
+    history.get(conversation.id)!.push(message);
+    Object.assign(conversation, { lastMessage: message, lastSeq: message.seq!, lastActivity: Math.max(conversation.lastActivity, message.time) });
+    if (message.mine) conversation.readSeq = message.seq!;
+  }
+
+  /** The server numbered a message I sent: it leaves the pending list for the history. */
+  function markSent(id: string): void {
+    const index = pending.findIndex((m) => m.id === id);
+    if (index < 0) return;
+    const message = pending.splice(index, 1)[0]!;
+    const conversationId = message.conversationId!;
+    const seq = known(conversationId).lastSeq + 1;
+    append({ ...message, seq, status: 'sent' });
+    emit('messageStatus', { id, conversationId, seq, status: 'sent' });
+    emitConversation(conversationId);
+  }
+
+  /** Someone else's message arrives live: the message, then the conversation and unread count change. */
+  function receive(conversationId: string, sender: Address, body: string): Message {
+    const conversation = known(conversationId);
+    const message = text(conversationId, conversation.lastSeq + 1, sender, body, NOW);
+    append(message);
+    if (!message.mine) conversation.unread++;
+    emit('message', message);
+    emitConversation(conversationId);
+    return message;
+  }
+
   function summaries(): ConversationSummary[] {
     return [...conversations.values()].sort((a, b) => b.lastActivity - a.lastActivity);
   }
@@ -137,14 +208,21 @@ export function createFakeParley(options: FakeOptions = {}) {
     getSession: () => session,
     signIn: ({ serverUrl, token }) => {
       if (token !== 'good-token') throw new BridgeError('auth_failed', 'the access token is not valid');
-      return (session = { state: 'signedIn', me: 'alice', serverUrl, demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } });
+      return setSession({ state: 'signedIn', me: 'alice', serverUrl, demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } });
     },
-    signInDemo: ({ address }) => (session = { state: 'signedIn', me: address, serverUrl: session.serverUrl ?? '', demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } }),
-    signOut: () => (session = { state: 'signedOut', reason: null, serverUrl: session.serverUrl, demoUsers: DEMO_USERS }),
+    signInDemo: ({ address }) => {
+      if (!DEMO_USERS.some((u) => u.address === address)) throw new BridgeError('not_found', `there is no demo user ${address}`);
+      return setSession({ state: 'signedIn', me: address, serverUrl: session.serverUrl ?? '', demoUsers: DEMO_USERS, connection: { state: 'connecting', attempt: 1 } });
+    },
+    signOut: () => setSession({ state: 'signedOut', reason: null, serverUrl: session.serverUrl, demoUsers: DEMO_USERS }),
     listConversations: () => summaries(),
     createConversation: ({ type, participants: others, title }) => {
-      const id = `c-new-${conversations.size}`;
-      addConversation({ id, type, title: title ?? null, participants: participants(me(), ...others), lastActivity: NOW }, []);
+      const members = [...new Set([me(), ...others])].sort();
+      // One direct conversation per pair of users, as the server keeps it.
+      const direct = type === 'direct' ? [...conversations.values()].find((c) => c.type === 'direct' && c.participants.map((p) => p.address).sort().join() === members.join()) : undefined;
+      const id = direct?.id ?? `c-new-${conversations.size}`;
+      if (!direct) addConversation({ id, type, title: title ?? null, participants: participants(me(), ...others), lastActivity: NOW }, []);
+      emitConversation(id);
       return conversations.get(id);
     },
     readMessages: ({ conversationId, beforeSeq, limit = 50 }) => {
@@ -154,12 +232,24 @@ export function createFakeParley(options: FakeOptions = {}) {
       return beforeSeq === undefined ? [...page, ...pending.filter((m) => m.conversationId === conversationId)] : page;
     },
     sendMessage: ({ conversationId, text: body }) => {
+      known(conversationId);
       const message: Message = { id: `${me()}:c${nextClientId++}`, conversationId, seq: null, kind: 'text', sender: me(), mine: true, body, time: NOW, status: 'sending' };
       pending.push(message);
+      emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
+      if (options.autoSend) setTimeout(() => markSent(message.id));
       return message;
     },
-    retryMessage: () => undefined,
-    markRead: () => undefined,
+    retryMessage: ({ id }) => {
+      if (!pending.some((m) => m.id === id)) throw new BridgeError('not_found', `no failed message ${id}`);
+      emit('messageStatus', { id, conversationId: null, seq: null, status: 'sending' });
+    },
+    markRead: ({ conversationId, seq }) => {
+      const conversation = conversations.get(conversationId);
+      if (!conversation || seq <= conversation.readSeq) return;
+      conversation.readSeq = Math.min(seq, conversation.lastSeq);
+      conversation.unread = (history.get(conversationId) ?? []).filter((m) => !m.mine && m.seq! > conversation.readSeq).length;
+      emitConversation(conversationId);
+    },
     setTyping: () => undefined,
     searchUsers: ({ query }) => USERS.filter((u) => `${u.address} ${u.name}`.toLowerCase().includes(query.toLowerCase())),
     sendFile: ({ conversationId, stagedId, message: body = '' }) => {
@@ -226,6 +316,7 @@ export function createFakeParley(options: FakeOptions = {}) {
       const conversation = conversations.get(conversationId);
       if (!conversation) throw new BridgeError('not_found', `no conversation ${conversationId} on this device`);
       conversation.muted = muted;
+      emitConversation(conversationId);
       return conversation;
     },
     getDesktopSettings: () => {
@@ -235,25 +326,40 @@ export function createFakeParley(options: FakeOptions = {}) {
     setDesktopSettings: (settings) => (desktopSettings = settings),
   };
 
-  const api = {
+  /** As main/bridge/dispatch.ts: the name and the argument checked before any handler runs. */
+  async function request(name: unknown, arg: unknown): Promise<BridgeReply<unknown>> {
+    try {
+      if (!isRequestName(name)) throw new BridgeError('unknown_event', `there is no request ${String(name)}`);
+      calls.push({ name, arg });
+      const parsed = requests[name].args.safeParse(arg);
+      if (!parsed.success) {
+        const error = invalidPayload(name, parsed.error);
+        throw new BridgeError(error.code, error.message);
+      }
+      if (session.state !== 'signedIn' && !WITHOUT_SESSION.has(name)) throw new BridgeError('unauthorized', 'sign in first');
+      return { ok: true, data: structuredClone(await (handlers[name] as (arg: unknown) => unknown)(parsed.data)) };
+    } catch (error) {
+      if (error instanceof BridgeError || error instanceof ParleyError) return { ok: false, error: { code: error.code, message: error.message } };
+      throw error;
+    }
+  }
+
+  const bridge: ParleyBridge = {
+    request: request as ParleyBridge['request'],
     on: subscribe,
-    stageFiles: async (files: File[]) =>
-      files.map((file) => {
+    stageFiles: async (files: File[]) => ({
+      ok: true,
+      data: files.map((file) => {
         const id = `s${staged.size + 1}`;
         staged.set(id, file);
         return { id, name: file.name, size: file.size };
       }),
-    stageFolder: async (file: File) => {
-      if (host !== 'electron') throw new BridgeError('bad_request', 'dropping a folder works in the desktop app; here, add it by typing its path');
-      return stageFolder(`/home/alice/${file.name}`);
-    },
-  } as Record<string, unknown>;
-  for (const name of Object.keys(handlers) as RequestName[]) {
-    api[name] = async (arg?: unknown) => {
-      calls.push({ name, arg });
-      return structuredClone((handlers[name] as (arg: unknown) => unknown)(arg));
-    };
-  }
+    }),
+    stageFolder: async (file: File) =>
+      host === 'electron'
+        ? { ok: true, data: stageFolder(`/home/alice/${file.name}`) }
+        : { ok: false, error: { code: 'bad_request', message: 'dropping a folder works in the desktop app; here, add it by typing its path' } },
+  };
 
   function subscribe<E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) {
     const set = listeners.get(event) ?? new Set();
@@ -262,8 +368,15 @@ export function createFakeParley(options: FakeOptions = {}) {
     return () => void set.delete(listener as (payload: never) => void);
   }
 
+  function emit<E extends EventName>(event: E, payload: BridgeEvents[E]): void {
+    for (const listener of listeners.get(event) ?? []) (listener as (payload: BridgeEvents[E]) => void)(structuredClone(payload));
+  }
+
   return {
-    api: api as ParleyApi,
+    /** The host as the preload or the browser host's socket gives it to the renderer. */
+    bridge,
+    /** What the renderer's code calls (contract/api.ts's toApi over the bridge). */
+    api: toApi(bridge) as ParleyApi,
     calls,
     conversations,
     history,
@@ -271,9 +384,12 @@ export function createFakeParley(options: FakeOptions = {}) {
     callsTo<K extends RequestName>(name: K): Array<RequestArg<K>> {
       return calls.filter((c) => c.name === name).map((c) => c.arg as RequestArg<K>);
     },
-    emit<E extends EventName>(event: E, payload: BridgeEvents[E]): void {
-      for (const listener of listeners.get(event) ?? []) (listener as (payload: BridgeEvents[E]) => void)(structuredClone(payload));
-    },
+    /** Plays one of the host's events. */
+    emit,
+    /** Someone else's message arrives (the engine's message, conversation and unread events). */
+    receive,
+    /** The server acknowledges a message I sent (what autoSend does by itself). */
+    markSent,
     listenerCount: (event: EventName) => listeners.get(event)?.size ?? 0,
     /** Replaces one request's behaviour (e.g. to make it fail). */
     override<K extends RequestName>(name: K, handler: (arg: RequestArg<K>) => unknown): void {

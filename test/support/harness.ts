@@ -1,26 +1,14 @@
 // Real servers and engines for tests: a Parley server on 127.0.0.1 with a temp data dir, engines
 // on temp data dirs, raw protocol devices for what an engine would never send, and waiting helpers.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { createClient, type Client, type EngineEvents } from '../../main/core/index.js';
+import { createClient, type Client, type ClientOptions, type EngineEvents } from '../../main/core/index.js';
 import type { Reply } from '../../protocol/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
+import { onCleanup, tempDir } from './temp.js';
+
+export { cleanup, onCleanup, tempDir } from './temp.js';
 
 export const APP_TOKEN = 'test-app-token-0123456789';
-
-const cleanups: Array<() => Promise<void> | void> = [];
-
-export async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!();
-}
-
-export function tempDir(prefix = 'parley-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface TestServer {
   server: RunningServer;
@@ -72,15 +60,45 @@ export async function startTestServer(options: { port?: number; dataDir?: string
       running = true;
     },
   };
-  cleanups.push(() => t.stop());
+  onCleanup(() => t.stop());
   return t;
 }
 
-export function startClient(url: string, token: string, dataDir = tempDir('parley-client-')): Client & { dataDir: string } {
-  const client = createClient({ dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {} });
-  cleanups.push(() => client.stop());
+/** An engine's options in tests: a temp data dir, quick reconnects and no log unless told. */
+export type EngineOptions = Partial<Omit<ClientOptions, 'serverUrl' | 'token'>>;
+export type TestClient = Client & { dataDir: string };
+
+/** A started engine on a temp data dir (or `options.dataDir`), stopped at cleanup(). */
+export function startClient(url: string, token: string, options: EngineOptions = {}): TestClient {
+  const dataDir = options.dataDir ?? tempDir('parley-client-');
+  const client = createClient({ backoff: { minDelay: 50, maxDelay: 400 }, log: () => {}, ...options, dataDir, serverUrl: url, token });
+  onCleanup(() => client.stop());
   client.start();
   return Object.assign(client, { dataDir });
+}
+
+export interface Pair {
+  alice: TestClient;
+  bob: TestClient;
+  aliceToken: string;
+  bobToken: string;
+  /** Their direct conversation, known to both. */
+  conversationId: string;
+}
+
+/**
+ * Users alice and bob on the server, an engine each (online and caught up), and their direct
+ * conversation, created by alice and known to bob. `aliceUrl`/`bobUrl` reach the server another
+ * way (a proxy); `engine` applies to both engines.
+ */
+export async function pair(t: TestServer, options: { aliceUrl?: string; bobUrl?: string; engine?: EngineOptions } = {}): Promise<Pair> {
+  const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
+  const alice = startClient(options.aliceUrl ?? t.url, aliceToken, options.engine);
+  const bob = startClient(options.bobUrl ?? t.url, bobToken, options.engine);
+  await Promise.all([online(alice), online(bob)]);
+  const { id } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
+  await until(() => bob.readConversations().length === 1, 'conversation at bob');
+  return { alice, bob, aliceToken, bobToken, conversationId: id };
 }
 
 export async function online(client: Client): Promise<void> {
@@ -125,7 +143,7 @@ export interface RawDevice {
 
 export async function rawDevice(url: string, token: string, deviceId = 'raw-device'): Promise<RawDevice> {
   const socket = io(url, { auth: { token, deviceId }, transports: ['websocket'], reconnection: false, forceNew: true });
-  cleanups.push(() => void socket.disconnect());
+  onCleanup(() => void socket.disconnect());
   const pushes: RawDevice['pushes'] = [];
   socket.onAny((name: string, payload: unknown) => pushes.push({ name, payload }));
   await new Promise<void>((resolve, reject) => {

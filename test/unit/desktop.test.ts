@@ -1,9 +1,8 @@
 // The desktop integration's modules against the stand-in for 'electron': permissions, parley: links,
 // notifications, badge, tray, close-to-tray, login items and the desktop settings file.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App, BrowserWindow as ElectronWindow, PowerMonitor, Session } from 'electron';
 import type { ConversationSummary, Message } from '../../main/core/index.js';
 import { applyAutostart, autostartEntry, startsHidden } from '../../main/electron/autostart.js';
@@ -22,16 +21,11 @@ import { appLocation } from '../../main/electron/app-url.js';
 import { conversationLink } from '../../common/deep-link.js';
 import { Emitter } from '../../common/emitter.js';
 import * as fake from '../support/fake-electron.js';
+import { fileTempDirs } from '../support/file-temp.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-desktop-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = fileTempDirs('parley-desktop-');
 
 const location = appLocation('/opt/parley/out/renderer/index.html');
 const asWindow = (win: fake.BrowserWindow) => win as unknown as ElectronWindow;

@@ -1,11 +1,11 @@
 // The Electron host against a stand-in for the 'electron' module: the IPC gate in front of the real
 // bridge, event forwarding, the preload's window.parley, and the host's pure rules.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrowserWindow as ElectronWindow, IpcMainInvokeEvent, Session, WebContents as ElectronContents } from 'electron';
-import type { ParleyBridge } from '../../contract/api.js';
+import type { BridgeReply, ParleyBridge } from '../../contract/api.js';
+import type { RequestName, RequestResult } from '../../contract/requests.js';
 import { eventNames } from '../../contract/events.js';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { appLocation } from '../../main/electron/app-url.js';
@@ -22,18 +22,14 @@ import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { safeStorageCodec } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
 import { isVisible, loadWindowState } from '../../main/electron/window-state.js';
+import { unwrap, type Arg } from '../support/bridge.js';
 import * as fake from '../support/fake-electron.js';
+import { fileTempDirs } from '../support/file-temp.js';
 import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-host-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = fileTempDirs('parley-host-');
 
 const INDEX = '/opt/parley/out/renderer/index.html';
 const location = appLocation(INDEX);
@@ -519,10 +515,14 @@ describe('main/index.ts', () => {
       const win = fake.BrowserWindow.created[0]!;
       win.webContents.emit('did-finish-load');
       const app = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
-      const call = async (name: string, arg?: unknown) => ((await fake.ipcMain.invoke(REQUEST_CHANNEL, app, name, arg)) as { data: unknown }).data;
-      await until(async () => ((await call('getSession')) as { connection?: { state: string } }).connection?.state === 'online', 'online');
+      const call = async <K extends RequestName>(name: K, ...arg: Arg<K>) =>
+        unwrap((await fake.ipcMain.invoke(REQUEST_CHANNEL, app, name, arg[0])) as BridgeReply<RequestResult<K>>);
+      await until(async () => {
+        const session = await call('getSession');
+        return session.state === 'signedIn' && session.connection.state === 'online';
+      }, 'online');
       const { id } = await bob.createConversation({ participants: ['ann'], type: 'direct' });
-      await until(async () => ((await call('listConversations')) as unknown[]).length === 1, 'the conversation');
+      await until(async () => (await call('listConversations')).length === 1, 'the conversation');
 
       bob.sendMessage({ conversationId: id }, 'are you there?');
       await until(() => fake.Notification.created.length === 1, 'a notification');
@@ -539,7 +539,7 @@ describe('main/index.ts', () => {
       await call('setConversationMuted', { conversationId: id, muted: true });
       await until(() => fake.app.setBadgeCount.mock.lastCall?.[0] === 0, 'badge without the muted conversation');
       bob.sendMessage({ conversationId: id }, 'hello?');
-      await until(async () => ((await call('listConversations')) as Array<{ unread: number }>)[0]!.unread === 2, 'second message');
+      await until(async () => (await call('listConversations'))[0]!.unread === 2, 'second message');
       expect(fake.Notification.created).toHaveLength(1);
       fake.app.emit('will-quit');
     } finally {

@@ -1,11 +1,12 @@
 // The .ico and .icns writers read back by the rules Windows and macOS read them with, and the icons
 // `npm run build` generates (scripts/make-icons.ts) where the installers and the Electron host expect them.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ICNS_TYPES, encodeIcns } from '../../scripts/icons/icns.js';
 import { encodeIco } from '../../scripts/icons/ico.js';
+import { requireBuilt } from '../support/built.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -59,8 +60,8 @@ describe('icon containers', () => {
   });
 });
 
-const built = existsSync(join(root, 'out', 'icons')) && existsSync(join(root, 'build', 'icons'));
-describe.skipIf(!built)('generated icons (npm run build)', () => {
+describe('generated icons (npm run build)', () => {
+  beforeAll(() => requireBuilt('out/icons', 'build/icons'));
   const runtime = (name: string) => readFileSync(join(root, 'out', 'icons', name));
 
   it('gives the installers an .ico (16..256), an .icns (every PNG type) and Linux PNGs (16..1024)', async () => {

@@ -33,6 +33,11 @@ export function createAutoSave(d: AutoSaveDeps) {
   const queued = new Set<string>();
   let running = 0;
   let stopped = false;
+  /** idle() callers, told when no download is queued or running. */
+  const idleWaiters: Array<() => void> = [];
+  const settle = () => {
+    if (stopped || (running === 0 && queue.length === 0)) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
   let resumed = false;
 
   function enqueue(id: string): void {
@@ -53,6 +58,7 @@ export function createAutoSave(d: AutoSaveDeps) {
           running--;
           queued.delete(id);
           pump();
+          settle();
         });
     }
   }
@@ -124,6 +130,13 @@ export function createAutoSave(d: AutoSaveDeps) {
     stop(): void {
       stopped = true;
       queue.length = 0;
+      settle();
+    },
+
+    /** Resolves when no save-folder download is queued or running (at once when stopped). */
+    idle(): Promise<void> {
+      if (stopped || (running === 0 && queue.length === 0)) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
 }
