@@ -49,17 +49,18 @@ export interface OutboxHooks {
   sent(message: Message, item: OutboxItem): void;
   /** Sent through Media Reference Send: no seq, no conversation event. */
   sentElsewhere(message: Message): void;
-  /** The account's Media Reference Send setting, or null for the Parley server. */
-  mediaRef(): MediaRefSetting | null;
   failed(item: OutboxItem, reason: string): void;
   conversationCreated(conversationId: string): void;
   log(message: string, detail?: unknown): void;
 }
 
+export type Outbox = ReturnType<typeof createOutbox>;
+
 export function createOutbox(store: Store, views: Views, connection: Connection, hooks: OutboxHooks) {
   let draining = false;
   let retryTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let mediaRefSend: MediaRefSetting | null = null;
 
   /** The next message ready to send; a file message takes its URL and checksum from its finished upload. */
   function next(): OutboxItem | null {
@@ -85,7 +86,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
       hooks.conversationCreated(conversation.id);
       conversationId = conversation.id;
     }
-    const mediaRef = item.file && hooks.mediaRef();
+    const mediaRef = item.file && mediaRefSend;
     if (item.file && mediaRef) return sendElsewhere(item, conversationId, mediaRef);
     const ack = await connection.request('message:send', {
       conversationId,
@@ -158,6 +159,10 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
   }
 
   return {
+    /** File messages go through this Media Reference Send service (seed 004), or null: the Parley server. */
+    setMediaRef(setting: MediaRefSetting | null): void {
+      mediaRefSend = setting;
+    },
     kick: drainSoon,
     stop(): void {
       stopped = true;

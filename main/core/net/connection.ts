@@ -23,7 +23,6 @@ export interface ConnectionOptions {
   token: string;
   deviceId: string;
   onStatus(status: ConnectionStatus): void;
-  onOnline(): void;
   onInvalidPush(name: string, problem: string): void;
   /** Backoff bounds in ms. */
   minDelay?: number;
@@ -80,7 +79,6 @@ export function createConnection(options: ConnectionOptions) {
       socket.on('connect', () => {
         attempt = 0;
         setStatus({ state: 'online' });
-        options.onOnline();
       });
       socket.on('connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
         if (error.data?.code === 'auth_failed') return failAuth(error.data.message ?? error.message);

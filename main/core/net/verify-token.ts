@@ -25,12 +25,12 @@ export function verifyToken(serverUrl: string, token: string, timeoutMs = 10_000
       onStatus: (status) => {
         if (status.state === 'authFailed') finish({ error: new ParleyError('auth_failed', status.reason) });
         if (status.state === 'offline') finish({ error: new ParleyError('unavailable', `could not reach ${serverUrl}: ${status.reason}`) });
-      },
-      onOnline: () => {
-        connection.request('sync', {}).then(
-          ({ me }) => finish({ address: me.address }),
-          (error: unknown) => finish({ error }),
-        );
+        if (status.state === 'online') {
+          connection.request('sync', {}).then(
+            ({ me }) => finish({ address: me.address }),
+            (error: unknown) => finish({ error }),
+          );
+        }
       },
       onInvalidPush: () => {},
     });

@@ -11,6 +11,7 @@ export interface CatchUpHooks {
   /** A page of a conversation was stored; haveSeq is its new contiguous high-water mark. */
   stored(conversationId: string, haveSeq: number, last: boolean): void;
   progress(state: 'running' | 'done', behind: number): void;
+  log(message: string, detail?: unknown): void;
 }
 
 interface Page {
@@ -19,6 +20,8 @@ interface Page {
   toSeq: number;
   last: boolean;
 }
+
+export type CatchUp = ReturnType<typeof createCatchUp>;
 
 export function createCatchUp(store: Store, connection: Connection, hooks: CatchUpHooks) {
   let running: Promise<void> | null = null;
@@ -67,24 +70,36 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
     hooks.progress('done', store.conversations.behind().length);
   }
 
-  return {
-    /** Starts a pass, or asks the running one for another when it ends. Resolves when caught up or offline. */
-    run(): Promise<void> {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        try {
-          do {
-            again = false;
-            await pass();
-          } while (again && connection.online);
-        } finally {
-          running = null;
-        }
-      })();
+  /** Starts a pass, or asks the running one for another when it ends. Resolves when caught up or offline. */
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
       return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await pass();
+        } while (again && connection.online);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  return {
+    run,
+    /**
+     * Starts a pass without waiting on it. A pass rejects when the link drops mid-pass (issue 12:
+     * left unhandled, that took the host process down); the reconnect's sync runs catch-up again,
+     * and any other failure is logged and retried by the next push that finds a gap.
+     */
+    soon(): void {
+      run().catch((error: unknown) => {
+        if (!(error instanceof ParleyError && error.code === 'unavailable')) hooks.log('catch-up failed', error);
+      });
     },
   };
 }

@@ -1,0 +1,69 @@
+// What the server pushes while connected: each event is stored before it is announced; a gap, or a
+// conversation heard of for the first time, starts catch-up; a file that arrives is downloaded (or
+// saved into the conversation's folder) as the settings say.
+import type { Emitter } from '../../../common/emitter.js';
+import type { ConversationEvent, Receipt } from '../../../protocol/index.js';
+import type { Announce } from '../announce.js';
+import type { AutoSave } from '../files/auto-save.js';
+import type { Transfers } from '../files/transfers.js';
+import type { Views } from '../messages/views.js';
+import type { Connection } from '../net/connection.js';
+import type { Store } from '../store/index.js';
+import type { EngineEvents } from '../types.js';
+import type { CatchUp } from './catch-up.js';
+import type { Receipts } from './receipts.js';
+
+export interface LiveDeps {
+  connection: Connection;
+  store: Store;
+  views: Views;
+  events: Emitter<EngineEvents>;
+  announce: Announce;
+  receipts: Receipts;
+  catchUp: CatchUp;
+  autoSave: AutoSave;
+  transfers: Transfers;
+  log(message: string, detail?: unknown): void;
+}
+
+export function followPushes(d: LiveDeps): void {
+  const { store, views, events, announce } = d;
+
+  function onEvent(event: ConversationEvent): void {
+    const known = store.conversations.get(event.conversationId);
+    const { inserted, have } = store.ingest([event], true);
+    if (!known) return d.catchUp.soon(); // added to a conversation we have not heard of yet
+    if (inserted.length === 0) return;
+    const haveSeq = have.get(event.conversationId) ?? 0;
+    if (haveSeq < event.seq - 1 || event.seq > known.lastSeq + 1) d.catchUp.soon();
+    if (event.type === 'message') {
+      const message = views.message(event.conversationId, event.seq);
+      if (message) events.emit('message', message);
+      if (message?.file) {
+        events.emit('file', message);
+        // A conversation that saves its files gets this one in its folder, not the download dir.
+        if (d.autoSave.covers(event.conversationId)) d.autoSave.scan(event.conversationId);
+        else d.transfers.arrived(message);
+      }
+      if (event.sender !== store.me) d.receipts.delivered(event.conversationId, haveSeq);
+    }
+    announce.conversation(event.conversationId);
+  }
+
+  function onReceipt(receipt: Receipt): void {
+    for (const message of views.applyReceipt(receipt)) {
+      announce.status({ id: message.id, conversationId: message.conversationId, seq: message.seq, status: message.status! });
+    }
+    if (receipt.address === store.me && receipt.type === 'read') announce.conversation(receipt.conversationId);
+  }
+
+  d.connection.onPush('event', onEvent);
+  d.connection.onPush('receipt', onReceipt);
+  d.connection.onPush('conversation', (conversation) => {
+    store.upsertConversations([conversation]);
+    announce.conversation(conversation.id);
+    if (conversation.lastSeq > 0) d.catchUp.soon();
+  });
+  d.connection.onPush('typing', (typing) => events.emit('typing', typing));
+  d.connection.onPush('protocol:error', (error) => d.log(`the server refused a message: ${error.code}: ${error.message}`));
+}

@@ -1,0 +1,76 @@
+// The sync that follows every connect: who I am (a data dir belongs to one account), every
+// conversation's marks compared with what is stored here (a read made offline and a delivered
+// receipt lost with the link are sent again), the outbox and save folders resumed, then catch-up.
+import { ParleyError } from '../../../protocol/index.js';
+import type { Emitter } from '../../../common/emitter.js';
+import type { Announce } from '../announce.js';
+import type { AutoSave } from '../files/auto-save.js';
+import type { Connection } from '../net/connection.js';
+import type { Outbox } from '../outbox.js';
+import type { Store } from '../store/index.js';
+import type { EngineEvents } from '../types.js';
+import type { CatchUp } from './catch-up.js';
+import type { Receipts } from './receipts.js';
+
+export interface OnConnectDeps {
+  connection: Connection;
+  store: Store;
+  events: Emitter<EngineEvents>;
+  announce: Announce;
+  receipts: Receipts;
+  outbox: Outbox;
+  autoSave: AutoSave;
+  catchUp: CatchUp;
+  stopped(): boolean;
+  log(message: string, detail?: unknown): void;
+}
+
+export type OnConnect = ReturnType<typeof syncOnConnect>;
+
+export function syncOnConnect(d: OnConnectDeps) {
+  const { connection, store } = d;
+  /** The sync in progress, for idle(). */
+  let syncing: Promise<void> | null = null;
+
+  async function sync(): Promise<void> {
+    const { me, conversations } = await connection.request('sync', {});
+    if (d.stopped()) return;
+    if (store.me && store.me !== me.address) {
+      connection.stop();
+      d.events.emit('connectionStatus', { state: 'authFailed', reason: `this data directory belongs to ${store.me}, but the token is ${me.address}'s` });
+      return;
+    }
+    if (!store.me) store.setMe(me.address);
+    const localRead = new Map(store.conversations.all().map((c) => [c.id, c.readSeq]));
+    store.upsertConversations(conversations);
+    for (const c of conversations) {
+      const mine = c.participants.find((p) => p.address === me.address);
+      const read = localRead.get(c.id) ?? 0;
+      // Read here while offline: tell the server (and through it my other devices).
+      if (read > (mine?.readSeq ?? 0)) d.receipts.read(c.id, read);
+      const have = store.conversations.haveSeq(c.id) ?? 0;
+      if (have > (mine?.deliveredSeq ?? 0)) d.receipts.delivered(c.id, have);
+      d.announce.conversation(c.id);
+    }
+    d.outbox.kick();
+    d.autoSave.resume();
+    await d.catchUp.run();
+  }
+
+  // The connection reports 'online' after every connect and reconnect.
+  d.events.on('connectionStatus', (status) => {
+    if (status.state !== 'online') return;
+    syncing = sync()
+      .catch((error: unknown) => {
+        if (!d.stopped() && !(error instanceof ParleyError && error.code === 'unavailable')) d.log('sync failed', error);
+      })
+      .finally(() => (syncing = null));
+  });
+
+  return {
+    /** Resolves when no sync is running. */
+    async idle(): Promise<void> {
+      while (syncing) await syncing;
+    },
+  };
+}
