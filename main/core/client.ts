@@ -9,6 +9,7 @@ import { Emitter, type Unsubscribe } from '../../common/emitter.js';
 import { ParleyError } from '../../protocol/index.js';
 import { createAnnounce } from './announce.js';
 import { createConversationApi } from './conversations.js';
+import type { EngineContext } from './context.js';
 import { createAutoSave } from './files/auto-save.js';
 import { createFileApi } from './files/file-api.js';
 import { prepareDir } from './files/local-file.js';
@@ -72,6 +73,7 @@ export function createClient(options: ClientOptions) {
     onStatus: (status) => events.emit('connectionStatus', status),
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
   });
+  const context: EngineContext = { store, views, events, announce, connection, stopped: isStopped, log };
   const receipts = createReceipts(connection);
 
   const outbox = createOutbox(store, views, connection, {
@@ -105,7 +107,7 @@ export function createClient(options: ClientOptions) {
       if (transfer.state === 'done') outbox.kick();
     },
   });
-  const sending = createSending({ store, views, outbox, transfers, announce, maxFileBytes, stopped: isStopped, log });
+  const sending = createSending({ ...context, outbox, transfers, maxFileBytes });
 
   /** Folders that hold the engine's store, downloads and staging: never watched, never saved into. */
   const ownData = (path: string) =>
@@ -145,8 +147,8 @@ export function createClient(options: ClientOptions) {
     progress: (state, behind) => events.emit('sync', { state, behind }),
     log,
   });
-  followPushes({ connection, store, views, events, announce, receipts, catchUp, autoSave, transfers, log });
-  const onConnect = syncOnConnect({ connection, store, events, announce, receipts, outbox, autoSave, catchUp, stopped: isStopped, log });
+  followPushes({ ...context, receipts, catchUp, autoSave, transfers });
+  const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp });
 
   return {
     on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
@@ -182,7 +184,7 @@ export function createClient(options: ClientOptions) {
     sendMessage: sending.sendMessage,
     sendFile: sending.sendFile,
     retryMessage: sending.retryMessage,
-    ...createConversationApi({ store, views, connection, events, announce, receipts, catchUp }),
+    ...createConversationApi({ ...context, receipts, catchUp }),
     ...createFileApi(transfers, outbox, maxFileBytes),
     ...createFolderApi(folders, autoSave),
 

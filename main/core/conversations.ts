@@ -1,28 +1,19 @@
 // Conversations and their messages as the host reads them (from the store, offline too), and what a
 // person does to one: create it, mute it, read it, type in it, find people to add.
-import type { Emitter } from '../../common/emitter.js';
 import { ParleyError } from '../../protocol/index.js';
-import type { Announce } from './announce.js';
-import type { Views } from './messages/views.js';
-import type { Connection } from './net/connection.js';
+import type { EngineContext } from './context.js';
 import { whenOnline } from './net/when-online.js';
-import type { Store } from './store/index.js';
 import type { CatchUp } from './sync/catch-up.js';
 import type { Receipts } from './sync/receipts.js';
-import type { ConversationSummary, ConversationType, EngineEvents, Message } from './types.js';
+import type { ConversationSummary, ConversationType, Message } from './types.js';
 
 const TYPING_EVERY_MS = 3000;
 const MAX_PAGE = 500;
 
-export interface ConversationDeps {
-  store: Store;
-  views: Views;
-  connection: Connection;
-  events: Emitter<EngineEvents>;
-  announce: Announce;
+export type ConversationDeps = Pick<EngineContext, 'store' | 'views' | 'connection' | 'events' | 'announce'> & {
   receipts: Receipts;
   catchUp: CatchUp;
-}
+};
 
 export function createConversationApi(d: ConversationDeps) {
   const { store, views, connection } = d;

@@ -1,31 +1,20 @@
 // The server's SQLite storage opens a database made by an earlier build, migrates it to the latest
 // user_version and serves its rows. server-v2.sqlite was made by the code of commit fbb21f3.
-import Database from 'better-sqlite3';
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../common/node/sqlite.js';
 import { migrations } from '../../server/storage/sqlite/migrations/index.js';
 import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
 import { cleanup, tempDir } from '../support/harness.js';
+import { fixtureCopy, userVersion } from '../support/sqlite-fixtures.js';
 
-const userVersion = (file: string) => {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.pragma('user_version', { simple: true });
-  } finally {
-    db.close();
-  }
-};
 
 afterEach(cleanup);
 
 describe('server database migrations', () => {
   it('opens a database made by the build before the re-layout and serves its rows', async () => {
-    const dir = tempDir();
-    const file = join(dir, 'parley.db');
-    copyFileSync(join(import.meta.dirname, '..', 'fixtures', 'server-v2.sqlite'), file);
-    const storage = openSqliteStorage(dir);
+    const file = fixtureCopy('server-v2.sqlite', 'parley.db');
+    const storage = openSqliteStorage(dirname(file));
     const T = 1_750_000_000_000;
     expect(await storage.stats()).toEqual({ users: 2, conversations: 2, messages: 2 });
     expect(await storage.findToken('d'.repeat(64))).toEqual({ hash: 'd'.repeat(64), address: 'alice', expiresAt: T + 86_400_000, revoked: false });

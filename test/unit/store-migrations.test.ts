@@ -2,8 +2,8 @@
 // user_version, and reads every row back as that build did. client-v6.sqlite was made by the code
 // before the store split (commit fbb21f3); client-v6.expected.json is what that code read from it.
 import Database from 'better-sqlite3';
-import { copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../common/node/sqlite.js';
 import { createJournal } from '../../main/core/folders/journal.js';
@@ -11,25 +11,16 @@ import { createViews } from '../../main/core/messages/views.js';
 import { openStore } from '../../main/core/store/index.js';
 import { migrations } from '../../main/core/store/migrations/index.js';
 import { cleanup, tempDir } from '../support/harness.js';
+import { FIXTURES, fixtureCopy, userVersion } from '../support/sqlite-fixtures.js';
 
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
-const userVersion = (file: string) => {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.pragma('user_version', { simple: true });
-  } finally {
-    db.close();
-  }
-};
 
 afterEach(cleanup);
 
 describe('client store migrations', () => {
   it('opens a store made by the build before the split and reads back what that build did', () => {
-    const dir = tempDir();
-    const file = join(dir, 'parley-client.db');
-    copyFileSync(join(fixtures, 'client-v6.sqlite'), file);
-    const expected = JSON.parse(readFileSync(join(fixtures, 'client-v6.expected.json'), 'utf8'));
+    const file = fixtureCopy('client-v6.sqlite', 'parley-client.db');
+    const dir = dirname(file);
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'client-v6.expected.json'), 'utf8'));
 
     const store = openStore(dir);
     store.init();

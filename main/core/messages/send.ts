@@ -4,17 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Address, Body, Caption, FileInfo, ParleyError } from '../../../protocol/index.js';
-import type { Announce } from '../announce.js';
 import { check } from '../check.js';
+import type { EngineContext } from '../context.js';
 import { inspectFile } from '../files/local-file.js';
 import { canPreview, makePreview } from '../files/preview.js';
 import { sniffMime } from '../files/sniff.js';
 import type { Transfers } from '../files/transfers.js';
 import type { Outbox } from '../outbox.js';
-import type { Store } from '../store/index.js';
 import type { Destination, Message, MessageFile, SendFileOptions } from '../types.js';
 import { clientIdOf, writtenId } from './id.js';
-import type { Views } from './views.js';
 
 const SendFileOptionsSchema = z.strictObject({
   title: FileInfo.shape.title,
@@ -22,16 +20,11 @@ const SendFileOptionsSchema = z.strictObject({
   geolocation: FileInfo.shape.geolocation,
 });
 
-export interface SendDeps {
-  store: Store;
-  views: Views;
+export type SendDeps = Pick<EngineContext, 'store' | 'views' | 'announce' | 'stopped' | 'log'> & {
   outbox: Outbox;
   transfers: Transfers;
-  announce: Announce;
   maxFileBytes: number;
-  stopped(): boolean;
-  log(message: string, detail?: unknown): void;
-}
+};
 
 export type Sending = ReturnType<typeof createSending>;
 

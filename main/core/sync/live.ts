@@ -1,30 +1,19 @@
 // What the server pushes while connected: each event is stored before it is announced; a gap, or a
 // conversation heard of for the first time, starts catch-up; a file that arrives is downloaded (or
 // saved into the conversation's folder) as the settings say.
-import type { Emitter } from '../../../common/emitter.js';
 import type { ConversationEvent, Receipt } from '../../../protocol/index.js';
-import type { Announce } from '../announce.js';
+import type { EngineContext } from '../context.js';
 import type { AutoSave } from '../files/auto-save.js';
 import type { Transfers } from '../files/transfers.js';
-import type { Views } from '../messages/views.js';
-import type { Connection } from '../net/connection.js';
-import type { Store } from '../store/index.js';
-import type { EngineEvents } from '../types.js';
 import type { CatchUp } from './catch-up.js';
 import type { Receipts } from './receipts.js';
 
-export interface LiveDeps {
-  connection: Connection;
-  store: Store;
-  views: Views;
-  events: Emitter<EngineEvents>;
-  announce: Announce;
+export type LiveDeps = Pick<EngineContext, 'connection' | 'store' | 'views' | 'events' | 'announce' | 'log'> & {
   receipts: Receipts;
   catchUp: CatchUp;
   autoSave: AutoSave;
   transfers: Transfers;
-  log(message: string, detail?: unknown): void;
-}
+};
 
 export function followPushes(d: LiveDeps): void {
   const { store, views, events, announce } = d;

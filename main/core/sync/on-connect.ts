@@ -2,28 +2,18 @@
 // conversation's marks compared with what is stored here (a read made offline and a delivered
 // receipt lost with the link are sent again), the outbox and save folders resumed, then catch-up.
 import { ParleyError } from '../../../protocol/index.js';
-import type { Emitter } from '../../../common/emitter.js';
-import type { Announce } from '../announce.js';
+import type { EngineContext } from '../context.js';
 import type { AutoSave } from '../files/auto-save.js';
-import type { Connection } from '../net/connection.js';
 import type { Outbox } from '../outbox.js';
-import type { Store } from '../store/index.js';
-import type { EngineEvents } from '../types.js';
 import type { CatchUp } from './catch-up.js';
 import type { Receipts } from './receipts.js';
 
-export interface OnConnectDeps {
-  connection: Connection;
-  store: Store;
-  events: Emitter<EngineEvents>;
-  announce: Announce;
+export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events' | 'announce' | 'stopped' | 'log'> & {
   receipts: Receipts;
   outbox: Outbox;
   autoSave: AutoSave;
   catchUp: CatchUp;
-  stopped(): boolean;
-  log(message: string, detail?: unknown): void;
-}
+};
 
 export type OnConnect = ReturnType<typeof syncOnConnect>;
 
