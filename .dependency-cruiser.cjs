@@ -1,11 +1,10 @@
-// Layers by runtime (RELAYOUT.md, issue 11), checked by `npm run check:layers` in `npm test`.
+// Layers by runtime (issue 11; README's Architecture), checked by `npm run check:layers` in `npm test`.
 // Paths are relative to the folder depcruise runs in: the repo, or a test fixture tree shaped like it.
 //
 // Each layer has an allow-list ("…-imports-only"): everything a file there imports must be in it.
 // A few cross-cutting rules own their violation outright (nothing imports preload/, the hosts use
 // main/core only through its index, no electron, no Node builtins or Node-only packages in
 // renderer-safe code), and the allow-lists step aside for those so each bad import is reported once.
-// Rules name folders that may not exist yet (contract/, common/node/): they apply as soon as they do.
 // test/, bench/ and scripts/ (and the root config files) are free.
 
 /** Renderer-safe ("isomorphic") code: no Node, no Electron. */

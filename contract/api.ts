@@ -72,8 +72,9 @@ export function toApi(bridge: ParleyBridge): ParleyApi {
   const send = bridge.request as (name: string, arg?: unknown) => Promise<BridgeReply<unknown>>;
   return new Proxy(own, {
     get(target, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
       if (Object.hasOwn(target, name)) return target[name as keyof typeof own];
+      // Not requests: promise and JSON probes, Vue's reactivity flags, what every object has.
+      if (typeof name !== 'string' || name === 'then' || name === 'toJSON' || name.startsWith('__') || name in Object.prototype) return undefined;
       let method = methods.get(name);
       if (!method) methods.set(name, (method = async (arg?: unknown) => unwrap(await send(name, arg))));
       return method;

@@ -4,7 +4,7 @@
 // in main/bridge/handlers.ts, which fails the type-check until it exists. Only the host imports
 // this module at run time; the renderer and preload take its types, so their bundles carry no zod.
 import { z } from 'zod';
-import { Address, Body, Caption, ConversationId, ConversationType, FileInfo, Seq, Title, type User } from '../protocol/index.js';
+import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, FileInfo, Seq, Title, UploadAuthToken, type User } from '../protocol/index.js';
 import type {
   AppInfo,
   ConversationSummary,
@@ -35,9 +35,6 @@ const Nothing = z.undefined();
 const Id = z.string().min(1).max(200);
 const MessageId = z.strictObject({ messageId: Id });
 const ById = z.strictObject({ id: Id });
-/** One line: the upload URL protocol sends it as a form field. */
-const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
-const MAX_FILE_BYTES = 2 * 1024 ** 3;
 /** A watched folder's options that can change after it is bound. */
 const FolderOptions = z.strictObject({
   includeSubfolders: z.boolean().optional(),
@@ -65,7 +62,7 @@ export const FileSettings = z
     uploadUrl: Url.optional(),
     uploadAuthToken: UploadAuthToken.optional(),
     /** Bytes; 0 downloads no image by itself. */
-    autoDownloadImagesUnder: z.number().int().min(0).max(MAX_FILE_BYTES).optional(),
+    autoDownloadImagesUnder: z.number().int().min(0).max(DEFAULT_MAX_FILE_BYTES).optional(),
     /** The seed's Account XML keys (checked by the engine's parser) and the account they expand. */
     mediaRefSend: z
     .strictObject({

@@ -56,6 +56,11 @@ export type Conversation = z.infer<typeof Conversation>;
 
 export const MAX_PREVIEW_BYTES = 48 * 1024;
 
+/** A file's size limit by default, on the server and so in the engine and the hosts that hand it files. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
+/** The upload URL protocol's token (seed 001): sent as a form field, so one line. */
+export const UploadAuthToken = z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line');
+
 /**
  * A file sent out of band: the bytes live on a file server (the Parley server's, an upload-URL
  * server's, or a custom handler's) and the message carries where they are and what they are.

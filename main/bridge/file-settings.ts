@@ -8,8 +8,9 @@ import { parseMediaRefSend, type Client } from '../core/index.js';
 
 const DEFAULT_FILE_SETTINGS: FileSettings = { uploadMode: 'parley', autoDownloadImagesUnder: 0, mediaRefSend: null };
 
-// The fields the settings dialog edits, from the contract, without the request's own cross-field
-// rule; the file keeps its own version, so a change to the request does not silently reset it.
+// The fields the settings dialog edits, from the contract (one source for them), without the
+// request's cross-field rule. A change there that files already written would fail needs a new
+// version here and an upgrade of the old file: a file that fails reads as the defaults.
 const StoredFileSettings = z.strictObject(FileSettings.shape);
 
 export interface FileSettingsFile {

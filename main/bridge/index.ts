@@ -92,9 +92,12 @@ export function createBridge(options: BridgeOptions): Bridge {
       return () => offs.forEach((off) => off());
     },
     staging,
+    // Only a file message's own file (its latest transfer), as the renderer sees it: not every file the store knows.
     localTransfer: (transferId) => {
-      const transfer = signedIn()?.getFileTransfer(transferId);
-      return isLocal(transfer) ? transfer : null;
+      const engine = signedIn();
+      const transfer = engine?.getFileTransfer(transferId);
+      const shown = transfer?.messageId ? engine?.getMessage(transfer.messageId)?.transfer : null;
+      return isLocal(shown) && shown.id === transferId ? shown : null;
     },
     me: () => signedIn()?.me || null,
     conversation: (id) => signedIn()?.readConversation(id) ?? null,

@@ -9,11 +9,12 @@ import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DEFAULT_MAX_FILE_BYTES } from '../../protocol/index.js';
 import { ParleyError, sanitizeFileName } from '../core/index.js';
 import type { StagedFile, StagedFolder } from '../../contract/types.js';
 
 /** The server's default limit: the engine refuses anything larger anyway. */
-export const MAX_STAGED_BYTES = 2 * 1024 ** 3;
+export const MAX_STAGED_BYTES = DEFAULT_MAX_FILE_BYTES;
 /** A staged file not sent within this long is forgotten (and a copy of it deleted). */
 const TTL_MS = 60 * 60 * 1000;
 

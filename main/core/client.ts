@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Emitter, type Unsubscribe } from '../../common/emitter.js';
-import { ParleyError } from '../../protocol/index.js';
+import { DEFAULT_MAX_FILE_BYTES, ParleyError } from '../../protocol/index.js';
 import { createAnnounce } from './announce.js';
 import { createConversationApi } from './conversations.js';
 import type { EngineContext } from './context.js';
@@ -47,13 +47,11 @@ export interface ClientOptions {
   folders?: FolderTuning;
 }
 
-const MAX_FILE_BYTES = 2 * 1024 ** 3;
-
 export type Client = ReturnType<typeof createClient>;
 
 export function createClient(options: ClientOptions) {
   const log = options.log ?? ((message, detail) => console.warn(`[parley] ${message}`, detail ?? ''));
-  const maxFileBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let stopped = false;
   const isStopped = () => stopped;
 
@@ -199,7 +197,7 @@ export function createClient(options: ClientOptions) {
      */
     async idle(): Promise<void> {
       await onConnect.idle();
-      await (connection.online ? catchUp.run() : undefined);
+      await catchUp.idle();
       await outbox.idle();
       await autoSave.idle();
     },

@@ -2,6 +2,7 @@
 // authorised by the per-launch key the host put in the page's URL fragment.
 import type { BridgeReply, ParleyBridge } from '../../contract/api';
 import { isEventName, type BridgeEvents, type EventName } from '../../contract/events';
+import type { RequestName } from '../../contract/requests';
 import type { OpenFileResult, SaveFileResult, StagedFile } from '../../contract/types';
 
 type ServerFrame = { id: number; reply: BridgeReply<unknown> } | { event: EventName; payload: unknown };
@@ -57,7 +58,7 @@ export function connectBrowserBridge(location: Pick<Location, 'host' | 'hash' | 
     const { url } = reply.data as Extract<OpenFileResult | SaveFileResult, { url: string }>;
     return { ok: true as const, data: { url: `${url}${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}` } };
   };
-  const withKeyReplies = new Set(['openFile', 'showFileInFolder', 'saveFileAs']);
+  const withKeyReplies = new Set<string>(['openFile', 'showFileInFolder', 'saveFileAs'] satisfies RequestName[]);
 
   const on = <E extends EventName>(event: E, listener: (payload: BridgeEvents[E]) => void) => {
     if (!isEventName(event)) throw new Error(`no event ${String(event)}`);

@@ -1,7 +1,7 @@
 // The file size limit and the one way it is refused, by both upload paths.
-import { ParleyError } from '../../protocol/index.js';
+import { DEFAULT_MAX_FILE_BYTES, ParleyError } from '../../protocol/index.js';
 
-export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 ** 3;
+export const DEFAULT_MAX_FILE_SIZE = DEFAULT_MAX_FILE_BYTES;
 /** A tus upload not finished within a week is abandoned (the engine resumes long before). */
 export const DEFAULT_UPLOAD_EXPIRY_MS = 7 * 24 * 3600 * 1000;
 

@@ -6,35 +6,18 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renam
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client } from '../../main/core/index.js';
-import { cleanup, nextEvent, online, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+import type { Client } from '../../main/core/index.js';
+import { cleanup, nextEvent, pair, startClient, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
 
-const engines: Client[] = [];
-afterEach(async () => {
-  for (const engine of engines.splice(0)) engine.stop();
-  await cleanup();
-});
+afterEach(cleanup);
 
 const TUNING = { stabilityMs: 150, concurrency: 4, recoverMs: 100 };
 /** Only to pace a file written slowly; waiting for the engine is whenFoldersIdle() or an event. */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function engine(url: string, token: string, dataDir = tempDir('parley-client-')) {
-  const client = createClient({ dataDir, serverUrl: url, token, backoff: { minDelay: 50, maxDelay: 400 }, log: () => {}, folders: TUNING });
-  engines.push(client);
-  client.start();
-  return Object.assign(client, { dataDir });
-}
-
-async function pair(t: TestServer) {
-  const [aliceToken, bobToken] = [await t.user('alice'), await t.user('bob')];
-  const alice = engine(t.url, aliceToken);
-  const bob = engine(t.url, bobToken);
-  await Promise.all([online(alice), online(bob)]);
-  const { id } = await alice.createConversation({ participants: ['bob'], type: 'direct' });
-  await until(() => bob.readConversations().length === 1, 'conversation at bob');
-  return { alice, bob, aliceToken, conversationId: id };
-}
+/** An engine with the folder tuning above (stopped at cleanup), on its own data dir or the one given. */
+const engine = (url: string, token: string, dataDir?: string) => startClient(url, token, { folders: TUNING, ...(dataDir ? { dataDir } : {}) });
+const folderPair = (t: TestServer) => pair(t, { engine: { folders: TUNING } });
 
 /** File names of the file messages bob has, oldest first. */
 async function namesAt(bob: Client, conversationId: string): Promise<string[]> {
@@ -62,7 +45,7 @@ const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 describe('watched folders', () => {
   it('sends a file written slowly in chunks once, complete, and moves it into Sent', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     const folder = await alice.watchFolder(dir, conversationId);
     expect(folder.options).toEqual({ includeSubfolders: false, includeExisting: false, afterSend: 'move', resendChanged: false });
@@ -89,7 +72,7 @@ describe('watched folders', () => {
 
   it('ignores temporary names until the file is renamed, then sends it once under its final name', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId, { afterSend: 'keep' });
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -110,7 +93,7 @@ describe('watched folders', () => {
 
   it('sends a burst of 1,000 files exactly once', { timeout: 90_000 }, async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId, { afterSend: 'delete' });
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -131,7 +114,7 @@ describe('watched folders', () => {
 
   it('stopped in the middle of a burst and restarted: sends the rest, nothing twice; files added while stopped too', { timeout: 60_000 }, async () => {
     const t = await startTestServer();
-    const { alice, bob, aliceToken, conversationId } = await pair(t);
+    const { alice, bob, aliceToken, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -155,7 +138,7 @@ describe('watched folders', () => {
 
   it('a removed folder shows an error and recovers when it comes back; nothing sent twice', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -176,7 +159,7 @@ describe('watched folders', () => {
 
   it('includeExisting, afterSend keep and resendChanged, and unwatch', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const plain = tempDir('parley-drop-');
     const existing = tempDir('parley-drop-');
     writeFileSync(join(plain, 'old.txt'), 'old');
@@ -215,7 +198,7 @@ describe('watched folders', () => {
 
   it('afterSend move never overwrites in Sent', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -231,7 +214,7 @@ describe('watched folders', () => {
 
   it('a crash after the server took the message but before the journal or the move: finished at start, not resent', async () => {
     const t = await startTestServer();
-    const { alice, bob, aliceToken, conversationId } = await pair(t);
+    const { alice, bob, aliceToken, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId);
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');
@@ -253,7 +236,7 @@ describe('watched folders', () => {
 
   it('refuses a folder watched twice, inside one watched with its subfolders, or holding the app’s data; options change; recent files', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     const inner = join(dir, 'inner');
     mkdirSync(inner);
@@ -294,7 +277,7 @@ describe('watched folders', () => {
 
   it('a file changed after its upload failed: the new version is sent once, the failed message stays failed', async () => {
     const t = await startTestServer();
-    const { alice, bob, conversationId } = await pair(t);
+    const { alice, bob, conversationId } = await folderPair(t);
     const dir = tempDir('parley-drop-');
     await alice.watchFolder(dir, conversationId, { afterSend: 'keep' });
     await until(() => alice.listWatchedFolders()[0]?.status.state === 'watching', 'watching');

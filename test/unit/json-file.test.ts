@@ -1,19 +1,13 @@
 // The atomic, optionally sealed JSON file helper, on real temp dirs: replace by rename, the default
 // for every kind of bad file (with a log line), sealing, versions, and files written before versions.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { readJsonFile, writeJsonFile, type Codec, type JsonFile } from '../../common/node/json-file.js';
+import { fileTempDirs } from '../support/file-temp.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-json-file-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = fileTempDirs('parley-json-file-');
 
 const Prefs = z.strictObject({ name: z.string(), count: z.number().int() });
 type Prefs = z.infer<typeof Prefs>;

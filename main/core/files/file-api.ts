@@ -3,7 +3,7 @@
 // that move the bytes themselves; Media Reference Send from seed 004), over the engine's transfers.
 // Every method takes what a host passes, so each argument is checked before it reaches a transfer.
 import { z } from 'zod';
-import { FileInfo, ParleyError } from '../../../protocol/index.js';
+import { FileInfo, ParleyError, UploadAuthToken } from '../../../protocol/index.js';
 import { check } from '../check.js';
 import type { Outbox } from '../outbox.js';
 import type { FileTransfer, FileTransferHandler } from '../types.js';
@@ -15,7 +15,7 @@ import type { Transfers } from './transfers.js';
 /** An upload URL and the token the seed's protocol sends with each file (as a form field: one line). */
 const UploadUrl = z.strictObject({
   url: FileInfo.shape.url,
-  authToken: z.string().max(4096).regex(/^[^\r\n]*$/, 'the token is one line'),
+  authToken: UploadAuthToken,
 });
 
 const transferId = (file: unknown): string => {

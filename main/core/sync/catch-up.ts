@@ -91,6 +91,10 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
 
   return {
     run,
+    /** Resolves when no pass is running (starts none; a pass that fails counts as ended). */
+    async idle(): Promise<void> {
+      while (running) await running.catch(() => {});
+    },
     /**
      * Starts a pass without waiting on it. A pass rejects when the link drops mid-pass (issue 12:
      * left unhandled, that took the host process down); the reconnect's sync runs catch-up again,

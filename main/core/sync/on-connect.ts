@@ -50,11 +50,15 @@ export function syncOnConnect(d: OnConnectDeps) {
   // The connection reports 'online' after every connect and reconnect.
   d.events.on('connectionStatus', (status) => {
     if (status.state !== 'online') return;
-    syncing = sync()
+    const running = sync()
       .catch((error: unknown) => {
         if (!d.stopped() && !(error instanceof ParleyError && error.code === 'unavailable')) d.log('sync failed', error);
       })
-      .finally(() => (syncing = null));
+      // A reconnect may start another sync before this one ends: only the latest clears the mark.
+      .finally(() => {
+        if (syncing === running) syncing = null;
+      });
+    syncing = running;
   });
 
   return {
