@@ -1,12 +1,13 @@
 // Assembles a Parley server: storage, the backend API and the file routes on Fastify and the
 // real-time API on socket.io sharing one HTTP port.
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { ParleyError } from '../protocol/index.js';
 import { loadAppToken } from './auth/app-token.js';
 import { backendApi } from './http/backend-api.js';
 import { demoTokens, seedDemo } from './demo.js';
-import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, fileRoutes } from './files/index.js';
+import { preparePrivateDataDir } from './data-dir.js';
+import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, DEFAULT_UPLOAD_LIMITS, fileRoutes, redactCapabilities } from './files/index.js';
 import { createGateway } from './realtime/gateway.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { createMessaging } from './services/messaging.js';
@@ -27,6 +28,23 @@ export interface ServerOptions {
   maxFileSize?: number;
   /** How long an unfinished upload is kept (default a week). */
   uploadExpiryMs?: number;
+  /** Uploads in progress per user (default 32). */
+  maxUploadsInFlight?: number;
+  /** The bytes those uploads declare, per user (default 8 GiB). */
+  maxUploadBytesInFlight?: number;
+  /** Bytes stored per user, unfinished uploads included; 0: no quota (default 20 GiB). */
+  storageQuota?: number;
+}
+
+/** Fastify's request fields for the log, with download links' capabilities redacted. */
+function requestForLog(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: redactCapabilities(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket.remotePort,
+  };
 }
 
 export interface RunningServer {
@@ -41,10 +59,12 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  preparePrivateDataDir(options.dataDir);
   const storage = openSqliteStorage(options.dataDir);
   const appToken = loadAppToken(options.dataDir, options.appToken);
+  const logger = options.logger ?? { level: 'info' };
   const app = Fastify({
-    logger: options.logger ?? { level: 'info' },
+    logger: logger && { ...logger, serializers: { ...logger.serializers, req: requestForLog } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
@@ -75,6 +95,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
     uploadExpiryMs: options.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
+    limits: {
+      maxUploadsInFlight: options.maxUploadsInFlight ?? DEFAULT_UPLOAD_LIMITS.maxUploadsInFlight,
+      maxUploadBytesInFlight: options.maxUploadBytesInFlight ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytesInFlight,
+      storageQuota: options.storageQuota ?? DEFAULT_UPLOAD_LIMITS.storageQuota,
+    },
   });
   app.get('/health', async () => ({ ok: true }));
 

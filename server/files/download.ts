@@ -23,11 +23,11 @@ export interface DownloadOptions {
 }
 
 export const download: FastifyPluginAsync<DownloadOptions> = async (app, { storage, files, capabilities }) => {
-  /** The file, when it exists, this reader may have it (null: a capability vouched) and it is complete. */
-  async function readableFile(id: string, reader: Address | null): Promise<FileRecord> {
+  /** The file, when it exists, this reader may have it and it is complete. */
+  async function readableFile(id: string, reader: Address): Promise<FileRecord> {
     const record = FILE_ID.test(id) ? await storage.getFile(id) : null;
     if (!record) throw new ParleyError('not_found', `there is no file ${id.slice(0, 64)}`);
-    if (reader !== null && !(await storage.mayReadFile(id, reader))) {
+    if (!(await storage.mayReadFile(id, reader))) {
       throw new ParleyError('forbidden', 'only the participants of a conversation this file was sent in may download it');
     }
     if (!record.complete) throw new ParleyError('conflict', 'this file is still being uploaded; try again when it is complete');
@@ -39,10 +39,12 @@ export const download: FastifyPluginAsync<DownloadOptions> = async (app, { stora
     url: '/files/:id',
     async handler(request, reply) {
       const { id } = request.params as { id: string };
-      const { cap, exp } = request.query as { cap?: string; exp?: string };
-      let reader: Address | null = null;
-      if (cap !== undefined || exp !== undefined) capabilities.verify(id, String(cap ?? ''), String(exp ?? ''));
-      else reader = await bearerUser(storage, request);
+      const { cap, exp, by } = request.query as { cap?: unknown; exp?: unknown; by?: unknown };
+      // A link stands in for the user who made it, as of now: the one who left the conversation since is refused.
+      const reader =
+        cap !== undefined || exp !== undefined || by !== undefined
+          ? capabilities.verify(id, String(cap ?? ''), String(exp ?? ''), String(by ?? ''))
+          : await bearerUser(storage, request);
       const record = await readableFile(id, reader);
       const stored = await files.stat(id);
       if (!stored) throw new ParleyError('not_found', `the bytes of file ${id} are gone from the server`);
@@ -81,9 +83,10 @@ export const download: FastifyPluginAsync<DownloadOptions> = async (app, { stora
       const { id } = request.params as { id: string };
       const body = CapabilityRequest.safeParse(request.body ?? undefined);
       if (!body.success) throw new ParleyError('bad_request', `body: ${describeIssues(body.error)}`);
-      await readableFile(id, callerOf(request.raw));
+      const by = callerOf(request.raw);
+      await readableFile(id, by);
       const expiresAt = Date.now() + body.data.ttlSeconds * 1000;
-      const query = new URLSearchParams({ cap: capabilities.sign(id, expiresAt), exp: String(expiresAt) });
+      const query = new URLSearchParams({ cap: capabilities.sign(id, expiresAt, by), exp: String(expiresAt), by });
       return { url: `${fileUrl(baseUrl(request), id)}?${query}`, expiresAt };
     },
   });

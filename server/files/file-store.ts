@@ -2,7 +2,7 @@
 // @tus/s3-store for a bucket); everything else reads, writes and deletes through this interface, so
 // an S3-compatible bucket can implement it without touching the routes.
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
@@ -23,9 +23,11 @@ export interface FileStore {
   delete(id: string): Promise<void>;
 }
 
-/** Files on local disk, one per id, in a directory the tus FileStore shares. */
+/** Files on local disk, one per id (0600), in a directory (0700) the tus FileStore shares. */
 export async function localFileStore(directory: string): Promise<FileStore> {
-  await mkdir(directory, { recursive: true });
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  // Made by an older version with the umask's mode: other local users could list and read it.
+  if (process.platform !== 'win32') await chmod(directory, 0o700);
   // Ids are server-generated hex, checked by every route before they get here.
   const path = (id: string) => join(directory, id);
   return {

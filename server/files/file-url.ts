@@ -26,3 +26,17 @@ export function fileIdOf(url: string): string | null {
   const match = /\/files\/([0-9a-f]{32})$/.exec(URL.parse(url)?.pathname ?? '');
   return match ? match[1]! : null;
 }
+
+/** Where tus uploads live: POST here, then HEAD/PATCH/DELETE <TUS_PATH>/<id>. */
+export const TUS_PATH = '/files/tus';
+const TUS_UPLOAD = /^\/files\/tus\/([0-9a-f]{32})$/;
+
+/**
+ * The upload a tus request names, from the request line's target as it arrived (the raw request's
+ * url): exactly /files/tus/<id>, else null. The route's owner check and @tus/server both take the
+ * id from here, so they cannot disagree; a query, a fragment, an encoded character or another path
+ * segment (which could move tus's "last segment" to another upload) is no upload URL at all.
+ */
+export function tusUploadId(target: string | undefined): string | null {
+  return TUS_UPLOAD.exec(target ?? '')?.[1] ?? null;
+}

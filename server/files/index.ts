@@ -6,22 +6,28 @@ import type { Storage } from '../storage/storage.js';
 import { loadCapabilities } from './capability.js';
 import { download } from './download.js';
 import { localFileStore } from './file-store.js';
+import type { UploadLimits } from './limits.js';
+import { createUploadQuota } from './quota.js';
 import { tusUpload } from './tus-upload.js';
 import { uploadUrl } from './upload-url.js';
 
-export { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS } from './limits.js';
+export { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './limits.js';
+export { redactCapabilities } from './capability.js';
 
 export interface FileRoutesOptions {
   storage: Storage;
   dataDir: string;
   maxFileSize: number;
   uploadExpiryMs: number;
+  limits: UploadLimits;
 }
 
-export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, { storage, dataDir, maxFileSize, uploadExpiryMs }) => {
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, options) => {
+  const { storage, dataDir, maxFileSize, uploadExpiryMs, limits } = options;
   const directory = join(dataDir, 'files');
   const files = await localFileStore(directory);
-  await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs });
-  await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize });
+  const quota = createUploadQuota(storage, limits);
+  await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs, quota });
+  await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize, quota });
   await app.register(download, { storage, files, capabilities: loadCapabilities(dataDir) });
 };

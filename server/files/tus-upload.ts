@@ -2,17 +2,20 @@
 // checks the token and the upload's owner; @tus/server then speaks the protocol on the raw request
 // and response. A finished upload is downloadable at /files/<same id>.
 import { createHash, type Hash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { FileStore as TusFileStore } from '@tus/file-store';
+import { FileConfigstore, FileStore as TusFileStore } from '@tus/file-store';
 import { ERRORS, EVENTS, Server } from '@tus/server';
 import { ParleyError } from '../../protocol/index.js';
 import type { Storage } from '../storage/storage.js';
 import { authenticate, callerOf } from './caller.js';
 import type { FileStore } from './file-store.js';
-import { FILE_ID, fileUrl, newFileId } from './file-url.js';
+import { TUS_PATH, fileUrl, newFileId, tusUploadId } from './file-url.js';
 import { fileTooLarge } from './limits.js';
 import { storedName, storedType } from './metadata.js';
+import type { UploadQuota } from './quota.js';
 import { hashThrough, sha256Of } from './sha256.js';
 
 export interface TusUploadOptions {
@@ -23,6 +26,16 @@ export interface TusUploadOptions {
   maxFileSize: number;
   /** An upload not finished this long after it began is abandoned: its bytes and record go. */
   uploadExpiryMs: number;
+  quota: UploadQuota;
+}
+
+type TusUploadInfo = Parameters<TusFileStore['create']>[0];
+
+/** tus's <id>.json info files, readable by the server's user only (they hold the uploader's file name). */
+class PrivateConfigstore extends FileConfigstore {
+  override async set(key: string, value: TusUploadInfo): Promise<void> {
+    await writeFile(join(this.directory, `${key}.json`), JSON.stringify(value), { mode: 0o600 });
+  }
 }
 
 /**
@@ -31,6 +44,21 @@ export interface TusUploadOptions {
  */
 class HashingFileStore extends TusFileStore {
   private readonly running = new Map<string, { hash: Hash; offset: number }>();
+
+  constructor(directory: string) {
+    super({ directory, configstore: new PrivateConfigstore(directory) });
+    // Every upload declares its length at creation, so the limits can count it before a byte arrives.
+    this.extensions = this.extensions.filter((extension) => extension !== 'creation-defer-length');
+  }
+
+  /** As @tus/file-store's, with the file created 0600 (ids are ours: checked before they get here). */
+  override async create(upload: TusUploadInfo): Promise<TusUploadInfo> {
+    const path = join(this.directory, upload.id);
+    await writeFile(path, '', { mode: 0o600, flag: 'wx' });
+    await this.configstore.set(upload.id, upload);
+    upload.storage = { type: 'file', path };
+    return upload;
+  }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
     if (offset === 0) this.running.set(id, { hash: createHash('sha256'), offset: 0 });
@@ -63,27 +91,34 @@ class HashingFileStore extends TusFileStore {
   }
 }
 
-export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { storage, files, directory, maxFileSize, uploadExpiryMs }) => {
-  const datastore = new HashingFileStore({ directory });
+export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, options) => {
+  const { storage, files, directory, maxFileSize, uploadExpiryMs, quota } = options;
+  const datastore = new HashingFileStore(directory);
   const tus = new Server({
-    path: '/files/tus',
+    path: TUS_PATH,
     datastore,
+    // The same function as the route's owner check, on the same raw request target.
+    getFileIdFromRequest: (req) => tusUploadId(req.runtime?.node?.req.url) ?? undefined,
     maxSize: maxFileSize,
     namingFunction: newFileId,
     allowedOrigins: [],
     // Termination cancels an upload in progress; a finished file may already be shared.
     disableTerminationForFinishedUploads: true,
     async onUploadCreate(req, upload) {
-      await storage.createFile({
-        id: upload.id,
-        owner: callerOf(req.runtime?.node?.req),
-        name: storedName(upload.metadata?.filename),
-        size: upload.size ?? 0,
-        mime: storedType(upload.metadata?.filetype),
-        sha256: null,
-        createdAt: Date.now(),
-        complete: false,
-      });
+      const owner = callerOf(req.runtime?.node?.req);
+      const size = upload.size ?? 0; // always declared: creation-defer-length is not offered
+      await quota.admit(owner, size, () =>
+        storage.createFile({
+          id: upload.id,
+          owner,
+          name: storedName(upload.metadata?.filename),
+          size,
+          mime: storedType(upload.metadata?.filetype),
+          sha256: null,
+          createdAt: Date.now(),
+          complete: false,
+        }),
+      );
       return {};
     },
     async onUploadFinish(req, upload) {
@@ -94,6 +129,8 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { sto
     onResponseError(_req, error) {
       // Checked before any body is read; tus's own text does not say what the limit is.
       if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) return { status_code: 413, body: `${fileTooLarge(maxFileSize).message}\n` };
+      // The upload limits, refused in onUploadCreate before anything is stored.
+      if (error instanceof ParleyError) return { status_code: error.status, body: `${error.message}\n` };
       return undefined;
     },
   });
@@ -134,15 +171,19 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, { sto
     });
   };
 
-  app.route({ method: ['POST', 'OPTIONS'], url: '/files/tus', handler: handOver });
+  app.route({ method: ['POST', 'OPTIONS'], url: TUS_PATH, handler: handOver });
   app.route({
     method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/files/tus/:id',
+    url: `${TUS_PATH}/:id`,
     async preHandler(request) {
       if (request.method === 'OPTIONS') return;
-      const { id } = request.params as { id: string };
-      const record = FILE_ID.test(id) ? await storage.getFile(id) : null;
-      if (!record) throw new ParleyError('not_found', `there is no upload ${id.slice(0, 64)}`);
+      // Not the route's :id (the router has dropped the query by then): what tus will act on.
+      const id = tusUploadId(request.raw.url);
+      if (!id) {
+        throw new ParleyError('bad_request', `an upload's URL is ${TUS_PATH}/<id> as the server gave it, with no query or further path`);
+      }
+      const record = await storage.getFile(id);
+      if (!record) throw new ParleyError('not_found', `there is no upload ${id}`);
       if (record.owner !== callerOf(request.raw)) throw new ParleyError('forbidden', 'this upload belongs to another user');
     },
     handler: handOver,

@@ -13,6 +13,7 @@ import type { FileStore } from './file-store.js';
 import { baseUrl, fileUrl, newFileId } from './file-url.js';
 import { fileTooLarge } from './limits.js';
 import { storedName, storedType } from './metadata.js';
+import type { UploadQuota } from './quota.js';
 import { hashThrough } from './sha256.js';
 
 const Form = z.object({
@@ -43,9 +44,10 @@ export interface UploadUrlOptions {
   storage: Storage;
   files: FileStore;
   maxFileSize: number;
+  quota: UploadQuota;
 }
 
-export const uploadUrl: FastifyPluginAsync<UploadUrlOptions> = async (app, { storage, files, maxFileSize }) => {
+export const uploadUrl: FastifyPluginAsync<UploadUrlOptions> = async (app, { storage, files, maxFileSize, quota }) => {
   await app.register(multipart);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -98,33 +100,43 @@ export const uploadUrl: FastifyPluginAsync<UploadUrlOptions> = async (app, { sto
       if (!request.isMultipart()) throw badForm('send the form as multipart/form-data');
       const fields = new Map<string, string>();
       let stored: { id: string; size: number; sha256: string; owner: Address; name: string; mime: string } | null = null;
+      // The file's room under the user's limits, held while it arrives: the form's length bounds it.
+      const declared = Number(request.headers['content-length']);
+      const room = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, maxFileSize) : maxFileSize;
+      let release = () => {};
       try {
-        const parts = request.parts({
-          limits: { fileSize: maxFileSize, files: 1, fields: 8, parts: 9, fieldNameSize: 64, fieldSize: 1024 },
-        });
-        for await (const part of parts) {
-          if (stored) throw badForm('the file must be the last part of the form');
-          if (part.type === 'field') {
-            if (fields.has(part.fieldname)) throw badForm(`the field ${part.fieldname} appears twice`);
-            if (typeof part.value !== 'string' || part.valueTruncated) throw badForm(`the field ${part.fieldname} is too long`);
-            fields.set(part.fieldname, part.value);
-            continue;
+        try {
+          const parts = request.parts({
+            limits: { fileSize: maxFileSize, files: 1, fields: 8, parts: 9, fieldNameSize: 64, fieldSize: 1024 },
+          });
+          for await (const part of parts) {
+            if (stored) throw badForm('the file must be the last part of the form');
+            if (part.type === 'field') {
+              if (fields.has(part.fieldname)) throw badForm(`the field ${part.fieldname} appears twice`);
+              if (typeof part.value !== 'string' || part.valueTruncated) throw badForm(`the field ${part.fieldname} is too long`);
+              fields.set(part.fieldname, part.value);
+              continue;
+            }
+            if (part.fieldname !== 'file') throw badForm('the file goes in the part named "file"');
+            const owner = await uploader(fields);
+            release = await quota.reserve(owner, room);
+            stored = { ...(await receive(part.file)), owner, name: storedName(part.filename), mime: storedType(part.mimetype) };
           }
-          if (part.fieldname !== 'file') throw badForm('the file goes in the part named "file"');
-          const owner = await uploader(fields);
-          stored = { ...(await receive(part.file)), owner, name: storedName(part.filename), mime: storedType(part.mimetype) };
+        } catch (error) {
+          if (stored) await files.delete(stored.id);
+          // Anything but our refusals and the disk's failures is a form busboy could not read.
+          if (error instanceof ParleyError || (error as NodeJS.ErrnoException).syscall) throw error;
+          const code = (error as FastifyError).code;
+          throw badForm(FORM_ERRORS[code] ?? `the form could not be read: ${(error as Error).message}`);
         }
-      } catch (error) {
-        if (stored) await files.delete(stored.id);
-        // Anything but our refusals and the disk's failures is a form busboy could not read.
-        if (error instanceof ParleyError || (error as NodeJS.ErrnoException).syscall) throw error;
-        const code = (error as FastifyError).code;
-        throw badForm(FORM_ERRORS[code] ?? `the form could not be read: ${(error as Error).message}`);
+        if (!stored) throw badForm('the form has no file: send it in a part named "file", with a file name');
+        const { owner, id, name, size, mime, sha256 } = stored;
+        await storage.createFile({ id, owner, name, size, mime, sha256, createdAt: Date.now(), complete: true });
+        return { result: true, url: fileUrl(baseUrl(request), id) };
+      } finally {
+        // Recorded (or refused) by now: the database counts it from here.
+        release();
       }
-      if (!stored) throw badForm('the form has no file: send it in a part named "file", with a file name');
-      const { owner, id, name, size, mime, sha256 } = stored;
-      await storage.createFile({ id, owner, name, size, mime, sha256, createdAt: Date.now(), complete: true });
-      return { result: true, url: fileUrl(baseUrl(request), id) };
     },
   });
 };

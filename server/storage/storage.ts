@@ -45,6 +45,14 @@ export interface NewMessage {
   serverTime: number;
 }
 
+/** What one user's files hold on this server, for the upload limits. */
+export interface FileUsage {
+  bytes: number;
+  /** Uploads not finished yet, and the bytes they declare. */
+  uploads: number;
+  uploadBytes: number;
+}
+
 /** A file on this server: the bytes are in a FileStore under the same id. */
 export interface FileRecord {
   id: string;
@@ -120,6 +128,8 @@ export interface Storage {
   staleUploads(before: number): Promise<string[]>;
   /** The uploader, and the current participants of every conversation the file was sent in. */
   mayReadFile(id: string, address: Address): Promise<boolean>;
+  /** A user's files: all their bytes (unfinished uploads at their declared length), and the unfinished ones. */
+  fileUsage(owner: Address): Promise<FileUsage>;
 
   stats(): Promise<Stats>;
   close(): Promise<void>;

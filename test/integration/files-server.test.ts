@@ -414,7 +414,7 @@ describe('downloads', () => {
     expect((await get(tampered('exp', String(expiresAt + 1)))).status).toBe(403);
     expect((await get(`${url}?cap=${cap}`)).status).toBe(403);
     const past = Date.now() - 1000;
-    const expired = await fetch(`${url}?cap=${loadCapabilities(t.dataDir).sign(id, past)}&exp=${past}`);
+    const expired = await fetch(`${url}?cap=${loadCapabilities(t.dataDir).sign(id, past, 'alice')}&exp=${past}&by=alice`);
     expect(expired.status).toBe(403);
     expect(((await expired.json()) as { error: { message: string } }).error.message).toMatch(/expired/);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
-import type { AppendResult, ConversationRecord, FileRecord, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import type { AppendResult, ConversationRecord, FileRecord, FileUsage, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { migrations } from './migrations/index.js';
 
 interface EventRow {
@@ -167,6 +167,11 @@ export function openSqliteStorage(dataDir: string): Storage {
     deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
     staleUploads: db.prepare('SELECT id FROM files WHERE complete = 0 AND created_at < ?').pluck(),
     mayReadFile: db.prepare(`SELECT ${MAY_READ_FILE}`).pluck(),
+    fileUsage: db.prepare(
+      `SELECT COALESCE(SUM(size), 0) AS bytes, COALESCE(SUM(complete = 0), 0) AS uploads,
+              COALESCE(SUM(CASE WHEN complete = 0 THEN size ELSE 0 END), 0) AS uploadBytes
+       FROM files WHERE owner = ?`,
+    ),
     countUsers: db.prepare('SELECT count(*) FROM users').pluck(),
     countConversations: db.prepare('SELECT count(*) FROM conversations').pluck(),
     countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
@@ -350,6 +355,9 @@ export function openSqliteStorage(dataDir: string): Storage {
     },
     async mayReadFile(id, address) {
       return q.mayReadFile.get({ fileId: id, address }) === 1;
+    },
+    async fileUsage(owner) {
+      return q.fileUsage.get(owner) as FileUsage;
     },
     async stats(): Promise<Stats> {
       return {
