@@ -156,7 +156,8 @@ describe('npm start (browser host) against hostile local peers', () => {
     await stillAnswers(host);
   });
 
-  it('logs a rejected promise nobody handled and keeps running; exits 1 with its message after an uncaught exception', async () => {
+  // The fault is raised by a signal (test/support/fault-on-signal.ts): POSIX only.
+  it.skipIf(process.platform === 'win32')('logs a rejected promise nobody handled and keeps running; exits 1 with its message after an uncaught exception', async () => {
     host.child.kill('SIGUSR2');
     await until(() => host.stderr().includes('a deliberate rejection from the test'), 'the rejection logged');
     expect(host.stderr()).toContain('[parley] a promise was rejected and nothing handled it; Parley keeps running');
