@@ -3,9 +3,10 @@
 // main/electron/; this file only decides the order things happen in.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, powerMonitor, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { app, dialog, powerMonitor, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { createBridge, type Bridge } from './bridge/index.js';
 import { ParleyError } from './core/index.js';
+import { guardProcess } from './bridge/process-guard.js';
 import type { DesktopSettings } from '../contract/requests.js';
 import { appLocation } from './electron/app-url.js';
 import { applyAutostart, startsHidden, type AutostartEnv } from './electron/autostart.js';
@@ -24,12 +25,25 @@ import { createNotifier } from './electron/notifications.js';
 import { lockDownPermissions } from './electron/permissions.js';
 import { revealWithShell } from './electron/reveal.js';
 import { saveAsWithDialog } from './electron/save-as.js';
-import { safeStorageCodec } from './electron/token-codec.js';
+import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
 const log = (message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? '');
+// Closes the engine if the process must stop (set once the bridge exists).
+let closeBridge = () => {};
+// A rejected promise is logged and Parley keeps running; an uncaught exception is logged, shown in an
+// error box, and Parley closes and exits (main/bridge/process-guard.ts says why). Replaces Electron's
+// default, which shows a box and leaves the main process running in whatever state the throw left.
+guardProcess({
+  log,
+  shutdown: () => closeBridge(),
+  exit: (code) => app.exit(code),
+  tellUser: (message) => {
+    if (app.isReady()) dialog.showErrorBox('Parley stopped', message);
+  },
+});
 
 let config: HostConfig;
 try {
@@ -142,13 +156,15 @@ if (!app.requestSingleInstanceLock()) {
         log('could not renew the login item', error);
       }
     }
+    const secrets = tokenStorage();
+    if (secrets.notice) log(secrets.notice);
     const ready = createBridge({
       dataDir: config.dataDir ?? join(app.getPath('userData'), 'data'),
       appInfo: { version: app.getVersion(), platform: process.platform, host: 'electron' },
       demo: config.demo,
       signInAs: config.signInAs,
       signInWith: config.signInWith,
-      tokenCodec: safeStorageCodec(),
+      tokenCodec: secrets.codec,
       reveal: revealWithShell,
       saveAs: saveAsWithDialog(() => win),
       chooseFolder: chooseFolderWithDialog(() => win),
@@ -156,6 +172,7 @@ if (!app.requestSingleInstanceLock()) {
       log,
     });
     bridge = ready;
+    closeBridge = () => ready.close();
     serveFileScheme(ready.localTransfer);
     const isApp = (event: IpcMainInvokeEvent) => isAppSender(event, win, location.isAppUrl);
     registerIpc(ready, isApp, log);

@@ -1,13 +1,15 @@
 // `npm start`: builds the app if its sources changed, starts an embedded Parley server with demo users
 // (unless a server URL is given) and opens Parley signed in: in Electron where its binary is installed,
 // else in the browser host, printing its URL and opening Chromium when one is found.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBridge, type DemoAccount } from '../main/bridge/index.js';
-import { startBrowserHost } from '../main/browser/host.js';
+import { createBridge, type Bridge, type DemoAccount } from '../main/bridge/index.js';
+import { startBrowserHost, type BrowserHost } from '../main/browser/host.js';
+import { guardProcess } from '../main/bridge/process-guard.js';
+import { browserTokenStorage } from '../main/browser/token-codec.js';
 import { startServer } from '../server/server.js';
 import { DEMO_USERS } from '../server/demo.js';
 import { buildIfStale } from './build-if-stale.js';
@@ -44,9 +46,26 @@ if (values.help) {
   process.exit(0);
 }
 
+// Whatever is running when an error nobody handled arrives: closed, newest first, if the process must stop.
+const running: { host?: BrowserHost; bridge?: Bridge; electron?: ChildProcess } = {};
+let closeServer = async () => {};
+// A rejected promise is logged and Parley keeps running; an uncaught exception closes it cleanly with a
+// message (main/bridge/process-guard.ts says why).
+guardProcess({
+  log: (message, detail) => console.error(`[parley] ${message}`, detail ?? ''),
+  async shutdown() {
+    running.electron?.kill();
+    await running.host?.close();
+    running.bridge?.close();
+    await closeServer();
+  },
+});
+
 const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(values['data-dir'] ?? process.env.PARLEY_DATA_DIR ?? '.parley');
 const clientDir = join(dataDir, 'client');
+// The embedded server's and the client's data (histories, tokens) are this user's only; a dir made before stays as it is.
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
 const token = values.token ?? process.env.PARLEY_TOKEN;
 if (token && !serverUrl) fail('--token goes with --server-url');
@@ -58,7 +77,6 @@ try {
 }
 
 let demo: { serverUrl: string; users: DemoAccount[] } | undefined;
-let closeServer = async () => {};
 if (!serverUrl) {
   const server = await startServer({ port: Number(values.port), host: '127.0.0.1', dataDir: join(dataDir, 'server'), demo: true, logger: { level: 'warn' } });
   closeServer = () => server.close();
@@ -82,6 +100,7 @@ if (electron) {
       ...(serverUrl && token && { PARLEY_SERVER_URL: serverUrl, PARLEY_TOKEN: token }),
     },
   });
+  running.electron = child;
   child.on('exit', (code) => {
     closeServer()
       .catch((error: unknown) => console.error('the embedded server did not close cleanly', error))
@@ -89,19 +108,24 @@ if (electron) {
   });
 } else {
   const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  const secrets = browserTokenStorage(undefined, (message, detail) => console.warn(`[parley] ${message}`, detail ?? ''));
+  if (secrets.notice) console.log(`Note: ${secrets.notice}`);
   const bridge = createBridge({
     dataDir: clientDir,
     appInfo: { version, platform: process.platform, host: 'browser' },
     demo,
     signInAs: values.user,
     signInWith: serverUrl && token ? { serverUrl, token } : undefined,
+    tokenCodec: secrets.codec,
   });
+  running.bridge = bridge;
   const rendererDir = join(root, 'out', 'renderer');
   const host = await startBrowserHost({ bridge, rendererDir, port: Number(values['ui-port']) }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EADDRINUSE') throw error;
     console.log(`Port ${values['ui-port']} is taken; the browser host takes a free one.`);
     return startBrowserHost({ bridge, rendererDir });
   });
+  running.host = host;
   console.log(`\nParley is running in the browser host (the Electron binary is not installed here):\n\n  ${host.url}\n`);
   if (!values['no-open']) openChromium(host.url);
   console.log('Ctrl+C quits.');

@@ -11,7 +11,7 @@ import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, t
 import { createSession, type SessionOptions } from './session.js';
 import { MAX_STAGED_BYTES, createStaging, type Staging } from './staging.js';
 
-export type { DemoAccount, TokenCodec } from './session.js';
+export type { DemoAccount, TokenCodec, TokenStorage } from './session.js';
 export type { ChooseFolder, DesktopHost, RevealFile, SaveFileAs } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {

@@ -2,7 +2,7 @@
 // keeps its own store under <dataDir>/accounts/, so signing out and in as someone else never mixes
 // histories; the last session is remembered in <dataDir>/session.json and resumed at launch, offline too.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ParleyError, createClient, verifyToken, type Client } from '../core/index.js';
@@ -18,8 +18,20 @@ export interface DemoAccount extends DemoUser {
   token: string;
 }
 
-/** Seals the stored token where the host can (Electron's safeStorage); identity elsewhere. */
+/**
+ * Seals the stored token (and the account's file settings) with a key the OS protects where the host
+ * has one (Electron's safeStorage, the Secret Service for the browser host); identity elsewhere. `open`
+ * throws with a message the sign-in screen can show when a sealed value cannot be opened.
+ */
 export type TokenCodec = Codec;
+
+/** How a host keeps the token: the codec, and what to tell the user once when it is not encrypted. */
+export interface TokenStorage {
+  /** undefined: stored as it is. With a notice, the files' mode (0600) is the only protection, whatever the codec. */
+  codec: TokenCodec | undefined;
+  /** Said once at launch (a log line; README's "Secrets at rest") when the token is not encrypted. */
+  notice: string | null;
+}
 
 export interface SessionOptions {
   dataDir: string;
@@ -52,7 +64,9 @@ export function createSession(options: SessionOptions) {
   const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
   let current: { client: Client; serverUrl: string; me: Address; settings: FileSettingsFile; unsubscribe: Unsubscribe[] } | null = null;
   let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? null };
-  mkdirSync(options.dataDir, { recursive: true });
+  makePrivateDir(options.dataDir, log);
+  /** Why the saved session could not be resumed, when its token could not be unsealed. */
+  let unsealFailure: string | null = null;
 
   function state(): SessionState {
     return current
@@ -71,8 +85,11 @@ export function createSession(options: SessionOptions) {
     try {
       return { ...saved, token: codec.open(saved.token) };
     } catch (error) {
-      log('the saved session’s token cannot be unsealed; starting as on a first launch', error);
-      return null;
+      // Not a first launch: the user signed in before and must hear why they have to again. The file
+      // stays as it is, so the session comes back if the keychain does.
+      log('the saved session’s token cannot be unsealed; signed out, with the reason on the sign-in screen', error);
+      unsealFailure = `Parley could not unlock your saved session: ${(error as Error).message}. Sign in again with your access token.`;
+      return { ...saved, token: null };
     }
   }
 
@@ -119,7 +136,7 @@ export function createSession(options: SessionOptions) {
 
   const saved = load();
   if (saved?.token) open(saved.serverUrl, saved.address, saved.token);
-  else if (saved) signedOut = { reason: null, serverUrl: saved.serverUrl };
+  else if (saved) signedOut = { reason: unsealFailure, serverUrl: saved.serverUrl };
 
   return {
     state,
@@ -166,3 +183,14 @@ export function createSession(options: SessionOptions) {
   };
 }
 
+
+/** The data dir holds the session's token and every account's history: this user's only (0700 on POSIX), also when an older version made it 0755. */
+function makePrivateDir(dir: string, log: (message: string, detail?: unknown) => void): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return;
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  } catch (error) {
+    log(`could not make ${dir} private to this user`, error);
+  }
+}

@@ -2,12 +2,17 @@
 // for machines without the Electron binary and for end-to-end tests. The page's URL carries a random
 // per-launch key in its fragment (never sent in requests or logged); the socket must present it and
 // come from the page's own origin, so no other site or local user's page can drive the session.
+//
+// Any local process can reach the port, so every entry (HTTP requests, the upgrade, each WebSocket
+// frame) parses what it is sent defensively and answers 400/403/404; nothing a peer sends throws out
+// of a handler, and every stream and socket has its error handled.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { open, type FileHandle } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bridge } from '../bridge/index.js';
 import { MAX_STAGED_BYTES } from '../bridge/staging.js';
@@ -44,6 +49,28 @@ const MAX_FRAME_BYTES = 1024 * 1024;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** decodeURIComponent without the throw on malformed escapes (`%E0%A4%A`). */
+function decoded(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A regular file, opened: what is streamed is what was checked, even if the path is removed or replaced meanwhile. */
+async function openRegularFile(path: string): Promise<{ handle: FileHandle; size: number } | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  const info = await handle.stat().catch(() => null);
+  if (info?.isFile()) return { handle, size: info.size };
+  await handle.close().catch(() => {});
+  return null;
+}
+
+/** What a peer sent, for a log line: short, on one line. */
+const printable = (text: string | undefined) => JSON.stringify(text ?? '').slice(1, -1).slice(0, 200);
+
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
   const rendererDir = resolve(options.rendererDir);
@@ -53,37 +80,71 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   // A route that throws answers 500 and is logged; it never becomes an unhandled rejection.
   const http = createServer((req, res) => {
+    // A peer that goes away mid-request, or a write after the end, is an 'error' event: handled, never thrown.
+    req.on('error', () => {});
+    res.on('error', (error) => log(`could not answer ${req.method ?? '?'} ${printable(req.url)}`, error));
     route(req, res).catch((error: unknown) => {
-      log(`could not answer ${req.method ?? '?'} ${req.url ?? ''}`, error);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
+      log(`could not answer ${req.method ?? '?'} ${printable(req.url)}`, error);
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500).end();
     });
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', origin).pathname;
-    if (path === '/stage') return stage(req, res);
-    if (path.startsWith('/local/')) return serveLocal(req, res, path.slice('/local/'.length));
-    return serveFile(req, res);
+    const url = target(req);
+    if (!url) return void res.writeHead(400, { Connection: 'close' }).end('bad request target');
+    if (url.pathname === '/stage') return stage(req, res, url);
+    if (url.pathname.startsWith('/local/')) return serveLocal(req, res, url);
+    return serveFile(req, res, url);
   }
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
+  /**
+   * The request target as a URL on this origin, or null: only a path (origin-form) is ours. The
+   * absolute form (`http://[`), `//host` and `/\\host` (which URL reads as another host), and
+   * anything URL cannot parse are not; no browser sends them to this page's origin.
+   */
+  function target(req: IncomingMessage): URL | null {
+    const raw = req.url ?? '';
+    if (!raw.startsWith('/') || raw.startsWith('//')) return null;
+    try {
+      const url = new URL(raw, origin);
+      return url.origin === origin ? url : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** The key as the socket checks it, and (for script requests) the page's own origin. */
-  function authorised(req: IncomingMessage, fromScript: boolean): boolean {
-    const presented = digest(new URL(req.url ?? '/', origin).searchParams.get('key') ?? '');
+  function authorised(req: IncomingMessage, url: URL, fromScript: boolean): boolean {
+    const presented = digest(url.searchParams.get('key') ?? '');
     return timingSafeEqual(presented, keyDigest) && (!fromScript || req.headers.origin === origin);
+  }
+
+  /** Streams an opened file as the body; a read that fails midway (a disk error) cuts the response and is logged. */
+  function sendFile(res: ServerResponse, file: { handle: FileHandle; size: number }, headers: OutgoingHttpHeaders, head: boolean): void {
+    res.writeHead(200, { ...headers, 'Content-Length': file.size });
+    if (head) {
+      res.end();
+      void file.handle.close().catch(() => {});
+      return;
+    }
+    // pipeline destroys both streams on a failure (the response too, so the peer sees a cut, not a short file).
+    pipeline(file.handle.createReadStream(), res).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log('could not send a file', error);
+    });
   }
 
   const answer = (res: ServerResponse, status: number, body: unknown) =>
     void res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
   /** The page's stageFiles: one file's bytes streamed to the staging dir; answers the StagedFile. */
-  async function stage(req: IncomingMessage, res: ServerResponse) {
+  async function stage(req: IncomingMessage, res: ServerResponse, url: URL) {
     if (req.method !== 'POST') return void res.writeHead(405, { Allow: 'POST' }).end();
-    if (!authorised(req, true)) {
-      log(`refused a file upload from origin ${req.headers.origin ?? '(none)'}`);
+    if (!authorised(req, url, true)) {
+      log(`refused a file upload from origin ${printable(req.headers.origin) || '(none)'}`);
       return answer(res, 403, { code: 'forbidden', message: 'only the Parley page may stage files' });
     }
-    const name = new URL(req.url ?? '/', origin).searchParams.get('name') ?? '';
+    const name = url.searchParams.get('name') ?? '';
     if (Number(req.headers['content-length']) > MAX_STAGED_BYTES) {
       res.setHeader('Connection', 'close');
       return answer(res, 413, { code: 'payload_too_large', message: `the file is larger than the ${MAX_STAGED_BYTES} bytes a file may have` });
@@ -100,61 +161,66 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   }
 
   /** A file the engine saved or sent, by its transfer id: what openFile answers in this host. */
-  async function serveLocal(req: IncomingMessage, res: ServerResponse, id: string) {
+  async function serveLocal(req: IncomingMessage, res: ServerResponse, url: URL) {
     if (req.method !== 'GET') return void res.writeHead(405, { Allow: 'GET' }).end();
-    if (!authorised(req, false)) return void res.writeHead(403).end();
-    const transfer = options.bridge.localTransfer(decodeURIComponent(id));
-    const info = transfer ? await stat(transfer.path).catch(() => null) : null;
-    if (!transfer || !info?.isFile()) return void res.writeHead(404).end('not found');
-    const attachment = new URL(req.url ?? '/', origin).searchParams.has('download') ? 'attachment' : 'inline';
-    res.writeHead(200, {
+    if (!authorised(req, url, false)) return void res.writeHead(403).end();
+    const id = decoded(url.pathname.slice('/local/'.length));
+    if (id === null) return void res.writeHead(400).end('bad transfer id');
+    const transfer = options.bridge.localTransfer(id);
+    const file = transfer ? await openRegularFile(transfer.path) : null;
+    if (!transfer || !file) return void res.writeHead(404).end('not found');
+    const attachment = url.searchParams.has('download') ? 'attachment' : 'inline';
+    sendFile(res, file, {
       'Content-Type': transfer.mime || 'application/octet-stream',
-      'Content-Length': info.size,
       'Content-Disposition': `${attachment}; filename*=UTF-8''${encodeURIComponent(basename(transfer.path))}`,
       // Whatever the file holds, it never runs as this origin's page.
       'Content-Security-Policy': "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-store',
-    });
-    createReadStream(transfer.path).pipe(res);
+    }, false);
   }
 
-  async function serveFile(req: IncomingMessage, res: ServerResponse) {
+  async function serveFile(req: IncomingMessage, res: ServerResponse, url: URL) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', origin).pathname);
-    } catch {
-      return void res.writeHead(400).end('bad path');
-    }
-    const file = resolve(rendererDir, `.${path === '/' ? '/index.html' : path}`);
-    if (!file.startsWith(rendererDir + sep)) return void res.writeHead(404).end();
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) return void res.writeHead(404).end('not found');
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': info.size,
+    const path = decoded(url.pathname);
+    if (path === null || path.includes('\0')) return void res.writeHead(400).end('bad path');
+    const name = resolve(rendererDir, `.${path === '/' ? '/index.html' : path}`);
+    if (!name.startsWith(rendererDir + sep)) return void res.writeHead(404).end();
+    const file = await openRegularFile(name);
+    if (!file) return void res.writeHead(404).end('not found');
+    sendFile(res, file, {
+      'Content-Type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
       'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws://${new URL(origin).host}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
-      'Cache-Control': extname(file) === '.html' ? 'no-store' : 'max-age=3600',
-    });
-    if (req.method === 'HEAD') return void res.end();
-    createReadStream(file).pipe(res);
+      'Cache-Control': extname(name) === '.html' ? 'no-store' : 'max-age=3600',
+    }, req.method === 'HEAD');
   }
 
-  http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', origin);
-    const presented = digest(url.searchParams.get('key') ?? '');
-    if (url.pathname !== '/bridge' || req.headers.origin !== origin || !timingSafeEqual(presented, keyDigest)) {
-      log(`refused a bridge connection from origin ${req.headers.origin ?? '(none)'}`);
+  // Node hands the socket over without its own error listener: a peer's reset must not become an uncaught 'error'.
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const url = target(req);
+    if (!url) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (url.pathname !== '/bridge' || !authorised(req, url, true)) {
+      log(`refused a bridge connection from origin ${printable(req.headers.origin) || '(none)'}`);
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => serveBridge(ws));
+    try {
+      sockets.handleUpgrade(req, socket, head, (ws) => serveBridge(ws));
+    } catch (error) {
+      log('could not open a bridge connection', error);
+      socket.destroy();
+    }
   });
 
   function serveBridge(ws: WebSocket) {
+    // A frame past maxPayload or one that breaks the protocol: ws closes the socket and reports it here.
+    ws.on('error', (error) => log('closed a bridge connection that broke the protocol', error.message));
     ws.on('message', (data, isBinary) => {
       answerFrame(ws, data, isBinary).catch((error: unknown) => log('could not answer a bridge frame', error));
     });

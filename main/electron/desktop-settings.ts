@@ -18,7 +18,7 @@ const StoredDesktopSettings = z
   .partial()
   .transform((saved): DesktopSettings => ({ ...DEFAULT_DESKTOP_SETTINGS, ...saved }));
 
-const desktopSettingsFile = (path: string): JsonFile<DesktopSettings> => ({ path, schema: StoredDesktopSettings, version: 1, default: DEFAULT_DESKTOP_SETTINGS });
+const desktopSettingsFile = (path: string): JsonFile<DesktopSettings> => ({ path, schema: StoredDesktopSettings, version: 1, default: DEFAULT_DESKTOP_SETTINGS, mode: 0o600 });
 
 export function readDesktopSettings(file: string, log: Log): DesktopSettings {
   return readJsonFile(desktopSettingsFile(file), log);

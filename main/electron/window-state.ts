@@ -10,7 +10,7 @@ const WindowState = z.object({ bounds: Bounds, maximized: z.boolean() });
 export type WindowState = z.infer<typeof WindowState>;
 
 /** No saved state: the window takes its default placement. */
-const windowStateFile = (path: string): JsonFile<WindowState, null> => ({ path, schema: WindowState, version: 1, default: null });
+const windowStateFile = (path: string): JsonFile<WindowState, null> => ({ path, schema: WindowState, version: 1, default: null, mode: 0o600 });
 
 /** How much of the window must overlap one display's work area, in each direction, to count as visible. */
 const GRAB = 64;

@@ -63,6 +63,7 @@ export const dialog = {
   showSaveDialog: vi.fn(async (..._args: unknown[]) => dialog.choice),
   folderChoice: { canceled: true, filePaths: [] } as { canceled: boolean; filePaths: string[] },
   showOpenDialog: vi.fn(async (..._args: unknown[]) => dialog.folderChoice),
+  showErrorBox: vi.fn((_title: string, _content: string) => {}),
 };
 
 /** Paths of Files "the user chose", as Electron knows them; any other File has none. */
@@ -75,11 +76,20 @@ export const webUtils = {
 
 export const safeStorage = {
   available: true,
+  backend: 'gnome_libsecret' as 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' | 'kwallet6' | 'unknown',
   isEncryptionAvailable(): boolean {
     return this.available;
   },
-  encryptString: (text: string) => Buffer.from(`sealed:${text}`),
-  decryptString: (data: Buffer) => data.toString().replace(/^sealed:/, ''),
+  getSelectedStorageBackend() {
+    return this.backend;
+  },
+  // Tagged like Chromium's own ("v10"); anything else fails to decrypt, as a blob from another keychain does.
+  encryptString: (text: string) => Buffer.from(`v10sealed:${text}`),
+  decryptString(data: Buffer): string {
+    const text = data.toString();
+    if (!text.startsWith('v10sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return text.slice('v10sealed:'.length);
+  },
 };
 
 export const screen = {
@@ -189,6 +199,11 @@ export const app = Object.assign(new EventEmitter(), {
   ]),
   locked: true,
   quit: vi.fn(),
+  exit: vi.fn((_code?: number) => {}),
+  ready: true,
+  isReady(): boolean {
+    return this.ready;
+  },
   setBadgeCount: vi.fn((_count?: number) => true),
   setLoginItemSettings: vi.fn((_settings: { openAtLogin?: boolean; args?: string[] }) => {}),
   loginItem: { wasOpenedAtLogin: false },

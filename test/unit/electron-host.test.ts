@@ -19,7 +19,7 @@ import { revealWithShell } from '../../main/electron/reveal.js';
 import { saveAsWithDialog } from '../../main/electron/save-as.js';
 import { isExternalLink } from '../../main/electron/links.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
-import { safeStorageCodec } from '../../main/electron/token-codec.js';
+import { tokenStorage } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
 import { isVisible, loadWindowState } from '../../main/electron/window-state.js';
 import { unwrap, type Arg } from '../support/bridge.js';
@@ -412,7 +412,14 @@ describe('window', () => {
 });
 
 describe('main/index.ts', () => {
+  // Each launch installs the process guard on this (the test's) process: removed again after each test.
+  type Listener = (...args: unknown[]) => void;
+  type GuardedEvent = 'unhandledRejection' | 'uncaughtException';
+  const listeners = (event: GuardedEvent) => process.listeners(event as 'uncaughtException') as unknown as Listener[];
+  const before = { unhandledRejection: listeners('unhandledRejection'), uncaughtException: listeners('uncaughtException') };
+  const installedGuard = (event: GuardedEvent) => listeners(event).filter((l) => !before[event].includes(l));
   afterEach(() => {
+    for (const event of ['unhandledRejection', 'uncaughtException'] as const) for (const listener of installedGuard(event)) process.off(event, listener);
     vi.unstubAllEnvs();
     vi.restoreAllMocks();
   });
@@ -547,6 +554,31 @@ describe('main/index.ts', () => {
     }
   });
 
+  it('logs a rejection nobody handled and keeps running; after an uncaught exception it says why, closes the engine and exits 1', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const dataDir = tempDir();
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
+    const [onRejection] = installedGuard('unhandledRejection');
+    const [onException] = installedGuard('uncaughtException');
+    expect(installedGuard('unhandledRejection')).toHaveLength(1);
+    expect(installedGuard('uncaughtException')).toHaveLength(1);
+
+    const rejection = new Error('the link dropped during catch-up');
+    onRejection!(rejection, Promise.resolve());
+    expect(warn).toHaveBeenCalledWith('[parley] a promise was rejected and nothing handled it; Parley keeps running', rejection);
+    expect(fake.app.exit).not.toHaveBeenCalled();
+
+    fake.dialog.showErrorBox.mockClear();
+    const exception = new Error('a listener threw');
+    onException!(exception, 'uncaughtException');
+    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith('Parley stopped', expect.stringContaining('Nothing you sent or received is lost'));
+    await vi.waitFor(() => expect(fake.app.exit).toHaveBeenCalledWith(1));
+    expect(warn).toHaveBeenCalledWith('[parley] an uncaught exception; Parley cannot tell what it left half done, so it stops', exception);
+    process.exitCode = undefined; // the guard set it for the real process: this one is the test's
+    fake.app.exit.mockClear();
+  });
+
   it('exits 2 with a clear message on a bad environment', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(process, 'exit').mockImplementation((code) => {
@@ -571,14 +603,38 @@ describe('host setup', () => {
     expect(callback).toHaveBeenCalledWith({ responseHeaders: { 'Content-Type': ['text/html'], 'Content-Security-Policy': ['default-src x'] } });
   });
 
-  it('seals the stored token with safeStorage when it can', () => {
+  it('seals the stored token with safeStorage when the OS keychain backs it, and says so when it does not', () => {
+    const safeStorage = fake.safeStorage as unknown as Parameters<typeof tokenStorage>[0];
     fake.safeStorage.available = true;
-    const codec = safeStorageCodec()!;
-    const sealed = codec.seal('secret-token');
-    expect(sealed).toBe(Buffer.from('sealed:secret-token').toString('base64'));
-    expect(codec.open(sealed)).toBe('secret-token');
+    fake.safeStorage.backend = 'gnome_libsecret';
+    const keyring = tokenStorage(safeStorage, 'linux');
+    expect(keyring.notice).toBeNull();
+    const sealed = keyring.codec!.seal('secret-token');
+    expect(sealed).toBe(Buffer.from('v10sealed:secret-token').toString('base64'));
+    expect(keyring.codec!.open(sealed)).toBe('secret-token');
+    // Written while there was no keychain: read as it is (and sealed at the next save).
+    expect(keyring.codec!.open('plu_plain-token')).toBe('plu_plain-token');
+    expect(keyring.codec!.open('{"version":1}')).toBe('{"version":1}');
+    // A blob this keychain cannot decrypt throws with a reason the sign-in screen shows.
+    expect(() => keyring.codec!.open(Buffer.from('v10other-key').toString('base64'))).toThrow(/the OS keychain could not decrypt it/);
+    expect(tokenStorage(safeStorage, 'darwin').notice).toBeNull();
+
+    // Linux without a keyring: basic_text's key is a constant, so the token is kept plain, said once.
+    fake.safeStorage.backend = 'basic_text';
+    const basic = tokenStorage(safeStorage, 'linux');
+    expect(basic.notice).toMatch(/basic_text.*unencrypted.*0600/);
+    expect(basic.codec!.seal('secret-token')).toBe('secret-token');
+    expect(basic.codec!.open('secret-token')).toBe('secret-token');
+    expect(basic.codec!.open(sealed)).toBe('secret-token'); // sealed by an earlier version under basic_text
+    // The backend is a Linux notion: elsewhere safeStorage is the keychain.
+    expect(tokenStorage(safeStorage, 'darwin').codec!.seal('t')).toBe(Buffer.from('v10sealed:t').toString('base64'));
+
     fake.safeStorage.available = false;
-    expect(safeStorageCodec()).toBeUndefined();
+    const none = tokenStorage(safeStorage, 'linux');
+    expect(none.codec).toBeUndefined();
+    expect(none.notice).toMatch(/no keychain.*unencrypted.*0600/);
+    fake.safeStorage.available = true;
+    fake.safeStorage.backend = 'gnome_libsecret';
   });
 
   it('reads its launch environment, and says which variable is wrong', () => {
