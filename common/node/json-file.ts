@@ -3,7 +3,7 @@
 // new one, never half of one. Read back through the file's own schema and version; a file that is
 // missing, unreadable, sealed with another key, from another version or of the wrong shape reads
 // as the default, so a bad file can never stop the app from starting.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { z } from 'zod';
 
@@ -78,7 +78,9 @@ export function writeJsonFile<T extends object, D>(file: JsonFile<T, D>, data: T
   const text = file.codec ? file.codec.seal(json) : json;
   const temp = `${file.path}.tmp`;
   mkdirSync(dirname(file.path), { recursive: true });
-  const fd = openSync(temp, 'w', file.mode);
+  // A leftover temp file (a crash mid-write) keeps its old mode through open: start afresh.
+  rmSync(temp, { force: true });
+  const fd = openSync(temp, 'wx', file.mode);
   try {
     writeFileSync(fd, text); // loops until all of it is written, unlike writeSync
     // On disk before the rename, else a power cut can leave the new name on an empty file.
