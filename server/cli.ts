@@ -1,9 +1,28 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE and PARLEY_APP_TOKEN.
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FILE_SIZE } from './files/index.js';
+import { DEFAULT_REALTIME_LIMITS as L } from './realtime/limits.js';
 import { startServer } from './server.js';
+import { DEFAULT_MAX_RETRANSMIT_BYTES } from './services/messaging.js';
+
+/** The real-time API's limits: flag, environment variable, default, what it is. */
+const limitFlags = {
+  'rate-burst': ['PARLEY_RATE_BURST', L.rateLimit.burst, 'events a connection may send at once'],
+  'rate-per-second': ['PARLEY_RATE_PER_SECOND', L.rateLimit.perSecond, 'events per second a connection may keep sending'],
+  'user-rate-burst': ['PARLEY_USER_RATE_BURST', L.userRateLimit.burst, "events a user's connections may send at once, together"],
+  'user-rate-per-second': ['PARLEY_USER_RATE_PER_SECOND', L.userRateLimit.perSecond, "events per second a user's connections may keep sending"],
+  'max-connections-per-token': ['PARLEY_MAX_CONNECTIONS_PER_TOKEN', L.maxConnectionsPerToken, 'connections open with one access token'],
+  'max-connections-per-user': ['PARLEY_MAX_CONNECTIONS_PER_USER', L.maxConnectionsPerUser, 'connections open by one user'],
+  'max-retransmit-bytes': ['PARLEY_MAX_RETRANSMIT_BYTES', DEFAULT_MAX_RETRANSMIT_BYTES, 'bytes of events in one retransmit answer'],
+  'max-retransmits-in-flight': ['PARLEY_MAX_RETRANSMITS_IN_FLIGHT', L.maxRetransmitsInFlight, 'retransmits waiting per connection'],
+  'max-queued-bytes': ['PARLEY_MAX_QUEUED_BYTES', L.maxQueuedBytes, 'bytes queued for a connection that does not read'],
+} as const;
+type LimitFlag = keyof typeof limitFlags;
+const limitUsage = Object.entries(limitFlags)
+  .map(([flag, [env, value, what]]) => `  --${flag} <n>`.padEnd(34) + `${what} (${env}, default ${value})`)
+  .join('\n');
 
 const usage = `Usage: npm run server -- [options]
 
@@ -13,6 +32,9 @@ const usage = `Usage: npm run server -- [options]
   --max-file-size <n>  the largest upload in bytes (PARLEY_MAX_FILE_SIZE, default ${DEFAULT_MAX_FILE_SIZE}: 2 GiB)
   --log-level <lvl>    pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
   -h, --help           show this help
+
+Limits of the real-time API, per node (README: Server, Limits):
+${limitUsage}
 
 PARLEY_APP_TOKEN, when set, is the backend API's app token; otherwise one is created on first start.`;
 
@@ -30,6 +52,7 @@ const { values } = (() => {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         'max-file-size': { type: 'string' },
+        ...Object.fromEntries(Object.keys(limitFlags).map((flag) => [flag, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -51,6 +74,14 @@ if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) fail(
 const maxFileSize = Number(values['max-file-size'] ?? (env.PARLEY_MAX_FILE_SIZE || DEFAULT_MAX_FILE_SIZE));
 if (!Number.isSafeInteger(maxFileSize) || maxFileSize < 1) fail('--max-file-size must be a whole number of bytes, at least 1');
 
+const limit = (flag: LimitFlag): number => {
+  const [name, fallback] = limitFlags[flag];
+  const raw = (values as Record<string, string | boolean | undefined>)[flag] ?? (env[name] || undefined);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) fail(`--${flag} must be a whole number, at least 1`);
+  return value;
+};
+
 const server = await startServer({
   port,
   host: values.host ?? env.PARLEY_HOST ?? '127.0.0.1',
@@ -58,6 +89,15 @@ const server = await startServer({
   appToken: env.PARLEY_APP_TOKEN || undefined,
   logger: { level },
   maxFileSize,
+  limits: {
+    rateLimit: { burst: limit('rate-burst'), perSecond: limit('rate-per-second') },
+    userRateLimit: { burst: limit('user-rate-burst'), perSecond: limit('user-rate-per-second') },
+    maxConnectionsPerToken: limit('max-connections-per-token'),
+    maxConnectionsPerUser: limit('max-connections-per-user'),
+    maxRetransmitBytes: limit('max-retransmit-bytes'),
+    maxRetransmitsInFlight: limit('max-retransmits-in-flight'),
+    maxQueuedBytes: limit('max-queued-bytes'),
+  },
 }).catch((error: Error) => fail(`the server could not start: ${error.message}`));
 
 if (server.createdAppToken) {
