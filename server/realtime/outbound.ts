@@ -46,9 +46,16 @@ export function onOutbound(socket: Socket, queued: (bytes: number) => void, flus
   conn.on('flush', flushed);
 }
 
-/** Drops the connection at once, whatever it still has queued (a plain disconnect waits for it to drain). */
+/**
+ * Drops the connection at once, whatever it still has queued: a plain disconnect waits for the queue
+ * to drain, and a WebSocket close handshake for a peer that reads nothing would hold the TCP connection
+ * (and its buffers) for ws's 30 s close timeout.
+ */
 export function dropConnection(socket: Socket): void {
-  (socket.conn as unknown as { close(discard: boolean): void }).close(true);
+  const conn = connOf(socket) as Conn & { close(discard: boolean): void };
+  const ws = conn.transport.socket as { terminate?: () => void } | undefined;
+  conn.close(true);
+  ws?.terminate?.();
 }
 
 /**
