@@ -4,7 +4,6 @@
 // receipts only to current members (9), idempotency per conversation (10), lone surrogates refused (13).
 import { spawn } from 'node:child_process';
 import type { Socket as NetSocket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conversation, Reply } from '../../protocol/index.js';
 import { hashSecret } from '../../server/auth/secrets.js';
@@ -177,11 +176,19 @@ describe('rates and connections per user and per token (item 7)', () => {
 
   it('takes the limits from `npm run server` flags', async () => {
     const dataDir = tempDir('parley-cli-');
-    const child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/cli.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'error', '--rate-burst', '5', '--rate-per-second', '1', '--max-connections-per-user', '1'], {
+    // `npm run server` is `tsx server/cli.ts`; tsx's own CLI would run the server in a grandchild, so
+    // it is loaded as an import here: one process, ended with the test.
+    const args = ['--import', 'tsx', 'server/cli.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'error'];
+    const child = spawn(process.execPath, [...args, '--rate-burst', '5', '--rate-per-second', '1', '--max-connections-per-user', '1'], {
       env: { ...process.env, PARLEY_APP_TOKEN: APP_TOKEN },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
-    onCleanup(() => void child.kill('SIGKILL'));
+    onCleanup(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
