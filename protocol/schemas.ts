@@ -15,14 +15,27 @@ export const ConversationId = z.string().min(1).max(64);
 export const ClientId = z.string().min(1).max(64);
 export const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const Title = z.string().trim().min(1).max(200);
+
+/**
+ * A lone surrogate (half of a UTF-16 pair) has no UTF-8 form: stored, it would become U+FFFD and the
+ * sender's copy would differ from everyone else's, so text carrying one is refused (issue 12, item 13).
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
+const NOT_WELL_FORMED = 'the text holds a lone surrogate (broken UTF-16); send valid Unicode';
+
+export const Title = z.string().trim().min(1).max(200).refine(wellFormed, { message: NOT_WELL_FORMED });
 
 // TextEncoder rather than Buffer: these schemas also run where Node is absent (the renderer's bridge).
 const utf8 = new TextEncoder();
 /** A message's text, which may be empty when the message carries a file. */
-export const Caption = z.string().refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
-  message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
-});
+export const Caption = z
+  .string()
+  .refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
+    message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
+    abort: true,
+  })
+  .refine(wellFormed, { message: NOT_WELL_FORMED });
 export const Body = Caption.refine((s) => s.trim().length > 0, { message: 'the body is empty' });
 
 export const ConversationType = z.enum(['direct', 'group', 'channel']);

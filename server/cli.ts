@@ -1,10 +1,31 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE and PARLEY_APP_TOKEN (and the
-// upload limits' PARLEY_MAX_UPLOADS_IN_FLIGHT, PARLEY_MAX_UPLOAD_BYTES_IN_FLIGHT, PARLEY_STORAGE_QUOTA).
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS } from './files/index.js';
+import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS as U } from './files/index.js';
+import { DEFAULT_REALTIME_LIMITS as L } from './realtime/limits.js';
 import { startServer } from './server.js';
+import { DEFAULT_MAX_RETRANSMIT_BYTES } from './services/messaging.js';
+
+/** The server's limits: flag, environment variable, default, the least it may be, what it is. */
+const limitFlags = {
+  'rate-burst': ['PARLEY_RATE_BURST', L.rateLimit.burst, 1, 'events a connection may send at once'],
+  'rate-per-second': ['PARLEY_RATE_PER_SECOND', L.rateLimit.perSecond, 1, 'events per second a connection may keep sending'],
+  'user-rate-burst': ['PARLEY_USER_RATE_BURST', L.userRateLimit.burst, 1, "events a user's connections may send at once, together"],
+  'user-rate-per-second': ['PARLEY_USER_RATE_PER_SECOND', L.userRateLimit.perSecond, 1, "events per second a user's connections may keep sending"],
+  'max-connections-per-token': ['PARLEY_MAX_CONNECTIONS_PER_TOKEN', L.maxConnectionsPerToken, 1, 'connections open with one access token'],
+  'max-connections-per-user': ['PARLEY_MAX_CONNECTIONS_PER_USER', L.maxConnectionsPerUser, 1, 'connections open by one user'],
+  'max-retransmit-bytes': ['PARLEY_MAX_RETRANSMIT_BYTES', DEFAULT_MAX_RETRANSMIT_BYTES, 1, 'bytes of events in one retransmit answer'],
+  'max-retransmits-in-flight': ['PARLEY_MAX_RETRANSMITS_IN_FLIGHT', L.maxRetransmitsInFlight, 1, 'retransmits waiting per connection'],
+  'max-queued-bytes': ['PARLEY_MAX_QUEUED_BYTES', L.maxQueuedBytes, 1, 'bytes queued for a connection that does not read'],
+  'max-uploads-in-flight': ['PARLEY_MAX_UPLOADS_IN_FLIGHT', U.maxUploadsInFlight, 1, 'uploads in progress per user'],
+  'max-upload-bytes-in-flight': ['PARLEY_MAX_UPLOAD_BYTES_IN_FLIGHT', U.maxUploadBytesInFlight, 1, 'bytes those uploads declare, per user'],
+  'storage-quota': ['PARLEY_STORAGE_QUOTA', U.storageQuota, 0, 'bytes of files per user, unfinished uploads included; 0: none'],
+} as const;
+type LimitFlag = keyof typeof limitFlags;
+const limitUsage = Object.entries(limitFlags)
+  .map(([flag, [env, value, , what]]) => `  --${flag} <n>`.padEnd(34) + `${what} (${env}, default ${value})`)
+  .join('\n');
 
 const usage = `Usage: npm run server -- [options]
 
@@ -12,15 +33,11 @@ const usage = `Usage: npm run server -- [options]
   --host <addr>        address to bind (PARLEY_HOST, default 127.0.0.1)
   --data-dir <dir>     where the database, app token and files live (PARLEY_DATA_DIR, default ./data)
   --max-file-size <n>  the largest upload in bytes (PARLEY_MAX_FILE_SIZE, default ${DEFAULT_MAX_FILE_SIZE}: 2 GiB)
-  --max-uploads-in-flight <n>
-                       uploads in progress per user (PARLEY_MAX_UPLOADS_IN_FLIGHT, default ${DEFAULT_UPLOAD_LIMITS.maxUploadsInFlight})
-  --max-upload-bytes-in-flight <n>
-                       bytes those uploads declare, per user (PARLEY_MAX_UPLOAD_BYTES_IN_FLIGHT,
-                       default ${DEFAULT_UPLOAD_LIMITS.maxUploadBytesInFlight}: 8 GiB)
-  --storage-quota <n>  bytes of files per user, unfinished uploads included; 0: none (PARLEY_STORAGE_QUOTA,
-                       default ${DEFAULT_UPLOAD_LIMITS.storageQuota}: 20 GiB)
   --log-level <lvl>    pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
   -h, --help           show this help
+
+Limits, per node (README: Server, Limits):
+${limitUsage}
 
 PARLEY_APP_TOKEN, when set, is the backend API's app token; otherwise one is created on first start.`;
 
@@ -38,9 +55,7 @@ const { values } = (() => {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         'max-file-size': { type: 'string' },
-        'max-uploads-in-flight': { type: 'string' },
-        'max-upload-bytes-in-flight': { type: 'string' },
-        'storage-quota': { type: 'string' },
+        ...Object.fromEntries(Object.keys(limitFlags).map((flag) => [flag, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -61,22 +76,12 @@ const level = values['log-level'] ?? env.PARLEY_LOG_LEVEL ?? 'info';
 if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) fail(`unknown log level ${level}`);
 const maxFileSize = Number(values['max-file-size'] ?? (env.PARLEY_MAX_FILE_SIZE || DEFAULT_MAX_FILE_SIZE));
 if (!Number.isSafeInteger(maxFileSize) || maxFileSize < 1) fail('--max-file-size must be a whole number of bytes, at least 1');
-/** A whole number from the flag, else the variable, else the default; at least `min`. */
-function count(flag: string, variable: string, fallback: number, min: number, what: string): number {
-  const value = Number(values[flag as keyof typeof values] ?? (env[variable] || fallback));
-  if (!Number.isSafeInteger(value) || value < min) fail(`--${flag} must be a whole number ${what}, at least ${min}`);
+const limit = (flag: LimitFlag): number => {
+  const [name, fallback, least] = limitFlags[flag];
+  const raw = (values as Record<string, string | boolean | undefined>)[flag] ?? (env[name] || undefined);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < least) fail(`--${flag} must be a whole number, at least ${least}`);
   return value;
-}
-const uploadLimits = {
-  maxUploadsInFlight: count('max-uploads-in-flight', 'PARLEY_MAX_UPLOADS_IN_FLIGHT', DEFAULT_UPLOAD_LIMITS.maxUploadsInFlight, 1, 'of uploads'),
-  maxUploadBytesInFlight: count(
-    'max-upload-bytes-in-flight',
-    'PARLEY_MAX_UPLOAD_BYTES_IN_FLIGHT',
-    DEFAULT_UPLOAD_LIMITS.maxUploadBytesInFlight,
-    1,
-    'of bytes',
-  ),
-  storageQuota: count('storage-quota', 'PARLEY_STORAGE_QUOTA', DEFAULT_UPLOAD_LIMITS.storageQuota, 0, 'of bytes'),
 };
 
 const server = await startServer({
@@ -86,7 +91,18 @@ const server = await startServer({
   appToken: env.PARLEY_APP_TOKEN || undefined,
   logger: { level },
   maxFileSize,
-  ...uploadLimits,
+  limits: {
+    rateLimit: { burst: limit('rate-burst'), perSecond: limit('rate-per-second') },
+    userRateLimit: { burst: limit('user-rate-burst'), perSecond: limit('user-rate-per-second') },
+    maxConnectionsPerToken: limit('max-connections-per-token'),
+    maxConnectionsPerUser: limit('max-connections-per-user'),
+    maxRetransmitBytes: limit('max-retransmit-bytes'),
+    maxRetransmitsInFlight: limit('max-retransmits-in-flight'),
+    maxQueuedBytes: limit('max-queued-bytes'),
+  },
+  maxUploadsInFlight: limit('max-uploads-in-flight'),
+  maxUploadBytesInFlight: limit('max-upload-bytes-in-flight'),
+  storageQuota: limit('storage-quota'),
 }).catch((error: Error) => fail(`the server could not start: ${error.message}`));
 
 if (server.createdAppToken) {

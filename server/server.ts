@@ -8,9 +8,10 @@ import { backendApi } from './http/backend-api.js';
 import { demoTokens, seedDemo } from './demo.js';
 import { preparePrivateDataDir } from './data-dir.js';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, DEFAULT_UPLOAD_LIMITS, fileRoutes, redactCapabilities } from './files/index.js';
-import { createGateway } from './realtime/gateway.js';
+import { createGateway, type RealtimeLoad } from './realtime/gateway.js';
+import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/limits.js';
 import type { RateLimit } from './realtime/rate-limit.js';
-import { createMessaging } from './services/messaging.js';
+import { DEFAULT_MAX_RETRANSMIT_BYTES, createMessaging } from './services/messaging.js';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 
@@ -21,7 +22,10 @@ export interface ServerOptions {
   /** The operator's app token; without it one is created in the data dir on first start. */
   appToken?: string | undefined;
   logger?: LoggerOptions | false;
+  /** Events per connection (default burst 200, 100/s); the same as limits.rateLimit. */
   rateLimit?: RateLimit;
+  /** The real-time API's limits (README, Server, Limits); each defaults to DEFAULT_REALTIME_LIMITS'. */
+  limits?: Partial<RealtimeLimits & { maxRetransmitBytes: number }>;
   /** Seeds demo users and history into a new store and issues tokens for them. */
   demo?: boolean;
   /** The largest file accepted for upload, in bytes (default 2 GiB). */
@@ -55,6 +59,8 @@ export interface RunningServer {
   /** With the demo option: a fresh access token per demo user. */
   demoTokens: Record<string, string> | null;
   storage: Storage;
+  /** What the real-time API holds at the moment on this node. */
+  realtimeLoad(): RealtimeLoad;
   close(): Promise<void>;
 }
 
@@ -82,11 +88,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
 
   const gateway = createGateway(app.server);
-  const messaging = createMessaging(storage, gateway.fanout);
+  const { maxRetransmitBytes = DEFAULT_MAX_RETRANSMIT_BYTES, ...realtimeLimits } = options.limits ?? {};
+  if (!(maxRetransmitBytes >= 1)) throw new Error(`the limit maxRetransmitBytes must be at least 1 (is ${maxRetransmitBytes})`);
+  const messaging = createMessaging(storage, gateway.fanout, Date.now, { maxRetransmitBytes });
   gateway.attach(messaging, {
     storage,
     logger: app.log,
-    rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
+    limits: { ...DEFAULT_REALTIME_LIMITS, ...(options.rateLimit && { rateLimit: options.rateLimit }), ...realtimeLimits },
   });
   const tokens = options.demo ? (await seedDemo(storage, messaging), await demoTokens(storage)) : null;
   await app.register(backendApi, { prefix: '/api/v1', storage, messaging, appToken });
@@ -115,6 +123,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     createdAppToken: appToken.created,
     demoTokens: tokens,
     storage,
+    realtimeLoad: () => gateway.load(),
     close() {
       // Devices first, so no new request starts; every acknowledged message is already committed.
       // Then every HTTP connection, file transfers too: they resume, and waiting for them would hold

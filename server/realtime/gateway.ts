@@ -18,19 +18,40 @@ import {
   type Reply,
 } from '../../protocol/index.js';
 import { verifyAccessToken } from '../auth/access-token.js';
+import { hashSecret } from '../auth/secrets.js';
 import type { Fanout, Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
-import { createRateLimiter, type RateLimit } from './rate-limit.js';
+import { checkLimits, type RealtimeLimits } from './limits.js';
+import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
+import { createRateLimiter } from './rate-limit.js';
 
 /** Big enough for a 64 KiB body in the worst UTF-16/JSON escaping; larger frames close the socket. */
 const MAX_FRAME_BYTES = 512 * 1024;
 
 export const userRoom = (address: Address) => `user:${address}`;
 
+/** setTimeout's longest delay (about 24.8 days); a later expiry re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the real-time API holds at the moment, on this node: for operators and the limits' tests. */
+export interface RealtimeLoad {
+  connections: number;
+  /** Retransmit requests accepted and not yet answered. */
+  retransmitsWaiting: number;
+  retransmitsAnswered: number;
+  /** Refused because too many were waiting on their connection. */
+  retransmitsRefused: number;
+  /** Output queued for devices and not yet handed to the kernel, all connections together. */
+  queuedBytes: number;
+  /** Connections dropped because they let more than maxQueuedBytes pile up. */
+  slowConsumersDropped: number;
+}
+
 interface SocketData {
   device: DeviceContext;
   expiresAt: number;
+  user: UserState;
 }
 
 export function createFanout(io: Server): Fanout {
@@ -54,7 +75,14 @@ export function createFanout(io: Server): Fanout {
 export interface GatewayOptions {
   storage: Storage;
   logger: FastifyBaseLogger;
-  rateLimit: RateLimit;
+  limits: RealtimeLimits;
+}
+
+interface Counters {
+  retransmitsWaiting: number;
+  retransmitsAnswered: number;
+  retransmitsRefused: number;
+  slowConsumersDropped: number;
 }
 
 /** Two steps, because the service needs the fan-out that needs the socket.io server. */
@@ -65,22 +93,78 @@ export function createGateway(httpServer: HttpServer) {
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
   return {
     io,
     fanout: createFanout(io),
     attach(messaging: Messaging, options: GatewayOptions) {
-      attachHandlers(io, messaging, options);
+      attachHandlers(io, messaging, options, counters);
+    },
+    load(): RealtimeLoad {
+      let bytes = 0;
+      for (const socket of io.of('/').sockets.values()) bytes += queuedBytes(socket);
+      return { connections: io.of('/').sockets.size, ...counters, queuedBytes: bytes };
     },
   };
 }
 
-function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rateLimit }: GatewayOptions): void {
+/** One user's connections to this node and the token bucket they share. */
+interface UserState {
+  connections: number;
+  allow: () => boolean;
+}
+
+function attachHandlers(io: Server, messaging: Messaging, options: GatewayOptions, counters: Counters): void {
+  const { storage, logger } = options;
+  const limits = checkLimits(options.limits);
+  const users = new Map<Address, UserState>();
+  /** Each token's connections, oldest first. */
+  const tokens = new Map<string, Set<Socket>>();
+
+  /** Counts a connection against its user and token until it closes (whichever way it goes). */
+  const reserve = (socket: Socket, address: Address, tokenHash: string): UserState => {
+    let user = users.get(address);
+    if (!user) users.set(address, (user = { connections: 0, allow: createRateLimiter(limits.userRateLimit) }));
+    user.connections++;
+    let sockets = tokens.get(tokenHash);
+    if (!sockets) tokens.set(tokenHash, (sockets = new Set()));
+    sockets.add(socket);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--user.connections === 0) users.delete(address);
+      sockets.delete(socket);
+      if (sockets.size === 0) tokens.delete(tokenHash);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    return user;
+  };
+
+  /**
+   * Past maxConnectionsPerToken the token's oldest connection is closed: a device back after a network
+   * cut replaces the connection the server still thinks open (it would linger until the ping timeout).
+   */
+  const makeRoomForToken = (tokenHash: string) => {
+    const sockets = [...(tokens.get(tokenHash) ?? [])];
+    for (const oldest of sockets.slice(0, sockets.length - limits.maxConnectionsPerToken + 1)) {
+      logger.info({ address: (oldest.data as SocketData).device.address }, 'connection replaced by a newer one with its token');
+      if (oldest.connected) {
+        oldest.emit('protocol:error', { code: 'rate_limited', message: 'a newer connection with this access token replaced this one' });
+        oldest.disconnect(true);
+      } else {
+        dropConnection(oldest);
+      }
+    }
+  };
+
   // socket.io does not await middleware: every outcome below ends in next(), and a throw past that is logged.
   io.use((socket, next) => {
     checkHandshake(socket, next).catch((error: unknown) => logger.error({ err: error }, 'handshake failed'));
   });
   const checkHandshake = async (socket: Socket, next: (error?: Error) => void): Promise<void> => {
-    const fail = (code: 'bad_request' | 'auth_failed', message: string) => {
+    const fail = (code: 'bad_request' | 'auth_failed' | 'rate_limited', message: string) => {
       const error = new Error(message) as Error & { data: { code: string; message: string } };
       error.data = { code, message };
       next(error);
@@ -89,9 +173,16 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
     if (!handshake.success) return fail('bad_request', `handshake: ${describeIssues(handshake.error)}`);
     try {
       const token = await verifyAccessToken(storage, handshake.data.token);
+      const tokenHash = hashSecret(handshake.data.token);
+      makeRoomForToken(tokenHash);
+      const connected = users.get(token.address)?.connections ?? 0;
+      if (connected >= limits.maxConnectionsPerUser) {
+        return fail('rate_limited', `${token.address} has ${connected} connections open, the most allowed; close one and retry`);
+      }
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
+      data.user = reserve(socket, token.address, tokenHash);
       await socket.join(userRoom(token.address));
       next();
     } catch (error) {
@@ -102,9 +193,45 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
   };
 
   io.on('connection', (socket: Socket) => {
-    const { device, expiresAt } = socket.data as SocketData;
-    const allow = createRateLimiter(rateLimit);
+    const { device, expiresAt, user } = socket.data as SocketData;
+    const allow = createRateLimiter(limits.rateLimit);
     logger.debug({ address: device.address, deviceId: device.deviceId }, 'device connected');
+
+    // The token's expiry ends the connection then, not at the device's next request (issue 12, item 5).
+    let expiry: NodeJS.Timeout | undefined;
+    const armExpiry = () => {
+      const left = expiresAt - Date.now();
+      if (left > 0) {
+        expiry = setTimeout(armExpiry, Math.min(left, MAX_TIMER_MS));
+        return;
+      }
+      socket.emit('auth:revoked', { message: 'your access token has expired; sign in again with a new token' });
+      socket.disconnect(true);
+    };
+    armExpiry();
+    socket.once('disconnect', () => clearTimeout(expiry));
+
+    // A device that stops reading is dropped once its queue passes maxQueuedBytes: pushes to it would
+    // otherwise pile up in memory. It reconnects and catches up like after any other cut.
+    let unflushed = 0;
+    let dropping = false;
+    onOutbound(
+      socket,
+      (bytes) => {
+        unflushed += bytes;
+        if (dropping || unflushed + transportBytes(socket) <= limits.maxQueuedBytes) return;
+        dropping = true;
+        counters.slowConsumersDropped++;
+        logger.warn({ address: device.address, deviceId: device.deviceId, queued: unflushed }, 'device does not read; dropped');
+        setImmediate(() => dropConnection(socket));
+      },
+      () => (unflushed = 0),
+    );
+
+    // Retransmit answers are the big ones: one at a time per connection, each only once the one before
+    // has left for the kernel, and at most maxRetransmitsInFlight waiting (issue 12, item 1).
+    let retransmits: Promise<void> = Promise.resolve();
+    let waiting = 0;
 
     socket.onAny((name: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (reply: Reply<unknown>) => void) : null;
@@ -118,14 +245,44 @@ function attachHandlers(io: Server, messaging: Messaging, { storage, logger, rat
         return;
       }
       if (!allow()) return refuse(new ParleyError('rate_limited', 'too many requests; slow down and retry shortly'));
-      dispatch(name, args[0], device, messaging).then(
-        (data) => ack?.({ ok: true, data }),
-        (error: unknown) => {
-          if (error instanceof ParleyError) return refuse(error);
-          logger.error({ err: error, event: name, address: device.address }, 'handler failed');
-          refuse(new ParleyError('internal', 'the server failed to handle this request'));
-        },
-      );
+      if (!user.allow()) {
+        return refuse(new ParleyError('rate_limited', 'too many requests from your devices together; slow down and retry shortly'));
+      }
+      const answer = () =>
+        dispatch(name, args[0], device, messaging).then(
+          (data) => ack?.({ ok: true, data }),
+          (error: unknown) => {
+            if (error instanceof ParleyError) return refuse(error);
+            logger.error({ err: error, event: name, address: device.address }, 'handler failed');
+            refuse(new ParleyError('internal', 'the server failed to handle this request'));
+          },
+        );
+      if (name !== 'retransmit') {
+        answer().catch((error: unknown) => logger.error({ err: error, event: name }, 'answer failed'));
+        return;
+      }
+      if (waiting >= limits.maxRetransmitsInFlight) {
+        counters.retransmitsRefused++;
+        return refuse(
+          new ParleyError(
+            'rate_limited',
+            `${waiting} retransmits are waiting on this connection, the most allowed; read their answers, then retry`,
+          ),
+        );
+      }
+      waiting++;
+      counters.retransmitsWaiting++;
+      retransmits = retransmits
+        .then(async () => {
+          if (!(await whenDrained(socket))) return;
+          await answer();
+          counters.retransmitsAnswered++;
+        })
+        .catch((error: unknown) => logger.error({ err: error, event: name }, 'retransmit failed'))
+        .finally(() => {
+          waiting--;
+          counters.retransmitsWaiting--;
+        });
     });
   });
 }

@@ -34,7 +34,20 @@ export interface NewConversationRequest {
 
 export type Messaging = ReturnType<typeof createMessaging>;
 
-export function createMessaging(storage: Storage, fanout: Fanout, now: () => number = Date.now) {
+export interface MessagingOptions {
+  /** Bytes of event text a retransmit answer holds at most (past its first event); see getEvents. */
+  maxRetransmitBytes: number;
+}
+
+/** 4 MiB: a thousand ordinary messages fit in a page; 64 KiB bodies or previews page by ~60. */
+export const DEFAULT_MAX_RETRANSMIT_BYTES = 4 * 1024 * 1024;
+
+export function createMessaging(
+  storage: Storage,
+  fanout: Fanout,
+  now: () => number = Date.now,
+  options: MessagingOptions = { maxRetransmitBytes: DEFAULT_MAX_RETRANSMIT_BYTES },
+) {
   async function requireUsers(addresses: readonly Address[]): Promise<void> {
     const missing = await storage.missingUsers(addresses);
     if (missing.length > 0) throw new ParleyError('not_found', `no such user: ${missing.join(', ')}`);
@@ -152,7 +165,8 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
       }
       const { previous, current } = await storage.advanceReceipt(request.conversationId, address, request.type, request.seq);
       if (current > previous) {
-        // Read marks reach the reader's other devices too, so they stop counting those as unread.
+        // Read marks reach the reader's other devices too, so they stop counting those as unread;
+        // senders removed since are left out (storage answers current members only).
         const senders = await storage.sendersBetween(request.conversationId, previous, current);
         const to = request.type === 'read' ? [...new Set([...senders, address])] : senders.filter((s) => s !== address);
         if (to.length > 0) {
@@ -170,8 +184,10 @@ export function createMessaging(storage: Storage, fanout: Fanout, now: () => num
 
     async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {
       await requireMember(request.conversationId, address);
+      // A page may stop short of toSeq (bytes): the device asks again from the seq after its last.
       const toSeq = Math.min(request.toSeq, request.fromSeq + RETRANSMIT_PAGE - 1);
-      return { events: await storage.getEvents(request.conversationId, request.fromSeq, toSeq, RETRANSMIT_PAGE) };
+      const events = await storage.getEvents(request.conversationId, request.fromSeq, toSeq, RETRANSMIT_PAGE, options.maxRetransmitBytes);
+      return { events };
     },
 
     async typing(address: Address, conversationId: string, socketId?: string) {

@@ -70,7 +70,7 @@ export interface FileRecord {
 
 export interface AppendResult {
   event: ConversationEvent;
-  /** True when (sender, device, clientId) was already stored: nothing new was written. */
+  /** True when (sender, device, clientId, conversation) was already stored: nothing new was written. */
   duplicate: boolean;
 }
 
@@ -107,7 +107,11 @@ export interface Storage {
     serverTime: number,
   ): Promise<ConversationEvent | null>;
   editTitle(conversationId: string, title: string, sender: Address | null, serverTime: number): Promise<ConversationEvent>;
-  getEvents(conversationId: string, fromSeq: number, toSeq: number, limit: number): Promise<ConversationEvent[]>;
+  /**
+   * Events fromSeq..toSeq in order, at most limit of them and, past the first, at most maxBytes of
+   * text (UTF-8 of bodies and file info, plus a little per event): a page may stop short of toSeq.
+   */
+  getEvents(conversationId: string, fromSeq: number, toSeq: number, limit: number, maxBytes?: number): Promise<ConversationEvent[]>;
 
   /** Moves a participant's delivered or read mark forward (never back); returns the old and new marks. */
   advanceReceipt(
@@ -116,7 +120,7 @@ export interface Storage {
     type: ReceiptType,
     seq: number,
   ): Promise<{ previous: number; current: number }>;
-  /** Who sent messages with previous < seq <= current: the people a receipt concerns. */
+  /** Who sent messages with previous < seq <= current and is still a member: the people a receipt concerns. */
   sendersBetween(conversationId: string, previous: number, current: number): Promise<Address[]>;
 
   createFile(file: FileRecord): Promise<void>;

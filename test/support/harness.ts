@@ -3,7 +3,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { createClient, type Client, type ClientOptions, type EngineEvents } from '../../main/core/index.js';
 import type { Reply } from '../../protocol/index.js';
-import { startServer, type RunningServer } from '../../server/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../server/server.js';
 import { onCleanup, tempDir } from './temp.js';
 
 export { cleanup, onCleanup, tempDir } from './temp.js';
@@ -21,10 +21,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; limits?: ServerOptions['limits']; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir('parley-server-');
+  // Tests flood on purpose: rates are lifted unless a test sets them; the other limits keep their defaults.
+  const limits = { userRateLimit: { burst: 10_000, perSecond: 10_000 }, ...options.limits };
   const open = (port: number) =>
-    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, maxFileSize: options.maxFileSize, uploadExpiryMs: options.uploadExpiryMs });
+    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, limits, maxFileSize: options.maxFileSize, uploadExpiryMs: options.uploadExpiryMs });
   let server = await open(options.port ?? 0);
   let running = true;
   const t: TestServer = {

@@ -33,6 +33,11 @@ describe('server database migrations', () => {
     expect(await storage.staleUploads(T + 3000)).toEqual(['f-partial']);
     // Idempotency survives: the same (sender, device, clientId) is found, not stored again.
     expect(await storage.appendMessage({ conversationId: 'c-direct', sender: 'alice', deviceId: 'device-1', clientId: 'a-1', body: 'Hi Bob', serverTime: T + 9000 })).toMatchObject({ duplicate: true, event: { seq: 1 } });
+    // Migration 3 keys it by conversation too: the same clientId in another conversation is a new message.
+    const elsewhere = { conversationId: 'c-group', sender: 'alice', deviceId: 'device-1', clientId: 'a-1', body: 'Hi team', serverTime: T + 9001 };
+    expect(await storage.appendMessage(elsewhere)).toMatchObject({ duplicate: false, event: { seq: 3, body: 'Hi team' } });
+    expect(await storage.appendMessage(elsewhere)).toMatchObject({ duplicate: true, event: { seq: 3 } });
+    expect((await storage.stats()).messages).toBe(3);
     await storage.close();
     expect(userVersion(file)).toBe(migrations.length);
   });

@@ -56,9 +56,14 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
         const page = next.value;
         if (skipped.has(page.conversationId)) continue;
         try {
-          const { events } = await connection.request('retransmit', page);
-          const { have } = await storePage(events);
-          hooks.stored(page.conversationId, have.get(page.conversationId) ?? 0, page.last);
+          // The server may cut a page short by bytes (big events): ask on from after its last event.
+          for (let fromSeq = page.fromSeq; fromSeq <= page.toSeq; ) {
+            const { events } = await connection.request('retransmit', { ...page, fromSeq });
+            const { have } = await storePage(events);
+            const lastSeq = events.at(-1)?.seq ?? page.toSeq;
+            fromSeq = lastSeq >= fromSeq ? lastSeq + 1 : page.toSeq + 1;
+            hooks.stored(page.conversationId, have.get(page.conversationId) ?? 0, page.last && fromSeq > page.toSeq);
+          }
         } catch (error) {
           // Removed from the conversation meanwhile: nothing more to fetch there.
           if (error instanceof ParleyError && error.code === 'not_member') skipped.add(page.conversationId);

@@ -60,6 +60,11 @@ function toEvent(row: EventRow): ConversationEvent {
   }
 }
 
+/** An event's size on the wire, near enough: its text in UTF-8 and room for the fields around it. */
+function eventBytes(row: EventRow): number {
+  return 160 + Buffer.byteLength(row.body) + (row.file === null ? 0 : Buffer.byteLength(row.file));
+}
+
 function toFile(row: FileRow): FileRecord {
   return {
     id: row.id,
@@ -126,7 +131,8 @@ export function openSqliteStorage(dataDir: string): Storage {
       .prepare('UPDATE conversations SET last_seq = last_seq + 1, last_activity = ? WHERE id = ? RETURNING last_seq')
       .pluck(),
     findMessage: db.prepare(
-      'SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND client_id IS NOT NULL',
+      `SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND conversation_id = ?
+       AND client_id IS NOT NULL`,
     ),
     insertEvent: db.prepare(
       `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
@@ -155,8 +161,10 @@ export function openSqliteStorage(dataDir: string): Storage {
       `UPDATE members SET read_seq = @seq, delivered_seq = max(delivered_seq, @seq)
        WHERE conversation_id = @conversationId AND address = @address`,
     ),
+    // Current members only: someone removed hears no more receipts of the conversation.
     sendersBetween: db.prepare(
-      `SELECT DISTINCT sender FROM events WHERE conversation_id = ? AND seq > ? AND seq <= ? AND type = 'message'`,
+      `SELECT DISTINCT e.sender FROM events e JOIN members m ON m.conversation_id = e.conversation_id AND m.address = e.sender
+       WHERE e.conversation_id = ? AND e.seq > ? AND e.seq <= ? AND e.type = 'message'`,
     ).pluck(),
     insertFile: db.prepare(
       `INSERT INTO files (id, owner, name, size, mime, sha256, created_at, complete)
@@ -211,7 +219,7 @@ export function openSqliteStorage(dataDir: string): Storage {
   };
 
   const appendMessage = db.transaction((m: NewMessage): AppendResult => {
-    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId) as EventRow | undefined;
+    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId, m.conversationId) as EventRow | undefined;
     if (existing) return { event: toEvent(existing), duplicate: true };
     const file = m.file ? JSON.stringify(m.file) : null;
     const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId, file);
@@ -328,8 +336,17 @@ export function openSqliteStorage(dataDir: string): Storage {
     async editTitle(conversationId, title, sender, serverTime) {
       return editTitle(conversationId, title, sender, serverTime);
     },
-    async getEvents(conversationId, fromSeq, toSeq, limit) {
-      return (q.getEvents.all(conversationId, fromSeq, toSeq, limit) as EventRow[]).map(toEvent);
+    async getEvents(conversationId, fromSeq, toSeq, limit, maxBytes = Infinity) {
+      // Rows are read one at a time and reading stops at the byte budget, so a page of big events
+      // never sits in memory whole; the first event always fits, so a page is never empty.
+      const events: ConversationEvent[] = [];
+      let bytes = 0;
+      for (const row of q.getEvents.iterate(conversationId, fromSeq, toSeq, limit) as IterableIterator<EventRow>) {
+        bytes += eventBytes(row);
+        if (bytes > maxBytes && events.length > 0) break;
+        events.push(toEvent(row));
+      }
+      return events;
     },
     async advanceReceipt(conversationId, address, type, seq) {
       return advanceReceipt(conversationId, address, type, seq);

@@ -2,5 +2,6 @@
 // Append only: add the next file and list it here.
 import { migration as m001 } from './001-initial.js';
 import { migration as m002 } from './002-files.js';
+import { migration as m003 } from './003-idempotency-per-conversation.js';
 
-export const migrations: readonly string[] = [m001, m002];
+export const migrations: readonly string[] = [m001, m002, m003];
