@@ -10,7 +10,7 @@ import { DEFAULT_MAX_FILE_BYTES, ParleyError } from '../../protocol/index.js';
 import { createAnnounce } from './announce.js';
 import { createConversationApi } from './conversations.js';
 import type { EngineContext } from './context.js';
-import { createAutoSave } from './files/auto-save.js';
+import { createAutoSave, type SaveFolderLimits } from './files/auto-save.js';
 import { createFileApi } from './files/file-api.js';
 import { prepareDir } from './files/local-file.js';
 import { createTransfers } from './files/transfers.js';
@@ -46,6 +46,8 @@ export interface ClientOptions {
   autoDownloadImages?: number;
   /** Watched folders: stability window, files sent at once, folder check interval. */
   folders?: FolderTuning;
+  /** What save folders download without asking (default: up to 100 MiB, from the Parley server's /files/ only); setSaveFolderLimits changes it. */
+  saveFolders?: Partial<SaveFolderLimits>;
   /** Bounds on what the engine takes from a server (max seq jump, pages per catch-up pass, frame size). */
   limits?: Partial<EngineLimits>;
 }
@@ -120,9 +122,11 @@ export function createClient(options: ClientOptions) {
   // each asks the other only when a person chooses a folder, long after both exist.
   const autoSave = createAutoSave({
     store,
+    serverUrl: options.serverUrl,
+    ...(options.saveFolders ? { limits: options.saveFolders } : {}),
     refused: (dir) => (folders.covering(dir) ? `${dir} is a watched folder: files saved there would be sent back` : ownData(dir)),
     forDownload: (url, file, dir) => transfers.forDownload(url, file, dir),
-    start: (id) => transfers.start(id),
+    start: (id, auto) => transfers.start(id, auto),
     unfinished: () => transfers.unfinished(),
     log,
   });

@@ -23,6 +23,8 @@ export interface HttpDownload {
   sha256: string;
   signal: AbortSignal;
   onOffset(bytes: number): void;
+  /** Set for a download nobody asked for: every URL requested (each redirect too) must pass it. */
+  allowed?(url: string): boolean;
 }
 
 const SERVER = 'the file server';
@@ -55,6 +57,13 @@ export async function httpDownload(o: HttpDownload): Promise<void> {
   else if (rangeStart(response) !== offset) {
     response.destroy();
     throw new TransferError(`${SERVER} sent another range than asked for`);
+  }
+  // A declared length past the file's size is refused before a byte is written; the bytes
+  // themselves are counted below all the same (a server may declare nothing, or lie).
+  const length = Number(response.headers['content-length'] ?? NaN);
+  if (Number.isFinite(length) && offset + length > o.size) {
+    response.destroy();
+    throw new TransferError(`${SERVER} announced ${offset + length} bytes for a file of ${o.size}`);
   }
 
   const hash = await hashPrefix(o.part, offset);
@@ -93,6 +102,9 @@ export async function verifyPart(part: string, size: number, sha256: string): Pr
 /** A GET from `offset` on, following redirects. */
 async function get(url: string, offset: number, o: HttpDownload, hops = 0): Promise<IncomingMessage> {
   const target = new URL(url);
+  if (o.allowed && !o.allowed(url)) {
+    throw new TransferError(`${target.host}${target.pathname} is neither the Parley server's file route nor an allowed host, so it is not fetched without asking`);
+  }
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = send(target, { headers: { ...o.headersFor(url), ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal: o.signal }, resolve);
