@@ -80,7 +80,8 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
 
     function* fresh(): Generator<Page> {
       for (const c of behind) {
-        for (let from = c.haveSeq + 1; from <= c.lastSeq; from += RETRANSMIT_PAGE) {
+        // Asked before every page: a conversation skipped midway yields no more (a lastSeq of 2^53 − 2 is 9e12 pages).
+        for (let from = c.haveSeq + 1; from <= c.lastSeq && !skipped.has(c.id); from += RETRANSMIT_PAGE) {
           const to = Math.min(c.lastSeq, from + RETRANSMIT_PAGE - 1);
           yield { conversationId: c.id, fromSeq: from, toSeq: to, last: to === c.lastSeq };
         }
