@@ -29,9 +29,10 @@ export const Title = z.string().trim().min(1).max(200).refine(wellFormed, { mess
 // TextEncoder rather than Buffer: these schemas also run where Node is absent (the renderer's bridge).
 const utf8 = new TextEncoder();
 /** A message's text, which may be empty when the message carries a file. */
+// A UTF-16 unit is at most 3 UTF-8 bytes: short texts (nearly all of them) are not encoded to be measured.
 export const Caption = z
   .string()
-  .refine((s) => s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES, {
+  .refine((s) => s.length * 3 <= MAX_BODY_BYTES || (s.length <= MAX_BODY_BYTES && utf8.encode(s).length <= MAX_BODY_BYTES), {
     message: `the body exceeds ${MAX_BODY_BYTES} bytes`,
     abort: true,
   })
@@ -110,7 +111,8 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     seq: Seq,
     sender: Address,
     clientId: ClientId,
-    body: z.string(),
+    /** Within the limit a send has: a device refuses a bigger one from a broken or hostile server. */
+    body: Caption,
     file: FileInfo.optional(),
     serverTime: z.number().int(),
   }),

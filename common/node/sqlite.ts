@@ -1,19 +1,37 @@
 // Opening a SQLite file the way both the server and the engine want it: WAL, one writer,
-// numbered migrations tracked in user_version (each applied once, in its own transaction).
+// numbered migrations tracked in user_version (each applied once, in its own transaction), and
+// private to its owner on POSIX: a folder it creates is 0700, the database and its -wal and -shm
+// files 0600 (SQLite gives -wal and -shm the database's mode; an older install's 0644 files are
+// tightened on open).
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
 
-export function openDatabase(file: string, migrations: readonly string[]): Db {
-  mkdirSync(dirname(file), { recursive: true });
+export interface OpenOptions {
+  /** The database file's mode on POSIX (default 0600), also given to its -wal and -shm files. */
+  fileMode?: number;
+  /** The mode of the folders created for it on POSIX (default 0700); an existing folder is left as it is. */
+  dirMode?: number;
+}
+
+const POSIX = process.platform !== 'win32';
+
+export function openDatabase(file: string, migrations: readonly string[], options: OpenOptions = {}): Db {
+  const fileMode = options.fileMode ?? 0o600;
+  mkdirSync(dirname(file), { recursive: true, mode: options.dirMode ?? 0o700 });
+  // Created with its mode before SQLite opens it, so it is never readable by others, not even briefly.
+  if (POSIX && file !== ':memory:') closeSync(openSync(file, 'a', fileMode));
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (POSIX && file !== ':memory:') {
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, fileMode);
+  }
   migrate(db, migrations);
   return db;
 }

@@ -10,12 +10,13 @@ import { DEFAULT_MAX_FILE_BYTES, ParleyError } from '../../protocol/index.js';
 import { createAnnounce } from './announce.js';
 import { createConversationApi } from './conversations.js';
 import type { EngineContext } from './context.js';
-import { createAutoSave } from './files/auto-save.js';
+import { createAutoSave, type SaveFolderLimits } from './files/auto-save.js';
 import { createFileApi } from './files/file-api.js';
 import { prepareDir } from './files/local-file.js';
 import { createTransfers } from './files/transfers.js';
 import { createFolderApi } from './folders/api.js';
 import { createJournal } from './folders/journal.js';
+import { engineLimits, type EngineLimits } from './limits.js';
 import { createFolders, within, type FolderTuning } from './folders/manager.js';
 import { writtenId } from './messages/id.js';
 import { createSending } from './messages/send.js';
@@ -45,6 +46,10 @@ export interface ClientOptions {
   autoDownloadImages?: number;
   /** Watched folders: stability window, files sent at once, folder check interval. */
   folders?: FolderTuning;
+  /** What save folders download without asking (default: up to 100 MiB, from the Parley server's /files/ only); setSaveFolderLimits changes it. */
+  saveFolders?: Partial<SaveFolderLimits>;
+  /** Bounds on what the engine takes from a server (max seq jump, pages per catch-up pass, frame size). */
+  limits?: Partial<EngineLimits>;
 }
 
 export type Client = ReturnType<typeof createClient>;
@@ -52,13 +57,14 @@ export type Client = ReturnType<typeof createClient>;
 export function createClient(options: ClientOptions) {
   const log = options.log ?? ((message, detail) => console.warn(`[parley] ${message}`, detail ?? ''));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const limits = engineLimits(options.limits);
   let stopped = false;
   const isStopped = () => stopped;
 
   const events = new Emitter<EngineEvents>((error) => log('an event listener threw', error));
   const store = openStore(options.dataDir);
   store.init();
-  const views = createViews(store);
+  const views = createViews(store, limits.maxSeqJump);
   const announce = createAnnounce(events, views);
   let deviceId = store.prefs.meta('deviceId');
   if (!deviceId) store.prefs.setMeta('deviceId', (deviceId = randomUUID()));
@@ -68,6 +74,7 @@ export function createClient(options: ClientOptions) {
     token: options.token,
     deviceId,
     ...options.backoff,
+    maxFrameBytes: limits.maxFrameBytes,
     onStatus: (status) => events.emit('connectionStatus', status),
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
   });
@@ -93,7 +100,8 @@ export function createClient(options: ClientOptions) {
     store,
     serverUrl: options.serverUrl,
     token: options.token,
-    downloadDir: prepareDir(options.downloadDir ?? join(options.dataDir, 'downloads')),
+    // The default download dir is inside the data dir and private like it (0700); one the host names is its own.
+    downloadDir: options.downloadDir ? prepareDir(options.downloadDir) : prepareDir(join(options.dataDir, 'downloads'), 0o700),
     autoDownloadImages: options.autoDownloadImages ?? 0,
     log,
     progress: (progress) => events.emit('fileProgress', progress),
@@ -114,9 +122,11 @@ export function createClient(options: ClientOptions) {
   // each asks the other only when a person chooses a folder, long after both exist.
   const autoSave = createAutoSave({
     store,
+    serverUrl: options.serverUrl,
+    ...(options.saveFolders ? { limits: options.saveFolders } : {}),
     refused: (dir) => (folders.covering(dir) ? `${dir} is a watched folder: files saved there would be sent back` : ownData(dir)),
     forDownload: (url, file, dir) => transfers.forDownload(url, file, dir),
-    start: (id) => transfers.start(id),
+    start: (id, auto) => transfers.start(id, auto),
     unfinished: () => transfers.unfinished(),
     log,
   });
@@ -144,8 +154,8 @@ export function createClient(options: ClientOptions) {
     },
     progress: (state, behind) => events.emit('sync', { state, behind }),
     log,
-  });
-  followPushes({ ...context, receipts, catchUp, autoSave, transfers });
+  }, limits);
+  followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers });
   const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp });
 
   return {

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createWriteStream } from 'node:fs';
-import { appendFile, stat, truncate, unlink } from 'node:fs/promises';
+import { appendFile, chmod, stat, truncate, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { hashPrefix, tap } from './checksum.js';
 import { TransferError, refused, unreachable } from './http.js';
@@ -23,15 +23,19 @@ export interface HttpDownload {
   sha256: string;
   signal: AbortSignal;
   onOffset(bytes: number): void;
+  /** Set for a download nobody asked for: every URL requested (each redirect too) must pass it. */
+  allowed?(url: string): boolean;
 }
 
 const SERVER = 'the file server';
+/** Downloaded files are their owner's only on POSIX (the saved file keeps the part's mode). */
+export const FILE_MODE = 0o600;
 const MAX_REDIRECTS = 5;
 /** A server that sends nothing for this long is treated as gone; the next attempt resumes. */
 const IDLE_MS = 60_000;
 
 export async function httpDownload(o: HttpDownload): Promise<void> {
-  await appendFile(o.part, ''); // the part exists from here on, even for an empty file
+  await appendFile(o.part, '', { mode: FILE_MODE }); // the part exists from here on, even for an empty file; its owner's only
   let offset = await sizeOf(o.part);
   if (offset > o.size) {
     await truncate(o.part, 0);
@@ -54,6 +58,13 @@ export async function httpDownload(o: HttpDownload): Promise<void> {
     response.destroy();
     throw new TransferError(`${SERVER} sent another range than asked for`);
   }
+  // A declared length past the file's size is refused before a byte is written; the bytes
+  // themselves are counted below all the same (a server may declare nothing, or lie).
+  const length = Number(response.headers['content-length'] ?? NaN);
+  if (Number.isFinite(length) && offset + length > o.size) {
+    response.destroy();
+    throw new TransferError(`${SERVER} announced ${offset + length} bytes for a file of ${o.size}`);
+  }
 
   const hash = await hashPrefix(o.part, offset);
   let written = offset;
@@ -65,7 +76,7 @@ export async function httpDownload(o: HttpDownload): Promise<void> {
         if (written > o.size) throw new TransferError(`${SERVER} sent more than the file's ${o.size} bytes`);
         o.onOffset(written);
       }, hash),
-      createWriteStream(o.part, { flags: offset > 0 ? 'a' : 'w' }),
+      createWriteStream(o.part, { flags: offset > 0 ? 'a' : 'w', mode: FILE_MODE }),
     );
   } catch (error) {
     // A file error (disk full, no permission) names its path and is final; the network's is not.
@@ -84,11 +95,16 @@ export async function verifyPart(part: string, size: number, sha256: string): Pr
     throw new TransferError(`the downloaded file has ${actual} bytes, not the ${size} sent, so it was discarded`);
   }
   await verify(part, (await hashPrefix(part, size)).digest('hex'), sha256);
+  // The handler created it with its own mode: private like every download.
+  if (process.platform !== 'win32') await chmod(part, FILE_MODE);
 }
 
 /** A GET from `offset` on, following redirects. */
 async function get(url: string, offset: number, o: HttpDownload, hops = 0): Promise<IncomingMessage> {
   const target = new URL(url);
+  if (o.allowed && !o.allowed(url)) {
+    throw new TransferError(`${target.host}${target.pathname} is neither the Parley server's file route nor an allowed host, so it is not fetched without asking`);
+  }
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = send(target, { headers: { ...o.headersFor(url), ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal: o.signal }, resolve);

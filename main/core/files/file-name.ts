@@ -27,7 +27,7 @@ export function saveUnique(from: string, dir: string, name: string): string {
   for (let n = 0; n < 10_000; n++) {
     const target = join(dir, candidate(name, n));
     try {
-      closeSync(openSync(target, 'wx'));
+      closeSync(openSync(target, 'wx', 0o600));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw error;

@@ -17,6 +17,25 @@ export function authFor(url: string, serverUrl: string, token: string): Record<s
   return new URL(url).origin === new URL(serverUrl).origin ? { authorization: `Bearer ${token}` } : {};
 }
 
+/**
+ * A download URL of the Parley server's own file routes: its origin and a path under /files/ (the
+ * URL parser has already resolved any dot segments). What the engine fetches without being asked.
+ */
+export function isServerFileUrl(url: string, serverUrl: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const target = new URL(url);
+  return target.origin === new URL(serverUrl).origin && target.pathname.startsWith('/files/');
+}
+
+/**
+ * What a download the engine starts by itself (auto-download, save folders) may do: URLs it may
+ * request, each redirect included, and the most bytes it may take. A person's click has no such policy.
+ */
+export interface AutoPolicy {
+  maxBytes: number;
+  allowed(url: string): boolean;
+}
+
 /** The first bytes of an answer's body (a fetch body or a node:http response), as text; the rest is not read. */
 export async function answerText(body: AsyncIterable<Uint8Array> | null, limit = 500): Promise<string> {
   if (!body) return '';

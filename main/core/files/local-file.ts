@@ -29,12 +29,12 @@ export async function inspectFile(path: unknown, maxBytes: number): Promise<Loca
   return { path: where, name: basename(where), size: info.size, mtimeMs: Math.trunc(info.mtimeMs) };
 }
 
-/** A folder to save into: created when missing, refused when it is a file or not writable. */
-export function prepareDir(path: unknown): string {
+/** A folder to save into: created when missing (with `mode`, default 0777 less the umask), refused when it is a file or not writable. */
+export function prepareDir(path: unknown, mode?: number): string {
   const where = checkPath(path, 'folder');
   try {
     if (existsSync(where) && !statSync(where).isDirectory()) throw new ParleyError('bad_request', `${where} is a file, not a folder`);
-    mkdirSync(where, { recursive: true });
+    mkdirSync(where, { recursive: true, ...(mode === undefined ? {} : { mode }) });
     accessSync(where, constants.W_OK);
   } catch (error) {
     throw error instanceof ParleyError ? error : fsError(error as NodeJS.ErrnoException, where);

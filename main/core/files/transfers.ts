@@ -4,7 +4,7 @@
 // over HTTP unless a handler takes them). Network failures and 5xx answers are retried with
 // backoff, from where the server or the part file stands; anything else fails with its reason.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileInfo, ParleyError } from '../../../protocol/index.js';
 import { writtenId } from '../messages/id.js';
@@ -13,7 +13,7 @@ import type { FileProgress, FileTransfer, FileTransferHandler, FileTransferMode,
 import { sha256File } from './checksum.js';
 import { httpDownload, verifyPart } from './download.js';
 import { saveUnique } from './file-name.js';
-import { TransferError, authFor } from './http.js';
+import { TransferError, authFor, isServerFileUrl, type AutoPolicy } from './http.js';
 import { inspectFile, prepareDir, type LocalFile } from './local-file.js';
 import { tusUpload } from './tus-upload.js';
 import { uploadToUrl } from './upload-url.js';
@@ -44,6 +44,8 @@ interface Active {
   controller: AbortController;
   /** Why the run is being aborted: stopFileTransfer, or a handler's reported error (close() has its own flag). */
   stopAs: { state: 'stopped' | 'failed'; error: string | null };
+  /** Started by the engine itself (auto-download, save folders): what the run may fetch. */
+  auto: AutoPolicy | null;
   done: Promise<FileTransfer>;
   lastEmit: number;
   /** Bytes at the last event; -1 until the run knows where it starts. */
@@ -62,6 +64,7 @@ export function createTransfers(o: TransfersOptions) {
   let downloadDir = o.downloadDir;
   let autoDownloadImages = o.autoDownloadImages;
   let closed = false;
+  const serverFile = (url: string) => isServerFileUrl(url, o.serverUrl);
 
   function emit(a: Active): void {
     o.progress({ ...view(a.record), rate: Math.round(a.rate) });
@@ -163,6 +166,10 @@ export function createTransfers(o: TransfersOptions) {
     }
     const dir = dirname(r.part);
     mkdirSync(dir, { recursive: true });
+    if (a.auto) {
+      if (r.total > a.auto.maxBytes) throw new TransferError(`${r.name} is ${r.total} bytes, above the ${a.auto.maxBytes} bytes downloaded without asking`);
+      if (!a.auto.allowed(r.url!)) throw new TransferError(`${new URL(r.url!).host} is neither the Parley server's file route nor an allowed host, so it is not fetched without asking`);
+    }
     if (r.mode === 'handler') {
       await handlerCall(a, 'download', (h) => h.download!(view(r), r.part!, signal));
       await verifyPart(r.part, r.total, r.sha256!);
@@ -175,6 +182,7 @@ export function createTransfers(o: TransfersOptions) {
         sha256: r.sha256!,
         signal,
         onOffset: (bytes) => report(a, bytes),
+        ...(a.auto ? { allowed: a.auto.allowed } : {}),
       });
     }
     r.path = saveUnique(r.part, dir, r.name);
@@ -222,6 +230,11 @@ export function createTransfers(o: TransfersOptions) {
     active.delete(a.record.id);
     a.record.state = state;
     a.record.error = error;
+    // A failed download leaves nothing behind: its part is of no use to a retry, which starts over.
+    if (state === 'failed' && a.record.type === 'download' && a.record.part) {
+      rmSync(a.record.part, { force: true });
+      a.record.part = null;
+    }
     records.save(a.record);
     if (state !== 'done') a.rate = 0;
     emit(a);
@@ -254,7 +267,8 @@ export function createTransfers(o: TransfersOptions) {
     });
   }
 
-  function start(id: string): Promise<FileTransfer> {
+  /** Runs a transfer; `auto` when the engine starts it by itself (what it may fetch, how much). */
+  function start(id: string, auto: AutoPolicy | null = null): Promise<FileTransfer> {
     if (closed) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
     const running = active.get(id);
     if (running) return running.done;
@@ -268,6 +282,7 @@ export function createTransfers(o: TransfersOptions) {
       record,
       controller: new AbortController(),
       stopAs: { state: 'stopped', error: null },
+      auto,
       done: Promise.resolve(view(record)),
       lastEmit: performance.now(),
       lastBytes: -1,
@@ -356,10 +371,10 @@ export function createTransfers(o: TransfersOptions) {
     arrived(message: Message): void {
       const file = message.file as FileInfo;
       if (message.mine || !file.mime.startsWith('image/') || file.size > autoDownloadImages) return;
-      if (new URL(file.url).origin !== new URL(o.serverUrl).origin) return;
+      if (!serverFile(file.url)) return;
       const failed = (error: unknown) => o.log(`could not download ${file.name}`, error);
       try {
-        start(forDownload(file.url, file).id).catch(failed);
+        start(forDownload(file.url, file).id, { maxBytes: autoDownloadImages, allowed: serverFile }).catch(failed);
       } catch (error) {
         failed(error);
       }

@@ -1,6 +1,6 @@
 // The engine's folder methods: watched drop folders (manager.ts) and the folders incoming files are
 // saved into (files/auto-save.ts), as the host calls them.
-import type { AutoSave } from '../files/auto-save.js';
+import type { AutoSave, SaveFolderLimits } from '../files/auto-save.js';
 import type { FolderSentFile, WatchedFolder, WatchFolderOptions } from '../types.js';
 import type { Folders } from './manager.js';
 
@@ -47,6 +47,17 @@ export function createFolderApi(folders: Folders, autoSave: AutoSave) {
     },
     getSaveFolder(conversationId: string): string | null {
       return autoSave.get(conversationId);
+    },
+    /**
+     * What save folders download without asking: files up to maxBytes (default 100 MiB) from the
+     * Parley server's /files/ routes or an allowed origin; anything else waits for a click. Fields
+     * left out keep their value; answers the limits now in force.
+     */
+    setSaveFolderLimits(limits: Partial<SaveFolderLimits>): SaveFolderLimits {
+      return autoSave.setLimits(limits);
+    },
+    getSaveFolderLimits(): SaveFolderLimits {
+      return autoSave.limits();
     },
   };
 }

@@ -1,6 +1,7 @@
 // Messages and conversation summaries as the seeds' API and the renderer see them, built from the
 // store's rows with the rules in status.ts: reads by page, by seq and by id, and what a receipt changed.
 import type { Receipt } from '../../../protocol/index.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { publicTransfer, type ConversationRecord, type MessageRecord, type OutboxRecord, type Store } from '../store/index.js';
 import type { ConversationSummary, Message } from '../types.js';
 import { eventId, parseMessageId, writtenId } from './id.js';
@@ -8,7 +9,8 @@ import { advanceMarks, isWritten, marksOf, pendingStatus, statusAt, unreadOf, wi
 
 export type Views = ReturnType<typeof createViews>;
 
-export function createViews(store: Store) {
+/** maxSeqJump: unread counts no further than this past what is stored (EngineLimits). */
+export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump) {
   function toMessage(r: MessageRecord, marks: Marks): Message {
     const mine = r.sender === store.me;
     const written = isWritten(r.kind);
@@ -57,7 +59,7 @@ export function createViews(store: Store) {
       title: c.title,
       participants: c.participants,
       lastMessage: waiting ? pending(waiting) : last ? toMessage(last, marksOf(c.participants, store.me)) : null,
-      unread: unreadOf(c),
+      unread: unreadOf(c, maxSeqJump),
       lastSeq: c.lastSeq,
       readSeq: c.readSeq,
       lastActivity: c.lastActivity,
@@ -116,7 +118,7 @@ export function createViews(store: Store) {
     /** Unread over the conversations that are not muted: what the app badge shows. */
     totalUnread(): number {
       let total = 0;
-      for (const c of store.conversations.unreadMarks()) if (!c.muted) total += unreadOf(c);
+      for (const c of store.conversations.unreadMarks()) if (!c.muted) total += unreadOf(c, maxSeqJump);
       return total;
     },
 

@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   minDelay?: number;
   maxDelay?: number;
   requestTimeout?: number;
+  /** The largest websocket frame taken from the server, in bytes (ws maxPayload); a bigger one closes the link. */
+  maxFrameBytes?: number;
 }
 
 export type Connection = ReturnType<typeof createConnection>;
@@ -69,7 +71,10 @@ export function createConnection(options: ConnectionOptions) {
 
   function connect() {
     if (!socket) {
+      // ws's maxPayload, which engine.io-client passes through without declaring it in its types.
+      const frames = { maxPayload: options.maxFrameBytes ?? 64 * 1024 * 1024 };
       socket = io(options.serverUrl, {
+        ...frames,
         auth: { token: options.token, deviceId: options.deviceId },
         transports: ['websocket'],
         reconnection: false,

@@ -35,7 +35,7 @@ export function createConversationsStore(db: Db) {
     all: db.prepare(`${SELECT} ORDER BY c.last_activity DESC`),
     // No participants to parse: the badge total is read after every event.
     unread: db.prepare(
-      'SELECT c.last_seq AS lastSeq, c.read_seq AS readSeq, coalesce(p.muted, 0) = 1 AS muted FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id',
+      'SELECT c.last_seq AS lastSeq, c.read_seq AS readSeq, c.have_seq AS haveSeq, coalesce(p.muted, 0) = 1 AS muted FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id',
     ),
     upsert: db.prepare(
       `INSERT INTO conversations (id, type, title, participants, last_seq, read_seq, last_activity, created_at)
@@ -49,6 +49,11 @@ export function createConversationsStore(db: Db) {
     bump: db.prepare('UPDATE conversations SET last_seq = max(last_seq, ?), last_activity = max(last_activity, ?) WHERE id = ?'),
     setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
     setParticipants: db.prepare('UPDATE conversations SET participants = ? WHERE id = ?'),
+    // Never below what is stored: an event pushed meanwhile keeps its place.
+    lowerLast: db.prepare(
+      `UPDATE conversations SET last_seq = max(@seq, have_seq, coalesce((SELECT max(seq) FROM messages WHERE conversation_id = @id), 0))
+       WHERE id = @id AND last_seq > @seq`,
+    ),
     setHave: db.prepare('UPDATE conversations SET have_seq = ? WHERE id = ?'),
     setRead: db.prepare('UPDATE conversations SET read_seq = max(read_seq, ?) WHERE id = ?'),
     findDirect: db
@@ -68,8 +73,8 @@ export function createConversationsStore(db: Db) {
     all(): ConversationRecord[] {
       return (q.all.all() as Row[]).map(toRecord);
     },
-    unreadMarks(): Array<{ lastSeq: number; readSeq: number; muted: boolean }> {
-      return (q.unread.all() as Array<{ lastSeq: number; readSeq: number; muted: number }>).map((r) => ({ ...r, muted: r.muted === 1 }));
+    unreadMarks(): Array<{ lastSeq: number; readSeq: number; haveSeq: number; muted: boolean }> {
+      return (q.unread.all() as Array<{ lastSeq: number; readSeq: number; haveSeq: number; muted: number }>).map((r) => ({ ...r, muted: r.muted === 1 }));
     },
     /** Marks only move forward: a stale copy from the server does not take back what is stored. */
     upsert(c: Conversation, readSeq: number): void {
@@ -100,6 +105,13 @@ export function createConversationsStore(db: Db) {
     },
     setParticipants(id: string, participants: readonly Participant[]): void {
       q.setParticipants.run(JSON.stringify(participants), id);
+    },
+    /**
+     * The server showed it has nothing past `seq` (an empty retransmit answer): its lastSeq comes
+     * down to that, or to the highest event stored.
+     */
+    lowerLast(id: string, seq: number): void {
+      q.lowerLast.run({ id, seq });
     },
     setHave(id: string, seq: number): void {
       q.setHave.run(seq, id);

@@ -2,6 +2,7 @@
 // methods over statements prepared once. Nothing outside main/core/store sees SQL or the database;
 // the writes that span tables are here, each one transaction. What the rows mean to a person
 // (message status, unread, ids) is decided by the engine (main/core/messages/).
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import type { Conversation, ConversationEvent, FileInfo, Participant } from '../../../protocol/index.js';
@@ -24,6 +25,10 @@ export type Store = ReturnType<typeof openStore>;
 const KINDS = { members: 'members', edit: 'edit' } as const;
 
 export function openStore(dataDir: string) {
+  // The engine's data dir holds the history and the files' records: its owner's alone on POSIX (0700),
+  // an older install's folder included; the database files are 0600 (openDatabase).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (process.platform !== 'win32') chmodSync(dataDir, 0o700);
   const db = openDatabase(join(dataDir, 'parley-client.db'), migrations);
   const conversations = createConversationsStore(db);
   const messages = createMessagesStore(db);

@@ -9,6 +9,8 @@ import type { CatchUp } from './catch-up.js';
 import type { Receipts } from './receipts.js';
 
 export type LiveDeps = Pick<EngineContext, 'connection' | 'store' | 'views' | 'events' | 'announce' | 'log'> & {
+  /** A pushed event further than this past what is stored is not stored (EngineLimits.maxSeqJump). */
+  maxSeqJump: number;
   receipts: Receipts;
   catchUp: CatchUp;
   autoSave: AutoSave;
@@ -20,6 +22,13 @@ export function followPushes(d: LiveDeps): void {
 
   function onEvent(event: ConversationEvent): void {
     const known = store.conversations.get(event.conversationId);
+    if (event.seq > (known?.haveSeq ?? 0) + d.maxSeqJump) {
+      // Too far ahead to take on trust: catch-up fetches it in order if the server really has it
+      // (and lowers the lastSeq again if it has not), so no absurd seq is ever stored.
+      d.log(`an event of ${event.conversationId} at seq ${event.seq} is more than ${d.maxSeqJump} past what is stored; catching up instead`);
+      if (known) store.conversations.bump(event.conversationId, event.seq, known.lastActivity);
+      return d.catchUp.soon();
+    }
     const { inserted, have } = store.ingest([event], true);
     if (!known) return d.catchUp.soon(); // added to a conversation we have not heard of yet
     if (inserted.length === 0) return;
