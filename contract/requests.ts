@@ -63,6 +63,10 @@ export const FileSettings = z
     uploadAuthToken: UploadAuthToken.optional(),
     /** Bytes; 0 downloads no image by itself. */
     autoDownloadImagesUnder: z.number().int().min(0).max(DEFAULT_MAX_FILE_BYTES).optional(),
+    /** Save folders: the largest file saved by itself, in bytes (bigger ones wait for a click); the engine's default when absent. */
+    saveFolderMaxBytes: z.number().int().min(0).max(DEFAULT_MAX_FILE_BYTES).optional(),
+    /** Save folders: origins besides the Parley server's own file routes that files are saved from. */
+    saveFolderOrigins: z.array(Url).max(20).optional(),
     /** The seed's Account XML keys (checked by the engine's parser) and the account they expand. */
     mediaRefSend: z
     .strictObject({

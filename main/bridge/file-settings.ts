@@ -41,5 +41,9 @@ export function fileSettingsFile(accountDir: string, codec: Codec, log: Log): Fi
 export function applyFileSettings(client: Client, settings: FileSettings): void {
   client.setUploadUrl(settings.uploadMode === 'uploadUrl' && settings.uploadUrl ? settings.uploadUrl : null, settings.uploadAuthToken ?? '');
   client.setAutoDownload(settings.autoDownloadImagesUnder ?? 0);
+  client.setSaveFolderLimits({
+    ...(settings.saveFolderMaxBytes === undefined ? {} : { maxBytes: settings.saveFolderMaxBytes }),
+    allowedOrigins: settings.saveFolderOrigins ?? [],
+  });
   client.setMediaRefSend(settings.mediaRefSend?.keys ?? null, settings.mediaRefSend?.account);
 }

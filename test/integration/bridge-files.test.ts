@@ -70,8 +70,14 @@ describe('staged files', () => {
       uploadUrl: 'http://127.0.0.1:9/upload',
       uploadAuthToken: 'secret',
       autoDownloadImagesUnder: 5_000_000,
+      saveFolderMaxBytes: 10_000_000,
+      saveFolderOrigins: ['https://files.example.com'],
       mediaRefSend: { keys: { genericMediaRefSendUrl: 'https://sms.example/send?to=%sms_to%' }, account: { username: 'u', password: 'p' } },
     };
+    expect(await callRaw(bridge, 'setFileSettings', { uploadMode: 'parley', saveFolderOrigins: ['ftp://files.example.com'] })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
     await call(bridge, 'setFileSettings', settings);
     expect(await call(bridge, 'getFileSettings')).toEqual(settings);
   });

@@ -61,14 +61,13 @@ describe('settings files from before versions', () => {
     expect(JSON.parse(codec.open(readFileSync(join(accountDir, 'file-settings.json'), 'utf8')))).toEqual({ version: 1, ...settings, autoDownloadImagesUnder: 2048 });
   });
 
-  it('take a session whose token no key opens as a first launch, with a log line', () => {
+  it('take a session whose token no key opens as signed out with the reason, not as a first launch', () => {
     const dataDir = tempDir('parley-upgrade-');
     writeFileSync(join(dataDir, 'session.json'), JSON.stringify({ serverUrl: 'http://127.0.0.1:1', address: 'alice', token: keyed('old').seal('t') }));
     const log = vi.fn();
     const session = open(dataDir, keyed('new'), log);
-    expect(session.firstLaunch).toBe(true);
-    expect(session.state()).toMatchObject({ state: 'signedOut', reason: null });
-    expect(log).toHaveBeenCalledWith(expect.stringContaining('cannot be unsealed'), expect.anything());
+    expect(session.firstLaunch).toBe(false);
+    expect(session.state()).toMatchObject({ state: 'signedOut', reason: expect.stringContaining('could not unlock your saved session') });
   });
 
   it('read the desktop settings and the window’s place', () => {

@@ -218,7 +218,7 @@ describe('settings', () => {
     return { fake, dialog };
   }
 
-  it('saves an upload URL, the auto-download limit and Media Reference Send keys', async () => {
+  it('saves an upload URL, the auto-download and save-folder limits and Media Reference Send keys', async () => {
     const { fake, dialog } = await openSettings();
     expect(fake.callsTo('getFileSettings')).toHaveLength(1);
     await dialog.get('input[value=uploadUrl]').setValue(true);
@@ -226,6 +226,8 @@ describe('settings', () => {
     await url!.get('input').setValue('https://files.example.com/upload');
     await token!.get('input').setValue('t0ken');
     await dialog.get('input[type=number]').setValue(2.5);
+    await dialog.get('[data-testid=save-folder-max-mb]').setValue(20);
+    await dialog.get('[data-testid=save-folder-origins]').setValue(' https://files.example.com\n\nhttps://cdn.example.com ');
     await dialog.get('input[type=checkbox]').setValue(true);
     const keyField = dialog.findAll('label').find((l) => l.text().includes('genericMediaRefSendUrl'))!;
     await keyField.get('input').setValue('https://sms.example/send?to=%sms_to%');
@@ -237,6 +239,8 @@ describe('settings', () => {
         uploadUrl: 'https://files.example.com/upload',
         uploadAuthToken: 't0ken',
         autoDownloadImagesUnder: 2_500_000,
+        saveFolderMaxBytes: 20_000_000,
+        saveFolderOrigins: ['https://files.example.com', 'https://cdn.example.com'],
         mediaRefSend: { keys: { genericMediaRefSendUrl: 'https://sms.example/send?to=%sms_to%' }, account: { username: '', password: '' } },
       },
     ]);
