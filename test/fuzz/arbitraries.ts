@@ -183,9 +183,9 @@ export function hostileValue(options: HostileOptions = {}): fc.Arbitrary<unknown
     fc.string({ maxLength: 40, unit: 'binary' }),
     fc.integer(),
     fc.double(),
-    fc.integer({ min: 70_000, max: huge }).map((n) => 'x'.repeat(n)),
-    fc.integer({ min: 22_000, max: Math.floor(huge / 2) }).map((n) => '€\uD83D'.repeat(n)),
-    fc.integer({ min: 1_001, max: Math.min(huge / 10, 20_000) }).map((n) => Array.from({ length: n }, (_, i) => `user${i}`)),
+    fc.integer({ min: Math.min(70_000, huge), max: huge }).map((n) => 'x'.repeat(n)),
+    fc.integer({ min: Math.min(22_000, Math.floor(huge / 8)), max: Math.floor(huge / 8) }).map((n) => '€\uD83D'.repeat(n)),
+    fc.integer({ min: Math.min(1_001, Math.floor(huge / 10)), max: Math.min(Math.floor(huge / 10), 20_000) }).map((n) => Array.from({ length: n }, (_, i) => `user${i}`)),
     fc.integer({ min: 200, max: 2_000 }).chain((depth) => fc.boolean().map((object) => nested(depth, object))),
     fc.jsonValue({ maxDepth: 3 }),
   );
