@@ -304,3 +304,8 @@ export function assertNoPollution(): void {
     if (probe[key] !== undefined) throw new Error(`Object.prototype was polluted with "${key}"`);
   }
 }
+
+/** A property's time limit: `ms` for the default runs, an hour when FUZZ_RUNS asks for a longer run. */
+export function fuzzTimeout(ms: number): number {
+  return process.env.FUZZ_RUNS === undefined ? ms : 3_600_000;
+}

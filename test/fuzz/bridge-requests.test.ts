@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requests, type RequestName } from '../../contract/requests.js';
 import { call, callRaw, openBridge, type TestBridge } from '../support/bridge.js';
 import { cleanup, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
-import { assertNoPollution, clearError, fuzzParams, hostileValue, preview, validOrMutated, type KeyHints } from './arbitraries.js';
+import { assertNoPollution, clearError, fuzzParams, hostileValue, preview, validOrMutated, type KeyHints, fuzzTimeout } from './arbitraries.js';
 
 const RUNS = 30;
 
@@ -59,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(cleanup);
 
-describe('fuzz: bridge requests', () => {
+describe('fuzz: bridge requests', { timeout: fuzzTimeout(60_000) }, () => {
   for (const name of Object.keys(requests) as RequestName[]) {
     it(`${name}: mutated arguments answer a reply or a clear error, and a refusal changes nothing`, async () => {
       await fc.assert(

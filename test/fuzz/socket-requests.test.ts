@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requests, signals, type Conversation, type ConversationEvent } from '../../protocol/index.js';
 import { cleanup, rawDevice, startTestServer, type RawDevice, type TestServer } from '../support/harness.js';
-import { assertNoPollution, clearError, fuzzParams, hostileValue, preview, validOrMutated, type KeyHints } from './arbitraries.js';
+import { assertNoPollution, clearError, fuzzParams, hostileValue, preview, validOrMutated, type KeyHints, fuzzTimeout } from './arbitraries.js';
 
 const RUNS = 60;
 const ANSWER_MS = 5_000;
@@ -95,7 +95,7 @@ beforeAll(async () => {
 
 afterAll(cleanup);
 
-describe('fuzz: socket requests', () => {
+describe('fuzz: socket requests', { timeout: fuzzTimeout(60_000) }, () => {
   const names = [...Object.keys(requests), ...Object.keys(signals)] as Array<keyof typeof requests | keyof typeof signals>;
   for (const name of names) {
     it(`${name}: valid and mutated payloads get a reply or a clear error; others unaffected`, async () => {
