@@ -347,6 +347,17 @@ function judge(request: Built, answer: Answer | null): string | null {
 }
 
 describe('fuzz: HTTP routes', { timeout: fuzzTimeout(60_000) }, () => {
+  it('answers what it cannot read as HTTP, and bad escapes in a path, in its own error shape', async () => {
+    // Found by the property below: these were Fastify's {"error": "Bad Request", "message": …}.
+    const auth = `authorization: Bearer ${APP_TOKEN}\r\nconnection: close\r\n`;
+    const unreadable = await rawHttp(port, `GET /api/v1/stats HTTP/1.1\r\nhost: x\r\n${auth}a header without a colon\r\n\r\n`, Buffer.alloc(0), false);
+    expect(unreadable?.status).toBe(400);
+    expect(JSON.parse(unreadable!.body)).toEqual({ error: { code: 'bad_request', message: expect.stringContaining('could not be read as HTTP') } });
+    const badEscape = await rawHttp(port, `GET /api/v1/groups/%C0%AE%C0%AE/members HTTP/1.1\r\nhost: x\r\n${auth}\r\n`, Buffer.alloc(0), false);
+    expect(badEscape?.status).toBe(400);
+    expect(JSON.parse(badEscape!.body)).toEqual({ error: { code: 'bad_request', message: expect.stringContaining('not a valid url component') } });
+  });
+
   it('backend API and file routes: no 5xx, clear refusals, the server keeps serving, others untouched', async () => {
     const before = await victimState();
     const hints: KeyHints = {
