@@ -1,6 +1,7 @@
 // Assembles a Parley server: storage, the backend API and the file routes on Fastify and the
 // real-time API on socket.io sharing one HTTP port.
-import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { ParleyError } from '../protocol/index.js';
 import { loadAppToken } from './auth/app-token.js';
@@ -64,6 +65,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Bytes Node's HTTP parser cannot read as a request (a body without its length, a bad header, a
+ * broken chunk) are answered in the server's own error shape, as Fastify answers them but with
+ * {error: {code, message}}, then the connection is closed.
+ */
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request took too long to arrive']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : [400, 'Bad Request', `the request could not be read as HTTP (${error.code ?? 'parse error'})`];
+  const body = JSON.stringify({ error: { code: 'bad_request', message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   preparePrivateDataDir(options.dataDir);
   const storage = openSqliteStorage(options.dataDir);
@@ -73,6 +94,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: logger && { ...logger, serializers: { ...logger.serializers, req: requestForLog } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+    clientErrorHandler: answerUnreadable,
+    // A path with a bad escape (%C0%AE, %E0%A4%A) never reaches a route or the error handler.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).code(400).send({ error: { code: 'bad_request', message: error.message } });
+    },
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
