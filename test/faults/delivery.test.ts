@@ -9,7 +9,9 @@
 // but those the suite killed.
 //
 // The fault schedule and the senders' choices come from one seed, printed first; replay a run with
-// FAULTS_SEED=<seed> npm run test:faults (timing still varies: the seed fixes what, not when).
+// FAULTS_SEED=<seed> npm run test:faults (timing still varies: the seed fixes what, not when). A
+// failed run keeps its folder (data dirs and each engine's log) and prints where; FAULTS_KEEP=1 keeps
+// it always.
 import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +80,8 @@ interface Exit {
 }
 
 const runDir = mkdtempSync(join(tmpdir(), 'parley-faults-'));
-let keepRunDir = false;
+/** FAULTS_KEEP=1 keeps the run's folder (data dirs, engine logs) even when the run passed. */
+let keepRunDir = process.env.FAULTS_KEEP === '1';
 /** Every process and proxy this run started: whatever a failed run left running ends here. */
 const started: Array<ChildServer['child']> = [];
 const proxies: Proxy[] = [];
@@ -350,13 +353,16 @@ it(`loses and doubles nothing under server kills, cut links and engine kills (se
   // No process ended but those the suite killed, and every close was clean.
   for (const exit of unexpectedExits) problems.push(`${exit.who} exited unexpectedly (code ${exit.code}, signal ${exit.signal})`);
 
-  const messages = [...onServer.keys()].length;
+  const messages = onServer.size;
+  // Written by an engine that was killed before it could say so: on the server all the same.
+  const unreported = [...onServer.keys()].filter((id) => !written.has(id)).length;
   const faults = Object.values(injected).reduce((a, b) => a + b, 0);
   report(
     `fault suite: ${faults} faults injected (${injected.serverKill} server SIGKILLs, ${injected.cut} link cuts (FIN), ${injected.reset} (RST), ` +
       `${injected.swallow} swallow-then-cut, ${injected.engineKill} engine SIGKILLs mid-burst; ${linksCut} connections cut, ` +
       `${engines.reduce((n, e) => n + e.proxy.stats.cutAfterReply, 0)} of them right after a request went up and its reply was swallowed) ` +
       `in ${faultSeconds.toFixed(0)} s; ${written.size} messages written in ${bursts} bursts, ${acked.size} acknowledged, ${messages} on the server ` +
+      `(${unreported} written by an engine killed before it reported them) ` +
       `in ${allConversations.length} conversations, ${events.length} events; ${engines.reduce((n, e) => n + e.starts, 0)} engine starts, ` +
       `${cleanExits.length} clean exits; ${problems.length} problems; ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`,
   );
