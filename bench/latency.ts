@@ -9,8 +9,9 @@
 //               process.cpuUsage() before and after, divided by the deliveries.
 //
 // Each Parley device answers every message from someone else with a cumulative "delivered"
-// receipt, coalesced per conversation the way the engine does (main/core/client.ts
-// scheduleDelivered), so the server does storage, fan-out and receipts as in real use.
+// receipt, coalesced per conversation the way the engine does (main/core/sync/receipts.ts), so the
+// server does storage, fan-out and receipts as in real use. The devices, the seeding and the helpers
+// are bench/support/load.ts (bench:soak runs the same load for minutes).
 //
 // A benchmark, not a test: it prints its figures and exits 0; non-zero only on a real error
 // (a refused send, a lost delivery, a timeout). Everything stays on 127.0.0.1.
@@ -21,53 +22,35 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { io, type Socket } from 'socket.io-client';
+import {
+  address,
+  createFleet,
+  percentiles,
+  prng,
+  seedGroups,
+  sleep,
+  waitUntil,
+  type CpuUsage,
+  type Device,
+  type Percentiles,
+  type Target,
+} from './support/load.js';
 import { forkServer, startServerProcess, type ChildServer, type ServerProcess } from './support/server-process.js';
 
 const USERS = 1000;
 const GROUP_SIZE = 10;
 const GROUPS = USERS / GROUP_SIZE;
 const RECEIVERS = GROUP_SIZE - 1;
-const CONNECT_BATCH = 50;
 const SETUP_CONCURRENCY = 16;
 const LIGHT_MESSAGES = 1000;
 const LIGHT_INTERVAL_MS = 5;
 const LOAD_MESSAGES = 20_000;
 const LOAD_WINDOW = 200;
-/** As DELIVERED_FLUSH_MS in main/core/client.ts. */
-const DELIVERED_FLUSH_MS = 30;
-const ACK_TIMEOUT_MS = 20_000;
 const SETTLE_TIMEOUT_MS = 60_000;
 const TARGET_P99_MS = 15;
 const TARGET_US_PER_DELIVERY = 40;
-const BODY = 'the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs';
 
 const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
-
-type CpuUsage = { user: number; system: number };
-type Reply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
-
-/** A server under test, as the devices see it. */
-interface Target {
-  name: string;
-  url: string;
-  cpu(): Promise<CpuUsage>;
-  /** Handshake auth of the device of user i. */
-  auth(user: number): Record<string, unknown>;
-  sendEvent: string;
-  receipts: boolean;
-}
-
-interface Device {
-  user: number;
-  address: string;
-  conversationId: string;
-  socket: Socket;
-  /** Highest seq seen and not yet acknowledged with a delivered receipt; 0 when none. */
-  pendingSeq: number;
-  sentSeq: number;
-  timer: NodeJS.Timeout | null;
-}
 
 /** What one phase records; deliveries are matched to sends by clientId. */
 interface Phase {
@@ -79,25 +62,7 @@ interface Phase {
 }
 
 let phase: Phase | null = null;
-const receiptState = { inFlight: 0, timers: 0, sent: 0, errors: 0, pushes: 0 };
-let unexpectedDisconnects = 0;
-let closing = false;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const address = (user: number) => `u${String(user).padStart(4, '0')}`;
 const groupOf = (user: number) => Math.floor(user / GROUP_SIZE);
-
-/** mulberry32: the same random senders on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function startPhase(expectedDeliveries: number): Phase {
   phase = {
@@ -125,149 +90,16 @@ function recordDelivery(clientId: string) {
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
-async function waitUntil(done: () => boolean, timeoutMs: number, what: string, detail: () => string) {
-  const deadline = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail()})`);
-    await sleep(5);
-  }
-}
-
-/** Runs tasks with at most `limit` at once; resolves in order. */
-async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await task(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Devices
-
-/** "Delivered" up to the highest seq seen, once per conversation per DELIVERED_FLUSH_MS. */
-function scheduleDelivered(device: Device, seq: number) {
-  if (seq <= device.pendingSeq || seq <= device.sentSeq) return;
-  device.pendingSeq = seq;
-  if (device.timer) return;
-  receiptState.timers++;
-  device.timer = setTimeout(() => {
-    device.timer = null;
-    receiptState.timers--;
-    const upTo = device.pendingSeq;
-    device.pendingSeq = 0;
-    device.sentSeq = upTo;
-    receiptState.inFlight++;
-    receiptState.sent++;
-    device.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit('receipt', { conversationId: device.conversationId, type: 'delivered', seq: upTo }, (error: Error | null, reply: Reply) => {
-        receiptState.inFlight--;
-        if (error || !reply.ok) receiptState.errors++;
-      });
-  }, DELIVERED_FLUSH_MS);
-}
-
-function connectDevice(target: Target, user: number, conversationId: string): Promise<Device> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = io(target.url, {
-      auth: target.auth(user),
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      timeout: 20_000,
-    });
-    const device: Device = { user, address: address(user), conversationId, socket, pendingSeq: 0, sentSeq: 0, timer: null };
-    socket.on('event', (event: { type: string; sender: string | null; clientId?: string; seq: number }) => {
-      if (event.type !== 'message' || event.sender === device.address) return;
-      recordDelivery(event.clientId!);
-      if (target.receipts) scheduleDelivered(device, event.seq);
-    });
-    socket.on('receipt', () => {
-      receiptState.pushes++;
-    });
-    socket.on('protocol:error', (error: { code: string; message: string }) => {
-      console.error(`${target.name} device ${device.address}: protocol error ${error.code}: ${error.message}`);
-    });
-    socket.once('connect', () => {
-      socket.on('disconnect', (reason) => {
-        if (closing) return;
-        unexpectedDisconnects++;
-        console.error(`${target.name} device ${device.address} disconnected: ${reason}`);
-      });
-      resolvePromise(device);
-    });
-    socket.once('connect_error', (error) => {
-      socket.close();
-      reject(new Error(`${target.name} device ${device.address} could not connect: ${error.message}`));
-    });
-  });
-}
-
-async function connectAll(target: Target, conversationIds: readonly string[]): Promise<Device[]> {
-  const devices: Device[] = [];
-  const started = performance.now();
-  for (let from = 0; from < USERS; from += CONNECT_BATCH) {
-    const batch = Array.from({ length: Math.min(CONNECT_BATCH, USERS - from) }, (_, k) => from + k);
-    devices.push(...(await Promise.all(batch.map((user) => connectDevice(target, user, conversationIds[groupOf(user)]!)))));
-  }
-  console.log(`  ${target.name}: ${devices.length} devices connected in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return devices;
-}
-
-async function disconnectAll(devices: Device[]) {
-  closing = true;
-  for (const device of devices) {
-    if (device.timer) {
-      clearTimeout(device.timer);
-      device.timer = null;
-      receiptState.timers--;
-    }
-    device.socket.disconnect();
-  }
-  await sleep(100);
-  closing = false;
-}
-
-function send(target: Target, device: Device, clientId: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    device.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit(
-        target.sendEvent,
-        { conversationId: device.conversationId, clientId, body: `${clientId}: ${BODY}` },
-        (error: Error | null, reply: Reply) => {
-          if (error) return reject(new Error(`${target.name}: no answer to ${clientId} within ${ACK_TIMEOUT_MS} ms`));
-          if (!reply.ok) return reject(new Error(`${target.name}: ${clientId} refused: ${reply.error.code}: ${reply.error.message}`));
-          resolvePromise();
-        },
-      );
-  });
-}
-
-const receiptsSettled = () => receiptState.inFlight === 0 && receiptState.timers === 0;
+// Every device of both targets, one at a time; each message from someone else is a delivery.
+const fleet = createFleet({ users: USERS, groupSize: GROUP_SIZE }, recordDelivery);
+const receiptState = fleet.receipts;
+const connectAll = fleet.connectAll;
+const send = fleet.send;
+const receiptsSettled = fleet.receiptsSettled;
+const disconnectAll = fleet.disconnectAll;
 
 // ---------------------------------------------------------------------------------------------
 // Phases
-
-interface Percentiles {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function percentiles(values: Float64Array): Percentiles {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
-}
 
 async function lightLoad(target: Target, devices: Device[]): Promise<Percentiles> {
   const expected = LIGHT_MESSAGES * RECEIVERS;
@@ -406,23 +238,7 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
 const startRelay = () => forkServer('./relay-baseline-child.ts');
 
 /** 1,000 users with a token each, and 100 groups of 10; answers the group ids and the tokens. */
-async function seed(server: ServerProcess): Promise<{ conversationIds: string[]; tokens: string[] }> {
-  const started = performance.now();
-  const users = Array.from({ length: USERS }, (_, i) => i);
-  await pool(users, SETUP_CONCURRENCY, (i) => server.api('POST', '/users', { address: address(i), name: `User ${i}` }));
-  const tokens = await pool(users, SETUP_CONCURRENCY, async (i) => {
-    const { token } = await server.api<{ token: string }>('POST', `/users/${address(i)}/tokens`, {});
-    return token;
-  });
-  const groups = Array.from({ length: GROUPS }, (_, g) => g);
-  const conversationIds = await pool(groups, SETUP_CONCURRENCY, async (g) => {
-    const members = Array.from({ length: GROUP_SIZE }, (_, k) => address(g * GROUP_SIZE + k));
-    const { group } = await server.api<{ group: { id: string } }>('POST', '/groups', { name: `Group ${g}`, members });
-    return group.id;
-  });
-  console.log(`  parley: ${USERS} users, ${USERS} tokens, ${GROUPS} groups created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return { conversationIds, tokens };
-}
+const seed = (server: ServerProcess) => seedGroups(server, { users: USERS, groupSize: GROUP_SIZE }, { concurrency: SETUP_CONCURRENCY });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -480,7 +296,7 @@ async function main(): Promise<void> {
         JSON.stringify({ parley: parleyLoad.window, baseline: baselineLoad.window }, null, 2),
       );
     }
-    if (unexpectedDisconnects > 0) console.log(`  ${unexpectedDisconnects} devices disconnected unexpectedly`);
+    if (fleet.unexpectedDisconnects > 0) console.log(`  ${fleet.unexpectedDisconnects} devices disconnected unexpectedly`);
     if (receiptState.errors > 0) console.log(`  ${receiptState.errors} receipts refused or unanswered`);
 
     const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -510,11 +326,7 @@ async function main(): Promise<void> {
     );
     console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   } finally {
-    closing = true;
-    for (const device of devices) {
-      if (device.timer) clearTimeout(device.timer);
-      device.socket.disconnect();
-    }
+    fleet.close(devices);
     await Promise.all([server?.stop(), relay?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
   }

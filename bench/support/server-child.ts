@@ -3,8 +3,10 @@
 import { startServer } from '../../server/server.js';
 
 const dataDir = process.argv[2]!;
+// An optional port: a restarted server (the fault suite) listens where its clients know it.
+const port = Number(process.argv[3] ?? 0);
 const server = await startServer({
-  port: 0,
+  port,
   host: '127.0.0.1',
   dataDir,
   appToken: process.env.PARLEY_APP_TOKEN,
@@ -26,6 +28,8 @@ async function answer(message: Request): Promise<unknown> {
   switch (message.type) {
     case 'cpu':
       return reply(process.cpuUsage());
+    case 'memory':
+      return reply(process.memoryUsage());
     case 'seed': {
       // Writes messages through the storage interface, as the server would on sends.
       const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };

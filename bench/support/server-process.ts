@@ -1,6 +1,7 @@
 // Benchmark servers run in child processes, so a benchmark measures a server's CPU apart from the
 // clients that load it. A child reports { type: 'ready', url } and answers { type, id } with
-// { id, data } (see server-child.ts and relay-baseline-child.ts).
+// { id, data } (see server-child.ts and relay-baseline-child.ts). `script` is relative to this
+// folder, or a file: URL (the fault suite forks its engines the same way).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -30,26 +31,40 @@ export async function forkServer(script: string, args: string[] = [], env: NodeJ
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const pending = new Map<number, (data: unknown) => void>();
+  const pending = new Map<number, { resolve: (data: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const gone = () => new Error(`${script} exited (${child.signalCode ?? child.exitCode})`);
+  // A call in flight when the child dies (killed, crashed) rejects instead of waiting forever.
+  child.once('exit', () => {
+    for (const { reject } of pending.values()) reject(gone());
+    pending.clear();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     child.once('error', reject);
     child.on('message', (m: { type?: string; url?: string; id?: number; data?: unknown }) => {
       if (m.type === 'ready') resolve(m.url!);
-      else if (m.id !== undefined) pending.get(m.id)?.(m.data);
+      else if (m.id !== undefined) pending.get(m.id)?.resolve(m.data);
     });
   });
   const call = <T>(type: string, args: Record<string, unknown> = {}) =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
+      if (exited()) return reject(gone());
       const id = nextId++;
-      pending.set(id, (data) => {
-        pending.delete(id);
-        resolve(data as T);
+      pending.set(id, {
+        resolve: (data) => {
+          pending.delete(id);
+          resolve(data as T);
+        },
+        reject,
       });
-      child.send({ type, id, ...args });
+      child.send({ type, id, ...args }, (error) => {
+        if (!error) return;
+        pending.delete(id);
+        reject(error);
+      });
     });
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
   return {
     url,
     child,
@@ -64,10 +79,11 @@ export async function forkServer(script: string, args: string[] = [], env: NodeJ
   };
 }
 
-/** A Parley server with a known app token, and its backend API. */
-export async function startServerProcess(dataDir: string): Promise<ServerProcess> {
+/** A Parley server with a known app token, and its backend API; on `port` when given (default: any free one). */
+export async function startServerProcess(dataDir: string, options: { port?: number } = {}): Promise<ServerProcess> {
   const appToken = 'bench-app-token-0123456789';
-  const server = await forkServer('./server-child.ts', [dataDir], { ...process.env, PARLEY_APP_TOKEN: appToken });
+  const args = options.port === undefined ? [dataDir] : [dataDir, String(options.port)];
+  const server = await forkServer('./server-child.ts', args, { ...process.env, PARLEY_APP_TOKEN: appToken });
   return {
     ...server,
     appToken,
