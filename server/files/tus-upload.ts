@@ -160,7 +160,12 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, optio
   // OPTIONS is tus's discovery (version, extensions, max size): nothing private, and preflights carry no token.
   const auth = authenticate(storage);
   app.addHook('onRequest', async (request) => {
-    if (request.method !== 'OPTIONS') await auth(request);
+    if (request.method === 'OPTIONS') return;
+    await auth(request);
+    // Extensions not offered: a clear 400 here rather than tus's 501 (which reads as a server fault).
+    if (request.headers['upload-concat'] !== undefined || request.headers['upload-defer-length'] !== undefined) {
+      throw new ParleyError('bad_request', 'each upload is sent whole with its length declared: Upload-Concat and Upload-Defer-Length are not supported');
+    }
   });
 
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -20,6 +20,7 @@ import { afterAll, expect, it } from 'vitest';
 import { forkServer, startServerProcess, type ChildServer, type ServerProcess } from '../../bench/support/server-process.js';
 import type { EngineState } from './engine-child.js';
 import { startProxy, type Proxy } from './proxy.js';
+import { prng } from '../../bench/support/load.js';
 
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const USERS = ['ann', 'ben', 'cat', 'dan'] as const;
@@ -39,17 +40,6 @@ const HEAL_TIMEOUT_MS = 90_000;
 const report = (line: string) => void process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32, as bench/latency.ts. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;

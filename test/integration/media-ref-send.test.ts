@@ -318,10 +318,9 @@ describe('Media Reference Send: encoding each value for where it stands', () => 
     expect(requests[0]!.body).toBe(`<d>${tricky}</d><i>%installid%</i>`);
   });
 
-  it('sends a broken UTF-16 text as U+FFFD rather than failing', () => {
+  it('refuses a broken UTF-16 text clearly, as the protocol does (issue 12: the sender’s copy never differs)', () => {
     const keys = { genericMediaRefSendUrl: 'https://example.com/?d=%description%', genericMediaRefSendMethod: 'PUT', genericMediaRefSendPostData: 'd=%description%' };
-    const request = buildMediaRefRequest(keys, account, { ...values, description: 'x\uD800y' });
-    expect([request.url, request.body]).toEqual(['https://example.com/?d=x%EF%BF%BDy', 'd=x%EF%BF%BDy']);
+    expect(() => buildMediaRefRequest(keys, account, { ...values, description: 'x\uD800y' })).toThrow(/lone surrogate/);
   });
 
   it('leaves the preview variables empty when there is no preview', () => {

@@ -222,7 +222,7 @@ describe('per-user upload limits (item 7)', () => {
     await created(t.url, alice, 400);
     // The length must be declared up front, or it could not be counted.
     const deferred = await fetch(`${t.url}/files/tus`, { method: 'POST', headers: { ...TUS, ...bearer(alice), 'upload-defer-length': '1' } });
-    expect(deferred.status).toBe(501);
+    expect(deferred.status).toBe(400);
     expect((await t.storage.fileUsage('alice')).uploads).toBe(2);
   });
 
