@@ -21,6 +21,7 @@ import { forkServer, startServerProcess, type ChildServer, type ServerProcess } 
 import type { EngineState } from './engine-child.js';
 import { startProxy, type Proxy } from './proxy.js';
 import { prng } from '../../bench/support/load.js';
+import { until } from '../support/harness.js';
 
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const USERS = ['ann', 'ben', 'cat', 'dan'] as const;
@@ -38,16 +39,13 @@ const HEAL_TIMEOUT_MS = 90_000;
 
 /** The suite's own lines (seed, schedule, counts, problems): what a person replaying a run needs. */
 const report = (line: string) => void process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Pacing of the scenario only (seeded: when a sender sends next, when a fault strikes): no assertion
+ * follows a pause; every check waits for a signal (acknowledgements, idle engines, drained outboxes).
+ */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${detail()}`);
-    await sleep(100);
-  }
-}
 
 interface Engine {
   user: User;
@@ -223,7 +221,7 @@ it(`loses and doubles nothing under server kills, cut links and engine kills (se
         // A burst cut short by a kill rejects; the messages it wrote are already reported.
         await proc.call('burst', { conversationId, count, tag: `${engine.user}/${bursts}` }).catch(() => {});
       }
-      await sleep(40 + Math.floor(choose() * 160));
+      await pause(40 + Math.floor(choose() * 160));
     }
   });
 
@@ -240,14 +238,14 @@ it(`loses and doubles nothing under server kills, cut links and engine kills (se
     for (const kind of schedule) {
       const before = acked.size;
       await until(() => acked.size >= before + PROGRESS_BETWEEN_FAULTS, `${PROGRESS_BETWEEN_FAULTS} messages sent before the ${kind}`, PROGRESS_TIMEOUT_MS, () => `(${acked.size - before} sent)`);
-      await sleep(Math.floor(random() * 1500));
+      await pause(Math.floor(random() * 1500));
       switch (kind) {
         case 'serverKill': {
           const gone = new Promise((resolve) => server.child.once('exit', resolve));
           expectedExits.add(server.child);
           server.child.kill('SIGKILL');
           await gone;
-          await sleep(Math.floor(random() * 1500));
+          await pause(Math.floor(random() * 1500));
           server = await startServerProcess(serverDir, { port });
           watch('server', server);
           break;
@@ -269,7 +267,7 @@ it(`loses and doubles nothing under server kills, cut links and engine kills (se
           const proc = engine.proc!;
           engine.proc = null;
           if (proc.child.exitCode === null && proc.child.signalCode === null) await new Promise((resolve) => proc.child.once('exit', resolve));
-          await sleep(Math.floor(random() * 800));
+          await pause(Math.floor(random() * 800));
           await open(engine);
           break;
         }

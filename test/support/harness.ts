@@ -128,10 +128,11 @@ export function nextEvent<K extends keyof EngineEvents>(
   });
 }
 
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+/** Polls until the predicate holds; past the timeout, fails naming what it waited for (and `detail()`: where things stood). */
+export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeout = 10_000, detail: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what} ${detail()}`.trimEnd());
     await new Promise((r) => setTimeout(r, 10));
   }
 }
