@@ -13,9 +13,10 @@ import {
   type PushName,
   type PushPayload,
   type ReceiptType,
+  type Role,
 } from '../../protocol/index.js';
 import { fileIdOf } from '../files/file-url.js';
-import type { Membership, Storage } from '../storage/storage.js';
+import type { ConversationMembers, Storage } from '../storage/storage.js';
 
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
@@ -60,10 +61,11 @@ export function createMessaging(
   }
 
   /** Members only; a conversation that does not exist answers the same, so ids cannot be probed. */
-  async function requireMember(conversationId: string, address: Address): Promise<Membership> {
-    const membership = await storage.getMembership(conversationId, address);
-    if (!membership) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
-    return membership;
+  async function requireMember(conversationId: string, address: Address): Promise<ConversationMembers & { role: Role }> {
+    const members = await storage.getMembers(conversationId);
+    const role = members?.roles.get(address);
+    if (!members || !role) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    return { ...members, role };
   }
 
   async function viewOf(id: string): Promise<Conversation> {
@@ -122,8 +124,9 @@ export function createMessaging(
       const fileId = message.file ? fileIdOf(message.file.url) : null;
       const { event, duplicate } = await storage.appendMessage({ ...message, fileId, sender, deviceId, serverTime: now() });
       if (!duplicate) {
-        const participants = await storage.getParticipants(message.conversationId);
-        fanout.emit(participants.map((p) => p.address), 'event', event, socketId);
+        // The members as the write left them: a removal committed in the same batch is already out.
+        const members = await storage.getMembers(message.conversationId);
+        if (members) fanout.emit(members.addresses, 'event', event, socketId);
       }
       return { seq: event.seq, serverTime: event.serverTime };
     },
@@ -133,8 +136,8 @@ export function createMessaging(
       if (type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
       if (role !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
       const event = await storage.editTitle(conversationId, title, editor, now());
-      const participants = await storage.getParticipants(conversationId);
-      fanout.emit(participants.map((p) => p.address), 'event', event, socketId);
+      const members = await storage.getMembers(conversationId);
+      if (members) fanout.emit(members.addresses, 'event', event, socketId);
       return { seq: event.seq };
     },
 
@@ -145,7 +148,7 @@ export function createMessaging(
         throw new ParleyError('bad_request', 'the members of a direct conversation never change');
       }
       await requireUsers(change.add);
-      const before = (await storage.getParticipants(conversationId)).map((p) => p.address);
+      const before = (await storage.getMembers(conversationId))?.addresses ?? [];
       const event = await storage.changeMembers(
         conversationId,
         { add: change.add.map((address) => ({ address, role: 'member' as const })), remove: change.remove },
@@ -159,15 +162,17 @@ export function createMessaging(
     },
 
     async receipt(address: Address, request: { conversationId: string; type: ReceiptType; seq: number }) {
-      const { lastSeq } = await requireMember(request.conversationId, address);
-      if (request.seq > lastSeq) {
-        throw new ParleyError('bad_request', `seq ${request.seq} is beyond the conversation's last (${lastSeq})`);
-      }
+      const { type, addresses } = await requireMember(request.conversationId, address);
       const { previous, current } = await storage.advanceReceipt(request.conversationId, address, request.type, request.seq);
       if (current > previous) {
         // Read marks reach the reader's other devices too, so they stop counting those as unread;
-        // senders removed since are left out (storage answers current members only).
-        const senders = await storage.sendersBetween(request.conversationId, previous, current);
+        // senders removed since are left out (storage answers current members only). In a direct
+        // conversation every event above the reader's own marks is a message of the other person
+        // (sending moves the sender's marks to their message), so no lookup is needed.
+        const senders =
+          type === 'direct'
+            ? addresses.filter((a) => a !== address)
+            : await storage.sendersBetween(request.conversationId, previous, current);
         const to = request.type === 'read' ? [...new Set([...senders, address])] : senders.filter((s) => s !== address);
         if (to.length > 0) {
           fanout.emit(to, 'receipt', { conversationId: request.conversationId, address, type: request.type, seq: current });
@@ -191,10 +196,9 @@ export function createMessaging(
     },
 
     async typing(address: Address, conversationId: string, socketId?: string) {
-      await requireMember(conversationId, address);
-      const participants = await storage.getParticipants(conversationId);
+      const { addresses } = await requireMember(conversationId, address);
       fanout.emit(
-        participants.map((p) => p.address).filter((a) => a !== address),
+        addresses.filter((a) => a !== address),
         'typing',
         { conversationId, address },
         socketId,

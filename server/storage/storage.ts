@@ -1,5 +1,6 @@
 // The server's storage boundary. Everything is async so a PostgreSQL implementation can replace
 // SQLite without touching the services; every multi-row change is atomic inside one method.
+import type { ConversationMembers } from './membership-cache.js';
 import type { Address, Conversation, ConversationEvent, ConversationType, FileInfo, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
 
 export interface TokenRecord {
@@ -17,11 +18,7 @@ export interface ConversationRecord {
   createdAt: number;
 }
 
-export interface Membership {
-  role: Role;
-  type: ConversationType;
-  lastSeq: number;
-}
+export type { ConversationMembers } from './membership-cache.js';
 
 export interface NewConversation {
   id: string;
@@ -95,10 +92,11 @@ export interface Storage {
   createConversation(conversation: NewConversation): Promise<{ id: string; created: boolean }>;
   getConversation(id: string): Promise<ConversationRecord | null>;
   getParticipants(conversationId: string): Promise<Participant[]>;
-  /** The conversation as seen by one participant; null when they are not one (or it does not exist). */
-  getMembership(conversationId: string, address: Address): Promise<Membership | null>;
+  /** Its type and current members, from a cache kept exact on every change; null if it does not exist. */
+  getMembers(conversationId: string): Promise<ConversationMembers | null>;
   listConversations(address: Address): Promise<Conversation[]>;
 
+  /** Refuses a sender who is no longer a member when the write commits (not_member). */
   appendMessage(message: NewMessage): Promise<AppendResult>;
   changeMembers(
     conversationId: string,
@@ -113,7 +111,10 @@ export interface Storage {
    */
   getEvents(conversationId: string, fromSeq: number, toSeq: number, limit: number, maxBytes?: number): Promise<ConversationEvent[]>;
 
-  /** Moves a participant's delivered or read mark forward (never back); returns the old and new marks. */
+  /**
+   * Moves a participant's delivered or read mark forward (never back); returns the old and new marks.
+   * Refuses a seq beyond the conversation's last (bad_request) and a non-member (not_member).
+   */
   advanceReceipt(
     conversationId: string,
     address: Address,

@@ -1,11 +1,15 @@
 // The embedded default store: one better-sqlite3 file in the data dir. Statements are prepared
-// once; every method that writes more than one row runs in one transaction.
+// once. The writes of the real-time path (messages, receipts, membership and title changes) go
+// through a group commit (write-queue.ts); every other method that writes more than one row runs in
+// one transaction of its own.
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
-import type { AppendResult, ConversationRecord, FileRecord, FileUsage, Membership, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
+import type { AppendResult, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { migrations } from './migrations/index.js';
+import { createWriteQueue } from './write-queue.js';
 
 interface EventRow {
   conversation_id: string;
@@ -89,8 +93,16 @@ function toParticipant(row: MemberRow): Participant {
   return participant;
 }
 
-export function openSqliteStorage(dataDir: string): Storage {
+export interface SqliteStorageOptions {
+  membershipCache?: MembershipCacheLimits;
+}
+
+export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions = {}): Storage {
   const db = openDatabase(join(dataDir, 'parley.db'), migrations);
+  const writes = createWriteQueue(db);
+  const membership = createMembershipCache(options.membershipCache);
+  // A batch that did not commit may have made the cache forget or reload inside it: start over.
+  writes.onRollback(() => membership.clear());
 
   const q = {
     insertUser: db.prepare('INSERT INTO users (address, name, created_at) VALUES (?, ?, ?)'),
@@ -114,9 +126,9 @@ export function openSqliteStorage(dataDir: string): Storage {
     getParticipants: db.prepare(
       'SELECT m.*, u.name FROM members m LEFT JOIN users u ON u.address = m.address WHERE m.conversation_id = ? ORDER BY m.address',
     ),
-    getMembership: db.prepare(
-      `SELECT m.role, c.type, c.last_seq AS lastSeq FROM members m JOIN conversations c ON c.id = m.conversation_id
-       WHERE m.conversation_id = ? AND m.address = ?`,
+    getMembers: db.prepare(
+      `SELECT c.type, m.address, m.role FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
+       WHERE c.id = ?`,
     ),
     myConversations: db.prepare(
       `SELECT c.id, c.type, c.title, c.last_seq, c.last_activity, c.created_at FROM members m
@@ -134,10 +146,19 @@ export function openSqliteStorage(dataDir: string): Storage {
       `SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND conversation_id = ?
        AND client_id IS NOT NULL`,
     ),
-    insertEvent: db.prepare(
-      `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    // The seq comes from the conversation in the same statement, and the idempotency index turns a
+    // retried send into no row at all: one write per message, no read first.
+    insertMessage: db
+      .prepare(
+        `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
+         SELECT id, last_seq + 1, 'message', @sender, @deviceId, @clientId, @body, @file, @serverTime
+         FROM conversations WHERE id = @conversationId
+         ON CONFLICT (sender, device_id, client_id, conversation_id) WHERE client_id IS NOT NULL DO NOTHING
+         RETURNING seq`,
+      )
+      .pluck(),
+    setLastSeq: db.prepare('UPDATE conversations SET last_seq = ?, last_activity = ? WHERE id = ?'),
+    insertEvent: db.prepare('INSERT INTO events (conversation_id, seq, type, sender, body, server_time) VALUES (?, ?, ?, ?, ?, ?)'),
     linkFile: db.prepare(
       `INSERT OR IGNORE INTO file_links (file_id, conversation_id) SELECT @fileId, @conversationId WHERE ${MAY_READ_FILE}`,
     ),
@@ -151,7 +172,8 @@ export function openSqliteStorage(dataDir: string): Storage {
       'SELECT * FROM events WHERE conversation_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
     getMarks: db.prepare(
-      'SELECT delivered_seq, read_seq FROM members WHERE conversation_id = ? AND address = ?',
+      `SELECT m.delivered_seq, m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.conversation_id = ? AND m.address = ?`,
     ),
     setDelivered: db.prepare(
       'UPDATE members SET delivered_seq = @seq WHERE conversation_id = @conversationId AND address = @address',
@@ -208,27 +230,58 @@ export function openSqliteStorage(dataDir: string): Storage {
     sender: string | null,
     body: string,
     serverTime: number,
-    deviceId: string | null = null,
-    clientId: string | null = null,
-    file: string | null = null,
   ): EventRow => {
     const seq = q.nextSeq.get(serverTime, conversationId) as number | undefined;
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
-    q.insertEvent.run(conversationId, seq, type, sender, deviceId, clientId, body, file, serverTime);
-    return { conversation_id: conversationId, seq, type, sender, client_id: clientId, body, file, server_time: serverTime };
+    q.insertEvent.run(conversationId, seq, type, sender, body, serverTime);
+    return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, server_time: serverTime };
   };
 
-  const appendMessage = db.transaction((m: NewMessage): AppendResult => {
-    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId, m.conversationId) as EventRow | undefined;
-    if (existing) return { event: toEvent(existing), duplicate: true };
-    const file = m.file ? JSON.stringify(m.file) : null;
-    const row = appendEvent(m.conversationId, 'message', m.sender, m.body, m.serverTime, m.deviceId, m.clientId, file);
-    q.senderMarks.run({ seq: row.seq, conversationId: m.conversationId, address: m.sender });
-    if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId: m.conversationId, address: m.sender });
-    return { event: toEvent(row), duplicate: false };
-  });
+  /** Read through the cache; inside a write it sees that write's transaction. */
+  const membersOf = (conversationId: string): ConversationMembers | null => {
+    const cached = membership.get(conversationId);
+    if (cached) return cached;
+    const rows = q.getMembers.all(conversationId) as Array<{ type: Conversation['type']; address: Address | null; role: Role | null }>;
+    if (rows.length === 0) return null;
+    const members = membersFrom(
+      rows[0]!.type,
+      rows.flatMap((r) => (r.address === null ? [] : [{ address: r.address, role: r.role! }])),
+    );
+    membership.put(conversationId, members);
+    return members;
+  };
 
-  const createConversation = db.transaction((c: NewConversation) => {
+  /** The message this device already sent with this clientId: a retry is answered with the original. */
+  const storedBefore = (m: NewMessage): AppendResult | null => {
+    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId, m.conversationId) as EventRow | undefined;
+    return existing ? { event: toEvent(existing), duplicate: true } : null;
+  };
+
+  const appendMessage = (m: NewMessage): AppendResult => {
+    // Checked again here, in the batch's order: a removal committed just before this write wins.
+    if (!membersOf(m.conversationId)?.roles.has(m.sender)) {
+      const before = storedBefore(m);
+      if (before) return before;
+      throw new ParleyError('not_member', `you are not a participant of conversation ${m.conversationId}`);
+    }
+    const file = m.file ? JSON.stringify(m.file) : null;
+    const { conversationId, sender, deviceId, clientId, body, serverTime } = m;
+    const seq = q.insertMessage.get({ conversationId, sender, deviceId, clientId, body, file, serverTime }) as number | undefined;
+    if (seq === undefined) {
+      const before = storedBefore(m);
+      if (before) return before;
+      throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
+    }
+    q.setLastSeq.run(seq, serverTime, conversationId);
+    q.senderMarks.run({ seq, conversationId, address: sender });
+    if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId, address: sender });
+    return {
+      event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
+      duplicate: false,
+    };
+  };
+
+  const createConversation = (c: NewConversation) => {
     if (c.distinctKey) {
       const id = q.findDistinct.get(c.distinctKey) as string | undefined;
       if (id) return { id, created: false };
@@ -236,10 +289,9 @@ export function openSqliteStorage(dataDir: string): Storage {
     q.insertConversation.run(c.id, c.type, c.title, c.distinctKey, c.createdAt, c.createdAt);
     for (const m of c.members) q.insertMember.run(c.id, m.address, m.role);
     return { id: c.id, created: true };
-  });
+  };
 
-  const changeMembers = db.transaction(
-    (
+  const changeMembers = (
       conversationId: string,
       change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
       sender: Address | null,
@@ -248,24 +300,27 @@ export function openSqliteStorage(dataDir: string): Storage {
       const added = change.add.filter((m) => q.insertMember.run(conversationId, m.address, m.role).changes > 0);
       const removed = change.remove.filter((a) => q.deleteMember.run(conversationId, a).changes > 0);
       if (added.length === 0 && removed.length === 0) return null;
+      membership.forget(conversationId);
       const body = JSON.stringify({ added: added.map((m) => m.address), removed });
       return toEvent(appendEvent(conversationId, 'members', sender, body, serverTime));
-    },
-  );
+    };
 
-  const editTitle = db.transaction((conversationId: string, title: string, sender: Address | null, serverTime: number) => {
+  const editTitle = (conversationId: string, title: string, sender: Address | null, serverTime: number) => {
     q.setTitle.run(title, conversationId);
     return toEvent(appendEvent(conversationId, 'edit', sender, JSON.stringify({ title }), serverTime));
-  });
+  };
 
-  const advanceReceipt = db.transaction((conversationId: string, address: Address, type: ReceiptType, seq: number) => {
-    const marks = q.getMarks.get(conversationId, address) as { delivered_seq: number; read_seq: number } | undefined;
-    if (!marks) throw new ParleyError('not_member', `${address} is not a participant of ${conversationId}`);
+  const advanceReceipt = (conversationId: string, address: Address, type: ReceiptType, seq: number) => {
+    const marks = q.getMarks.get(conversationId, address) as { delivered_seq: number; read_seq: number; last_seq: number } | undefined;
+    if (!marks) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    if (seq > marks.last_seq) {
+      throw new ParleyError('bad_request', `seq ${seq} is beyond the conversation's last (${marks.last_seq})`);
+    }
     const previous = type === 'read' ? marks.read_seq : marks.delivered_seq;
     if (seq <= previous) return { previous, current: previous };
     (type === 'read' ? q.setRead : q.setDelivered).run({ seq, conversationId, address });
     return { previous, current: seq };
-  });
+  };
 
   const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -304,7 +359,7 @@ export function openSqliteStorage(dataDir: string): Storage {
       return q.revokeTokens.run(address).changes;
     },
     async createConversation(conversation) {
-      return createConversation(conversation);
+      return writes.run(() => createConversation(conversation));
     },
     async getConversation(id) {
       const row = q.getConversation.get(id) as Parameters<typeof toRecord>[0] | undefined;
@@ -313,8 +368,8 @@ export function openSqliteStorage(dataDir: string): Storage {
     async getParticipants(conversationId) {
       return (q.getParticipants.all(conversationId) as MemberRow[]).map(toParticipant);
     },
-    async getMembership(conversationId, address) {
-      return (q.getMembership.get(conversationId, address) as Membership | undefined) ?? null;
+    async getMembers(conversationId) {
+      return membersOf(conversationId);
     },
     async listConversations(address) {
       const participants = new Map<string, Participant[]>();
@@ -328,13 +383,13 @@ export function openSqliteStorage(dataDir: string): Storage {
       );
     },
     async appendMessage(message) {
-      return appendMessage(message);
+      return writes.run(() => appendMessage(message));
     },
     async changeMembers(conversationId, change, sender, serverTime) {
-      return changeMembers(conversationId, change, sender, serverTime);
+      return writes.run(() => changeMembers(conversationId, change, sender, serverTime));
     },
     async editTitle(conversationId, title, sender, serverTime) {
-      return editTitle(conversationId, title, sender, serverTime);
+      return writes.run(() => editTitle(conversationId, title, sender, serverTime));
     },
     async getEvents(conversationId, fromSeq, toSeq, limit, maxBytes = Infinity) {
       // Rows are read one at a time and reading stops at the byte budget, so a page of big events
@@ -349,7 +404,7 @@ export function openSqliteStorage(dataDir: string): Storage {
       return events;
     },
     async advanceReceipt(conversationId, address, type, seq) {
-      return advanceReceipt(conversationId, address, type, seq);
+      return writes.run(() => advanceReceipt(conversationId, address, type, seq));
     },
     async sendersBetween(conversationId, previous, current) {
       return q.sendersBetween.all(conversationId, previous, current) as string[];
@@ -384,7 +439,9 @@ export function openSqliteStorage(dataDir: string): Storage {
       };
     },
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writes.flush();
+      db.close();
     },
   };
 }
