@@ -1,0 +1,144 @@
+// The server's hot path keeps its guarantees: an ack means the message is on disk (a server killed
+// with SIGKILL right after acks still has every acknowledged message, gap-free), and the members
+// cache never grants what the database no longer does (a removal counts from the write after it,
+// inside one batch too).
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Conversation, ConversationEvent } from '../../protocol/index.js';
+import { createMembershipCache, membersFrom } from '../../server/storage/membership-cache.js';
+import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
+import { startServerProcess } from '../../bench/support/server-process.js';
+import { cleanup, onCleanup, rawDevice, startTestServer, tempDir, until, type RawDevice } from '../support/harness.js';
+
+afterEach(cleanup);
+
+const eventsOf = (device: RawDevice) => device.pushes.filter((p) => p.name === 'event').map((p) => p.payload as ConversationEvent);
+
+describe('group commit under concurrency', () => {
+  it('has every acknowledged message on disk, gap-free, when the server is killed right after the acks', async () => {
+    const dataDir = tempDir('parley-kill-');
+    const server = await startServerProcess(dataDir);
+    onCleanup(() => server.stop());
+    const token = async (address: string) => {
+      await server.api('POST', '/users', { address, name: address });
+      return (await server.api<{ token: string }>('POST', `/users/${address}/tokens`, {})).token;
+    };
+    const [annToken, bobToken] = [await token('ann'), await token('bob')];
+    const devices = await Promise.all([1, 2, 3, 4].map((i) => rawDevice(server.url, i % 2 ? annToken : bobToken, `device-${i}`)));
+    const created = await devices[0]!.request<Conversation>('conversation:create', { participants: ['bob'], type: 'direct' });
+    if (!created.ok) throw new Error(created.error.message);
+    const conversationId = created.data.id;
+
+    // 400 sends at once from four devices: they arrive in a few turns and commit in batches. The
+    // 150th ack kills the server on the spot, with many sends still in flight.
+    const acked = new Map<string, number>();
+    const sends = Array.from({ length: 400 }, (_, i) => {
+      const clientId = `c-${i}`;
+      return devices[i % 4]!.socket.timeout(10_000).emitWithAck('message:send', { conversationId, clientId, body: `message ${i}` }).then(
+        (reply: { ok: boolean; data?: { seq: number } }) => {
+          if (!reply.ok) return;
+          acked.set(`device-${(i % 4) + 1}/${clientId}`, reply.data!.seq);
+          if (acked.size === 150) server.child.kill('SIGKILL');
+        },
+        () => {}, // no answer: the server was gone
+      );
+    });
+    await Promise.all(sends);
+    await until(() => server.child.signalCode === 'SIGKILL', 'the server killed');
+    expect(acked.size).toBeGreaterThanOrEqual(150);
+
+    const db = new Database(join(dataDir, 'parley.db'), { readonly: true });
+    onCleanup(() => {
+      db.close();
+    });
+    const stored = db
+      .prepare("SELECT seq, device_id AS device, client_id AS clientId FROM events WHERE conversation_id = ? AND type = 'message' ORDER BY seq")
+      .all(conversationId) as Array<{ seq: number; device: string; clientId: string }>;
+    const storedSeqs = new Map(stored.map((row) => [`${row.device}/${row.clientId}`, row.seq]));
+    for (const [key, seq] of acked) expect(storedSeqs.get(key), key).toBe(seq);
+    expect(stored.map((row) => row.seq)).toEqual(stored.map((_, i) => i + 1));
+    const lastSeq = db.prepare('SELECT last_seq FROM conversations WHERE id = ?').pluck().get(conversationId);
+    expect(lastSeq).toBe(stored.length);
+  });
+});
+
+describe('members cache', () => {
+  it('applies a removal to the writes after it in the same batch, and to none before it', async () => {
+    const storage = openSqliteStorage(tempDir('parley-members-'));
+    onCleanup(() => storage.close());
+    for (const address of ['ann', 'bob', 'cat']) await storage.createUser({ address, name: address });
+    const members = ['ann', 'bob', 'cat'].map((address) => ({ address, role: address === 'ann' ? ('admin' as const) : ('member' as const) }));
+    await storage.createConversation({ id: 'g', type: 'group', title: 'G', distinctKey: null, members, createdAt: 1 });
+    expect((await storage.getMembers('g'))?.addresses).toEqual(['ann', 'bob', 'cat']); // cached from here on
+
+    const send = (sender: string, clientId: string) => storage.appendMessage({ conversationId: 'g', sender, deviceId: 'd', clientId, body: clientId, serverTime: 2 });
+    // All in one turn, so one batch, in this order.
+    const [before, removal, after, other] = await Promise.allSettled([
+      send('cat', 'cat-before'),
+      storage.changeMembers('g', { add: [], remove: ['cat'] }, 'ann', 3),
+      send('cat', 'cat-after'),
+      send('bob', 'bob-after'),
+    ]);
+    expect(before).toMatchObject({ status: 'fulfilled', value: { event: { seq: 1 } } });
+    expect(removal).toMatchObject({ status: 'fulfilled', value: { seq: 2, removed: ['cat'] } });
+    expect(after).toMatchObject({ status: 'rejected', reason: { code: 'not_member' } });
+    expect(other).toMatchObject({ status: 'fulfilled', value: { event: { seq: 3 } } });
+    expect((await storage.getMembers('g'))?.addresses).toEqual(['ann', 'bob']);
+    // A retry of a send stored while cat was a member still gets its original answer.
+    expect(await send('cat', 'cat-before')).toMatchObject({ duplicate: true, event: { seq: 1 } });
+
+    await storage.changeMembers('g', { add: [{ address: 'cat', role: 'member' }], remove: [] }, 'ann', 4);
+    expect((await storage.getMembers('g'))?.addresses).toEqual(['ann', 'bob', 'cat']);
+    expect(await send('cat', 'cat-back')).toMatchObject({ duplicate: false, event: { seq: 5 } });
+  });
+
+  it('sends a removed member nothing more, refuses their requests, and serves them again once re-added', async () => {
+    const t = await startTestServer();
+    const [annToken, bobToken, catToken] = [await t.user('ann'), await t.user('bob'), await t.user('cat')];
+    const group = await t.api<{ group: Conversation }>('POST', '/groups', { name: 'Team', members: ['ann', 'bob', 'cat'] });
+    const id = group.body.group.id;
+    const [ann, bob, cat] = await Promise.all([rawDevice(t.url, annToken, 'ann-1'), rawDevice(t.url, bobToken, 'bob-1'), rawDevice(t.url, catToken, 'cat-1')]);
+    const send = (device: RawDevice, clientId: string) => device.request<{ seq: number }>('message:send', { conversationId: id, clientId, body: clientId });
+
+    expect(await send(ann, 'm1')).toMatchObject({ ok: true, data: { seq: 1 } });
+    await until(() => eventsOf(cat).length === 1 && eventsOf(bob).length === 1, 'm1 everywhere');
+    await t.api('DELETE', `/groups/${id}/members`, { members: ['cat'] });
+    await until(() => eventsOf(cat).some((e) => e.type === 'members'), 'cat told of the removal');
+
+    expect(await send(ann, 'm3')).toMatchObject({ ok: true, data: { seq: 3 } });
+    await until(() => eventsOf(bob).some((e) => e.seq === 3), 'm3 at bob');
+    // An answer to cat leaves after m3's broadcast on cat's one connection: a copy of m3 for cat
+    // would have arrived before it.
+    expect(await send(cat, 'from-cat')).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    expect(eventsOf(cat).map((e) => e.seq)).toEqual([1, 2]);
+    expect(await cat.request('retransmit', { conversationId: id, fromSeq: 1, toSeq: 3 })).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    expect(await cat.request('receipt', { conversationId: id, type: 'read', seq: 2 })).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    // A receipt beyond the last seq is refused inside its write, with nothing moved.
+    expect(await bob.request('receipt', { conversationId: id, type: 'read', seq: 4 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+
+    await t.api('POST', `/groups/${id}/members`, { members: ['cat'] });
+    expect(await send(ann, 'm5')).toMatchObject({ ok: true, data: { seq: 5 } });
+    await until(() => eventsOf(cat).some((e) => e.seq === 5), 'm5 at cat once re-added');
+    expect(await send(cat, 'cat-again')).toMatchObject({ ok: true, data: { seq: 6 } });
+  });
+
+  it('keeps at most its limits, in conversations and in member entries, dropping the least recently used', () => {
+    const of = (n: number) => membersFrom('group', Array.from({ length: n }, (_, i) => ({ address: `u${i}`, role: 'member' as const })));
+    const cached = (cache: ReturnType<typeof createMembershipCache>, ids: string[]) => ids.filter((id) => cache.get(id) !== undefined);
+
+    const byCount = createMembershipCache({ conversations: 3, members: 1000 });
+    for (const id of ['a', 'b', 'c']) byCount.put(id, of(2));
+    byCount.get('a'); // a is now the most recently used
+    byCount.put('d', of(2));
+    expect(cached(byCount, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c', 'd']);
+
+    const byMembers = createMembershipCache({ conversations: 1000, members: 10 });
+    for (const id of ['a', 'b', 'c']) byMembers.put(id, of(3));
+    byMembers.get('a');
+    byMembers.put('d', of(4)); // 13 entries: b, the least recently used, goes (10 left)
+    expect(cached(byMembers, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c', 'd']);
+    byMembers.put('huge', of(11)); // bigger than the whole cache: never kept, the rest stays
+    expect(cached(byMembers, ['a', 'c', 'd', 'huge'])).toEqual(['a', 'c', 'd']);
+  });
+});
