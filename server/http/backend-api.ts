@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Address, ParleyError, Title, describeIssues } from '../../protocol/index.js';
 import type { AppToken } from '../auth/app-token.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
+import { UserLimits } from '../realtime/rate-limit.js';
 import type { Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -58,6 +59,17 @@ export const backendApi: FastifyPluginAsync<BackendApiOptions> = async (app, { s
   app.get('/users', async (request) => {
     const { query, limit } = parse(schemas.userQuery, request.query, 'query');
     return { users: await storage.searchUsers(query, limit) };
+  });
+
+  app.get('/users/:address/limits', async (request) => {
+    const { address } = parse(schemas.addressParam, request.params, 'path');
+    return { limits: await messaging.getUserLimits(address) };
+  });
+
+  app.put('/users/:address/limits', async (request) => {
+    const { address } = parse(schemas.addressParam, request.params, 'path');
+    const limits = parse(UserLimits, request.body, 'body');
+    return { limits: await messaging.setUserLimits(address, limits) };
   });
 
   app.post('/users/:address/tokens', async (request, reply) => {

@@ -24,7 +24,7 @@ import type { Storage } from '../storage/storage.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
 import { checkLimits, type RealtimeLimits } from './limits.js';
 import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, type RateLimiter, type UserLimits } from './rate-limit.js';
 
 /** Big enough for a 64 KiB body in the worst UTF-16/JSON escaping; larger frames close the socket. */
 const MAX_FRAME_BYTES = 512 * 1024;
@@ -54,7 +54,7 @@ interface SocketData {
   user: UserState;
 }
 
-export function createFanout(io: Server): Fanout {
+function createFanout(io: Server, users: Map<Address, UserState>, defaults: () => RealtimeLimits): Fanout {
   return {
     emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
       if (users.length === 0) return;
@@ -65,6 +65,9 @@ export function createFanout(io: Server): Fanout {
     disconnectUser(address, message) {
       io.to(userRoom(address)).emit('auth:revoked', { message });
       io.in(userRoom(address)).disconnectSockets(true);
+    },
+    userLimitsChanged(address, overrides) {
+      users.get(address)?.setLimits(effectiveLimits(defaults(), overrides));
     },
     async connectedDevices() {
       return (await io.fetchSockets()).length;
@@ -87,6 +90,8 @@ interface Counters {
 
 /** Two steps, because the service needs the fan-out that needs the socket.io server. */
 export function createGateway(httpServer: HttpServer) {
+  const users = new Map<Address, UserState>();
+  let limits: RealtimeLimits | null = null;
   const io = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     serveClient: false,
@@ -96,9 +101,10 @@ export function createGateway(httpServer: HttpServer) {
   const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
   return {
     io,
-    fanout: createFanout(io),
+    fanout: createFanout(io, users, () => limits!),
     attach(messaging: Messaging, options: GatewayOptions) {
-      attachHandlers(io, messaging, options, counters);
+      limits = checkLimits(options.limits);
+      attachHandlers(io, messaging, { ...options, limits }, users, counters);
     },
     load(): RealtimeLoad {
       let bytes = 0;
@@ -108,23 +114,59 @@ export function createGateway(httpServer: HttpServer) {
   };
 }
 
-/** One user's connections to this node and the token bucket they share. */
+type EffectiveLimits = Pick<RealtimeLimits, 'rateLimit' | 'userRateLimit'>;
+
+const effectiveLimits = (defaults: RealtimeLimits, overrides: UserLimits): EffectiveLimits => ({
+  rateLimit: overrides.rateLimit ?? defaults.rateLimit,
+  userRateLimit: overrides.userRateLimit ?? defaults.userRateLimit,
+});
+
+/** One user's connections to this node: the token bucket they share, and each one's own. */
 interface UserState {
   connections: number;
+  /** The user's bucket, for all their connections together. */
   allow: () => boolean;
+  /** A bucket for one more connection, following the user's limits until it closes. */
+  connectionLimiter(socket: Socket): RateLimiter;
+  setLimits(limits: EffectiveLimits): void;
 }
 
-function attachHandlers(io: Server, messaging: Messaging, options: GatewayOptions, counters: Counters): void {
-  const { storage, logger } = options;
-  const limits = checkLimits(options.limits);
-  const users = new Map<Address, UserState>();
+function createUserState(initial: EffectiveLimits): UserState {
+  let current = initial;
+  const userBucket = createRateLimiter(current.userRateLimit);
+  const connectionBuckets = new Set<RateLimiter>();
+  return {
+    connections: 0,
+    allow: () => userBucket.allow(),
+    connectionLimiter(socket) {
+      const bucket = createRateLimiter(current.rateLimit);
+      connectionBuckets.add(bucket);
+      socket.once('disconnect', () => connectionBuckets.delete(bucket));
+      return bucket;
+    },
+    setLimits(next) {
+      current = next;
+      userBucket.set(next.userRateLimit);
+      for (const bucket of connectionBuckets) bucket.set(next.rateLimit);
+    },
+  };
+}
+
+function attachHandlers(
+  io: Server,
+  messaging: Messaging,
+  options: GatewayOptions,
+  users: Map<Address, UserState>,
+  counters: Counters,
+): void {
+  const { storage, logger, limits } = options;
   /** Each token's connections, oldest first. */
   const tokens = new Map<string, Set<Socket>>();
 
   /** Counts a connection against its user and token until it closes (whichever way it goes). */
-  const reserve = (socket: Socket, address: Address, tokenHash: string): UserState => {
+  const reserve = (socket: Socket, address: Address, tokenHash: string, overrides: UserLimits): UserState => {
     let user = users.get(address);
-    if (!user) users.set(address, (user = { connections: 0, allow: createRateLimiter(limits.userRateLimit) }));
+    if (!user) users.set(address, (user = createUserState(effectiveLimits(limits, overrides))));
     user.connections++;
     let sockets = tokens.get(tokenHash);
     if (!sockets) tokens.set(tokenHash, (sockets = new Set()));
@@ -182,7 +224,7 @@ function attachHandlers(io: Server, messaging: Messaging, options: GatewayOption
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
-      data.user = reserve(socket, token.address, tokenHash);
+      data.user = reserve(socket, token.address, tokenHash, (await storage.getUserLimits(token.address)) ?? {});
       await socket.join(userRoom(token.address));
       next();
     } catch (error) {
@@ -194,7 +236,7 @@ function attachHandlers(io: Server, messaging: Messaging, options: GatewayOption
 
   io.on('connection', (socket: Socket) => {
     const { device, expiresAt, user } = socket.data as SocketData;
-    const allow = createRateLimiter(limits.rateLimit);
+    const connectionBucket = user.connectionLimiter(socket);
     logger.debug({ address: device.address, deviceId: device.deviceId }, 'device connected');
 
     // The token's expiry ends the connection then, not at the device's next request (issue 12, item 5).
@@ -244,7 +286,7 @@ function attachHandlers(io: Server, messaging: Messaging, options: GatewayOption
         socket.disconnect(true);
         return;
       }
-      if (!allow()) return refuse(new ParleyError('rate_limited', 'too many requests; slow down and retry shortly'));
+      if (!connectionBucket.allow()) return refuse(new ParleyError('rate_limited', 'too many requests; slow down and retry shortly'));
       if (!user.allow()) {
         return refuse(new ParleyError('rate_limited', 'too many requests from your devices together; slow down and retry shortly'));
       }

@@ -16,12 +16,15 @@ import {
   type Role,
 } from '../../protocol/index.js';
 import { fileIdOf } from '../files/file-url.js';
+import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers, Storage } from '../storage/storage.js';
 
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
   emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string): void;
   disconnectUser(address: Address, message: string): void;
+  /** A user's own limits changed: their open connections follow them from now on. */
+  userLimitsChanged(address: Address, limits: UserLimits): void;
   connectedDevices(): Promise<number>;
 }
 
@@ -207,6 +210,19 @@ export function createMessaging(
 
     async searchUsers(query: string, limit = 20) {
       return { users: await storage.searchUsers(query, limit) };
+    },
+
+    /** The operator gives a user (a bot, an integration) limits of their own, or takes them back ({}). */
+    async setUserLimits(address: Address, limits: UserLimits) {
+      if (!(await storage.setUserLimits(address, limits))) throw new ParleyError('not_found', `no such user: ${address}`);
+      fanout.userLimitsChanged(address, limits);
+      return limits;
+    },
+
+    async getUserLimits(address: Address) {
+      const limits = await storage.getUserLimits(address);
+      if (!limits) throw new ParleyError('not_found', `no such user: ${address}`);
+      return limits;
     },
 
     async revokeTokens(address: Address) {

@@ -1,5 +1,6 @@
 // The server's storage boundary. Everything is async so a PostgreSQL implementation can replace
 // SQLite without touching the services; every multi-row change is atomic inside one method.
+import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers } from './membership-cache.js';
 import type { Address, Conversation, ConversationEvent, ConversationType, FileInfo, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
 
@@ -83,6 +84,10 @@ export interface Storage {
   searchUsers(query: string, limit: number): Promise<User[]>;
   /** The addresses among these that have no user. */
   missingUsers(addresses: readonly Address[]): Promise<Address[]>;
+  /** A user's own rate limits ({} when they have none); null when there is no such user. */
+  getUserLimits(address: Address): Promise<UserLimits | null>;
+  /** Replaces them; false when there is no such user. */
+  setUserLimits(address: Address, limits: UserLimits): Promise<boolean>;
 
   createToken(address: Address, hash: string, expiresAt: number): Promise<void>;
   findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null>;

@@ -153,6 +153,32 @@ describe('rates and connections per user and per token (item 7)', () => {
     expect(await other.request('sync', {})).toMatchObject({ ok: true });
   });
 
+  it('gives a bot limits of its own over the backend API, applied to its open connections at once', async () => {
+    const t = await startTestServer({ rateLimit: { burst: 10, perSecond: 1 }, limits: { userRateLimit: { burst: 10, perSecond: 1 } } });
+    const [person, bot] = [await rawDevice(t.url, await t.user('ann'), 'ann-1'), await rawDevice(t.url, await t.user('bot'), 'bot-1')];
+    const burst = (d: RawDevice, n: number) => Promise.all(Array.from({ length: n }, () => d.request('users:search', { query: '' })));
+    const okCount = (replies: Array<{ ok: boolean }>) => replies.filter((r) => r.ok).length;
+
+    const raised = { rateLimit: { burst: 500, perSecond: 500 }, userRateLimit: { burst: 500, perSecond: 500 } };
+    expect(await t.api('PUT', '/users/bot/limits', raised)).toMatchObject({ status: 200, body: { limits: raised } });
+    expect(await t.api('GET', '/users/bot/limits')).toMatchObject({ status: 200, body: { limits: raised } });
+    expect(okCount(await burst(bot, 200))).toBe(200); // its open connection follows at once
+    expect(okCount(await burst(person, 20))).toBeLessThanOrEqual(12); // the server's limits for everyone else
+    // A new connection of the bot's starts with them too (read at the handshake).
+    expect(okCount(await burst(await rawDevice(t.url, await t.user('bot'), 'bot-2'), 100))).toBe(100);
+
+    // Back to the server's limits: {} clears them.
+    expect(await t.api('PUT', '/users/bot/limits', {})).toMatchObject({ status: 200, body: { limits: {} } });
+    expect(okCount(await burst(bot, 50))).toBeLessThanOrEqual(12);
+
+    expect(await t.api('PUT', '/users/ghost/limits', raised)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await t.api('GET', '/users/ghost/limits')).toMatchObject({ status: 404 });
+    for (const bad of [{ rateLimit: { burst: 0, perSecond: 1 } }, { rateLimit: { burst: 1.5, perSecond: 1 } }, { speed: 'fast' }, [], 'x']) {
+      expect(await t.api('PUT', '/users/bot/limits', bad)).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+    }
+    expect(await t.api('GET', '/users/bot/limits')).toMatchObject({ status: 200, body: { limits: {} } });
+  });
+
   it('replaces a token\'s oldest connection past its cap, and refuses a user past theirs', async () => {
     const t = await startTestServer({ limits: { maxConnectionsPerToken: 2, maxConnectionsPerUser: 3 } });
     const token = await t.user('ann');

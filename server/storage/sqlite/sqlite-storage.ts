@@ -8,6 +8,7 @@ import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import type { AppendResult, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
 import { createWriteQueue } from './write-queue.js';
 
@@ -111,6 +112,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     ),
     userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
     getUser: db.prepare('SELECT address, name FROM users WHERE address = ?'),
+    getUserLimits: db.prepare('SELECT limits FROM users WHERE address = ?'),
+    setUserLimits: db.prepare('UPDATE users SET limits = ? WHERE address = ?'),
     insertToken: db.prepare('INSERT INTO tokens (hash, address, expires_at, created_at) VALUES (?, ?, ?, ?)'),
     findToken: db.prepare('SELECT hash, address, expires_at, revoked FROM tokens WHERE hash = ?'),
     revokeTokens: db.prepare('UPDATE tokens SET revoked = 1 WHERE address = ? AND revoked = 0'),
@@ -342,6 +345,15 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     async searchUsers(query, limit) {
       const pattern = likePattern(query);
       return q.searchUsers.all(pattern, pattern, limit) as User[];
+    },
+    async getUserLimits(address) {
+      const row = q.getUserLimits.get(address) as { limits: string | null } | undefined;
+      if (!row) return null;
+      return row.limits === null ? {} : UserLimits.parse(JSON.parse(row.limits));
+    },
+    async setUserLimits(address, limits) {
+      const empty = limits.rateLimit === undefined && limits.userRateLimit === undefined;
+      return q.setUserLimits.run(empty ? null : JSON.stringify(limits), address).changes > 0;
     },
     async missingUsers(addresses) {
       return addresses.filter((a) => !q.userExists.get(a));
