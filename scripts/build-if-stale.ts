@@ -8,8 +8,7 @@ const root = resolve(import.meta.dirname, '..');
 // The icons (resources/ and their generator) are built into out/icons by the same `npm run build`.
 const SOURCES = ['renderer', 'preload', 'main', 'contract', 'protocol', 'common', 'resources', 'scripts/make-icons.ts', 'scripts/icons', 'electron.vite.config.ts', 'package.json'];
 
-/** The newest modification time of a file, or of any file under a folder. */
-export function newest(path: string): number {
+function newest(path: string): number {
   const info = statSync(path);
   if (info.isFile()) return info.mtimeMs;
   return readdirSync(path, { withFileTypes: true, recursive: true })

@@ -1,21 +1,21 @@
 // Builds the server for plain node: one ESM bundle per entry (esbuild), with its source map beside
-// it, rebuilt only when a source it is built from is newer. `npm run server` builds
-// out/server/cli.js first (package.json's preserver); bench:latency builds its server and relay
-// children the same way, so its figures are those of the built server.
+// it, rebuilt when a file it was built from changed. `npm run server` builds out/server/cli.js first
+// (package.json's preserver); bench:latency builds its server and relay children the same way into
+// out/server/bench/, so its figures are the built server's. electron-builder leaves out/server/ out
+// of the app.
 //
 // Only native addons stay outside the bundle (better-sqlite3, loaded from node_modules); everything
 // else is inlined, which is what makes the built server start faster and smaller than under tsx
 // (bench:latency's startup phase measures both). Stack traces point into the bundle, whose code is
 // not minified; `node --enable-source-maps` maps them to the TypeScript sources, at ~20 MB of RSS.
 import { buildSync } from 'esbuild';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { newest } from './build-if-stale.js';
 
 const root = resolve(import.meta.dirname, '..');
-/** What any server bundle may be built from, besides its entry. */
-const SOURCES = ['server', 'protocol', 'common', 'package.json', 'scripts/build-server.ts'];
+/** Changes to these rebuild every bundle: the packages inlined (through the lock) and how they are built. */
+const ALWAYS = ['package.json', 'package-lock.json', 'scripts/build-server.ts'];
 
 export interface Bundle {
   /** The entry, relative to the repo root. */
@@ -26,15 +26,27 @@ export interface Bundle {
 
 export const SERVER_BUNDLE: Bundle = { entry: 'server/cli.ts', outfile: 'out/server/cli.js' };
 
-/** Builds the bundle when it is missing or older than a source; answers its absolute path. Throws when the build fails. */
+/** Stale when missing, or when a file of ours it was built from (esbuild's metafile, kept beside it) changed or went. */
+function isStale(out: string, inputsFile: string): boolean {
+  if (!existsSync(out) || !existsSync(inputsFile)) return true;
+  const builtAt = statSync(out).mtimeMs;
+  const inputs = [...(JSON.parse(readFileSync(inputsFile, 'utf8')) as string[]), ...ALWAYS];
+  return inputs.some((input) => {
+    const path = join(root, input);
+    return !existsSync(path) || statSync(path).mtimeMs > builtAt;
+  });
+}
+
+/** Builds the bundle when it is stale; answers its absolute path. Throws when the build fails. */
 export function buildServerIfStale({ entry, outfile }: Bundle, log: (line: string) => void = console.log): string {
   const out = join(root, outfile);
-  const builtAt = existsSync(out) ? statSync(out).mtimeMs : 0;
-  if (Math.max(...[...SOURCES, entry].map((p) => newest(join(root, p)))) <= builtAt) return out;
+  const inputsFile = `${out}.inputs.json`;
+  if (!isStale(out, inputsFile)) return out;
   log(`Building ${outfile} from ${entry}…`);
-  buildSync({
-    entryPoints: [join(root, entry)],
-    outfile: out,
+  const { metafile } = buildSync({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,8 +56,12 @@ export function buildServerIfStale({ entry, outfile }: Bundle, log: (line: strin
     // CommonJS packages in an ESM bundle still require() Node's built-ins and their optional
     // packages (ws's bufferutil, in a try): an ESM module has no require of its own.
     banner: { js: "import { createRequire as parleyCreateRequire } from 'node:module'; const require = parleyCreateRequire(import.meta.url);" },
+    metafile: true,
     logLevel: 'warning',
   });
+  // Packages change through the lock file (ALWAYS); listing their files would only slow the check.
+  const inputs = Object.keys(metafile.inputs).filter((input) => !input.includes('node_modules/'));
+  writeFileSync(inputsFile, JSON.stringify(inputs));
   return out;
 }
 

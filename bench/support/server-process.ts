@@ -26,10 +26,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A child of bench/support (e.g. 'server-child'), built like the server (scripts/build-server.ts)
- * into out/bench/ when its sources changed: answers its path, for forkServer to run with plain node.
+ * into out/server/bench/ when its sources changed: answers its path, for forkServer to run with plain node.
  */
 export function builtChild(name: string): string {
-  return buildServerIfStale({ entry: `bench/support/${name}.ts`, outfile: `out/bench/${name}.js` }, (line) => console.log(`  ${line}`));
+  return buildServerIfStale({ entry: `bench/support/${name}.ts`, outfile: `out/server/bench/${name}.js` }, (line) => console.log(`  ${line}`));
 }
 
 export interface ForkOptions {
