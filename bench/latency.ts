@@ -1,58 +1,153 @@
-// bench:latency: delivery latency and server CPU per delivered message, with 1,000 devices in
-// 100 groups of 10, against a Parley server in a child process and, in the same run, against a
-// plain socket.io relay (bench/support/relay-baseline-child.ts) as the yardstick.
+// bench:latency: what a message costs the server, against a plain socket.io relay
+// (bench/support/relay-baseline-child.ts) as the yardstick, both in child processes and run built
+// with plain node, as production runs the server (bench/support/server-process.ts, builtChild).
 //
-//   light load  one message every 5 ms from a random device to its group; latency is the time
-//               from the send to its arrival at each of the 9 other members (one clock: every
-//               device lives in this process).
-//   load        messages as fast as a bounded window of in-flight sends allows; the server's
-//               process.cpuUsage() before and after, divided by the deliveries.
+// Workloads (BENCH_WORKLOAD=direct|groups|memory|startup, comma-separated, default all):
+//   direct   1,000 devices in 500 pairs, each pair in its direct conversation; load: 2 sends in flight per pair
+//   groups   1,000 devices in 100 groups of 10; load: 200 sends in flight
+//   memory   server RSS idle and with 5,000 devices connected (1,000 users, 5 devices each; no traffic)
+//   startup  spawn → listening and idle RSS of `npm run server`'s process: tsx against the built bundle
 //
+// Each of direct and groups runs, against Parley and then the relay:
+//   light load  one message every 5 ms from a random device to its conversation; latency is the
+//               time from the send to its arrival at each other member (one clock: every device
+//               lives in this process).
+//   load        messages as fast as a bounded window of in-flight sends allows (saturation: the
+//               server's rate limits are raised for the run); the server's process.cpuUsage()
+//               before and after, per message sent and per delivery, and the bytes it wrote to disk
+//               (/proc/<pid>/io write_bytes: pages dirtied, so SQLite's WAL frames and checkpoints).
 // Each Parley device answers every message from someone else with a cumulative "delivered"
 // receipt, coalesced per conversation the way the engine does (main/core/sync/receipts.ts), so the
 // server does storage, fan-out and receipts as in real use. The devices, the seeding and the helpers
 // are bench/support/load.ts (bench:soak runs the same load for minutes).
 //
-// A benchmark, not a test: it prints its figures and exits 0; non-zero only on a real error
-// (a refused send, a lost delivery, a timeout). Everything stays on 127.0.0.1.
+// A benchmark, not a test: it prints its figures and the issue's targets (met or MISSED) and exits
+// 0; non-zero only on a real error (a refused send, a lost delivery, a timeout). Everything stays
+// on 127.0.0.1. Disk and startup RSS figures read /proc (Linux); elsewhere they print n/a.
 //
-// BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of both server processes into
-// <dir>/server-child and <dir>/relay-baseline-child, and the load windows (monotonic µs, the profiles' clock) into <dir>/windows.json.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of every server process into
+// <dir>/<workload>/server-child and <dir>/<workload>/relay-baseline-child, and the load windows
+// (monotonic µs, the profiles' clock) into <dir>/windows.json.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { SERVER_BUNDLE, buildServerIfStale } from '../scripts/build-server.js';
 import {
   address,
   createFleet,
   percentiles,
   prng,
+  seedDirect,
   seedGroups,
+  seedUsers,
   sleep,
   waitUntil,
   type CpuUsage,
   type Device,
+  type Fleet,
   type Percentiles,
   type Target,
 } from './support/load.js';
-import { forkServer, startServerProcess, type ChildServer, type ServerProcess } from './support/server-process.js';
+import { builtChild, forkServer, startServerProcess, type ChildServer, type ServerProcess } from './support/server-process.js';
 
 const USERS = 1000;
-const GROUP_SIZE = 10;
-const GROUPS = USERS / GROUP_SIZE;
-const RECEIVERS = GROUP_SIZE - 1;
 const SETUP_CONCURRENCY = 16;
 const LIGHT_MESSAGES = 1000;
 const LIGHT_INTERVAL_MS = 5;
-const LOAD_MESSAGES = 20_000;
-const LOAD_WINDOW = 200;
 const SETTLE_TIMEOUT_MS = 60_000;
-const TARGET_P99_MS = 15;
-const TARGET_US_PER_DELIVERY = 40;
+const MEMORY_DEVICES = 5000;
+const STARTUP_ROUNDS = 3;
 
+/** Issue 13's targets. */
+const TARGET = {
+  directRatio: 2.5,
+  groupsRatio: 1.5,
+  throughputRatio: 0.4,
+  bytesPerMessage: 4096,
+  lightP99Ms: 5,
+  idleRssMiB: 90,
+};
+
+const root = resolve(import.meta.dirname, '..');
 const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
 
-/** What one phase records; deliveries are matched to sends by clientId. */
+interface Workload {
+  name: 'direct' | 'groups';
+  title: string;
+  /** Devices per conversation: the users g·size … g·size+size−1 share conversation g. */
+  size: number;
+  loadMessages: number;
+  /** Sends in flight during the load. */
+  loadWindow: number;
+  /** Parley's µs per delivery over the relay's, at most. */
+  ratioTarget: number;
+  seed(server: ServerProcess): Promise<{ conversationIds: string[]; tokens: string[] }>;
+}
+
+const WORKLOADS: Workload[] = [
+  {
+    name: 'direct',
+    title: `${USERS / 2} pairs, each in its direct conversation`,
+    size: 2,
+    loadMessages: 40_000,
+    loadWindow: USERS,
+    ratioTarget: TARGET.directRatio,
+    seed: (server) => seedDirect(server, USERS, { concurrency: SETUP_CONCURRENCY }),
+  },
+  {
+    name: 'groups',
+    title: `${USERS / 10} groups of 10`,
+    size: 10,
+    loadMessages: 20_000,
+    loadWindow: 200,
+    ratioTarget: TARGET.groupsRatio,
+    seed: (server) => seedGroups(server, { users: USERS, groupSize: 10 }, { concurrency: SETUP_CONCURRENCY }),
+  },
+];
+
+const PHASES = ['startup', 'direct', 'groups', 'memory'] as const;
+type PhaseName = (typeof PHASES)[number];
+
+function selectedPhases(): Set<PhaseName> {
+  const asked = (process.env.BENCH_WORKLOAD ?? 'all').split(',').map((s) => s.trim()).filter(Boolean);
+  if (asked.includes('all')) return new Set(PHASES);
+  const unknown = asked.filter((name) => !(PHASES as readonly string[]).includes(name));
+  if (unknown.length > 0 || asked.length === 0) {
+    throw new Error(`BENCH_WORKLOAD takes ${PHASES.join(', ')} or all, comma-separated (got ${process.env.BENCH_WORKLOAD})`);
+  }
+  return new Set(asked as PhaseName[]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc (Linux): what a process wrote to disk, its RSS
+
+/** Bytes of pages the process dirtied for storage (/proc/<pid>/io write_bytes); null where there is no /proc. */
+function writeBytes(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((l) => l.startsWith('write_bytes:'));
+    return line ? Number(line.split(/\s+/)[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size in bytes (/proc/<pid>/status VmRSS); null where there is no /proc. */
+function residentBytes(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.split(/\s+/)[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries: each is matched to its send by clientId
+
 interface Phase {
   sendTimes: Map<string, number>;
   latencies: Float64Array;
@@ -62,16 +157,9 @@ interface Phase {
 }
 
 let phase: Phase | null = null;
-const groupOf = (user: number) => Math.floor(user / GROUP_SIZE);
 
 function startPhase(expectedDeliveries: number): Phase {
-  phase = {
-    sendTimes: new Map(),
-    latencies: new Float64Array(expectedDeliveries),
-    deliveries: 0,
-    unknown: 0,
-    lastDeliveryAt: 0,
-  };
+  phase = { sendTimes: new Map(), latencies: new Float64Array(expectedDeliveries), deliveries: 0, unknown: 0, lastDeliveryAt: 0 };
   return phase;
 }
 
@@ -90,19 +178,11 @@ function recordDelivery(clientId: string) {
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
-// Every device of both targets, one at a time; each message from someone else is a delivery.
-const fleet = createFleet({ users: USERS, groupSize: GROUP_SIZE }, recordDelivery);
-const receiptState = fleet.receipts;
-const connectAll = fleet.connectAll;
-const send = fleet.send;
-const receiptsSettled = fleet.receiptsSettled;
-const disconnectAll = fleet.disconnectAll;
-
 // ---------------------------------------------------------------------------------------------
-// Phases
+// Light load and load
 
-async function lightLoad(target: Target, devices: Device[]): Promise<Percentiles> {
-  const expected = LIGHT_MESSAGES * RECEIVERS;
+async function lightLoad(fleet: Fleet, target: Target, devices: Device[], receivers: number): Promise<Percentiles> {
+  const expected = LIGHT_MESSAGES * receivers;
   const p = startPhase(expected);
   const random = prng(42);
   const failures: Error[] = [];
@@ -111,13 +191,13 @@ async function lightLoad(target: Target, devices: Device[]): Promise<Percentiles
   const start = performance.now();
   for (let i = 0; i < LIGHT_MESSAGES; i++) {
     const wait = start + i * LIGHT_INTERVAL_MS - performance.now();
-    if (wait >= 1) await sleep(wait);
+    if (wait >= 1) await sleep(wait); // the pace of the light load, not a wait for something to happen
     const device = devices[Math.floor(random() * devices.length)]!;
     const clientId = `light-${i}`;
     const sentAt = performance.now();
     p.sendTimes.set(clientId, sentAt);
     acks.push(
-      send(target, device, clientId).then(
+      fleet.send(target, device, clientId).then(
         () => void (ackTimes[i] = performance.now() - sentAt),
         (error: Error) => void failures.push(error),
       ),
@@ -127,10 +207,10 @@ async function lightLoad(target: Target, devices: Device[]): Promise<Percentiles
   await Promise.all(acks);
   if (failures.length > 0) throw failures[0];
   await waitUntil(
-    () => p.deliveries >= expected && receiptsSettled(),
+    () => p.deliveries >= expected && fleet.receiptsSettled(),
     SETTLE_TIMEOUT_MS,
     `${target.name} light-load deliveries`,
-    () => `${p.deliveries}/${expected} delivered, ${receiptState.inFlight} receipts in flight`,
+    () => `${p.deliveries}/${expected} delivered, ${fleet.receipts.inFlight} receipts in flight`,
   );
   phase = null;
   const latency = percentiles(p.latencies.subarray(0, p.deliveries));
@@ -151,37 +231,40 @@ interface LoadResult {
   serverCpuMicros: number;
   serverSystemMicros: number;
   clientCpuMicros: number;
-  usPerDelivery: number;
   receipts: number;
   receiptPushes: number;
   latency: Percentiles;
+  /** Bytes the server wrote to disk during the load; null where there is no /proc. */
+  writtenBytes: number | null;
   window: { start: number; end: number };
 }
 
-async function load(target: Target, devices: Device[]): Promise<LoadResult> {
-  const expected = LOAD_MESSAGES * RECEIVERS;
+async function load(fleet: Fleet, target: Target, pid: number, devices: Device[], workload: Workload): Promise<LoadResult> {
+  const messages = workload.loadMessages;
+  const expected = messages * (workload.size - 1);
   const p = startPhase(expected);
   const random = prng(7);
-  // Senders in a shuffled order, so the in-flight window spans many groups.
+  // Senders in a shuffled order, so the in-flight window spans many conversations.
   const order = devices.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const receipts0 = receiptState.sent;
-  const pushes0 = receiptState.pushes;
+  const receipts0 = fleet.receipts.sent;
+  const pushes0 = fleet.receipts.pushes;
+  const written0 = writeBytes(pid);
   const cpu0 = await target.cpu();
   const client0 = process.cpuUsage();
   const window = { start: monotonicMicros(), end: 0 };
   const start = performance.now();
   let next = 0;
   await Promise.all(
-    Array.from({ length: LOAD_WINDOW }, async () => {
-      while (next < LOAD_MESSAGES) {
+    Array.from({ length: workload.loadWindow }, async () => {
+      while (next < messages) {
         const i = next++;
         const clientId = `load-${i}`;
         p.sendTimes.set(clientId, performance.now());
-        await send(target, devices[order[i % order.length]!]!, clientId);
+        await fleet.send(target, devices[order[i % order.length]!]!, clientId);
       }
     }),
   );
@@ -193,149 +276,368 @@ async function load(target: Target, devices: Device[]): Promise<LoadResult> {
   );
   const seconds = (p.lastDeliveryAt - start) / 1000;
   await waitUntil(
-    receiptsSettled,
+    fleet.receiptsSettled,
     SETTLE_TIMEOUT_MS,
     `${target.name} receipts`,
-    () => `${receiptState.inFlight} in flight, ${receiptState.timers} pending`,
+    () => `${fleet.receipts.inFlight} in flight, ${fleet.receipts.timers} pending`,
   );
   const cpu1 = await target.cpu();
   window.end = monotonicMicros();
+  const written1 = writeBytes(pid);
   const client1 = process.cpuUsage(client0);
   phase = null;
   if (p.unknown > 0) console.log(`  ${target.name} load: ${p.unknown} unexpected or duplicate deliveries`);
   const serverCpuMicros = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
   const result: LoadResult = {
-    messages: LOAD_MESSAGES,
+    messages,
     deliveries: p.deliveries,
     seconds,
     serverCpuMicros,
     serverSystemMicros: cpu1.system - cpu0.system,
     clientCpuMicros: client1.user + client1.system,
-    usPerDelivery: serverCpuMicros / p.deliveries,
-    receipts: receiptState.sent - receipts0,
-    receiptPushes: receiptState.pushes - pushes0,
+    receipts: fleet.receipts.sent - receipts0,
+    receiptPushes: fleet.receipts.pushes - pushes0,
     latency: percentiles(p.latencies),
+    writtenBytes: written0 === null || written1 === null ? null : written1 - written0,
     window,
   };
   console.log(
-    `  ${target.name} load: ${result.messages} messages, ${result.deliveries} deliveries in ${seconds.toFixed(2)} s ` +
-      `(${Math.round(result.messages / seconds)} messages/s, ${Math.round(result.deliveries / seconds)} deliveries/s, ` +
-      `window ${LOAD_WINDOW}); latency p50 ${result.latency.p50.toFixed(1)} ms  p99 ${result.latency.p99.toFixed(1)} ms`,
+    `  ${target.name} load: ${messages} messages, ${result.deliveries} deliveries in ${seconds.toFixed(2)} s ` +
+      `(${Math.round(messages / seconds)} messages/s, ${Math.round(result.deliveries / seconds)} deliveries/s, ` +
+      `${workload.loadWindow} in flight); latency p50 ${result.latency.p50.toFixed(1)} ms  p99 ${result.latency.p99.toFixed(1)} ms`,
   );
   console.log(
     `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s ` +
-      `(${((100 * result.serverSystemMicros) / serverCpuMicros).toFixed(0)}% system) = ${result.usPerDelivery.toFixed(1)} µs per delivered message` +
-      ` (${(serverCpuMicros / result.messages).toFixed(0)} µs per message); ` +
+      `(${((100 * result.serverSystemMicros) / serverCpuMicros).toFixed(0)}% system) = ${(serverCpuMicros / messages).toFixed(1)} µs per message sent, ` +
+      `${(serverCpuMicros / result.deliveries).toFixed(1)} µs per delivery; ` +
       (target.receipts ? `${result.receipts} delivered receipts sent, ${result.receiptPushes} receipt pushes received; ` : '') +
+      `${result.writtenBytes === null ? 'disk n/a' : `${kib(result.writtenBytes)} written to disk`}; ` +
       `client process CPU ${(result.clientCpuMicros / 1e6).toFixed(2)} s`,
   );
   return result;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Servers
+// The servers
 
-const startRelay = () => forkServer('./relay-baseline-child.ts');
+type MemoryUsage = NodeJS.MemoryUsage;
 
-/** 1,000 users with a token each, and 100 groups of 10; answers the group ids and the tokens. */
-const seed = (server: ServerProcess) => seedGroups(server, { users: USERS, groupSize: GROUP_SIZE }, { concurrency: SETUP_CONCURRENCY });
+const parleyTarget = (server: ServerProcess, tokens: readonly string[], deviceOf: (user: number) => { user: number; device: number }): Target => ({
+  name: 'parley',
+  url: server.url,
+  cpu: () => server.call<CpuUsage>('cpu'),
+  auth: (i) => {
+    const { user, device } = deviceOf(i);
+    return { token: tokens[user]!, deviceId: `bench-${device}` };
+  },
+  sendEvent: 'message:send',
+  receipts: true,
+});
+
+const relayTarget = (relay: ChildServer, roomOf: (user: number) => string): Target => ({
+  name: 'relay',
+  url: relay.url,
+  cpu: () => relay.call<CpuUsage>('cpu'),
+  auth: (i) => ({ room: roomOf(i), address: address(i) }),
+  sendEvent: 'send',
+  receipts: false,
+});
+
+/** Everything started, for the finally after a failure. */
+const running = { servers: new Set<ChildServer>(), fleets: new Map<Fleet, Device[]>(), dirs: new Set<string>() };
+
+function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `parley-bench-latency-${name}-`));
+  running.dirs.add(dir);
+  return dir;
+}
+
+async function startParley(dataDir: string, profileTag: string): Promise<{ server: ServerProcess; idleRss: number }> {
+  const server = await startServerProcess(dataDir, { built: true, profileTag });
+  running.servers.add(server);
+  return { server, idleRss: (await server.call<MemoryUsage>('memory')).rss };
+}
+
+async function startRelay(profileTag: string): Promise<{ relay: ChildServer; idleRss: number }> {
+  const relay = await forkServer(builtChild('relay-baseline-child'), [], process.env, { profileTag });
+  running.servers.add(relay);
+  return { relay, idleRss: (await relay.call<MemoryUsage>('memory')).rss };
+}
+
+async function stop(server: ChildServer) {
+  await server.stop();
+  running.servers.delete(server);
+}
+
+async function connect(fleet: Fleet, target: Target, conversationIds: readonly string[]): Promise<Device[]> {
+  const devices = await fleet.connectAll(target, conversationIds);
+  running.fleets.set(fleet, devices);
+  return devices;
+}
+
+async function disconnect(fleet: Fleet, devices: Device[]) {
+  await fleet.disconnectAll(devices);
+  running.fleets.delete(fleet);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+
+interface Side {
+  light: Percentiles;
+  load: LoadResult;
+  idleRss: number;
+}
+
+interface WorkloadResult {
+  workload: Workload;
+  parley: Side & { walBytes: number };
+  relay: Side;
+}
+
+async function runWorkload(workload: Workload): Promise<WorkloadResult> {
+  console.log(`\n${workload.name}: ${USERS} devices, ${workload.title}`);
+  const fleet = createFleet({ users: USERS, groupSize: workload.size }, recordDelivery);
+  const receivers = workload.size - 1;
+
+  // Parley: validation, storage, fan-out and delivered receipts.
+  const dataDir = tempDir(workload.name);
+  const { server, idleRss: parleyIdle } = await startParley(dataDir, workload.name);
+  const { conversationIds, tokens } = await workload.seed(server);
+  const parley = parleyTarget(server, tokens, (i) => ({ user: i, device: i }));
+  let devices = await connect(fleet, parley, conversationIds);
+  const parleyLight = await lightLoad(fleet, parley, devices, receivers);
+  const parleyLoad = await load(fleet, parley, server.child.pid!, devices, workload);
+  const walBytes = fileSize(join(dataDir, 'parley.db-wal'));
+  await disconnect(fleet, devices);
+  await stop(server);
+
+  // The yardstick: the same devices, conversations and load on a plain socket.io relay.
+  const { relay, idleRss: relayIdle } = await startRelay(workload.name);
+  const roomOf = (i: number) => `${workload.name}-${Math.floor(i / workload.size)}`;
+  const target = relayTarget(relay, roomOf);
+  devices = await connect(fleet, target, Array.from({ length: USERS / workload.size }, (_, k) => roomOf(k * workload.size)));
+  const relayLight = await lightLoad(fleet, target, devices, receivers); // also warms it up, as the light load did Parley
+  const relayLoad = await load(fleet, target, relay.child.pid!, devices, workload);
+  await disconnect(fleet, devices);
+  await stop(relay);
+
+  if (fleet.unexpectedDisconnects > 0) console.log(`  ${fleet.unexpectedDisconnects} devices disconnected unexpectedly`);
+  if (fleet.receipts.errors > 0) console.log(`  ${fleet.receipts.errors} receipts refused or unanswered`);
+  return {
+    workload,
+    parley: { light: parleyLight, load: parleyLoad, idleRss: parleyIdle, walBytes },
+    relay: { light: relayLight, load: relayLoad, idleRss: relayIdle },
+  };
+}
+
+interface MemoryResult {
+  parley: { idle: number; before: MemoryUsage; connected: MemoryUsage };
+  relay: { idle: number; before: MemoryUsage; connected: MemoryUsage };
+}
+
+/** RSS and heap with MEMORY_DEVICES devices connected and nothing sent: what connections cost. */
+async function runMemory(): Promise<MemoryResult> {
+  const perUser = MEMORY_DEVICES / USERS;
+  console.log(`\nmemory: ${MEMORY_DEVICES} devices (${USERS} users, ${perUser} devices each), connected and idle`);
+  // One "conversation" for all: the devices send nothing, so what they are in does not matter.
+  const fleet = createFleet({ users: MEMORY_DEVICES, groupSize: MEMORY_DEVICES }, recordDelivery);
+
+  const { server, idleRss: parleyIdle } = await startParley(tempDir('memory'), 'memory');
+  const started = performance.now();
+  const tokens = await seedUsers(server, USERS, { concurrency: SETUP_CONCURRENCY });
+  console.log(`  parley: ${USERS} users, ${USERS} tokens created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const parleyBefore = await server.call<MemoryUsage>('memory');
+  let devices = await connect(fleet, parleyTarget(server, tokens, (i) => ({ user: i % USERS, device: i })), ['none']);
+  const parleyConnected = await server.call<MemoryUsage>('memory');
+  await disconnect(fleet, devices);
+  await stop(server);
+
+  const { relay, idleRss: relayIdle } = await startRelay('memory');
+  const relayBefore = await relay.call<MemoryUsage>('memory');
+  devices = await connect(fleet, relayTarget(relay, (i) => `user-${i % USERS}`), ['none']);
+  const relayConnected = await relay.call<MemoryUsage>('memory');
+  await disconnect(fleet, devices);
+  await stop(relay);
+
+  for (const [name, before, connected] of [
+    ['parley', parleyBefore, parleyConnected],
+    ['relay', relayBefore, relayConnected],
+  ] as const) {
+    console.log(
+      `  ${name}: RSS ${mib(before.rss)} → ${mib(connected.rss)} with ${MEMORY_DEVICES} devices ` +
+        `(${kib((connected.rss - before.rss) / MEMORY_DEVICES)} a device), heap used ${mib(before.heapUsed)} → ${mib(connected.heapUsed)} ` +
+        `(${kib((connected.heapUsed - before.heapUsed) / MEMORY_DEVICES)} a device)`,
+    );
+  }
+  return {
+    parley: { idle: parleyIdle, before: parleyBefore, connected: parleyConnected },
+    relay: { idle: relayIdle, before: relayBefore, connected: relayConnected },
+  };
+}
+
+interface StartupVariant {
+  name: string;
+  args: string[];
+  startupMs: number[];
+  rss: number[];
+}
+
+/**
+ * `npm run server`'s process, spawned until it prints that it listens: under tsx (as `npm run
+ * server` ran before) against the built bundle with plain node, with and without source maps;
+ * rounds interleaved, after one round that warms the file cache, medians reported.
+ */
+async function runStartup(): Promise<StartupVariant[]> {
+  console.log(`\nstartup: the server's CLI, spawn → "listening", ${STARTUP_ROUNDS} rounds after a warm-up round`);
+  const bundle = buildServerIfStale(SERVER_BUNDLE, (line) => console.log(`  ${line}`));
+  const variants: StartupVariant[] = [
+    { name: 'tsx (node --import tsx server/cli.ts)', args: ['--import', 'tsx', join(root, SERVER_BUNDLE.entry)], startupMs: [], rss: [] },
+    { name: 'built (node out/server/cli.js)', args: [bundle], startupMs: [], rss: [] },
+    { name: 'built, --enable-source-maps', args: ['--enable-source-maps', bundle], startupMs: [], rss: [] },
+  ];
+  const dataDir = tempDir('startup');
+  for (let round = 0; round <= STARTUP_ROUNDS; round++) {
+    for (const variant of variants) {
+      const { ms, rss } = await startOnce(variant.args, dataDir);
+      if (round === 0) continue;
+      variant.startupMs.push(ms);
+      if (rss !== null) variant.rss.push(rss);
+    }
+  }
+  for (const v of variants) {
+    console.log(`  ${v.name}: ${median(v.startupMs).toFixed(0)} ms to listening, idle RSS ${v.rss.length ? mib(median(v.rss)) : 'n/a'}`);
+  }
+  return variants;
+}
+
+/** One start of the CLI on port 0: the time from spawn to its "listening" line, and its RSS then. */
+async function startOnce(args: string[], dataDir: string): Promise<{ ms: number; rss: number | null }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...args, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], {
+    cwd: root,
+    env: { ...process.env, PARLEY_APP_TOKEN: 'bench-app-token-0123456789' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  try {
+    const ms = await new Promise<number>((resolveListening, reject) => {
+      let output = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('listening on')) resolveListening(performance.now() - started);
+      });
+      child.once('error', reject);
+      exited.then(
+        (code) => reject(new Error(`the server exited with ${code} before listening: ${output}`)),
+        () => {},
+      );
+    });
+    return { ms, rss: residentBytes(child.pid!) };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
+};
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+
+function report(workloads: WorkloadResult[], memory: MemoryResult | null, startup: StartupVariant[] | null) {
+  const widths = [34, 16, 16, 8];
+  const targets: Array<[string, string, boolean | null]> = [];
+  for (const { workload, parley, relay } of workloads) {
+    const [p, r] = [parley.load, relay.load];
+    const perSent = (l: LoadResult) => l.serverCpuMicros / l.messages;
+    const perDelivery = (l: LoadResult) => l.serverCpuMicros / l.deliveries;
+    const rate = (l: LoadResult) => l.messages / l.seconds;
+    const perMessage = (l: LoadResult) => (l.writtenBytes === null ? null : l.writtenBytes / l.messages);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    const pm = perMessage(p);
+    console.log(`\n${workload.name}: ${USERS} devices, ${workload.title} (load: ${workload.loadMessages} messages, ${workload.loadWindow} in flight)`);
+    console.log(row(['', 'parley', 'relay', 'ratio'], widths));
+    console.log(row(['server CPU µs per message sent', perSent(p).toFixed(1), perSent(r).toFixed(1), ratio(perSent(p), perSent(r))], widths));
+    console.log(row(['server CPU µs per delivery', perDelivery(p).toFixed(1), perDelivery(r).toFixed(1), ratio(perDelivery(p), perDelivery(r))], widths));
+    console.log(row(['messages/s at saturation', rate(p).toFixed(0), rate(r).toFixed(0), ratio(rate(p), rate(r))], widths));
+    console.log(row(['light load p50 / p99', `${ms(parley.light.p50)} / ${ms(parley.light.p99)}`, `${ms(relay.light.p50)} / ${ms(relay.light.p99)}`], widths));
+    console.log(row(['under load p50 / p99', `${ms(p.latency.p50)} / ${ms(p.latency.p99)}`, `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`], widths));
+    console.log(row(['disk written per message', pm === null ? 'n/a' : `${(pm / 1024).toFixed(2)} KiB`, perMessage(r) === null ? 'n/a' : `${(perMessage(r)! / 1024).toFixed(2)} KiB`], widths));
+    console.log(row(['WAL file after the load', mib(parley.walBytes)], widths));
+    console.log(row(['server idle RSS (bench child)', mib(parley.idleRss), mib(relay.idleRss)], widths));
+    console.log(row(['client process CPU in the load', `${(p.clientCpuMicros / 1e6).toFixed(2)} s`, `${(r.clientCpuMicros / 1e6).toFixed(2)} s`], widths));
+    const name = workload.name === 'direct' ? '1:1 with receipts' : 'groups of 10';
+    targets.push(
+      [`${name}: µs per delivery ≤ ${workload.ratioTarget}× relay`, ratio(perDelivery(p), perDelivery(r)), perDelivery(p) / perDelivery(r) <= workload.ratioTarget],
+      [`${name}: saturation ≥ ${TARGET.throughputRatio}× relay's msgs/s`, ratio(rate(p), rate(r)), rate(p) / rate(r) >= TARGET.throughputRatio],
+      [`${name}: ≤ ${TARGET.bytesPerMessage / 1024} KiB written per message`, pm === null ? 'n/a' : `${(pm / 1024).toFixed(2)} KiB`, pm === null ? null : pm <= TARGET.bytesPerMessage],
+      [`${name}: light-load p99 ≤ ${TARGET.lightP99Ms} ms`, ms(parley.light.p99), parley.light.p99 <= TARGET.lightP99Ms],
+    );
+  }
+  if (memory) {
+    console.log(`\nmemory: ${MEMORY_DEVICES} devices connected (${USERS} users × ${MEMORY_DEVICES / USERS})`);
+    console.log(row(['', 'parley', 'relay'], widths));
+    console.log(row(['idle RSS (bench child)', mib(memory.parley.idle), mib(memory.relay.idle)], widths));
+    console.log(row([`RSS with ${MEMORY_DEVICES} devices`, mib(memory.parley.connected.rss), mib(memory.relay.connected.rss)], widths));
+    const perDevice = (m: MemoryResult['parley'], key: 'rss' | 'heapUsed') => kib((m.connected[key] - m.before[key]) / MEMORY_DEVICES);
+    console.log(row(['RSS per device', perDevice(memory.parley, 'rss'), perDevice(memory.relay, 'rss')], widths));
+    console.log(row(['heap used per device', perDevice(memory.parley, 'heapUsed'), perDevice(memory.relay, 'heapUsed')], widths));
+  }
+  if (startup) {
+    console.log(`\nstartup of the server's CLI (median of ${STARTUP_ROUNDS}; spawn → "listening", RSS then)`);
+    for (const v of startup) {
+      console.log(row([v.name, `${median(v.startupMs).toFixed(0)} ms`, v.rss.length ? mib(median(v.rss)) : 'n/a'], [40, 10, 10]));
+    }
+  }
+  // Idle RSS: the built CLI's where it was measured (what `npm run server` runs), else the bench child's.
+  const builtCli = startup?.find((v) => v.name.startsWith('built ('));
+  const idle = builtCli?.rss.length ? { what: 'built CLI', bytes: median(builtCli.rss) } : memory ? { what: 'bench child', bytes: memory.parley.idle } : null;
+  if (idle) targets.push([`idle RSS ≤ ${TARGET.idleRssMiB} MiB (${idle.what})`, mib(idle.bytes), idle.bytes <= TARGET.idleRssMiB * 2 ** 20]);
+
+  console.log(`\ntargets (issue 13)`);
+  for (const [what, value, ok] of targets) console.log(row([what, value, ok === null ? 'n/a' : mark(ok)], [52, 12, 6]));
+}
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-latency-'));
-  let server: ServerProcess | null = null;
-  let relay: ChildServer | null = null;
-  let devices: Device[] = [];
+  const phases = selectedPhases();
   const started = performance.now();
-  try {
-    console.log(`bench:latency: ${USERS} devices, ${GROUPS} groups of ${GROUP_SIZE}, 127.0.0.1`);
-
-    // Parley: storage, validation, fan-out and delivered receipts.
-    server = await startServerProcess(dataDir);
-    const parleyServer = server;
-    const { conversationIds, tokens } = await seed(parleyServer);
-    const parley: Target = {
-      name: 'parley',
-      url: parleyServer.url,
-      cpu: () => parleyServer.call<CpuUsage>('cpu'),
-      auth: (user) => ({ token: tokens[user]!, deviceId: `bench-${user}` }),
-      sendEvent: 'message:send',
-      receipts: true,
-    };
-    devices = await connectAll(parley, conversationIds);
-    const light = await lightLoad(parley, devices);
-    const parleyLoad = await load(parley, devices);
-    await disconnectAll(devices);
-    devices = [];
-    await parleyServer.stop();
-    server = null;
-
-    // The baseline: the same devices, groups and load on a plain socket.io relay.
-    relay = await startRelay();
-    const relayProcess = relay;
-    const baseline: Target = {
-      name: 'baseline',
-      url: relayProcess.url,
-      cpu: () => relayProcess.call<CpuUsage>('cpu'),
-      auth: (user) => ({ room: `group-${groupOf(user)}`, address: address(user) }),
-      sendEvent: 'send',
-      receipts: false,
-    };
-    devices = await connectAll(baseline, Array.from({ length: GROUPS }, (_, g) => `group-${g}`));
-    const baselineLight = await lightLoad(baseline, devices); // also warms it up, as the light load did Parley
-    const baselineLoad = await load(baseline, devices);
-    await disconnectAll(devices);
-    devices = [];
-    await relayProcess.stop();
-    relay = null;
-
-    if (profileDir) {
-      writeFileSync(
-        join(profileDir, 'windows.json'),
-        JSON.stringify({ parley: parleyLoad.window, baseline: baselineLoad.window }, null, 2),
-      );
-    }
-    if (fleet.unexpectedDisconnects > 0) console.log(`  ${fleet.unexpectedDisconnects} devices disconnected unexpectedly`);
-    if (receiptState.errors > 0) console.log(`  ${receiptState.errors} receipts refused or unanswered`);
-
-    const ms = (v: number) => `${v.toFixed(1)} ms`;
-    const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log('');
-    console.log(`bench:latency  (${USERS} devices, ${GROUPS} groups of ${GROUP_SIZE}, 127.0.0.1)`);
-    console.log(
-      `light load     p50 ${ms(light.p50)}  p99 ${ms(light.p99)}  max ${ms(light.max)}  (${light.n} deliveries)` +
-        `        target p99 ≤ ${TARGET_P99_MS} ms: ${mark(light.p99 <= TARGET_P99_MS)}`,
-    );
-    console.log(
-      `throughput     ${Math.round(parleyLoad.messages / parleyLoad.seconds)} messages/s, ` +
-        `${Math.round(parleyLoad.deliveries / parleyLoad.seconds)} deliveries/s (Parley, ${LOAD_WINDOW} in flight); ` +
-        `baseline ${Math.round(baselineLoad.messages / baselineLoad.seconds)} messages/s, ` +
-        `${Math.round(baselineLoad.deliveries / baselineLoad.seconds)} deliveries/s`,
-    );
-    console.log(
-      `server cost    ${parleyLoad.usPerDelivery.toFixed(1)} µs CPU per delivered message (Parley, storage + receipts)` +
-        `   target ≤ ${TARGET_US_PER_DELIVERY} µs: ${mark(parleyLoad.usPerDelivery <= TARGET_US_PER_DELIVERY)}`,
-    );
-    console.log(
-      `baseline       ${baselineLoad.usPerDelivery.toFixed(1)} µs per delivered message (plain socket.io relay, same run)` +
-        `  ratio ${(parleyLoad.usPerDelivery / baselineLoad.usPerDelivery).toFixed(2)}`,
-    );
-    console.log(
-      `baseline light p50 ${ms(baselineLight.p50)}  p99 ${ms(baselineLight.p99)}  max ${ms(baselineLight.max)}  (${baselineLight.n} deliveries)`,
-    );
-    console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
-  } finally {
-    fleet.close(devices);
-    await Promise.all([server?.stop(), relay?.stop()]);
-    rmSync(dataDir, { recursive: true, force: true });
+  console.log(`bench:latency: ${[...phases].join(', ')}; 127.0.0.1`);
+  const startup = phases.has('startup') ? await runStartup() : null;
+  const workloads: WorkloadResult[] = [];
+  for (const workload of WORKLOADS) if (phases.has(workload.name)) workloads.push(await runWorkload(workload));
+  const memory = phases.has('memory') ? await runMemory() : null;
+  if (profileDir) {
+    const windows = Object.fromEntries(workloads.map((w) => [w.workload.name, { parley: w.parley.load.window, relay: w.relay.load.window }]));
+    writeFileSync(join(profileDir, 'windows.json'), JSON.stringify(windows, null, 2));
   }
+  report(workloads, memory, startup);
+  console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error('bench:latency failed:', error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+async function cleanUp() {
+  for (const [fleet, devices] of running.fleets) fleet.close(devices);
+  await Promise.all([...running.servers].map((server) => server.stop()));
+  for (const dir of running.dirs) rmSync(dir, { recursive: true, force: true });
+}
+
+main()
+  .finally(cleanUp)
+  .then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error('bench:latency failed:', error instanceof Error ? (error.stack ?? error.message) : error);
+      process.exit(1);
+    },
+  );

@@ -75,6 +75,16 @@ export interface Population {
   groupSize: number;
 }
 
+/** `users` users (u0000, u0001, …) with an access token each, over the backend API; answers the tokens. */
+export async function seedUsers(server: ServerProcess, users: number, options: { concurrency: number }): Promise<string[]> {
+  const everyone = Array.from({ length: users }, (_, i) => i);
+  await pool(everyone, options.concurrency, (i) => server.api('POST', '/users', { address: address(i), name: `User ${i}` }));
+  return pool(everyone, options.concurrency, async (i) => {
+    const { token } = await server.api<{ token: string }>('POST', `/users/${address(i)}/tokens`, {});
+    return token;
+  });
+}
+
 /**
  * `users` users with a token each, in groups of `groupSize` (users g·size … g·size+size−1), plus
  * `extraMembers(g)` in group g; answers the group ids and the tokens.
@@ -85,12 +95,7 @@ export async function seedGroups(
   options: { concurrency: number; extraMembers?: (group: number) => string[] },
 ): Promise<{ conversationIds: string[]; tokens: string[] }> {
   const started = performance.now();
-  const everyone = Array.from({ length: users }, (_, i) => i);
-  await pool(everyone, options.concurrency, (i) => server.api('POST', '/users', { address: address(i), name: `User ${i}` }));
-  const tokens = await pool(everyone, options.concurrency, async (i) => {
-    const { token } = await server.api<{ token: string }>('POST', `/users/${address(i)}/tokens`, {});
-    return token;
-  });
+  const tokens = await seedUsers(server, users, options);
   const groups = Array.from({ length: users / groupSize }, (_, g) => g);
   const conversationIds = await pool(groups, options.concurrency, async (g) => {
     const members = [...Array.from({ length: groupSize }, (_, k) => address(g * groupSize + k)), ...(options.extraMembers?.(g) ?? [])];
@@ -98,6 +103,43 @@ export async function seedGroups(
     return group.id;
   });
   console.log(`  parley: ${users} users, ${users} tokens, ${groups.length} groups created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { conversationIds, tokens };
+}
+
+/**
+ * `users` users with a token each, in pairs (users 2k and 2k+1), each pair in its direct
+ * conversation; answers the conversation ids (one per pair) and the tokens. The backend API makes
+ * groups and channels only, so each pair's first user opens the conversation over the real-time
+ * API as the app does (`conversation:create`), from a short-lived device of its own.
+ */
+export async function seedDirect(
+  server: ServerProcess,
+  users: number,
+  options: { concurrency: number },
+): Promise<{ conversationIds: string[]; tokens: string[] }> {
+  const started = performance.now();
+  const tokens = await seedUsers(server, users, options);
+  const pairs = Array.from({ length: users / 2 }, (_, k) => k);
+  const conversationIds = await pool(pairs, options.concurrency, async (k) => {
+    const socket = io(server.url, {
+      auth: { token: tokens[2 * k]!, deviceId: 'bench-seed' },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      const reply = (await socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('conversation:create', { participants: [address(2 * k + 1)], type: 'direct' })) as Reply;
+      if (!reply.ok) throw new Error(`direct conversation ${address(2 * k)}–${address(2 * k + 1)} refused: ${reply.error.code}: ${reply.error.message}`);
+      return (reply.data as { id: string }).id;
+    } finally {
+      socket.disconnect();
+    }
+  });
+  console.log(
+    `  parley: ${users} users, ${users} tokens, ${pairs.length} direct conversations created in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { conversationIds, tokens };
 }
 

@@ -2,7 +2,8 @@
 // Parley's work (no storage, no validation, no receipts). A device names its group in the
 // handshake and joins that room; a `send` is acknowledged and relayed to the rest of the room.
 // Speaks to its parent over the IPC channel: { type: 'ready', url } once listening, then answers
-// { type: 'cpu', id } with process.cpuUsage() and { type: 'close', id } by closing and exiting.
+// { type: 'cpu', id } with process.cpuUsage(), { type: 'memory', id } with process.memoryUsage() and
+// { type: 'close', id } by closing and exiting.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
@@ -50,6 +51,8 @@ process.on('message', (message: { type: string; id: number }) => {
   switch (message.type) {
     case 'cpu':
       return reply(process.cpuUsage());
+    case 'memory':
+      return reply(process.memoryUsage());
     case 'close':
       io.close(() => {
         process.send!({ id: message.id, data: true }, () => process.exit(0));

@@ -1,11 +1,13 @@
 // Benchmark servers run in child processes, so a benchmark measures a server's CPU apart from the
 // clients that load it. A child reports { type: 'ready', url } and answers { type, id } with
 // { id, data } (see server-child.ts and relay-baseline-child.ts). `script` is relative to this
-// folder, or a file: URL (the fault suite forks its engines the same way).
+// folder, a file: URL (the fault suite forks its engines the same way) or an absolute path; a .ts
+// script runs through tsx, a built .js one (builtChild) with plain node.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServerIfStale } from '../../scripts/build-server.js';
 
 export interface ChildServer {
   url: string;
@@ -22,12 +24,32 @@ export interface ServerProcess extends ChildServer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A child of bench/support (e.g. 'server-child'), built like the server (scripts/build-server.ts)
+ * into out/server/bench/ when its sources changed: answers its path, for forkServer to run with plain node.
+ */
+export function builtChild(name: string): string {
+  return buildServerIfStale({ entry: `bench/support/${name}.ts`, outfile: `out/server/bench/${name}.js` }, (line) => console.log(`  ${line}`));
+}
+
+export interface ForkOptions {
+  /** With BENCH_CPU_PROF: the profile goes to <BENCH_CPU_PROF>/<profileTag>/<script's name>/ (default: no tag). */
+  profileTag?: string;
+}
+
 /** BENCH_CPU_PROF=<dir> writes a CPU profile of each child (NODE_OPTIONS does not take --cpu-prof). */
-export async function forkServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
-  const profileDir = process.env.BENCH_CPU_PROF && join(process.env.BENCH_CPU_PROF, basename(script, '.ts'));
+export async function forkServer(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  options: ForkOptions = {},
+): Promise<ChildServer> {
+  const name = basename(script).replace(/\.[cm]?[jt]s$/, '');
+  const profileDir = process.env.BENCH_CPU_PROF && join(process.env.BENCH_CPU_PROF, options.profileTag ?? '', name);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+  const path = isAbsolute(script) ? script : fileURLToPath(new URL(script, import.meta.url));
+  const child = fork(path, args, {
+    execArgv: [...(path.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -79,11 +101,19 @@ export async function forkServer(script: string, args: string[] = [], env: NodeJ
   };
 }
 
-/** A Parley server with a known app token, and its backend API; on `port` when given (default: any free one). */
-export async function startServerProcess(dataDir: string, options: { port?: number } = {}): Promise<ServerProcess> {
+export interface ServerProcessOptions extends ForkOptions {
+  /** Default: any free port. */
+  port?: number;
+  /** Runs server-child built (builtChild) with plain node, as production runs the server; default: the TypeScript sources through tsx. */
+  built?: boolean;
+}
+
+/** A Parley server with a known app token, and its backend API. */
+export async function startServerProcess(dataDir: string, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const appToken = 'bench-app-token-0123456789';
   const args = options.port === undefined ? [dataDir] : [dataDir, String(options.port)];
-  const server = await forkServer('./server-child.ts', args, { ...process.env, PARLEY_APP_TOKEN: appToken });
+  const script = options.built ? builtChild('server-child') : './server-child.ts';
+  const server = await forkServer(script, args, { ...process.env, PARLEY_APP_TOKEN: appToken }, options);
   return {
     ...server,
     appToken,

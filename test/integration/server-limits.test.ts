@@ -202,8 +202,9 @@ describe('rates and connections per user and per token (item 7)', () => {
 
   it('takes the limits from `npm run server` flags', async () => {
     const dataDir = tempDir('parley-cli-');
-    // `npm run server` is `tsx server/cli.ts`; tsx's own CLI would run the server in a grandchild, so
-    // it is loaded as an import here: one process, ended with the test.
+    // `npm run server` runs this CLI built (out/server/cli.js); the tests run the sources, through
+    // tsx's import hook rather than its CLI (which would run the server in a grandchild): one process,
+    // ended with the test.
     const args = ['--import', 'tsx', 'server/cli.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'error'];
     const child = spawn(process.execPath, [...args, '--rate-burst', '5', '--rate-per-second', '1', '--max-connections-per-user', '1'], {
       env: { ...process.env, PARLEY_APP_TOKEN: APP_TOKEN },

@@ -51,7 +51,7 @@ describe('electron-builder.yml', () => {
   });
 
   it('ships only the built app and unpacks the native modules from the asar', () => {
-    expect(config.files.filter((pattern) => !pattern.includes('node_modules/'))).toEqual(['out/**', 'package.json']);
+    expect(config.files.filter((pattern) => !pattern.includes('node_modules/'))).toEqual(['out/**', '!out/server/**', 'package.json']);
     expect(config.files.at(-1)).toBe('**/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
     const unpacked = (path: string) => config.asarUnpack.some((pattern) => minimatch(path, pattern, { dot: true }));
     for (const path of [
