@@ -14,6 +14,8 @@ export interface OpenOptions {
   fileMode?: number;
   /** The mode of the folders created for it on POSIX (default 0700); an existing folder is left as it is. */
   dirMode?: number;
+  /** WAL pages before a checkpoint copies them into the database (SQLite's default 1000, 4 MB). */
+  walAutocheckpoint?: number;
 }
 
 const POSIX = process.platform !== 'win32';
@@ -29,6 +31,7 @@ export function openDatabase(file: string, migrations: readonly string[], option
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (options.walAutocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutocheckpoint)}`);
   if (POSIX && file !== ':memory:') {
     for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, fileMode);
   }

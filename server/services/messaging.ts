@@ -125,12 +125,9 @@ export function createMessaging(
       // A file of this server becomes readable by the conversation's members when the sender may read
       // it (storage checks that in the same transaction); a forward links it to one more conversation.
       const fileId = message.file ? fileIdOf(message.file.url) : null;
-      const { event, duplicate } = await storage.appendMessage({ ...message, fileId, sender, deviceId, serverTime: now() });
-      if (!duplicate) {
-        // The members as the write left them: a removal committed in the same batch is already out.
-        const members = await storage.getMembers(message.conversationId);
-        if (members) fanout.emit(members.addresses, 'event', event, socketId);
-      }
+      // To the members as the write left them: a removal committed just before it is already out.
+      const { event, duplicate, members } = await storage.appendMessage({ ...message, fileId, sender, deviceId, serverTime: now() });
+      if (!duplicate) fanout.emit(members, 'event', event, socketId);
       return { seq: event.seq, serverTime: event.serverTime };
     },
 

@@ -70,6 +70,8 @@ export interface AppendResult {
   event: ConversationEvent;
   /** True when (sender, device, clientId, conversation) was already stored: nothing new was written. */
   duplicate: boolean;
+  /** The conversation's members as this write left them: whom the event goes to. */
+  members: readonly Address[];
 }
 
 export interface Stats {

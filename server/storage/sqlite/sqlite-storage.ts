@@ -99,7 +99,11 @@ export interface SqliteStorageOptions {
 }
 
 export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions = {}): Storage {
-  const db = openDatabase(join(dataDir, 'parley.db'), migrations);
+  // A checkpoint writes each page the WAL holds once, however often it changed since the last: every
+  // 32 MB rather than 4 MB, the pages hot with messages and receipts (conversations, members, the
+  // newest events) go to the database file far less often. measured: 14.6 → 9.7 KiB written per
+  // message, 12% less CPU in storage (bench:latency, 1:1).
+  const db = openDatabase(join(dataDir, 'parley.db'), migrations, { walAutocheckpoint: 8000 });
   const writes = createWriteQueue(db);
   const membership = createMembershipCache(options.membershipCache);
   // A batch that did not commit may have made the cache forget or reload inside it: start over.
@@ -257,12 +261,13 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
   /** The message this device already sent with this clientId: a retry is answered with the original. */
   const storedBefore = (m: NewMessage): AppendResult | null => {
     const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId, m.conversationId) as EventRow | undefined;
-    return existing ? { event: toEvent(existing), duplicate: true } : null;
+    return existing ? { event: toEvent(existing), duplicate: true, members: membersOf(m.conversationId)?.addresses ?? [] } : null;
   };
 
   const appendMessage = (m: NewMessage): AppendResult => {
     // Checked again here, in the batch's order: a removal committed just before this write wins.
-    if (!membersOf(m.conversationId)?.roles.has(m.sender)) {
+    const members = membersOf(m.conversationId);
+    if (!members?.roles.has(m.sender)) {
       const before = storedBefore(m);
       if (before) return before;
       throw new ParleyError('not_member', `you are not a participant of conversation ${m.conversationId}`);
@@ -281,6 +286,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return {
       event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
       duplicate: false,
+      members: members.addresses,
     };
   };
 
