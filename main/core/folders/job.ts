@@ -3,7 +3,6 @@
 // seen already, or kept and changed); sent under a clientId journalled before sendFile, so a crash
 // after the message was stored finds it; then kept, moved into Sent or deleted. Every step is in the
 // journal before the next one starts.
-import { randomUUID } from 'node:crypto';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { sha256File } from '../files/checksum.js';
@@ -11,7 +10,7 @@ import { saveUnique } from '../files/file-name.js';
 import type { FolderFileSent, MessageStatusChange, WatchFolderOptions } from '../types.js';
 import type { Journal, JournalRow } from './journal.js';
 import { SENT_DIR } from './names.js';
-import { clientIdOf, writtenId } from '../messages/id.js';
+import { clientIdOf, newClientId, writtenId } from '../messages/id.js';
 
 /** The folder a job works for, read when it runs: its options may change between jobs. */
 export interface JobFolder {
@@ -102,7 +101,7 @@ export function createFileJobs(d: FileJobDeps) {
           return { ok: true };
         }
         if (!row.clientId) {
-          row.clientId = randomUUID();
+          row.clientId = newClientId();
           row.state = 'uploading';
           d.journal.save(row); // before sendFile: a crash after it stored the message finds it by this id
         }

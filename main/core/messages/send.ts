@@ -1,7 +1,6 @@
 // Sending: a message is stored in the outbox and answered at once with status "sending"; the outbox
 // delivers it (outbox.ts). A file message starts its upload first and is sent once that is done. A
 // retry sends the same clientId again, so the server stores it once whatever happened before.
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Address, Body, Caption, FileInfo, ParleyError } from '../../../protocol/index.js';
 import { check } from '../check.js';
@@ -12,7 +11,7 @@ import { sniffMime } from '../files/sniff.js';
 import type { Transfers } from '../files/transfers.js';
 import type { Outbox } from '../outbox.js';
 import type { Destination, Message, MessageFile, SendFileOptions } from '../types.js';
-import { clientIdOf, writtenId } from './id.js';
+import { clientIdOf, newClientId, writtenId } from './id.js';
 
 const SendFileOptionsSchema = z.strictObject({
   title: FileInfo.shape.title,
@@ -90,7 +89,7 @@ export function createSending(d: SendDeps) {
     sendMessage(to: Destination, text: string): Message {
       const body = check(Body, text, 'message');
       const { conversationId, peer } = destination(to);
-      const message = views.pending(store.outbox.add({ clientId: randomUUID(), conversationId, peer, body, createdAt: Date.now() }));
+      const message = views.pending(store.outbox.add({ clientId: newClientId(), conversationId, peer, body, createdAt: Date.now() }));
       d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
       d.outbox.kick();
       return message;
@@ -102,7 +101,7 @@ export function createSending(d: SendDeps) {
      * Messages written meanwhile do not wait for the upload (see outbox.ts).
      */
     sendFile(to: Destination, path: string, options: SendFileOptions = {}): Promise<Message> {
-      return sendFileAs(to, path, options, randomUUID());
+      return sendFileAs(to, path, options, newClientId());
     },
     /** Sends a failed message again, with the same clientId; a file whose upload failed resumes it. */
     retryMessage(id: string): void {

@@ -150,7 +150,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       .prepare('UPDATE conversations SET last_seq = last_seq + 1, last_activity = ? WHERE id = ? RETURNING last_seq')
       .pluck(),
     findMessage: db.prepare(
-      `SELECT * FROM events WHERE sender = ? AND device_id = ? AND client_id = ? AND conversation_id = ?
+      `SELECT * FROM events WHERE client_id = ? AND sender = ? AND device_id = ? AND conversation_id = ?
        AND client_id IS NOT NULL`,
     ),
     // The seq comes from the conversation in the same statement, and the idempotency index turns a
@@ -160,7 +160,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
          SELECT id, last_seq + 1, 'message', @sender, @deviceId, @clientId, @body, @file, @serverTime
          FROM conversations WHERE id = @conversationId
-         ON CONFLICT (sender, device_id, client_id, conversation_id) WHERE client_id IS NOT NULL DO NOTHING
+         ON CONFLICT (client_id, sender, device_id, conversation_id) WHERE client_id IS NOT NULL DO NOTHING
          RETURNING seq`,
       )
       .pluck(),
@@ -260,7 +260,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
 
   /** The message this device already sent with this clientId: a retry is answered with the original. */
   const storedBefore = (m: NewMessage): AppendResult | null => {
-    const existing = q.findMessage.get(m.sender, m.deviceId, m.clientId, m.conversationId) as EventRow | undefined;
+    const existing = q.findMessage.get(m.clientId, m.sender, m.deviceId, m.conversationId) as EventRow | undefined;
     return existing ? { event: toEvent(existing), duplicate: true, members: membersOf(m.conversationId)?.addresses ?? [] } : null;
   };
 

@@ -4,5 +4,6 @@ import { migration as m001 } from './001-initial.js';
 import { migration as m002 } from './002-files.js';
 import { migration as m003 } from './003-idempotency-per-conversation.js';
 import { migration as m004 } from './004-user-limits.js';
+import { migration as m005 } from './005-idempotency-by-client-id.js';
 
-export const migrations: readonly string[] = [m001, m002, m003, m004];
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005];
