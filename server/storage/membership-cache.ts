@@ -2,7 +2,7 @@
 // asks, and the answer only changes with a membership event. The storage that owns the cache keeps
 // it exact: it forgets a conversation inside the transaction that changes its members (so a later
 // write in the same batch reloads what that transaction sees) and forgets everything when a
-// transaction rolls back. Bounded in conversations and in member entries, least recently used first.
+// transaction rolls back. Bounded in conversations and in member entries; the least used go first.
 import type { Address, ConversationType, Role } from '../../protocol/index.js';
 
 export interface ConversationMembers {
@@ -29,35 +29,44 @@ export interface MembershipCache {
 }
 
 export function createMembershipCache(limits: MembershipCacheLimits = DEFAULT_MEMBERSHIP_CACHE_LIMITS): MembershipCache {
-  // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const entries = new Map<string, ConversationMembers>();
+  // Second chance, not strict LRU: a hit only marks its entry (every send and receipt is one, so it
+  // must be cheap); eviction walks from the oldest, giving each marked entry one more round.
+  const entries = new Map<string, { members: ConversationMembers; used: boolean }>();
   let members = 0;
 
   const forget = (conversationId: string) => {
     const entry = entries.get(conversationId);
     if (!entry) return;
     entries.delete(conversationId);
-    members -= entry.addresses.length;
+    members -= entry.members.addresses.length;
+  };
+
+  const evict = () => {
+    for (const [id, entry] of entries) {
+      if (entries.size <= limits.conversations && members <= limits.members) return;
+      entries.delete(id);
+      if (entry.used) {
+        entry.used = false;
+        entries.set(id, entry);
+      } else {
+        members -= entry.members.addresses.length;
+      }
+    }
   };
 
   return {
     get(conversationId) {
       const entry = entries.get(conversationId);
-      if (entry) {
-        entries.delete(conversationId);
-        entries.set(conversationId, entry);
-      }
-      return entry;
+      if (!entry) return undefined;
+      entry.used = true;
+      return entry.members;
     },
-    put(conversationId, entry) {
+    put(conversationId, value) {
       forget(conversationId);
-      if (entry.addresses.length > limits.members) return;
-      entries.set(conversationId, entry);
-      members += entry.addresses.length;
-      for (const [oldest] of entries) {
-        if (entries.size <= limits.conversations && members <= limits.members) break;
-        forget(oldest);
-      }
+      if (value.addresses.length > limits.members) return;
+      entries.set(conversationId, { members: value, used: false });
+      members += value.addresses.length;
+      evict();
     },
     forget,
     clear() {

@@ -123,7 +123,7 @@ describe('members cache', () => {
     expect(await send(cat, 'cat-again')).toMatchObject({ ok: true, data: { seq: 6 } });
   });
 
-  it('keeps at most its limits, in conversations and in member entries, dropping the least recently used', () => {
+  it('keeps at most its limits, in conversations and in member entries, dropping the least used (second chance)', () => {
     const of = (n: number) => membersFrom('group', Array.from({ length: n }, (_, i) => ({ address: `u${i}`, role: 'member' as const })));
     const cached = (cache: ReturnType<typeof createMembershipCache>, ids: string[]) => ids.filter((id) => cache.get(id) !== undefined);
 

@@ -376,7 +376,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     async revokeTokens(address) {
       return q.revokeTokens.run(address).changes;
     },
-    async createConversation(conversation) {
+    // Not async: the queue's promise is the answer, with no second one around it.
+    createConversation(conversation) {
       return writes.run(() => createConversation(conversation));
     },
     async getConversation(id) {
@@ -400,13 +401,13 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         (row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }),
       );
     },
-    async appendMessage(message) {
+    appendMessage(message) {
       return writes.run(() => appendMessage(message));
     },
-    async changeMembers(conversationId, change, sender, serverTime) {
+    changeMembers(conversationId, change, sender, serverTime) {
       return writes.run(() => changeMembers(conversationId, change, sender, serverTime));
     },
-    async editTitle(conversationId, title, sender, serverTime) {
+    editTitle(conversationId, title, sender, serverTime) {
       return writes.run(() => editTitle(conversationId, title, sender, serverTime));
     },
     async getEvents(conversationId, fromSeq, toSeq, limit, maxBytes = Infinity) {
@@ -421,7 +422,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       }
       return events;
     },
-    async advanceReceipt(conversationId, address, type, seq) {
+    advanceReceipt(conversationId, address, type, seq) {
       return writes.run(() => advanceReceipt(conversationId, address, type, seq));
     },
     async sendersBetween(conversationId, previous, current) {
