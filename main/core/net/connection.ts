@@ -160,5 +160,12 @@ export function createConnection(options: ConnectionOptions) {
     signal<N extends SignalName>(name: N, payload: SignalPayload<N>) {
       if (socket?.connected) socket.emit(name, payload);
     },
+    /**
+     * A request whose answer this device has no use for: sent without asking for one (the server
+     * answers only when asked, and tells of a refusal with protocol:error). Dropped when offline.
+     */
+    tell<N extends RequestName>(name: N, payload: RequestPayload<N>) {
+      if (socket?.connected) socket.emit(name, payload);
+    },
   };
 }

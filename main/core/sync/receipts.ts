@@ -1,7 +1,8 @@
 // The receipts this device sends: "delivered" once a message is stored here, one cumulative receipt
 // per conversation coalesced over a few ms (a catch-up page or a burst is one receipt, not hundreds),
 // and "read" as the read mark moves. A receipt lost with the connection is sent again by the next
-// sync, which compares marks (sync/on-connect.ts).
+// sync, which compares marks (sync/on-connect.ts), so none asks for an answer: that is one frame
+// less per receipt for the server to write (bench:latency).
 import type { Connection } from '../net/connection.js';
 
 const DELIVERED_FLUSH_MS = 30;
@@ -14,11 +15,7 @@ export function createReceipts(connection: Connection) {
 
   function flush(): void {
     timer = null;
-    for (const [conversationId, seq] of pending) {
-      connection.request('receipt', { conversationId, type: 'delivered', seq }).catch(() => {
-        /* sent again after the next sync */
-      });
-    }
+    for (const [conversationId, seq] of pending) connection.tell('receipt', { conversationId, type: 'delivered', seq });
     pending.clear();
   }
 
@@ -30,9 +27,7 @@ export function createReceipts(connection: Connection) {
       timer ??= setTimeout(flush, DELIVERED_FLUSH_MS);
     },
     read(conversationId: string, seq: number): void {
-      connection.request('receipt', { conversationId, type: 'read', seq }).catch(() => {
-        /* the next sync compares read marks again */
-      });
+      connection.tell('receipt', { conversationId, type: 'read', seq });
     },
     stop(): void {
       if (timer) clearTimeout(timer);
