@@ -13,6 +13,7 @@ import {
   FileInfo,
   Receipt,
   ReceiptType,
+  RECEIPTS_PUSH,
   RETRANSMIT_PAGE,
   Seq,
   Title,
@@ -69,7 +70,9 @@ export const signals = {
 export const pushes = {
   conversation: Conversation,
   event: ConversationEvent,
-  receipt: Receipt,
+  // The receipts of one turn of the server for this user, together: in a group, a message's nine
+  // delivered receipts reach its sender as one push, not nine.
+  receipts: z.object({ receipts: z.array(Receipt).min(1).max(RECEIPTS_PUSH) }),
   typing: z.object({ conversationId: ConversationId, address: Address }),
   'auth:revoked': z.object({ message: z.string() }),
   'protocol:error': z.object({ code: z.string(), message: z.string() }),

@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const RETRANSMIT_PAGE = 1000;
+/** Receipts one `receipts` push carries at most. */
+export const RECEIPTS_PUSH = 1000;
 
 export const Address = z
   .string()

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   Handshake,
   ParleyError,
+  RECEIPTS_PUSH,
   describeIssues,
   invalidPayload,
   isRequestName,
@@ -15,6 +16,7 @@ import {
   type Address,
   type PushName,
   type PushPayload,
+  type Receipt,
   type Reply,
 } from '../../protocol/index.js';
 import { verifyAccessToken } from '../auth/access-token.js';
@@ -55,12 +57,36 @@ interface SocketData {
 }
 
 function createFanout(io: Server, users: Map<Address, UserState>, defaults: () => RealtimeLimits): Fanout {
+  // A group commit answers a batch of receipts in one turn: what each user is owed goes out together.
+  let receipts = new Map<Address, Receipt[]>();
+  let scheduled = false;
+  const sendReceipts = () => {
+    const owed = receipts;
+    receipts = new Map();
+    scheduled = false;
+    for (const [address, list] of owed) {
+      for (let i = 0; i < list.length; i += RECEIPTS_PUSH) {
+        io.to(userRoom(address)).emit('receipts', { receipts: list.slice(i, i + RECEIPTS_PUSH) });
+      }
+    }
+  };
   return {
     emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
       if (users.length === 0) return;
       const rooms = users.map(userRoom);
       const target = exceptSocket ? io.to(rooms).except(exceptSocket) : io.to(rooms);
       target.emit(name, payload);
+    },
+    receipt(to, receipt) {
+      for (const address of to) {
+        const list = receipts.get(address);
+        if (list) list.push(receipt);
+        else receipts.set(address, [receipt]);
+      }
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(sendReceipts);
+      }
     },
     disconnectUser(address, message) {
       io.to(userRoom(address)).emit('auth:revoked', { message });

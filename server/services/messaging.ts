@@ -12,6 +12,7 @@ import {
   type FileInfo,
   type PushName,
   type PushPayload,
+  type Receipt,
   type ReceiptType,
   type Role,
 } from '../../protocol/index.js';
@@ -22,6 +23,8 @@ import type { ConversationMembers, Storage } from '../storage/storage.js';
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
   emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string): void;
+  /** Sends a receipt to these users with the others of this turn for them, in one `receipts` push each. */
+  receipt(users: readonly Address[], receipt: Receipt): void;
   disconnectUser(address: Address, message: string): void;
   /** A user's own limits changed: their open connections follow them from now on. */
   userLimitsChanged(address: Address, limits: UserLimits): void;
@@ -175,7 +178,7 @@ export function createMessaging(
             : await storage.sendersBetween(request.conversationId, previous, current);
         const to = request.type === 'read' ? [...new Set([...senders, address])] : senders.filter((s) => s !== address);
         if (to.length > 0) {
-          fanout.emit(to, 'receipt', { conversationId: request.conversationId, address, type: request.type, seq: current });
+          fanout.receipt(to, { conversationId: request.conversationId, address, type: request.type, seq: current });
         }
       }
       return { seq: current };

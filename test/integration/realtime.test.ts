@@ -1,8 +1,8 @@
 // The real-time API against a real server: conversations, fan-out, idempotency, authorization
 // and bad input, spoken by raw protocol devices.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, type Conversation } from '../../protocol/index.js';
-import { cleanup, rawDevice, startTestServer, until } from '../support/harness.js';
+import { MAX_BODY_BYTES, type Conversation, type Receipt } from '../../protocol/index.js';
+import { cleanup, rawDevice, startTestServer, until, type RawDevice } from '../support/harness.js';
 
 afterEach(cleanup);
 
@@ -78,6 +78,32 @@ describe('real-time API', () => {
     const c = await other.request<{ seq: number }>('message:send', send);
     expect(c.ok && c.data.seq).toBe(2);
     expect((await t.api<{ messages: number }>('GET', '/stats')).body.messages).toBe(2);
+  });
+
+  it('brings a sender every receipt of a group in receipts pushes, each once, and read marks to the reader\'s other devices', async () => {
+    const t = await startTestServer();
+    const device = async (user: string, id: string) => rawDevice(t.url, await t.user(user), id);
+    const [ann, bob, bob2, cat, dan] = [await device('ann', 'ann-1'), await device('bob', 'bob-1'), await device('bob', 'bob-2'), await device('cat', 'cat-1'), await device('dan', 'dan-1')];
+    const group = await ann.request<Conversation>('conversation:create', { participants: ['bob', 'cat', 'dan'], type: 'group', title: 'Four' });
+    if (!group.ok) throw new Error(group.error.message);
+    const conversationId = group.data.id;
+    expect(await ann.request('message:send', { conversationId, clientId: 'm1', body: 'hello' })).toMatchObject({ ok: true, data: { seq: 1 } });
+    const receiptsAt = (device: RawDevice) =>
+      device.pushes.filter((p) => p.name === 'receipts').flatMap((p) => (p.payload as { receipts: Receipt[] }).receipts);
+
+    // As the engine sends them: no answer asked for.
+    for (const reader of [bob, cat, dan]) reader.socket.emit('receipt', { conversationId, type: 'delivered', seq: 1 });
+    await until(() => receiptsAt(ann).length === 3, 'three delivered receipts at ann', 10_000, () => JSON.stringify(ann.pushes));
+    expect(receiptsAt(ann).map((r) => [r.address, r.type, r.seq]).sort()).toEqual([['bob', 'delivered', 1], ['cat', 'delivered', 1], ['dan', 'delivered', 1]]);
+    expect(ann.pushes.filter((p) => p.name === 'receipts').length).toBeLessThanOrEqual(3);
+
+    expect(await bob.request('receipt', { conversationId, type: 'read', seq: 1 })).toEqual({ ok: true, data: { seq: 1 } });
+    await until(() => receiptsAt(bob2).length === 1 && receiptsAt(ann).length === 4, 'the read mark at ann and at bob\'s other device');
+    expect(receiptsAt(bob2)).toEqual([{ conversationId, address: 'bob', type: 'read', seq: 1 }]);
+    // A refusal of a receipt sent without asking for an answer comes as protocol:error.
+    cat.socket.emit('receipt', { conversationId, type: 'read', seq: 9 });
+    await until(() => cat.pushes.some((p) => p.name === 'protocol:error'), 'the refusal at cat');
+    expect(cat.pushes.find((p) => p.name === 'protocol:error')?.payload).toMatchObject({ code: 'bad_request' });
   });
 
   it('refuses non-members everything about a conversation', async () => {

@@ -249,12 +249,12 @@ describe('receipts, idempotency and text (items 9, 10, 13)', () => {
     expect((await t.api('DELETE', `/groups/${id}/members`, { members: ['bob'] })).status).toBe(200);
 
     expect(await cat.request('receipt', { conversationId: id, type: 'read', seq: 2 })).toEqual({ ok: true, data: { seq: 2 } });
-    const isReceipt = (p: { name: string }) => p.name === 'receipt';
+    const isReceipt = (p: { name: string }) => p.name === 'receipts';
     await until(() => ann.pushes.some(isReceipt), 'the receipt at ann');
     // Pushes reach a socket in order: anything emitted to bob before this answer would be there now.
     expect(await bob.request('users:search', { query: '' })).toMatchObject({ ok: true });
     expect(bob.pushes.filter(isReceipt)).toEqual([]);
-    expect(ann.pushes.find(isReceipt)!.payload).toEqual({ conversationId: id, address: 'cat', type: 'read', seq: 2 });
+    expect(ann.pushes.find(isReceipt)!.payload).toEqual({ receipts: [{ conversationId: id, address: 'cat', type: 'read', seq: 2 }] });
   });
 
   it('keys idempotency by conversation too: a clientId reused elsewhere is a new message', async () => {

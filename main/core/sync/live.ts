@@ -56,7 +56,7 @@ export function followPushes(d: LiveDeps): void {
   }
 
   d.connection.onPush('event', onEvent);
-  d.connection.onPush('receipt', onReceipt);
+  d.connection.onPush('receipts', ({ receipts }) => receipts.forEach(onReceipt));
   d.connection.onPush('conversation', (conversation) => {
     store.upsertConversations([conversation]);
     announce.conversation(conversation.id);
