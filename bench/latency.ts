@@ -375,8 +375,8 @@ async function connect(fleet: Fleet, target: Target, conversationIds: readonly s
   return devices;
 }
 
-async function disconnect(fleet: Fleet, devices: Device[]) {
-  await fleet.disconnectAll(devices);
+function disconnect(fleet: Fleet, devices: Device[]) {
+  fleet.disconnectAll(devices);
   running.fleets.delete(fleet);
 }
 
@@ -409,7 +409,7 @@ async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   const parleyLight = await lightLoad(fleet, parley, devices, receivers);
   const parleyLoad = await load(fleet, parley, server.child.pid!, devices, workload);
   const walBytes = fileSize(join(dataDir, 'parley.db-wal'));
-  await disconnect(fleet, devices);
+  disconnect(fleet, devices);
   await stop(server);
 
   // The yardstick: the same devices, conversations and load on a plain socket.io relay.
@@ -419,7 +419,7 @@ async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   devices = await connect(fleet, target, Array.from({ length: USERS / workload.size }, (_, k) => roomOf(k * workload.size)));
   const relayLight = await lightLoad(fleet, target, devices, receivers); // also warms it up, as the light load did Parley
   const relayLoad = await load(fleet, target, relay.child.pid!, devices, workload);
-  await disconnect(fleet, devices);
+  disconnect(fleet, devices);
   await stop(relay);
 
   if (fleet.unexpectedDisconnects > 0) console.log(`  ${fleet.unexpectedDisconnects} devices disconnected unexpectedly`);
@@ -450,14 +450,14 @@ async function runMemory(): Promise<MemoryResult> {
   const parleyBefore = await server.call<MemoryUsage>('memory');
   let devices = await connect(fleet, parleyTarget(server, tokens, (i) => ({ user: i % USERS, device: i })), ['none']);
   const parleyConnected = await server.call<MemoryUsage>('memory');
-  await disconnect(fleet, devices);
+  disconnect(fleet, devices);
   await stop(server);
 
   const { relay, idleRss: relayIdle } = await startRelay('memory');
   const relayBefore = await relay.call<MemoryUsage>('memory');
   devices = await connect(fleet, relayTarget(relay, (i) => `user-${i % USERS}`), ['none']);
   const relayConnected = await relay.call<MemoryUsage>('memory');
-  await disconnect(fleet, devices);
+  disconnect(fleet, devices);
   await stop(relay);
 
   for (const [name, before, connected] of [

@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     );
     const engineCounts = await engineProcess.call<{ written: number; sent: number; received: number; errors: number }>('close');
     engine = null;
-    await fleet.disconnectAll(devices);
+    fleet.disconnectAll(devices);
     devices = [];
     await parleyServer.stop();
     server = null;
