@@ -33,6 +33,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { newClientId } from '../main/core/messages/id.js';
 import { SERVER_BUNDLE, buildServerIfStale } from '../scripts/build-server.js';
 import {
   address,
@@ -193,7 +194,7 @@ async function lightLoad(fleet: Fleet, target: Target, devices: Device[], receiv
     const wait = start + i * LIGHT_INTERVAL_MS - performance.now();
     if (wait >= 1) await sleep(wait); // the pace of the light load, not a wait for something to happen
     const device = devices[Math.floor(random() * devices.length)]!;
-    const clientId = `light-${i}`;
+    const clientId = newClientId(); // as the engine makes them (time-ordered: see the server's idempotency index)
     const sentAt = performance.now();
     p.sendTimes.set(clientId, sentAt);
     acks.push(
@@ -233,6 +234,7 @@ interface LoadResult {
   clientCpuMicros: number;
   receipts: number;
   receiptPushes: number;
+  receiptEntries: number;
   latency: Percentiles;
   /** Bytes the server wrote to disk during the load; null where there is no /proc. */
   writtenBytes: number | null;
@@ -252,6 +254,7 @@ async function load(fleet: Fleet, target: Target, pid: number, devices: Device[]
   }
   const receipts0 = fleet.receipts.sent;
   const pushes0 = fleet.receipts.pushes;
+  const entries0 = fleet.receipts.entries;
   const written0 = writeBytes(pid);
   const cpu0 = await target.cpu();
   const client0 = process.cpuUsage();
@@ -262,7 +265,7 @@ async function load(fleet: Fleet, target: Target, pid: number, devices: Device[]
     Array.from({ length: workload.loadWindow }, async () => {
       while (next < messages) {
         const i = next++;
-        const clientId = `load-${i}`;
+        const clientId = newClientId();
         p.sendTimes.set(clientId, performance.now());
         await fleet.send(target, devices[order[i % order.length]!]!, clientId);
       }
@@ -297,6 +300,7 @@ async function load(fleet: Fleet, target: Target, pid: number, devices: Device[]
     clientCpuMicros: client1.user + client1.system,
     receipts: fleet.receipts.sent - receipts0,
     receiptPushes: fleet.receipts.pushes - pushes0,
+    receiptEntries: fleet.receipts.entries - entries0,
     latency: percentiles(p.latencies),
     writtenBytes: written0 === null || written1 === null ? null : written1 - written0,
     window,
@@ -310,7 +314,9 @@ async function load(fleet: Fleet, target: Target, pid: number, devices: Device[]
     `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s ` +
       `(${((100 * result.serverSystemMicros) / serverCpuMicros).toFixed(0)}% system) = ${(serverCpuMicros / messages).toFixed(1)} µs per message sent, ` +
       `${(serverCpuMicros / result.deliveries).toFixed(1)} µs per delivery; ` +
-      (target.receipts ? `${result.receipts} delivered receipts sent, ${result.receiptPushes} receipt pushes received; ` : '') +
+      (target.receipts
+        ? `${result.receipts} delivered receipts sent, ${result.receiptEntries} received in ${result.receiptPushes} receipts pushes; `
+        : '') +
       `${result.writtenBytes === null ? 'disk n/a' : `${kib(result.writtenBytes)} written to disk`}; ` +
       `client process CPU ${(result.clientCpuMicros / 1e6).toFixed(2)} s`,
   );
@@ -423,7 +429,7 @@ async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   await stop(relay);
 
   if (fleet.unexpectedDisconnects > 0) console.log(`  ${fleet.unexpectedDisconnects} devices disconnected unexpectedly`);
-  if (fleet.receipts.errors > 0) console.log(`  ${fleet.receipts.errors} receipts refused or unanswered`);
+  if (fleet.receipts.errors > 0) console.log(`  ${fleet.receipts.errors} protocol errors (refused receipts)`);
   return {
     workload,
     parley: { light: parleyLight, load: parleyLoad, idleRss: parleyIdle, walBytes },
