@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conversation, ConversationEvent } from '../../protocol/index.js';
 import { createMembershipCache, membersFrom } from '../../server/storage/membership-cache.js';
+import { createRecentSenders } from '../../server/storage/recent-senders.js';
 import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
 import { startServerProcess } from '../../bench/support/server-process.js';
 import { cleanup, onCleanup, rawDevice, startTestServer, tempDir, until, type RawDevice } from '../support/harness.js';
@@ -140,5 +141,54 @@ describe('members cache', () => {
     expect(cached(byMembers, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c', 'd']);
     byMembers.put('huge', of(11)); // bigger than the whole cache: never kept, the rest stays
     expect(cached(byMembers, ['a', 'c', 'd', 'huge'])).toEqual(['a', 'c', 'd']);
+  });
+});
+
+describe('recent senders', () => {
+  it('answers a range it holds whole, and null for one with a gap or older than it holds', () => {
+    const recent = createRecentSenders({ conversations: 2, perConversation: 4 });
+    recent.appended('c', 1, 'ann');
+    recent.appended('c', 2, null); // a members event
+    recent.appended('c', 3, 'bob');
+    expect(recent.between('c', 0, 3)).toEqual(['ann', 'bob']);
+    expect(recent.between('c', 1, 2)).toEqual([]);
+    expect(recent.between('c', 0, 4)).toBeNull(); // seq 4 not written here (yet)
+    recent.appended('c', 4, 'ann');
+    recent.appended('c', 5, 'cat'); // holds 2…5 now
+    expect(recent.between('c', 0, 5)).toBeNull();
+    expect(recent.between('c', 1, 5)).toEqual(['bob', 'ann', 'cat']);
+    recent.appended('c', 7, 'dan'); // 6 was written elsewhere: a gap, it starts again from 7
+    expect(recent.between('c', 4, 7)).toBeNull();
+    expect(recent.between('c', 6, 7)).toEqual(['dan']);
+    recent.appended('d', 1, 'ann');
+    recent.appended('e', 1, 'ann'); // three conversations: the oldest, c, goes
+    expect(recent.between('c', 6, 7)).toBeNull();
+    expect(recent.between('e', 0, 1)).toEqual(['ann']);
+  });
+
+  it('gives the storage the same senders as the database, current members only', async () => {
+    const dir = tempDir('parley-senders-');
+    const storage = openSqliteStorage(dir);
+    onCleanup(() => storage.close());
+    const people = ['ann', 'bob', 'cat', 'dan'];
+    for (const address of people) await storage.createUser({ address, name: address });
+    await storage.createConversation({ id: 'g', type: 'group', title: 'G', distinctKey: null, members: people.map((address) => ({ address, role: 'member' as const })), createdAt: 1 });
+    for (let i = 0; i < 100; i++) {
+      if (i === 60) await storage.changeMembers('g', { add: [], remove: ['dan'] }, null, 2);
+      const sender = people[(i * 7) % (i >= 60 ? 3 : 4)]!;
+      await storage.appendMessage({ conversationId: 'g', sender, deviceId: 'd', clientId: `m${i}`, body: 'x', serverTime: 2 });
+    }
+    const db = new Database(join(dir, 'parley.db'), { readonly: true });
+    onCleanup(() => {
+      db.close();
+    });
+    const fromDatabase = db.prepare(
+      `SELECT DISTINCT e.sender FROM events e JOIN members m ON m.conversation_id = e.conversation_id AND m.address = e.sender
+       WHERE e.conversation_id = 'g' AND e.seq > ? AND e.seq <= ? AND e.type = 'message'`,
+    ).pluck();
+    // Ranges within the newest 64 events (held) and reaching older ones (asked of the database).
+    for (const [previous, current] of [[90, 101], [98, 99], [60, 62], [70, 101], [0, 101], [10, 50], [36, 40]] as const) {
+      expect((await storage.sendersBetween('g', previous, current)).sort(), `${previous}…${current}`).toEqual((fromDatabase.all(previous, current) as string[]).sort());
+    }
   });
 });

@@ -7,6 +7,7 @@ import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
+import { createRecentSenders } from '../recent-senders.js';
 import type { AppendResult, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
@@ -106,8 +107,12 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
   const db = openDatabase(join(dataDir, 'parley.db'), migrations, { walAutocheckpoint: 8000 });
   const writes = createWriteQueue(db);
   const membership = createMembershipCache(options.membershipCache);
-  // A batch that did not commit may have made the cache forget or reload inside it: start over.
-  writes.onRollback(() => membership.clear());
+  const recent = createRecentSenders();
+  // A batch that did not commit may have changed these inside it: start over.
+  writes.onRollback(() => {
+    membership.clear();
+    recent.clear();
+  });
 
   const q = {
     insertUser: db.prepare('INSERT INTO users (address, name, created_at) VALUES (?, ?, ?)'),
@@ -241,6 +246,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     const seq = q.nextSeq.get(serverTime, conversationId) as number | undefined;
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
     q.insertEvent.run(conversationId, seq, type, sender, body, serverTime);
+    recent.appended(conversationId, seq, null);
     return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, server_time: serverTime };
   };
 
@@ -283,6 +289,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     q.setLastSeq.run(seq, serverTime, conversationId);
     q.senderMarks.run({ seq, conversationId, address: sender });
     if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId, address: sender });
+    recent.appended(conversationId, seq, sender);
     return {
       event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
       duplicate: false,
@@ -426,7 +433,10 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return writes.run(() => advanceReceipt(conversationId, address, type, seq));
     },
     async sendersBetween(conversationId, previous, current) {
-      return q.sendersBetween.all(conversationId, previous, current) as string[];
+      const held = recent.between(conversationId, previous, current);
+      if (held === null) return q.sendersBetween.all(conversationId, previous, current) as string[];
+      const members = membersOf(conversationId);
+      return held.filter((sender) => members?.roles.has(sender));
     },
     async createFile(file) {
       q.insertFile.run({ ...file, complete: file.complete ? 1 : 0 });
