@@ -67,12 +67,14 @@ export function createMessaging(
   }
 
   /** Members only; a conversation that does not exist answers the same, so ids cannot be probed. */
-  async function requireMember(conversationId: string, address: Address): Promise<ConversationMembers & { role: Role }> {
+  async function requireMember(conversationId: string, address: Address): Promise<ConversationMembers> {
     const members = await storage.getMembers(conversationId);
-    const role = members?.roles.get(address);
-    if (!members || !role) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
-    return { ...members, role };
+    if (!members?.roles.has(address)) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    return members;
   }
+
+  /** The member's role: requireMember has answered for address. */
+  const roleOf = (members: ConversationMembers, address: Address): Role => members.roles.get(address)!;
 
   async function viewOf(id: string): Promise<Conversation> {
     const [record, participants] = await Promise.all([requireConversation(id), storage.getParticipants(id)]);
@@ -121,8 +123,8 @@ export function createMessaging(
       message: { conversationId: string; clientId: string; body: string; file?: FileInfo | undefined },
       socketId?: string,
     ) {
-      const { type, role } = await requireMember(message.conversationId, sender);
-      if (type === 'channel' && role !== 'admin') {
+      const membership = await requireMember(message.conversationId, sender);
+      if (membership.type === 'channel' && roleOf(membership, sender) !== 'admin') {
         throw new ParleyError('forbidden', 'only admins post in a channel');
       }
       // A file of this server becomes readable by the conversation's members when the sender may read
@@ -135,9 +137,9 @@ export function createMessaging(
     },
 
     async editTitle(editor: Address, conversationId: string, title: string, socketId?: string) {
-      const { type, role } = await requireMember(conversationId, editor);
-      if (type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
-      if (role !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
+      const membership = await requireMember(conversationId, editor);
+      if (membership.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
+      if (roleOf(membership, editor) !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
       const event = await storage.editTitle(conversationId, title, editor, now());
       const members = await storage.getMembers(conversationId);
       if (members) fanout.emit(members.addresses, 'event', event, socketId);
