@@ -20,17 +20,36 @@ import { readDesktopSettings, writeDesktopSettings } from './electron/desktop-se
 import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
 import { followEngine } from './electron/follow-engine.js';
 import { loadIcons } from './electron/icons.js';
+import { createFileLog } from './electron/log-file.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
 import { createNotifier } from './electron/notifications.js';
 import { lockDownPermissions } from './electron/permissions.js';
 import { revealWithShell } from './electron/reveal.js';
 import { saveAsWithDialog } from './electron/save-as.js';
+import { failStartup } from './electron/startup.js';
 import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
-const log = (message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? '');
+
+let config: HostConfig;
+try {
+  config = readConfig(process.env);
+} catch (error) {
+  console.error(`Parley: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+// Chromium's profile, the window state, the single-instance lock and the log all follow userData: with
+// PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
+if (config.dataDir) {
+  app.setPath('userData', join(config.dataDir, 'electron'));
+  app.setAppLogsPath(join(config.dataDir, 'electron', 'logs'));
+}
+// Every line goes to the console and to main.log in Electron's logs folder (main/electron/log-file.ts).
+const fileLog = createFileLog(app.getPath('logs'));
+const log = fileLog.log;
 // Closes the engine if the process must stop (set once the bridge exists).
 let closeBridge = () => {};
 // A rejected promise is logged and Parley keeps running; an uncaught exception is logged, shown in an
@@ -41,21 +60,9 @@ guardProcess({
   shutdown: () => closeBridge(),
   exit: (code) => app.exit(code),
   tellUser: (message) => {
-    if (app.isReady()) dialog.showErrorBox('Parley stopped', message);
+    if (app.isReady()) dialog.showErrorBox('Parley stopped', `${message}\n\nThe details are in ${fileLog.file}.`);
   },
 });
-
-let config: HostConfig;
-try {
-  config = readConfig(process.env);
-} catch (error) {
-  console.error(`Parley: ${(error as Error).message}`);
-  process.exit(2);
-}
-
-// Chromium's profile, the window state and the single-instance lock all follow userData: with
-// PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
-if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
 
 // Windows shows notifications only for an app with an AppUserModelID: the appId in electron-builder.yml,
 // which the installer's shortcut carries too.
@@ -212,8 +219,7 @@ if (!app.requestSingleInstanceLock()) {
     const link = linkInArgv(process.argv); // a cold start from a link (Windows, Linux)
     if (link) openLink(link);
   }).catch((error: unknown) => {
-    // Half started, with no window to close: say why and quit rather than linger in the tray.
-    log('could not start', error);
-    app.exit(1);
+    // Half started: say why, give up the lock and quit rather than linger windowless (main/electron/startup.ts).
+    failStartup({ app, dialog, log: fileLog }, error);
   });
 }

@@ -196,6 +196,7 @@ export const app = Object.assign(new EventEmitter(), {
     ['userData', '/nonexistent/userData'],
     ['downloads', '/nonexistent/Downloads'],
     ['home', '/nonexistent/home'],
+    ['logs', '/nonexistent/logs'],
   ]),
   locked: true,
   quit: vi.fn(),
@@ -221,6 +222,10 @@ export const app = Object.assign(new EventEmitter(), {
   },
   requestSingleInstanceLock(): boolean {
     return this.locked;
+  },
+  releaseSingleInstanceLock: vi.fn(() => {}),
+  setAppLogsPath(path: string): void {
+    this.paths.set('logs', path);
   },
   whenReady: () => Promise.resolve(),
 });
@@ -285,6 +290,7 @@ export function resetFake(): void {
   ipcMain.handlers.clear();
   app.removeAllListeners();
   app.paths.set('userData', '/nonexistent/userData');
+  app.paths.set('logs', '/nonexistent/logs');
   session.defaultSession.webRequest.headersListener = null;
   session.defaultSession.handlers = {};
   session.defaultSession.removeAllListeners();

@@ -1,6 +1,7 @@
 // The Electron host against a stand-in for the 'electron' module: the IPC gate in front of the real
 // bridge, event forwarding, the preload's window.parley, and the host's pure rules.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrowserWindow as ElectronWindow, IpcMainInvokeEvent, Session, WebContents as ElectronContents } from 'electron';
@@ -18,6 +19,7 @@ import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../
 import { revealWithShell } from '../../main/electron/reveal.js';
 import { saveAsWithDialog } from '../../main/electron/save-as.js';
 import { isExternalLink } from '../../main/electron/links.js';
+import { LOG_FILE, createFileLog } from '../../main/electron/log-file.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { tokenStorage } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
@@ -577,6 +579,54 @@ describe('main/index.ts', () => {
     expect(warn).toHaveBeenCalledWith('[parley] an uncaught exception; Parley cannot tell what it left half done, so it stops', exception);
     process.exitCode = undefined; // the guard set it for the real process: this one is the test's
     fake.app.exit.mockClear();
+  });
+
+  it('a start that fails says why in an error box naming the log file, logs it there, gives up the lock and exits 1', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // A saved session whose database cannot open: what every launch met when an installer lacked better_sqlite3.node.
+    const dataDir = tempDir();
+    const serverUrl = 'https://chat.example';
+    writeFileSync(join(dataDir, 'session.json'), JSON.stringify({ version: 1, serverUrl, address: 'ann', token: 'plu_saved' }));
+    const account = `${createHash('sha256').update(serverUrl).digest('hex').slice(0, 16)}-ann`;
+    mkdirSync(join(dataDir, 'accounts', account, 'parley-client.db'), { recursive: true });
+    fake.app.releaseSingleInstanceLock.mockClear();
+    fake.app.exit.mockClear();
+    fake.dialog.showErrorBox.mockClear();
+
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.app.exit).toHaveBeenCalledWith(1));
+    const logFile = join(dataDir, 'electron', 'logs', LOG_FILE);
+    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith('Parley could not start', expect.stringContaining(`The details are in ${logFile}.`));
+    expect(fake.dialog.showErrorBox.mock.calls[0]![1]).toMatch(/^Parley could not start: \S/);
+    expect(fake.app.releaseSingleInstanceLock).toHaveBeenCalled();
+    expect(fake.app.releaseSingleInstanceLock.mock.invocationCallOrder[0]).toBeLessThan(fake.app.exit.mock.invocationCallOrder[0]!);
+    expect(fake.BrowserWindow.created).toHaveLength(0);
+    // The log has the line and the error's stack, for whoever looks into it.
+    const logged = readFileSync(logFile, 'utf8');
+    expect(logged).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z could not start \w*Error: /m);
+    expect(logged).toMatch(/\n\s+at /);
+    fake.app.exit.mockClear();
+  });
+
+  it('keeps its log under 1 MiB in two files, and logs to the console alone when the folder cannot be written', () => {
+    const dir = tempDir();
+    const console = { warn: vi.fn() };
+    const { log, file } = createFileLog(dir, console);
+    log('first', { conversationId: 'c-1' });
+    expect(readFileSync(file, 'utf8')).toMatch(/Z first \{ conversationId: 'c-1' \}\n$/);
+    writeFileSync(file, 'x'.repeat(1024 * 1024 + 1));
+    log('after the limit');
+    expect(readFileSync(join(dir, 'main.old.log'), 'utf8')).toHaveLength(1024 * 1024 + 1);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\S+ after the limit\n$/);
+    expect(console.warn).toHaveBeenCalledWith('[parley] after the limit', '');
+
+    const blocked = join(dir, 'a-file');
+    writeFileSync(blocked, '');
+    const broken = createFileLog(join(blocked, 'logs'), console);
+    broken.log('one');
+    broken.log('two');
+    expect(console.warn.mock.calls.filter(([message]) => String(message).startsWith('[parley] cannot write the log file'))).toHaveLength(1);
+    expect(console.warn).toHaveBeenCalledWith('[parley] two', '');
   });
 
   it('exits 2 with a clear message on a bad environment', async () => {
