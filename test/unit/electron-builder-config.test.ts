@@ -1,6 +1,6 @@
 // electron-builder.yml against electron-builder's own schema (a misspelt or misplaced key fails here,
 // not on the release machines), and the settings the installers depend on.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -97,5 +97,28 @@ describe('electron-builder.yml', () => {
       specifiers.filter((s) => !s.startsWith('node:') && s !== 'electron').map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')),
     );
     expect([...packages].sort()).toEqual(Object.keys(packageJson.dependencies).sort());
+  });
+
+  // A package whose native code comes in per-platform optional packages (sharp: @img/sharp-<os>-<arch>)
+  // may be missing on a user's machine. Imported statically it would stop the main process at launch;
+  // loaded on demand it costs only its feature (main/core/files/preview.ts). Judged from what ships.
+  it('imports packages with per-platform optional binaries only on demand, never statically (npm run build)', () => {
+    requireBuilt('out/main/index.js');
+    const optional = Object.keys(packageJson.dependencies).filter((name) => {
+      const manifest = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { optionalDependencies?: object };
+      return Object.keys(manifest.optionalDependencies ?? {}).length > 0;
+    });
+    expect(optional).toEqual(['sharp']);
+    const mainDir = join(root, 'out', 'main');
+    const bundles = readdirSync(mainDir, { recursive: true, encoding: 'utf8' }).filter((file) => /\.[cm]?js$/.test(file));
+    for (const file of bundles) {
+      const code = readFileSync(join(mainDir, file), 'utf8');
+      const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+      // import x from "p"; import "p"; export … from "p"; require("p") — all run when the bundle loads.
+      const staticImports = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)].map((m) => packageOf(m[1] ?? ''));
+      const dynamicImports = [...code.matchAll(/\bimport\s*\(\s*["']([^"'./][^"']*)["']\s*\)/g)].map((m) => packageOf(m[1] ?? ''));
+      for (const name of optional) expect(staticImports, `${file} imports ${name} statically`).not.toContain(name);
+      if (file === 'index.js') expect(dynamicImports).toContain('sharp');
+    }
   });
 });
