@@ -21,6 +21,7 @@ import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-s
 import { followEngine } from './electron/follow-engine.js';
 import { loadIcons } from './electron/icons.js';
 import { createFileLog } from './electron/log-file.js';
+import { attachContextMenu, setAppMenu } from './electron/menus.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
 import { createNotifier } from './electron/notifications.js';
 import { lockDownPermissions } from './electron/permissions.js';
@@ -95,6 +96,7 @@ if (!app.requestSingleInstanceLock()) {
     const created = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), hidden, icon: icons('icon.png'), log });
     win = created;
     hideOnClose(created, quit, () => settings.closeToTray);
+    attachContextMenu(created);
     opening.hold();
     created.webContents.once('did-finish-load', () => opening.ready());
     created.on('closed', () => {
@@ -151,6 +153,8 @@ if (!app.requestSingleInstanceLock()) {
   };
 
   app.whenReady().then(() => {
+    // Reload and the developer tools only in a build that is not packaged (npm start, electron-vite dev).
+    setAppMenu(process.platform, !app.isPackaged);
     sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
     lockDownPermissions(session.defaultSession, location.isAppUrl, log);
     followShutdown(powerMonitor, quit);

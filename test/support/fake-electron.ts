@@ -183,10 +183,24 @@ export class Tray extends EventEmitter {
 export interface MenuItem {
   label?: string;
   type?: string;
+  role?: string;
+  enabled?: boolean;
+  submenu?: MenuItem[];
   click?: () => void;
 }
 export const Menu = {
-  buildFromTemplate: (items: MenuItem[]) => ({ items }),
+  buildFromTemplate: (items: MenuItem[]) => ({ items, popup: vi.fn((_options?: { window?: unknown }) => {}) }),
+  applicationMenu: null as { items: MenuItem[] } | null,
+  setApplicationMenu(menu: { items: MenuItem[] } | null): void {
+    this.applicationMenu = menu;
+  },
+};
+
+export const clipboard = {
+  text: '',
+  writeText(text: string): void {
+    this.text = text;
+  },
 };
 
 export const powerMonitor = new EventEmitter();
@@ -202,6 +216,7 @@ export const app = Object.assign(new EventEmitter(), {
   quit: vi.fn(),
   exit: vi.fn((_code?: number) => {}),
   ready: true,
+  isPackaged: true,
   isReady(): boolean {
     return this.ready;
   },
@@ -233,6 +248,8 @@ export const app = Object.assign(new EventEmitter(), {
 export class WebContents extends EventEmitter {
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   send = vi.fn();
+  replaceMisspelling = vi.fn((_word: string) => {});
+  session = { addWordToSpellCheckerDictionary: vi.fn((_word: string) => true) };
   mainFrame = { url: '', parent: null };
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
@@ -300,4 +317,6 @@ export function resetFake(): void {
   protocol.privileged.length = 0;
   protocol.handlers.clear();
   BrowserWindow.created.length = 0;
+  Menu.applicationMenu = null;
+  clipboard.text = '';
 }

@@ -15,7 +15,7 @@ const schema = createRequire(import.meta.url)('app-builder-lib/scheme.json') as 
 type Target = { target: string; arch: string[] };
 interface Config {
   appId: string;
-  productName: string;
+  productName?: string;
   files: string[];
   asarUnpack: string[];
   directories: { buildResources: string };
@@ -28,7 +28,7 @@ interface Config {
 }
 
 const config = load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as Config;
-const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { productName: string; dependencies: Record<string, string> };
 
 describe('electron-builder.yml', () => {
   it("is valid against app-builder-lib's scheme.json", () => {
@@ -39,7 +39,9 @@ describe('electron-builder.yml', () => {
 
   it('names the app and builds nsis (x64), dmg (x64, arm64) and AppImage (x64)', () => {
     expect(config.appId).toBe('chat.parley.desktop');
-    expect(config.productName).toBe('Parley');
+    // In package.json, where Electron reads it at run time (userData, the keychain item, the macOS menus).
+    expect(packageJson.productName).toBe('Parley');
+    expect(config.productName).toBeUndefined();
     expect(config.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
     expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['x64', 'arm64'] }]);
     expect(config.linux.target).toEqual([{ target: 'AppImage', arch: ['x64'] }]);

@@ -446,6 +446,9 @@ describe('main/index.ts', () => {
     ]);
     expect(fake.protocol.handlers.has(FILE_SCHEME)).toBe(true);
     expect(win.loadedUrl).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
+    // Its own menu bar (a packaged app: no Reload or developer tools) and a right-click menu on the page.
+    expect(JSON.stringify(fake.Menu.applicationMenu!.items)).not.toMatch(/reload|toggleDevTools/i);
+    expect(win.webContents.listenerCount('context-menu')).toBe(1);
     const event = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getAppInfo')).toEqual({
       ok: true,
