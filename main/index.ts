@@ -28,6 +28,7 @@ import { lockDownPermissions } from './electron/permissions.js';
 import { revealWithShell } from './electron/reveal.js';
 import { saveAsWithDialog } from './electron/save-as.js';
 import { failStartup } from './electron/startup.js';
+import { trustSystemCertificates } from './electron/system-certificates.js';
 import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
 import { createAppWindow } from './electron/window.js';
@@ -64,6 +65,9 @@ guardProcess({
     if (app.isReady()) dialog.showErrorBox('Parley stopped', `${message}\n\nThe details are in ${fileLog.file}.`);
   },
 });
+
+// The OS's trusted roots (an organisation's internal CA) for the engine's connections, before any is made.
+trustSystemCertificates(log);
 
 // Windows shows notifications only for an app with an AppUserModelID: the appId in electron-builder.yml,
 // which the installer's shortcut carries too.

@@ -18,6 +18,7 @@ import { FILE_SCHEME, serveFileScheme } from '../../main/electron/file-scheme.js
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
 import { revealWithShell } from '../../main/electron/reveal.js';
 import { saveAsWithDialog } from '../../main/electron/save-as.js';
+import { trustSystemCertificates } from '../../main/electron/system-certificates.js';
 import { isExternalLink } from '../../main/electron/links.js';
 import { LOG_FILE, createFileLog } from '../../main/electron/log-file.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
@@ -688,6 +689,26 @@ describe('host setup', () => {
     expect(none.notice).toMatch(/no keychain.*unencrypted.*0600/);
     fake.safeStorage.available = true;
     fake.safeStorage.backend = 'gnome_libsecret';
+  });
+
+  it("adds the OS's trusted roots to Node's defaults; says so where the runtime cannot read them", () => {
+    const log = vi.fn();
+    const store = {
+      getCACertificates: vi.fn((type?: string) => (type === 'system' ? ['INTERNAL-CA', 'MOZILLA-1'] : ['MOZILLA-1', 'MOZILLA-2'])),
+      setDefaultCACertificates: vi.fn((_certificates: string[]) => {}),
+    };
+    expect(trustSystemCertificates(log, store)).toBe(2);
+    expect(store.setDefaultCACertificates).toHaveBeenCalledWith(['MOZILLA-1', 'MOZILLA-2', 'INTERNAL-CA', 'MOZILLA-1']);
+    expect(log).not.toHaveBeenCalled();
+
+    expect(trustSystemCertificates(log, {})).toBeNull(); // Node before 24.5
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/cannot read the OS certificate store: only its bundled roots and NODE_EXTRA_CA_CERTS/));
+    const unreadable = new Error('the keychain is locked');
+    store.getCACertificates.mockImplementation(() => {
+      throw unreadable;
+    });
+    expect(trustSystemCertificates(log, store)).toBeNull();
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/could not add the OS certificate store/), unreadable);
   });
 
   it('reads its launch environment, and says which variable is wrong', () => {
