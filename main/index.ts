@@ -221,7 +221,7 @@ if (!app.requestSingleInstanceLock()) {
     });
     app.on('activate', showWindow);
 
-    if (startsHidden(process.argv, app, process.platform, settings.startMinimised)) openWindow(true);
+    if (startsHidden(process.argv, process.platform)) openWindow(true);
     else showWindow();
     badge.applyToWindow();
     const link = linkInArgv(process.argv); // a cold start from a link (Windows, Linux)

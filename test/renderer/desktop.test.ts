@@ -140,6 +140,15 @@ describe('desktop settings', () => {
     ]);
   });
 
+  it('leave out starting in the tray on macOS, which cannot tell a login launch', async () => {
+    const app = await launch({ host: 'electron', platform: 'darwin' });
+    await openSettings(app);
+    const section = app.get('[data-testid=desktop-settings]');
+    expect(section.text()).toContain('Start Parley when I log in');
+    expect(section.text()).not.toContain('Start in the tray');
+    expect(section.findAll('input[type=checkbox]')).toHaveLength(4);
+  });
+
   it('are not offered in the browser host', async () => {
     const app = await launch();
     await openSettings(app);

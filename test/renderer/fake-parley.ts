@@ -29,6 +29,8 @@ export interface FakeOptions {
   archiveSize?: number;
   /** Which host getAppInfo says this is (default the browser host). */
   host?: 'electron' | 'browser';
+  /** The OS getAppInfo names (default linux). */
+  platform?: string;
   /**
    * The server answers: a message sent becomes sent (its seq, a messageStatus event) on the next
    * turn, as the engine's outbox does. Off by default, so a test plays each status with emit().
@@ -204,7 +206,7 @@ export function createFakeParley(options: FakeOptions = {}) {
   }
 
   const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
-    getAppInfo: () => ({ version: '0.0.0-test', platform: 'linux', host }),
+    getAppInfo: () => ({ version: '0.0.0-test', platform: options.platform ?? 'linux', host }),
     getSession: () => session,
     signIn: ({ serverUrl, token }) => {
       if (token !== 'good-token') throw new BridgeError('auth_failed', 'the access token is not valid');

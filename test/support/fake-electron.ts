@@ -222,10 +222,6 @@ export const app = Object.assign(new EventEmitter(), {
   },
   setBadgeCount: vi.fn((_count?: number) => true),
   setLoginItemSettings: vi.fn((_settings: { openAtLogin?: boolean; args?: string[] }) => {}),
-  loginItem: { wasOpenedAtLogin: false },
-  getLoginItemSettings(): { wasOpenedAtLogin: boolean } {
-    return this.loginItem;
-  },
   setAppUserModelId: vi.fn((_id: string) => {}),
   setAsDefaultProtocolClient: vi.fn((_protocol: string, _path?: string, _args?: string[]) => true),
   getVersion: () => '0.0.0-test',

@@ -9,7 +9,8 @@ import { applyAutostart, autostartEntry, startsHidden } from '../../main/electro
 import { createBadge } from '../../main/electron/badge.js';
 import { createQuitState, followShutdown, hideOnClose } from '../../main/electron/close-to-tray.js';
 import { conversationFromLink, createOpenQueue, linkInArgv, registerProtocolClient } from '../../main/electron/deep-links.js';
-import { DEFAULT_DESKTOP_SETTINGS, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
+import { defaultDesktopSettings, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
+import { canStartMinimised } from '../../common/desktop-platform.js';
 import { loadIcons, type Icons } from '../../main/electron/icons.js';
 import { createNotifier, type NotifierOptions } from '../../main/electron/notifications.js';
 import { appMenuTemplate, attachContextMenu, contextMenuTemplate, setAppMenu } from '../../main/electron/menus.js';
@@ -445,14 +446,14 @@ describe('start at login', () => {
     expect(fake.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: false, args: [] });
   });
 
-  it('starts hidden with --hidden, or on macOS when opened at login with start minimised on', () => {
-    expect(startsHidden(['parley', '--hidden'], app, 'linux', false)).toBe(true);
-    expect(startsHidden(['parley'], app, 'linux', true)).toBe(false);
-    fake.app.loginItem.wasOpenedAtLogin = true;
-    expect(startsHidden(['parley'], app, 'darwin', true)).toBe(true);
-    expect(startsHidden(['parley'], app, 'darwin', false)).toBe(false);
-    fake.app.loginItem.wasOpenedAtLogin = false;
-    expect(startsHidden(['parley'], app, 'darwin', true)).toBe(false);
+  it('starts hidden with --hidden on Windows and Linux; macOS, which cannot tell a login launch, never offers it', () => {
+    expect(startsHidden(['parley', '--hidden'], 'linux')).toBe(true);
+    expect(startsHidden(['parley', '--hidden'], 'win32')).toBe(true);
+    expect(startsHidden(['parley'], 'linux')).toBe(false);
+    expect(startsHidden(['parley', '--hidden'], 'darwin')).toBe(false);
+    applyAutostart(app, { execPath: '/Applications/Parley.app', configDir: '/nonexistent', platform: 'darwin' }, { startAtLogin: true, startMinimised: true });
+    expect(fake.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: true, args: [] });
+    expect([canStartMinimised('darwin'), canStartMinimised('win32'), canStartMinimised('linux')]).toEqual([false, true, true]);
   });
 });
 
@@ -460,8 +461,12 @@ describe('desktop settings file', () => {
   it('reads as the defaults when missing or bad, fills keys a older file lacks, and is written whole', () => {
     const log = vi.fn();
     const file = join(tempDir(), 'desktop-settings.json');
-    expect(readDesktopSettings(file, log)).toEqual(DEFAULT_DESKTOP_SETTINGS);
-    expect(DEFAULT_DESKTOP_SETTINGS).toEqual({ closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true });
+    expect(readDesktopSettings(file, log, 'win32')).toEqual(defaultDesktopSettings('win32'));
+    expect(defaultDesktopSettings('win32')).toEqual({ closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true });
+    expect(defaultDesktopSettings('darwin').closeToTray).toBe(true);
+    // GNOME has no tray without an extension: closing must not leave an app nobody can reach.
+    expect(readDesktopSettings(file, log, 'linux')).toEqual({ ...defaultDesktopSettings('win32'), closeToTray: false });
+    const DEFAULT_DESKTOP_SETTINGS = defaultDesktopSettings(process.platform);
     expect(log).not.toHaveBeenCalled();
     for (const bad of ['{oops', '[]', '"x"', 'null', '{"closeToTray":"yes"}', '{"closeToTray":false,"extra":1}']) {
       writeFileSync(file, bad);

@@ -469,6 +469,9 @@ describe('main/index.ts', () => {
   it('wires the desktop: permissions, tray, parley: links to the page once it listens, close to tray, desktop settings', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const dataDir = tempDir();
+    // Close to tray on (the default except on Linux, where GNOME shows no tray icon).
+    mkdirSync(join(dataDir, 'electron'));
+    writeFileSync(join(dataDir, 'electron', 'desktop-settings.json'), JSON.stringify({ version: 1, closeToTray: true }));
     await launch({ PARLEY_DATA_DIR: dataDir });
     await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
     const win = fake.BrowserWindow.created[0]!;
