@@ -20,6 +20,7 @@ interface Config {
   asarUnpack: string[];
   directories: { buildResources: string };
   electronFuses: Record<string, boolean>;
+  toolsets: { appimage: string };
   protocols: { name: string; schemes: string[] }[];
   nsis: { perMachine: boolean; oneClick: boolean };
   win: { icon: string; target: Target[] };
@@ -45,6 +46,10 @@ describe('electron-builder.yml', () => {
     expect(config.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
     expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['x64', 'arm64'] }]);
     expect(config.linux.target).toEqual([{ target: 'AppImage', arch: ['x64'] }]);
+  });
+
+  it('builds the AppImage with the static runtime, which needs no libfuse2', () => {
+    expect(config.toolsets).toEqual({ appimage: '1.0.3' });
   });
 
   it('installs per user by default, with a choice', () => {
