@@ -7,6 +7,7 @@ import { app, dialog, powerMonitor, session, type BrowserWindow, type IpcMainInv
 import { createBridge, type Bridge } from './bridge/index.js';
 import { ParleyError } from './core/index.js';
 import { guardProcess } from './bridge/process-guard.js';
+import { useSqliteAddon } from '../common/node/sqlite.js';
 import type { DesktopSettings } from '../contract/requests.js';
 import { appLocation } from './electron/app-url.js';
 import { applyAutostart, startsHidden, type AutostartEnv } from './electron/autostart.js';
@@ -65,6 +66,12 @@ guardProcess({
     if (app.isReady()) dialog.showErrorBox('Parley stopped', `${message}\n\nThe details are in ${fileLog.file}.`);
   },
 });
+
+// npm start with Electron: better-sqlite3's addon built for Electron's ABI, beside node_modules' own
+// (Node's, which the embedded server in npm start's process uses); scripts/native-addon.ts. A packaged
+// app never takes native code from its environment.
+const devAddon = process.env['PARLEY_SQLITE_ADDON'];
+if (devAddon && !app.isPackaged) useSqliteAddon(devAddon);
 
 // The OS's trusted roots (an organisation's internal CA) for the engine's connections, before any is made.
 trustSystemCertificates(log);
