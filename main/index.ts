@@ -32,6 +32,7 @@ import { failStartup } from './electron/startup.js';
 import { trustSystemCertificates } from './electron/system-certificates.js';
 import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
+import { createUpdates, followUpdates, type Updates } from './electron/updates.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
@@ -163,7 +164,7 @@ if (!app.requestSingleInstanceLock()) {
     return (settings = next);
   };
 
-  app.whenReady().then(() => {
+  app.whenReady().then(async () => {
     // Reload and the developer tools only in a build that is not packaged (npm start, electron-vite dev).
     setAppMenu(process.platform, !app.isPackaged);
     sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
@@ -178,6 +179,24 @@ if (!app.requestSingleInstanceLock()) {
         log('could not renew the login item', error);
       }
     }
+    // Updates come to an installed app only (electron-updater reads the running installation); loaded
+    // on demand so that nothing of it runs in npm start or the tests.
+    const updater = app.isPackaged ? (await import('electron-updater')).default.autoUpdater : null;
+    let updates: Updates | null = null;
+    if (updater) {
+      const say = (text: unknown) => log(`updates: ${String(text)}`);
+      updater.logger = { info: say, warn: say, error: say };
+      // The user chooses when to download and when to restart (main/electron/updates.ts).
+      updater.autoDownload = false;
+      updater.autoInstallOnAppQuit = true;
+      updates = createUpdates({
+        updater,
+        serverUrl: () => bridge?.serverUrl() ?? null,
+        transfersRunning: () => bridge?.transfersRunning() ?? 0,
+        onChange: (state) => bridge?.updateState(state),
+        log,
+      });
+    }
     const secrets = tokenStorage();
     if (secrets.notice) log(secrets.notice);
     const ready = createBridge({
@@ -191,6 +210,7 @@ if (!app.requestSingleInstanceLock()) {
       saveAs: saveAsWithDialog(() => win),
       chooseFolder: chooseFolderWithDialog(() => win),
       desktop: { settings: () => settings, setSettings: setDesktopSettings },
+      ...(updates && { updates }),
       log,
     });
     bridge = ready;
@@ -222,6 +242,7 @@ if (!app.requestSingleInstanceLock()) {
       icon: icons('icon.png'),
     });
     followEngine(ready, notifier, badge);
+    if (updates) followUpdates(ready, updates, log);
     app.on('will-quit', () => {
       notifier.clear();
       ready.close();

@@ -8,7 +8,7 @@ import { BridgeError, toApi, type BridgeReply, type ParleyApi, type ParleyBridge
 import type { BridgeEvents, EventName } from '../../contract/events';
 import { isRequestName, requests, type DesktopSettings, type FileSettings, type RequestArg, type RequestName } from '../../contract/requests';
 import { invalidPayload, ParleyError } from '../../protocol/index';
-import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, User, WatchedFolderView } from '../../contract/types';
+import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, UpdateState, User, WatchedFolderView } from '../../contract/types';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
 const MINUTE = 60_000;
@@ -31,6 +31,8 @@ export interface FakeOptions {
   host?: 'electron' | 'browser';
   /** The OS getAppInfo names (default linux). */
   platform?: string;
+  /** What checkForUpdate finds (the Electron host only): this version, or nothing newer. */
+  updateVersion?: string;
   /**
    * The server answers: a message sent becomes sent (its seq, a messageStatus event) on the next
    * turn, as the engine's outbox does. Off by default, so a test plays each status with emit().
@@ -48,6 +50,10 @@ const WITHOUT_SESSION: ReadonlySet<RequestName> = new Set([
   'chooseFolder',
   'getDesktopSettings',
   'setDesktopSettings',
+  'getUpdateState',
+  'checkForUpdate',
+  'downloadUpdate',
+  'installUpdate',
 ]);
 
 export type FakeParley = ReturnType<typeof createFakeParley>;
@@ -122,6 +128,15 @@ export function createFakeParley(options: FakeOptions = {}) {
     if (!found) throw new BridgeError('not_found', `no watched folder ${id}`);
     return found;
   }
+  let update: UpdateState = { state: 'idle', checkedAt: null };
+  const setUpdate = (next: UpdateState): UpdateState => {
+    update = next;
+    emit('update', update);
+    return update;
+  };
+  const updatesOnly = () => {
+    if (host !== 'electron') throw new BridgeError('unavailable', 'only an installed Parley desktop app updates itself; this one runs from its sources');
+  };
   let desktopSettings: DesktopSettings = { closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true };
   const host = options.host ?? 'browser';
 
@@ -326,6 +341,18 @@ export function createFakeParley(options: FakeOptions = {}) {
       return desktopSettings;
     },
     setDesktopSettings: (settings) => (desktopSettings = settings),
+    // As main/electron/updates.ts, without the waiting: a test plays progress and the download's end with emit().
+    getUpdateState: () => (updatesOnly(), update),
+    checkForUpdate: () => (updatesOnly(), setUpdate(options.updateVersion ? { state: 'available', version: options.updateVersion } : { state: 'idle', checkedAt: Date.now() })),
+    downloadUpdate: () => {
+      updatesOnly();
+      if (update.state !== 'available') throw new BridgeError('conflict', 'there is no update to download');
+      return setUpdate({ state: 'downloading', version: update.version, percent: 0, transferred: 0, total: 0, bytesPerSecond: 0 });
+    },
+    installUpdate: () => {
+      updatesOnly();
+      if (update.state !== 'ready') throw new BridgeError('conflict', 'the update is not downloaded yet');
+    },
   };
 
   /** As main/bridge/dispatch.ts: the name and the argument checked before any handler runs. */

@@ -21,6 +21,7 @@ interface Config {
   directories: { buildResources: string };
   electronFuses: Record<string, boolean>;
   toolsets: { appimage: string };
+  publish: { provider: string; url: string };
   protocols: { name: string; schemes: string[] }[];
   nsis: { perMachine: boolean; oneClick: boolean };
   win: { icon: string; target: Target[] };
@@ -38,14 +39,21 @@ describe('electron-builder.yml', () => {
     expect(validate.errors ?? []).toEqual([]);
   });
 
-  it('names the app and builds nsis (x64), dmg (x64, arm64) and AppImage (x64)', () => {
+  it('names the app and builds nsis (x64), dmg and zip (x64, arm64) and AppImage (x64)', () => {
     expect(config.appId).toBe('chat.parley.desktop');
     // In package.json, where Electron reads it at run time (userData, the keychain item, the macOS menus).
     expect(packageJson.productName).toBe('Parley');
     expect(config.productName).toBeUndefined();
     expect(config.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
-    expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['x64', 'arm64'] }]);
+    expect(config.mac.target).toEqual([
+      { target: 'dmg', arch: ['x64', 'arm64'] },
+      { target: 'zip', arch: ['x64', 'arm64'] }, // what electron-updater installs from on macOS
+    ]);
     expect(config.linux.target).toEqual([{ target: 'AppImage', arch: ['x64'] }]);
+  });
+
+  it('writes the update feed files (a generic publish provider; the app reads its own server’s feed)', () => {
+    expect(config.publish).toEqual({ provider: 'generic', url: 'https://parley.invalid/updates/stable' });
   });
 
   it('builds the AppImage with the static runtime, which needs no libfuse2', () => {

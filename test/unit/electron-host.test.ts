@@ -31,6 +31,19 @@ import { fileTempDirs } from '../support/file-temp.js';
 import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
+// The launched host is a packaged one (the stand-in's app.isPackaged): it loads electron-updater, whose
+// real module needs Electron itself. main/electron/updates.ts is tested in updates.test.ts.
+vi.mock('electron-updater', () => ({
+  default: {
+    autoUpdater: {
+      setFeedURL: vi.fn(),
+      checkForUpdates: vi.fn(async () => null),
+      downloadUpdate: vi.fn(async () => []),
+      quitAndInstall: vi.fn(),
+      signals: { progress: vi.fn(), updateDownloaded: vi.fn() },
+    },
+  },
+}));
 
 const tempDir = fileTempDirs('parley-host-');
 
@@ -456,6 +469,8 @@ describe('main/index.ts', () => {
       data: { version: '0.0.0-test', platform: process.platform, host: 'electron' },
     });
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, { ...event, sender: new fake.WebContents() }, 'getAppInfo')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // An installed app updates itself; nobody is signed in yet, so nothing was asked.
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getUpdateState')).toEqual({ ok: true, data: { state: 'idle', checkedAt: null } });
     expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
 
     fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
