@@ -137,3 +137,27 @@ describe('electron-builder.yml', () => {
     }
   });
 });
+
+describe('release workflow', () => {
+  type Step = { run?: string; uses?: string; with?: Record<string, string>; name?: string };
+  const workflow = load(readFileSync(join(root, '.github/workflows/release.yml'), 'utf8')) as {
+    jobs: { installers: { strategy: { matrix: { include: { os: string }[] } }; steps: Step[] } };
+  };
+  const { strategy, steps } = workflow.jobs.installers;
+
+  it('builds on Windows, macOS and Linux with Node 22 (what @electron/rebuild needs)', () => {
+    expect(strategy.matrix.include.map((m) => m.os)).toEqual(['windows-latest', 'macos-latest', 'ubuntu-latest']);
+    expect(steps.find((step) => step.uses?.startsWith('actions/setup-node'))!.with!['node-version']).toBe(22);
+  });
+
+  it('runs the packaged smoke test after the installers (xvfb-run on Linux) and uploads installers, feed files and screenshots', () => {
+    const index = (predicate: (step: Step) => boolean) => steps.findIndex(predicate);
+    const dist = index((step) => step.run?.includes('npm run ${{ matrix.dist }}') ?? false);
+    const smoke = index((step) => step.run?.includes('playwright test -c playwright.packaged.config.ts') ?? false);
+    expect(dist).toBeGreaterThan(0);
+    expect(smoke).toBeGreaterThan(dist);
+    expect(steps[smoke]!.run).toMatch(/xvfb-run .*playwright test -c playwright\.packaged\.config\.ts/);
+    const uploads = steps.filter((step) => step.uses?.startsWith('actions/upload-artifact')).map((step) => step.with!['path']).join('\n');
+    for (const path of ['dist/*.exe', 'dist/*.dmg', 'dist/*.zip', 'dist/*.AppImage', 'dist/*.blockmap', 'dist/latest*.yml', 'test-results/packaged']) expect(uploads).toContain(path);
+  });
+});
