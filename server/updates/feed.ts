@@ -2,7 +2,7 @@
 // operator copied from a release into <updates dir>/<channel>/ (electron-builder's latest.yml,
 // latest-mac.yml, latest-linux.yml, the installers and their .blockmap files), which the desktop
 // app's updater (electron-updater, generic provider) reads. Public like the installers themselves:
-// an update check runs before anyone signs in, and what is served is the app everyone installs.
+// what is served is the app everyone installs, and the folder holds nothing else.
 //
 // A name is one path segment of the characters release files use; anything else (dot segments,
 // separators, encoded or not, hidden files) is refused before the disk is touched, and the file
