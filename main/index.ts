@@ -32,7 +32,7 @@ import { failStartup } from './electron/startup.js';
 import { trustSystemCertificates } from './electron/system-certificates.js';
 import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
-import { createUpdates, followUpdates, type Updates } from './electron/updates.js';
+import { createUpdates, followUpdates, loadUpdater, type Updates } from './electron/updates.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
@@ -179,24 +179,17 @@ if (!app.requestSingleInstanceLock()) {
         log('could not renew the login item', error);
       }
     }
-    // Updates come to an installed app only (electron-updater reads the running installation); loaded
-    // on demand so that nothing of it runs in npm start or the tests.
-    const updater = app.isPackaged ? (await import('electron-updater')).default.autoUpdater : null;
-    let updates: Updates | null = null;
-    if (updater) {
-      const say = (text: unknown) => log(`updates: ${String(text)}`);
-      updater.logger = { info: say, warn: say, error: say };
-      // The user chooses when to download and when to restart (main/electron/updates.ts).
-      updater.autoDownload = false;
-      updater.autoInstallOnAppQuit = true;
-      updates = createUpdates({
-        updater,
-        serverUrl: () => bridge?.serverUrl() ?? null,
-        transfersRunning: () => bridge?.transfersRunning() ?? 0,
-        onChange: (state) => bridge?.updateState(state),
-        log,
-      });
-    }
+    // Updates come to an installed app only (electron-updater reads the running installation).
+    const updater = app.isPackaged ? await loadUpdater(log) : null;
+    const updates: Updates | null = updater
+      ? createUpdates({
+          updater,
+          serverUrl: () => bridge?.serverUrl() ?? null,
+          transfersRunning: () => bridge?.transfersRunning() ?? 0,
+          onChange: (state) => bridge?.updateState(state),
+          log,
+        })
+      : null;
     const secrets = tokenStorage();
     if (secrets.notice) log(secrets.notice);
     const ready = createBridge({

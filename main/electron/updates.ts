@@ -3,6 +3,7 @@
 // server/updates/feed.ts), read by electron-updater's generic provider. The user is told an update is
 // there, downloads it with a progress bar when they choose, and restarts into it when they choose;
 // nothing restarts while a file transfer runs (a downloaded update also installs when Parley quits).
+import type { AppUpdater } from 'electron-updater';
 import { ParleyError } from '../../protocol/index.js';
 import type { UpdateState } from '../../contract/types.js';
 import type { Bridge, UpdateHost } from '../bridge/index.js';
@@ -43,6 +44,25 @@ export interface UpdatesOptions {
 export interface Updates extends UpdateHost {
   /** A check nobody asked for (at launch, then every few hours): a failure is logged, not shown. */
   checkQuietly(): Promise<void>;
+}
+
+/**
+ * electron-updater's updater for this installation, set up for the user to choose (no download or
+ * restart by itself; a downloaded update installs at quit); null when it cannot load, which costs
+ * updates only. Loaded on demand: nothing of it runs in npm start or the tests.
+ */
+export async function loadUpdater(log: (message: string, detail?: unknown) => void): Promise<AppUpdater | null> {
+  try {
+    const { autoUpdater } = (await import('electron-updater')).default;
+    const say = (text: unknown) => log(`updates: ${String(text)}`);
+    autoUpdater.logger = { info: say, warn: say, error: say };
+    autoUpdater.autoDownload = false;
+    autoUpdater.autoInstallOnAppQuit = true;
+    return autoUpdater;
+  } catch (error) {
+    log('updates are unavailable: electron-updater could not be loaded', error);
+    return null;
+  }
 }
 
 export function feedUrl(serverUrl: string): string {
