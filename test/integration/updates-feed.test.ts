@@ -1,18 +1,43 @@
 // The server's update feed (server/updates/feed.ts) for real: a release laid out as electron-builder
-// writes it (latest-linux.yml, latest.yml, the installers, their gzipped JSON .blockmap files), read the
-// way electron-updater's generic provider reads it: the channel file, then the installer (whole, and
-// by the single ranges a resumed or differential download asks for). Path tricks, raw on the wire
+// writes it (latest-linux.yml, the installer, its gzipped JSON .blockmap), read over HTTP the way an
+// updater reads it (the channel file, the installer whole and by single ranges), then by
+// electron-updater's own generic provider and differential downloader. Path tricks, raw on the wire
 // (fetch would normalise them away), get nothing out of the feed folder.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { load } from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, startTestServer, type TestServer } from '../support/harness.js';
+import { cleanup, startTestServer, tempDir, type TestServer } from '../support/harness.js';
 
 afterEach(cleanup);
+
+// electron-updater's own generic provider and differential downloader (no Electron in them), with
+// electron-builder's Node HTTP executor in place of Electron's net module.
+const requireUpdater = createRequire(import.meta.resolve('electron-updater/package.json'));
+type Request = import('node:http').ClientRequest;
+type RequestOptions = import('node:http').RequestOptions & { headers?: Record<string, string> };
+const { GenericProvider } = requireUpdater('./out/providers/GenericProvider.js') as {
+  GenericProvider: new (
+    configuration: { provider: 'generic'; url: string },
+    updater: { channel: string | null; isAddNoCacheQuery: boolean },
+    runtimeOptions: { isUseMultipleRangeRequest: boolean; platform: NodeJS.Platform; executor: unknown },
+  ) => { getLatestVersion(): Promise<{ version: string; stagingPercentage?: number }>; resolveFiles(info: unknown): { url: URL; info: { sha512: string; size: number } }[] };
+};
+const { GenericDifferentialDownloader } = requireUpdater('./out/differentialDownloader/GenericDifferentialDownloader.js') as {
+  GenericDifferentialDownloader: new (
+    file: { size: number; sha512: string },
+    executor: unknown,
+    options: { oldFile: string; newFile: string; newUrl: URL; logger: object; requestHeaders: null; isUseMultipleRangeRequest: boolean; cancellationToken: unknown },
+  ) => { download(oldBlockMap: unknown, newBlockMap: unknown): Promise<unknown> };
+};
+const { CancellationToken } = requireUpdater('builder-util-runtime') as { CancellationToken: new () => unknown };
+const { NodeHttpExecutor } = createRequire(import.meta.resolve('app-builder-lib/package.json'))('builder-util/out/nodeHttpExecutor') as {
+  NodeHttpExecutor: new () => { createRequest(options: RequestOptions, callback: (response: unknown) => void): Request };
+};
 
 const sha512 = (bytes: Buffer) => createHash('sha512').update(bytes).digest('base64');
 const INSTALLER = 'Parley-0.2.0-linux-x86_64.AppImage';
@@ -155,5 +180,39 @@ describe('update feed', () => {
       expect([400, 404], `${path}: ${response.status}`).toContain(response.status);
       expect(response.body.toString(), path).not.toMatch(/outside the channel|SQLite format|hash/);
     }
+  });
+
+  it("is read by electron-updater's own generic provider, and its differential download fetches only the changed blocks", async () => {
+    const executor = new NodeHttpExecutor();
+    const ranges: string[] = [];
+    const createRequest = executor.createRequest.bind(executor);
+    executor.createRequest = (options, callback) => {
+      if (options.headers?.['range'] ?? options.headers?.['Range']) ranges.push(String(options.headers['range'] ?? options.headers['Range']));
+      return createRequest(options, callback);
+    };
+    const provider = new GenericProvider({ provider: 'generic', url: `${t.url}/updates/stable` }, { channel: null, isAddNoCacheQuery: true }, { isUseMultipleRangeRequest: false, platform: 'linux', executor });
+    const info = await provider.getLatestVersion();
+    expect(info).toMatchObject({ version: '0.2.0', stagingPercentage: 50 });
+    const [file] = provider.resolveFiles(info);
+    expect(file!.url.href).toBe(`${t.url}/updates/stable/${INSTALLER}`);
+
+    // The installed version differs from the new one in one 64 KiB block: only that block crosses.
+    const old = Buffer.from(installer);
+    old.fill(7, 70_000, 70_100);
+    const dir = tempDir('parley-differential-');
+    writeFileSync(join(dir, 'old.AppImage'), old);
+    const blockmap = (bytes: Buffer) => JSON.parse(gunzipSync(blockmapOf(bytes)).toString()) as unknown;
+    const downloader = new GenericDifferentialDownloader({ size: installer.length, sha512: file!.info.sha512 }, executor, {
+      oldFile: join(dir, 'old.AppImage'),
+      newFile: join(dir, 'new.AppImage'),
+      newUrl: file!.url,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      requestHeaders: null,
+      isUseMultipleRangeRequest: false,
+      cancellationToken: new CancellationToken(),
+    });
+    await downloader.download(blockmap(old), blockmap(installer)); // checks the result's sha512 itself
+    expect(readFileSync(join(dir, 'new.AppImage')).equals(installer)).toBe(true);
+    expect(ranges).toEqual([`bytes=${64 * 1024}-${2 * 64 * 1024 - 1}`]);
   });
 });
