@@ -10,6 +10,7 @@ import type {
   Message,
   MessageStatusChange,
   SessionState,
+  UpdateState,
   WatchedFolder,
 } from './types.js';
 
@@ -48,6 +49,8 @@ export const hostEvents = {
   session: payload<SessionState>(),
   /** The host asks to show a conversation: a parley:// link or a notification was clicked. */
   openConversation: payload<{ conversationId: string }>(),
+  /** The app's own update changed state (the Electron host only). */
+  update: payload<UpdateState>(),
 };
 
 export const events = { ...engineEvents, ...hostEvents };

@@ -14,6 +14,7 @@ import type {
   SaveFileResult,
   SessionState,
   StagedFolder,
+  UpdateState,
   WatchedFolderView,
 } from './types.js';
 
@@ -151,6 +152,12 @@ export const requests = {
   /** The desktop integration's settings (the Electron host only; the browser host answers unavailable). */
   getDesktopSettings: request(Nothing, result<DesktopSettings>()),
   setDesktopSettings: request(DesktopSettings, result<DesktopSettings>()),
+  /** The app's own update (the Electron host only; the browser host answers unavailable). */
+  getUpdateState: request(Nothing, result<UpdateState>()),
+  checkForUpdate: request(Nothing, result<UpdateState>()),
+  downloadUpdate: request(Nothing, result<UpdateState>()),
+  /** Restarts into the downloaded version; refused (conflict) while a file transfer runs. */
+  installUpdate: request(Nothing, result<void>()),
 };
 
 export type Requests = typeof requests;

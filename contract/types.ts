@@ -204,3 +204,16 @@ export type OpenFileResult = { opened: true } | { url: string };
 
 /** Electron saves the copy where the user picked (or they canceled); the browser host answers a download URL. */
 export type SaveFileResult = { saved: true } | { canceled: true } | { url: string };
+
+/**
+ * The desktop app's own update, from the update feed of the server it is signed in to (README:
+ * Updates). Downloading starts when the user asks; installing restarts Parley, which the user asks
+ * for too, and never while a file transfer runs.
+ */
+export type UpdateState =
+  | { state: 'idle'; /** When the feed last said this is the newest version (ms since epoch); null: not asked yet. */ checkedAt: number | null }
+  | { state: 'checking' }
+  | { state: 'available'; version: string }
+  | { state: 'downloading'; version: string; percent: number; transferred: number; total: number; bytesPerSecond: number }
+  | { state: 'ready'; version: string }
+  | { state: 'failed'; message: string };

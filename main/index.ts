@@ -7,6 +7,7 @@ import { app, dialog, powerMonitor, session, type BrowserWindow, type IpcMainInv
 import { createBridge, type Bridge } from './bridge/index.js';
 import { ParleyError } from './core/index.js';
 import { guardProcess } from './bridge/process-guard.js';
+import { useSqliteAddon } from '../common/node/sqlite.js';
 import type { DesktopSettings } from '../contract/requests.js';
 import { appLocation } from './electron/app-url.js';
 import { applyAutostart, startsHidden, type AutostartEnv } from './electron/autostart.js';
@@ -20,17 +21,39 @@ import { readDesktopSettings, writeDesktopSettings } from './electron/desktop-se
 import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
 import { followEngine } from './electron/follow-engine.js';
 import { loadIcons } from './electron/icons.js';
+import { createFileLog } from './electron/log-file.js';
+import { attachContextMenu, setAppMenu } from './electron/menus.js';
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from './electron/ipc.js';
 import { createNotifier } from './electron/notifications.js';
 import { lockDownPermissions } from './electron/permissions.js';
 import { revealWithShell } from './electron/reveal.js';
 import { saveAsWithDialog } from './electron/save-as.js';
+import { failStartup } from './electron/startup.js';
+import { trustSystemCertificates } from './electron/system-certificates.js';
 import { tokenStorage } from './electron/token-codec.js';
 import { createTray } from './electron/tray.js';
+import { createUpdates, followUpdates, loadUpdater, type Updates } from './electron/updates.js';
 import { createAppWindow } from './electron/window.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
-const log = (message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? '');
+
+let config: HostConfig;
+try {
+  config = readConfig(process.env);
+} catch (error) {
+  console.error(`Parley: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+// Chromium's profile, the window state, the single-instance lock and the log all follow userData: with
+// PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
+if (config.dataDir) {
+  app.setPath('userData', join(config.dataDir, 'electron'));
+  app.setAppLogsPath(join(config.dataDir, 'electron', 'logs'));
+}
+// Every line goes to the console and to main.log in Electron's logs folder (main/electron/log-file.ts).
+const fileLog = createFileLog(app.getPath('logs'));
+const log = fileLog.log;
 // Closes the engine if the process must stop (set once the bridge exists).
 let closeBridge = () => {};
 // A rejected promise is logged and Parley keeps running; an uncaught exception is logged, shown in an
@@ -41,21 +64,18 @@ guardProcess({
   shutdown: () => closeBridge(),
   exit: (code) => app.exit(code),
   tellUser: (message) => {
-    if (app.isReady()) dialog.showErrorBox('Parley stopped', message);
+    if (app.isReady()) dialog.showErrorBox('Parley stopped', `${message}\n\nThe details are in ${fileLog.file}.`);
   },
 });
 
-let config: HostConfig;
-try {
-  config = readConfig(process.env);
-} catch (error) {
-  console.error(`Parley: ${(error as Error).message}`);
-  process.exit(2);
-}
+// npm start with Electron: better-sqlite3's addon built for Electron's ABI, beside node_modules' own
+// (Node's, which the embedded server in npm start's process uses); scripts/native-addon.ts. A packaged
+// app never takes native code from its environment.
+const devAddon = process.env['PARLEY_SQLITE_ADDON'];
+if (devAddon && !app.isPackaged) useSqliteAddon(devAddon);
 
-// Chromium's profile, the window state and the single-instance lock all follow userData: with
-// PARLEY_DATA_DIR each data dir is its own instance, so two demo users can run side by side.
-if (config.dataDir) app.setPath('userData', join(config.dataDir, 'electron'));
+// The OS's trusted roots (an organisation's internal CA) for the engine's connections, before any is made.
+trustSystemCertificates(log);
 
 // Windows shows notifications only for an app with an AppUserModelID: the appId in electron-builder.yml,
 // which the installer's shortcut carries too.
@@ -88,6 +108,7 @@ if (!app.requestSingleInstanceLock()) {
     const created = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), hidden, icon: icons('icon.png'), log });
     win = created;
     hideOnClose(created, quit, () => settings.closeToTray);
+    attachContextMenu(created);
     opening.hold();
     created.webContents.once('did-finish-load', () => opening.ready());
     created.on('closed', () => {
@@ -143,7 +164,9 @@ if (!app.requestSingleInstanceLock()) {
     return (settings = next);
   };
 
-  app.whenReady().then(() => {
+  app.whenReady().then(async () => {
+    // Reload and the developer tools only in a build that is not packaged (npm start, electron-vite dev).
+    setAppMenu(process.platform, !app.isPackaged);
     sendCspHeader(session.defaultSession, contentSecurityPolicy(!!devUrl));
     lockDownPermissions(session.defaultSession, location.isAppUrl, log);
     followShutdown(powerMonitor, quit);
@@ -156,6 +179,17 @@ if (!app.requestSingleInstanceLock()) {
         log('could not renew the login item', error);
       }
     }
+    // Updates come to an installed app only (electron-updater reads the running installation).
+    const updater = app.isPackaged ? await loadUpdater(log) : null;
+    const updates: Updates | null = updater
+      ? createUpdates({
+          updater,
+          serverUrl: () => bridge?.serverUrl() ?? null,
+          transfersRunning: () => bridge?.transfersRunning() ?? 0,
+          onChange: (state) => bridge?.updateState(state),
+          log,
+        })
+      : null;
     const secrets = tokenStorage();
     if (secrets.notice) log(secrets.notice);
     const ready = createBridge({
@@ -169,6 +203,7 @@ if (!app.requestSingleInstanceLock()) {
       saveAs: saveAsWithDialog(() => win),
       chooseFolder: chooseFolderWithDialog(() => win),
       desktop: { settings: () => settings, setSettings: setDesktopSettings },
+      ...(updates && { updates }),
       log,
     });
     bridge = ready;
@@ -200,20 +235,20 @@ if (!app.requestSingleInstanceLock()) {
       icon: icons('icon.png'),
     });
     followEngine(ready, notifier, badge);
+    if (updates) followUpdates(ready, updates, log);
     app.on('will-quit', () => {
       notifier.clear();
       ready.close();
     });
     app.on('activate', showWindow);
 
-    if (startsHidden(process.argv, app, process.platform, settings.startMinimised)) openWindow(true);
+    if (startsHidden(process.argv, process.platform)) openWindow(true);
     else showWindow();
     badge.applyToWindow();
     const link = linkInArgv(process.argv); // a cold start from a link (Windows, Linux)
     if (link) openLink(link);
   }).catch((error: unknown) => {
-    // Half started, with no window to close: say why and quit rather than linger in the tray.
-    log('could not start', error);
-    app.exit(1);
+    // Half started: say why, give up the lock and quit rather than linger windowless (main/electron/startup.ts).
+    failStartup({ app, dialog, log: fileLog }, error);
   });
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { createBridge, type Bridge, type DemoAccount } from '../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../main/browser/host.js';
 import { guardProcess } from '../main/bridge/process-guard.js';
+import { ensureElectronAddon, ensureNodeAddon } from './native-addon.js';
 import { browserTokenStorage } from '../main/browser/token-codec.js';
 import { startServer } from '../server/server.js';
 import { DEMO_USERS } from '../server/demo.js';
@@ -71,6 +72,8 @@ const token = values.token ?? process.env.PARLEY_TOKEN;
 if (token && !serverUrl) fail('--token goes with --server-url');
 
 try {
+  // The embedded server (and the browser host) run here, on Node: node_modules' addon must be Node's.
+  ensureNodeAddon(root, console.log);
   buildIfStale();
 } catch (error) {
   fail((error as Error).message);
@@ -90,10 +93,18 @@ if (!serverUrl) {
 
 const electron = values.browser ? null : electronBinary();
 if (electron) {
+  // Electron loads better-sqlite3 built for its own ABI, kept beside node_modules' (scripts/native-addon.ts).
+  let sqliteAddon: string;
+  try {
+    sqliteAddon = ensureElectronAddon(root, console.log);
+  } catch (error) {
+    fail(`${(error as Error).message}\nnpm start -- --browser runs Parley in the browser host instead.`);
+  }
   const child = spawn(electron, [root], {
     stdio: 'inherit',
     env: {
       ...process.env,
+      PARLEY_SQLITE_ADDON: sqliteAddon,
       PARLEY_DATA_DIR: clientDir,
       ...(demo && { PARLEY_DEMO: JSON.stringify(demo) }),
       ...(values.user && { PARLEY_USER: values.user }),

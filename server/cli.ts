@@ -1,5 +1,5 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE, PARLEY_UPDATES_DIR, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS as U } from './files/index.js';
@@ -33,6 +33,8 @@ const usage = `Usage: npm run server -- [options]
   --host <addr>        address to bind (PARLEY_HOST, default 127.0.0.1)
   --data-dir <dir>     where the database, app token and files live (PARLEY_DATA_DIR, default ./data)
   --max-file-size <n>  the largest upload in bytes (PARLEY_MAX_FILE_SIZE, default ${DEFAULT_MAX_FILE_SIZE}: 2 GiB)
+  --updates-dir <dir>  the desktop app's update feeds, a folder per channel, served at /updates/<channel>/
+                       (PARLEY_UPDATES_DIR, default <data-dir>/updates; README: Updates)
   --log-level <lvl>    pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
   -h, --help           show this help
 
@@ -55,6 +57,7 @@ const { values } = (() => {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         'max-file-size': { type: 'string' },
+        'updates-dir': { type: 'string' },
         ...Object.fromEntries(Object.keys(limitFlags).map((flag) => [flag, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
@@ -84,10 +87,13 @@ const limit = (flag: LimitFlag): number => {
   return value;
 };
 
+const dataDir = resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data');
+const updatesDir = values['updates-dir'] ?? (env.PARLEY_UPDATES_DIR || undefined);
 const server = await startServer({
   port,
   host: values.host ?? env.PARLEY_HOST ?? '127.0.0.1',
-  dataDir: resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data'),
+  dataDir,
+  ...(updatesDir && { updatesDir: resolve(updatesDir) }),
   appToken: env.PARLEY_APP_TOKEN || undefined,
   logger: { level },
   maxFileSize,

@@ -1,5 +1,6 @@
 // Assembles a Parley server: storage, the backend API and the file routes on Fastify and the
 // real-time API on socket.io sharing one HTTP port.
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
@@ -15,6 +16,7 @@ import type { RateLimit } from './realtime/rate-limit.js';
 import { DEFAULT_MAX_RETRANSMIT_BYTES, createMessaging } from './services/messaging.js';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
+import { updateFeed } from './updates/feed.js';
 
 export interface ServerOptions {
   port: number;
@@ -39,6 +41,8 @@ export interface ServerOptions {
   maxUploadBytesInFlight?: number;
   /** Bytes stored per user, unfinished uploads included; 0: no quota (default 20 GiB). */
   storageQuota?: number;
+  /** The desktop app's update feeds, a folder per channel served at /updates/<channel>/ (default <dataDir>/updates). */
+  updatesDir?: string;
 }
 
 /** Fastify's request fields for the log, with download links' capabilities redacted. */
@@ -135,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       storageQuota: options.storageQuota ?? DEFAULT_UPLOAD_LIMITS.storageQuota,
     },
   });
+  await app.register(updateFeed, { dir: options.updatesDir ?? join(options.dataDir, 'updates') });
   app.get('/health', async () => ({ ok: true }));
 
   await app.listen({ port: options.port, host: options.host });

@@ -20,12 +20,20 @@ export interface OpenOptions {
 
 const POSIX = process.platform !== 'win32';
 
+/** better-sqlite3's addon, when not the one in node_modules (npm start's Electron host: one built for Electron's ABI). */
+let nativeBinding: string | undefined;
+
+/** Opens every later database with the addon at `path`; set once at launch, before the first open. */
+export function useSqliteAddon(path: string): void {
+  nativeBinding = path;
+}
+
 export function openDatabase(file: string, migrations: readonly string[], options: OpenOptions = {}): Db {
   const fileMode = options.fileMode ?? 0o600;
   mkdirSync(dirname(file), { recursive: true, mode: options.dirMode ?? 0o700 });
   // Created with its mode before SQLite opens it, so it is never readable by others, not even briefly.
   if (POSIX && file !== ':memory:') closeSync(openSync(file, 'a', fileMode));
-  const db = new Database(file);
+  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL');

@@ -1,7 +1,7 @@
 // The one handler table behind the contract, shared by the Electron host and the browser host.
 // Arguments arrive already checked against contract/requests.ts's schemas (see dispatch.ts).
 import type { DesktopSettings, RequestArg, RequestName, RequestResult } from '../../contract/requests.js';
-import { RECENT_FOLDER_FILES, type AppInfo, type OpenFileResult, type SaveFileResult, type WatchedFolderView } from '../../contract/types.js';
+import { RECENT_FOLDER_FILES, type AppInfo, type OpenFileResult, type SaveFileResult, type UpdateState, type WatchedFolderView } from '../../contract/types.js';
 import { ParleyError, type Client, type FileTransfer, type WatchedFolder } from '../core/index.js';
 import { fileUrl, localFile, type LocalFile } from './local-files.js';
 import type { Session } from './session.js';
@@ -33,6 +33,14 @@ export interface DesktopHost {
   setSettings(settings: DesktopSettings): DesktopSettings;
 }
 
+/** The app's own update, which only the Electron host has (main/electron/updates.ts). */
+export interface UpdateHost {
+  state(): UpdateState;
+  check(): Promise<UpdateState>;
+  download(): Promise<UpdateState>;
+  install(): void;
+}
+
 export interface HandlerDeps {
   session: Session;
   appInfo: AppInfo;
@@ -41,10 +49,11 @@ export interface HandlerDeps {
   saveAs: SaveFileAs;
   chooseFolder: ChooseFolder;
   desktop?: DesktopHost;
+  updates?: UpdateHost;
   log(message: string, detail?: unknown): void;
 }
 
-export function createHandlers({ session, appInfo, staging, reveal, saveAs, chooseFolder, desktop, log }: HandlerDeps): Handlers {
+export function createHandlers({ session, appInfo, staging, reveal, saveAs, chooseFolder, desktop, updates, log }: HandlerDeps): Handlers {
   const client = () => session.client();
   // Answers once started (an unknown id throws here, at once); the transfer reports its own failure
   // as its state, so a rejection left is a bug to log, not one to crash on.
@@ -59,6 +68,10 @@ export function createHandlers({ session, appInfo, staging, reveal, saveAs, choo
   const desktopHost = () => {
     if (!desktop) throw new ParleyError('unavailable', 'desktop settings exist only in the Parley desktop app');
     return desktop;
+  };
+  const updateHost = () => {
+    if (!updates) throw new ParleyError('unavailable', 'only an installed Parley desktop app updates itself; this one runs from its sources');
+    return updates;
   };
   return {
     getAppInfo: () => appInfo,
@@ -110,5 +123,9 @@ export function createHandlers({ session, appInfo, staging, reveal, saveAs, choo
     setConversationMuted: ({ conversationId, muted }) => client().setConversationMuted(conversationId, muted),
     getDesktopSettings: () => desktopHost().settings(),
     setDesktopSettings: (settings) => desktopHost().setSettings(settings),
+    getUpdateState: () => updateHost().state(),
+    checkForUpdate: () => updateHost().check(),
+    downloadUpdate: () => updateHost().download(),
+    installUpdate: () => updateHost().install(),
   };
 }

@@ -3,16 +3,16 @@
 import { join } from 'node:path';
 import { Emitter } from '../../common/emitter.js';
 import { eventNames, type BridgeEvents, type EventName } from '../../contract/events.js';
-import type { AppInfo } from '../../contract/types.js';
+import type { AppInfo, UpdateState } from '../../contract/types.js';
 import { ParleyError, type Address, type ConversationSummary, type Unsubscribe } from '../core/index.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
 import { isLocal, type LocalFile } from './local-files.js';
-import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, type SaveFileAs } from './handlers.js';
+import { createHandlers, type ChooseFolder, type DesktopHost, type RevealFile, type SaveFileAs, type UpdateHost } from './handlers.js';
 import { createSession, type SessionOptions } from './session.js';
 import { MAX_STAGED_BYTES, createStaging, type Staging } from './staging.js';
 
 export type { DemoAccount, TokenCodec, TokenStorage } from './session.js';
-export type { ChooseFolder, DesktopHost, RevealFile, SaveFileAs } from './handlers.js';
+export type { ChooseFolder, DesktopHost, RevealFile, SaveFileAs, UpdateHost } from './handlers.js';
 
 export interface BridgeOptions extends SessionOptions {
   appInfo: AppInfo;
@@ -28,6 +28,8 @@ export interface BridgeOptions extends SessionOptions {
   chooseFolder?: ChooseFolder;
   /** The desktop integration (the Electron host only): without it the desktop settings requests answer unavailable. */
   desktop?: DesktopHost;
+  /** The app's own update (the Electron host only): without it the update requests answer unavailable. */
+  updates?: UpdateHost;
 }
 
 export interface Bridge {
@@ -46,6 +48,12 @@ export interface Bridge {
   unreadTotal(): number;
   /** Tells the renderer to show a conversation (the host checked the id is well formed). */
   openConversation(conversationId: string): void;
+  /** Tells the renderer where the app's own update stands. */
+  updateState(state: UpdateState): void;
+  /** File transfers running now (uploads, downloads, watched folders' sends): a restart would cut them. */
+  transfersRunning(): number;
+  /** The server the user is signed in to; null when signed out. */
+  serverUrl(): string | null;
   close(): void;
 }
 
@@ -58,6 +66,9 @@ const typedFolder: ChooseFolder = async (typed) => {
   if (!typed) throw new ParleyError('bad_request', 'type the folder’s full path');
   return typed;
 };
+
+/** The events the host itself emits, besides the session's and the engine's. */
+type HostEvent = 'openConversation' | 'update';
 
 export function createBridge(options: BridgeOptions): Bridge {
   const log = options.log ?? ((message: string, detail?: unknown) => console.warn(`[parley] ${message}`, detail ?? ''));
@@ -76,14 +87,16 @@ export function createBridge(options: BridgeOptions): Bridge {
     saveAs: options.saveAs ?? saveLocal,
     chooseFolder: options.chooseFolder ?? typedFolder,
     ...(options.desktop ? { desktop: options.desktop } : {}),
+    ...(options.updates ? { updates: options.updates } : {}),
     log,
   });
-  const hostEvents = new Emitter<Pick<BridgeEvents, 'openConversation'>>((error) => log('a bridge listener threw', error));
+  const hostEvents = new Emitter<Pick<BridgeEvents, HostEvent>>((error) => log('a bridge listener threw', error));
+  const isHostEvent = (event: EventName): event is HostEvent => event === 'openConversation' || event === 'update';
   const signedIn = () => (session.state().state === 'signedIn' ? session.client() : null);
   const on: Bridge['on'] = (event, listener) =>
-    event === 'openConversation'
-      ? hostEvents.on(event, listener as (payload: BridgeEvents['openConversation']) => void)
-      : session.on(event as Exclude<EventName, 'openConversation'>, listener as (payload: unknown) => void);
+    isHostEvent(event)
+      ? hostEvents.on(event, listener as (payload: BridgeEvents[HostEvent]) => void)
+      : session.on(event, listener as (payload: unknown) => void);
   return {
     dispatch: createDispatch(handlers, log),
     on,
@@ -103,6 +116,12 @@ export function createBridge(options: BridgeOptions): Bridge {
     conversation: (id) => signedIn()?.readConversation(id) ?? null,
     unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
     openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
+    updateState: (state) => hostEvents.emit('update', state),
+    serverUrl: () => {
+      const state = session.state();
+      return state.state === 'signedIn' ? state.serverUrl : null;
+    },
+    transfersRunning: () => signedIn()?.readFileTransfers().filter((transfer) => transfer.state === 'running').length ?? 0,
     close: () => {
       hostEvents.clear();
       session.close();

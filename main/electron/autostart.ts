@@ -3,6 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from 'electron';
+import { canStartMinimised } from '../../common/desktop-platform.js';
 
 /** The argument a login launch carries on Windows and Linux when Parley should start in the tray. */
 export const HIDDEN_ARG = '--hidden';
@@ -24,9 +25,9 @@ export function autostartEntry(executable: string, hidden: boolean): string {
 }
 
 export function applyAutostart(app: Pick<App, 'setLoginItemSettings'>, env: AutostartEnv, settings: { startAtLogin: boolean; startMinimised: boolean }): void {
-  const hidden = settings.startAtLogin && settings.startMinimised;
+  const hidden = settings.startAtLogin && settings.startMinimised && canStartMinimised(env.platform);
   if (env.platform === 'darwin' || env.platform === 'win32') {
-    // args is Windows-only; macOS says wasOpenedAtLogin instead (see startsHidden).
+    // args is Windows-only; macOS cannot start minimised (common/desktop-platform.ts).
     app.setLoginItemSettings({ openAtLogin: settings.startAtLogin, args: hidden ? [HIDDEN_ARG] : [] });
     return;
   }
@@ -37,8 +38,7 @@ export function applyAutostart(app: Pick<App, 'setLoginItemSettings'>, env: Auto
   writeFileSync(file, autostartEntry(env.appImage || env.execPath, hidden));
 }
 
-/** Whether this launch should show only the tray icon. */
-export function startsHidden(argv: readonly string[], app: Pick<App, 'getLoginItemSettings'>, platform: NodeJS.Platform, startMinimised: boolean): boolean {
-  if (argv.includes(HIDDEN_ARG)) return true;
-  return platform === 'darwin' && startMinimised && app.getLoginItemSettings().wasOpenedAtLogin;
+/** Whether this launch should show only the tray icon: a login item made with startMinimised on (Windows, Linux). */
+export function startsHidden(argv: readonly string[], platform: NodeJS.Platform): boolean {
+  return canStartMinimised(platform) && argv.includes(HIDDEN_ARG);
 }

@@ -2,28 +2,27 @@
 // userData, checked on every read; a missing or bad file reads as the defaults.
 import { z } from 'zod';
 import { readJsonFile, writeJsonFile, type JsonFile, type Log } from '../../common/node/json-file.js';
+import { closesToTrayByDefault } from '../../common/desktop-platform.js';
 import { DesktopSettings } from '../../contract/requests.js';
 
-export const DEFAULT_DESKTOP_SETTINGS: DesktopSettings = {
-  closeToTray: true,
-  startAtLogin: false,
-  startMinimised: false,
-  notifications: true,
-  showMessagePreview: true,
-};
+export function defaultDesktopSettings(platform: NodeJS.Platform): DesktopSettings {
+  return { closeToTray: closesToTrayByDefault(platform), startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true };
+}
 
-// The request's fields, each optional here: a file from before a key existed gives it its default.
-const StoredDesktopSettings = z
-  .strictObject(DesktopSettings.shape)
-  .partial()
-  .transform((saved): DesktopSettings => ({ ...DEFAULT_DESKTOP_SETTINGS, ...saved }));
+function desktopSettingsFile(path: string, platform: NodeJS.Platform): JsonFile<DesktopSettings> {
+  const defaults = defaultDesktopSettings(platform);
+  // The request's fields, each optional here: a file from before a key existed gives it its default.
+  const schema = z
+    .strictObject(DesktopSettings.shape)
+    .partial()
+    .transform((saved): DesktopSettings => ({ ...defaults, ...saved }));
+  return { path, schema, version: 1, default: defaults, mode: 0o600 };
+}
 
-const desktopSettingsFile = (path: string): JsonFile<DesktopSettings> => ({ path, schema: StoredDesktopSettings, version: 1, default: DEFAULT_DESKTOP_SETTINGS, mode: 0o600 });
-
-export function readDesktopSettings(file: string, log: Log): DesktopSettings {
-  return readJsonFile(desktopSettingsFile(file), log);
+export function readDesktopSettings(file: string, log: Log, platform: NodeJS.Platform = process.platform): DesktopSettings {
+  return readJsonFile(desktopSettingsFile(file, platform), log);
 }
 
 export function writeDesktopSettings(file: string, settings: DesktopSettings): void {
-  writeJsonFile(desktopSettingsFile(file), settings);
+  writeJsonFile(desktopSettingsFile(file, process.platform), settings);
 }

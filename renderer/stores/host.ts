@@ -8,6 +8,7 @@ import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
+import { useUpdatesStore } from './updates';
 import { background } from '../lib/background';
 
 /** Call once, from the root component's setup: everything stops with it. */
@@ -18,6 +19,7 @@ export function connectToHost(): void {
   const messages = useMessagesStore();
   const typing = useTypingStore();
   const folders = useFoldersStore();
+  const updates = useUpdatesStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -48,6 +50,7 @@ export function connectToHost(): void {
       if (address !== session.me) typing.started(conversationId, address);
     }),
     parley.on('openConversation', ({ conversationId }) => conversations.reveal(conversationId)),
+    parley.on('update', (state) => updates.apply(state)),
   ];
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
 
@@ -80,4 +83,11 @@ export function connectToHost(): void {
   );
 
   background(session.load());
+  // Only the desktop app updates itself; its update events carry on from here.
+  watch(
+    () => session.appInfo?.host,
+    (host) => {
+      if (host === 'electron') background(updates.load());
+    },
+  );
 }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Codec } from '../../common/node/json-file.js';
 import type { FileSettings } from '../../contract/requests.js';
 import { createSession, type Session } from '../../main/bridge/session.js';
-import { DEFAULT_DESKTOP_SETTINGS, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
+import { defaultDesktopSettings, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
 import { loadWindowState } from '../../main/electron/window-state.js';
 import { cleanup, startTestServer, tempDir, until } from '../support/harness.js';
 
@@ -73,7 +73,7 @@ describe('settings files from before versions', () => {
   it('read the desktop settings and the window’s place', () => {
     const dir = tempDir('parley-upgrade-');
     const desktop = join(dir, 'desktop-settings.json');
-    const mine = { ...DEFAULT_DESKTOP_SETTINGS, closeToTray: false, notifications: false };
+    const mine = { ...defaultDesktopSettings(process.platform), closeToTray: false, notifications: false };
     writeFileSync(desktop, JSON.stringify(mine, null, 2));
     const log = vi.fn();
     expect(readDesktopSettings(desktop, log)).toEqual(mine);

@@ -140,11 +140,63 @@ describe('desktop settings', () => {
     ]);
   });
 
+  it('leave out starting in the tray on macOS, which cannot tell a login launch', async () => {
+    const app = await launch({ host: 'electron', platform: 'darwin' });
+    await openSettings(app);
+    const section = app.get('[data-testid=desktop-settings]');
+    expect(section.text()).toContain('Start Parley when I log in');
+    expect(section.text()).not.toContain('Start in the tray');
+    expect(section.findAll('input[type=checkbox]')).toHaveLength(4);
+  });
+
   it('are not offered in the browser host', async () => {
     const app = await launch();
     await openSettings(app);
     expect(app.find('[data-testid=settings-dialog]').exists()).toBe(true);
     expect(app.find('[data-testid=desktop-settings]').exists()).toBe(false);
     expect(fake.callsTo('getDesktopSettings')).toEqual([]);
+  });
+});
+
+describe('updates', () => {
+  const banner = (app: VueWrapper) => app.find('[data-testid=update-banner]');
+
+  it('are checked from Settings; the sidebar offers the download, shows its progress, then the restart', async () => {
+    const app = await launch({ host: 'electron', updateVersion: '0.2.0' });
+    expect(banner(app).exists()).toBe(false); // nothing to do, nothing shown
+    await app.get('[aria-label=Settings]').trigger('click');
+    await flushPromises();
+    expect(app.get('[data-testid=update-check]').text()).toContain('Parley 0.0.0-test.');
+    await app.get('[data-testid=check-for-update]').trigger('click');
+    await flushPromises();
+    expect(app.get('[data-testid=update-check]').text()).toContain('0.2.0 is available');
+    expect(banner(app).text()).toContain('Parley 0.2.0 is available.');
+
+    await app.get('[data-testid=update-download]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('downloadUpdate')).toHaveLength(1);
+    fake.emit('update', { state: 'downloading', version: '0.2.0', percent: 42.5, transferred: 42_500_000, total: 100_000_000, bytesPerSecond: 1e6 });
+    await flushPromises();
+    const progress = app.get('[data-testid=update-progress]');
+    expect((progress.element as HTMLProgressElement).value).toBe(42.5);
+    expect(banner(app).text()).toContain('Downloading Parley 0.2.0… 42%');
+    // The bar has its label, for screen readers.
+    expect(app.find('label[for=update-progress]').exists()).toBe(true);
+
+    fake.emit('update', { state: 'ready', version: '0.2.0' });
+    await flushPromises();
+    // The host refuses (here: it never finished downloading as far as it knows); the reason shows.
+    await app.get('[data-testid=update-restart]').trigger('click');
+    await flushPromises();
+    expect(fake.callsTo('installUpdate')).toHaveLength(1);
+    expect(app.get('[data-testid=update-error]').text()).toContain('The update is not downloaded yet');
+  });
+
+  it('are not offered in the browser host', async () => {
+    const app = await launch();
+    await app.get('[aria-label=Settings]').trigger('click');
+    await flushPromises();
+    expect(app.find('[data-testid=update-check]').exists()).toBe(false);
+    expect(fake.callsTo('getUpdateState')).toEqual([]);
   });
 });

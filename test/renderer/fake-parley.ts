@@ -8,7 +8,7 @@ import { BridgeError, toApi, type BridgeReply, type ParleyApi, type ParleyBridge
 import type { BridgeEvents, EventName } from '../../contract/events';
 import { isRequestName, requests, type DesktopSettings, type FileSettings, type RequestArg, type RequestName } from '../../contract/requests';
 import { invalidPayload, ParleyError } from '../../protocol/index';
-import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, User, WatchedFolderView } from '../../contract/types';
+import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, UpdateState, User, WatchedFolderView } from '../../contract/types';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
 const MINUTE = 60_000;
@@ -29,6 +29,10 @@ export interface FakeOptions {
   archiveSize?: number;
   /** Which host getAppInfo says this is (default the browser host). */
   host?: 'electron' | 'browser';
+  /** The OS getAppInfo names (default linux). */
+  platform?: string;
+  /** What checkForUpdate finds (the Electron host only): this version, or nothing newer. */
+  updateVersion?: string;
   /**
    * The server answers: a message sent becomes sent (its seq, a messageStatus event) on the next
    * turn, as the engine's outbox does. Off by default, so a test plays each status with emit().
@@ -46,6 +50,10 @@ const WITHOUT_SESSION: ReadonlySet<RequestName> = new Set([
   'chooseFolder',
   'getDesktopSettings',
   'setDesktopSettings',
+  'getUpdateState',
+  'checkForUpdate',
+  'downloadUpdate',
+  'installUpdate',
 ]);
 
 export type FakeParley = ReturnType<typeof createFakeParley>;
@@ -120,6 +128,15 @@ export function createFakeParley(options: FakeOptions = {}) {
     if (!found) throw new BridgeError('not_found', `no watched folder ${id}`);
     return found;
   }
+  let update: UpdateState = { state: 'idle', checkedAt: null };
+  const setUpdate = (next: UpdateState): UpdateState => {
+    update = next;
+    emit('update', update);
+    return update;
+  };
+  const updatesOnly = () => {
+    if (host !== 'electron') throw new BridgeError('unavailable', 'only an installed Parley desktop app updates itself; this one runs from its sources');
+  };
   let desktopSettings: DesktopSettings = { closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true };
   const host = options.host ?? 'browser';
 
@@ -204,7 +221,7 @@ export function createFakeParley(options: FakeOptions = {}) {
   }
 
   const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
-    getAppInfo: () => ({ version: '0.0.0-test', platform: 'linux', host }),
+    getAppInfo: () => ({ version: '0.0.0-test', platform: options.platform ?? 'linux', host }),
     getSession: () => session,
     signIn: ({ serverUrl, token }) => {
       if (token !== 'good-token') throw new BridgeError('auth_failed', 'the access token is not valid');
@@ -324,6 +341,18 @@ export function createFakeParley(options: FakeOptions = {}) {
       return desktopSettings;
     },
     setDesktopSettings: (settings) => (desktopSettings = settings),
+    // As main/electron/updates.ts, without the waiting: a test plays progress and the download's end with emit().
+    getUpdateState: () => (updatesOnly(), update),
+    checkForUpdate: () => (updatesOnly(), setUpdate(options.updateVersion ? { state: 'available', version: options.updateVersion } : { state: 'idle', checkedAt: Date.now() })),
+    downloadUpdate: () => {
+      updatesOnly();
+      if (update.state !== 'available') throw new BridgeError('conflict', 'there is no update to download');
+      return setUpdate({ state: 'downloading', version: update.version, percent: 0, transferred: 0, total: 0, bytesPerSecond: 0 });
+    },
+    installUpdate: () => {
+      updatesOnly();
+      if (update.state !== 'ready') throw new BridgeError('conflict', 'the update is not downloaded yet');
+    },
   };
 
   /** As main/bridge/dispatch.ts: the name and the argument checked before any handler runs. */

@@ -183,10 +183,24 @@ export class Tray extends EventEmitter {
 export interface MenuItem {
   label?: string;
   type?: string;
+  role?: string;
+  enabled?: boolean;
+  submenu?: MenuItem[];
   click?: () => void;
 }
 export const Menu = {
-  buildFromTemplate: (items: MenuItem[]) => ({ items }),
+  buildFromTemplate: (items: MenuItem[]) => ({ items, popup: vi.fn((_options?: { window?: unknown }) => {}) }),
+  applicationMenu: null as { items: MenuItem[] } | null,
+  setApplicationMenu(menu: { items: MenuItem[] } | null): void {
+    this.applicationMenu = menu;
+  },
+};
+
+export const clipboard = {
+  text: '',
+  writeText(text: string): void {
+    this.text = text;
+  },
 };
 
 export const powerMonitor = new EventEmitter();
@@ -196,20 +210,18 @@ export const app = Object.assign(new EventEmitter(), {
     ['userData', '/nonexistent/userData'],
     ['downloads', '/nonexistent/Downloads'],
     ['home', '/nonexistent/home'],
+    ['logs', '/nonexistent/logs'],
   ]),
   locked: true,
   quit: vi.fn(),
   exit: vi.fn((_code?: number) => {}),
   ready: true,
+  isPackaged: true,
   isReady(): boolean {
     return this.ready;
   },
   setBadgeCount: vi.fn((_count?: number) => true),
   setLoginItemSettings: vi.fn((_settings: { openAtLogin?: boolean; args?: string[] }) => {}),
-  loginItem: { wasOpenedAtLogin: false },
-  getLoginItemSettings(): { wasOpenedAtLogin: boolean } {
-    return this.loginItem;
-  },
   setAppUserModelId: vi.fn((_id: string) => {}),
   setAsDefaultProtocolClient: vi.fn((_protocol: string, _path?: string, _args?: string[]) => true),
   getVersion: () => '0.0.0-test',
@@ -222,12 +234,18 @@ export const app = Object.assign(new EventEmitter(), {
   requestSingleInstanceLock(): boolean {
     return this.locked;
   },
+  releaseSingleInstanceLock: vi.fn(() => {}),
+  setAppLogsPath(path: string): void {
+    this.paths.set('logs', path);
+  },
   whenReady: () => Promise.resolve(),
 });
 
 export class WebContents extends EventEmitter {
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   send = vi.fn();
+  replaceMisspelling = vi.fn((_word: string) => {});
+  session = { addWordToSpellCheckerDictionary: vi.fn((_word: string) => true) };
   mainFrame = { url: '', parent: null };
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
@@ -285,6 +303,7 @@ export function resetFake(): void {
   ipcMain.handlers.clear();
   app.removeAllListeners();
   app.paths.set('userData', '/nonexistent/userData');
+  app.paths.set('logs', '/nonexistent/logs');
   session.defaultSession.webRequest.headersListener = null;
   session.defaultSession.handlers = {};
   session.defaultSession.removeAllListeners();
@@ -294,4 +313,6 @@ export function resetFake(): void {
   protocol.privileged.length = 0;
   protocol.handlers.clear();
   BrowserWindow.created.length = 0;
+  Menu.applicationMenu = null;
+  clipboard.text = '';
 }

@@ -9,9 +9,11 @@ import { applyAutostart, autostartEntry, startsHidden } from '../../main/electro
 import { createBadge } from '../../main/electron/badge.js';
 import { createQuitState, followShutdown, hideOnClose } from '../../main/electron/close-to-tray.js';
 import { conversationFromLink, createOpenQueue, linkInArgv, registerProtocolClient } from '../../main/electron/deep-links.js';
-import { DEFAULT_DESKTOP_SETTINGS, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
+import { defaultDesktopSettings, readDesktopSettings, writeDesktopSettings } from '../../main/electron/desktop-settings.js';
+import { canStartMinimised } from '../../common/desktop-platform.js';
 import { loadIcons, type Icons } from '../../main/electron/icons.js';
 import { createNotifier, type NotifierOptions } from '../../main/electron/notifications.js';
+import { appMenuTemplate, attachContextMenu, contextMenuTemplate, setAppMenu } from '../../main/electron/menus.js';
 import { lockDownPermissions } from '../../main/electron/permissions.js';
 import { createTray } from '../../main/electron/tray.js';
 import { followEngine } from '../../main/electron/follow-engine.js';
@@ -444,14 +446,14 @@ describe('start at login', () => {
     expect(fake.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: false, args: [] });
   });
 
-  it('starts hidden with --hidden, or on macOS when opened at login with start minimised on', () => {
-    expect(startsHidden(['parley', '--hidden'], app, 'linux', false)).toBe(true);
-    expect(startsHidden(['parley'], app, 'linux', true)).toBe(false);
-    fake.app.loginItem.wasOpenedAtLogin = true;
-    expect(startsHidden(['parley'], app, 'darwin', true)).toBe(true);
-    expect(startsHidden(['parley'], app, 'darwin', false)).toBe(false);
-    fake.app.loginItem.wasOpenedAtLogin = false;
-    expect(startsHidden(['parley'], app, 'darwin', true)).toBe(false);
+  it('starts hidden with --hidden on Windows and Linux; macOS, which cannot tell a login launch, never offers it', () => {
+    expect(startsHidden(['parley', '--hidden'], 'linux')).toBe(true);
+    expect(startsHidden(['parley', '--hidden'], 'win32')).toBe(true);
+    expect(startsHidden(['parley'], 'linux')).toBe(false);
+    expect(startsHidden(['parley', '--hidden'], 'darwin')).toBe(false);
+    applyAutostart(app, { execPath: '/Applications/Parley.app', configDir: '/nonexistent', platform: 'darwin' }, { startAtLogin: true, startMinimised: true });
+    expect(fake.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: true, args: [] });
+    expect([canStartMinimised('darwin'), canStartMinimised('win32'), canStartMinimised('linux')]).toEqual([false, true, true]);
   });
 });
 
@@ -459,8 +461,12 @@ describe('desktop settings file', () => {
   it('reads as the defaults when missing or bad, fills keys a older file lacks, and is written whole', () => {
     const log = vi.fn();
     const file = join(tempDir(), 'desktop-settings.json');
-    expect(readDesktopSettings(file, log)).toEqual(DEFAULT_DESKTOP_SETTINGS);
-    expect(DEFAULT_DESKTOP_SETTINGS).toEqual({ closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true });
+    expect(readDesktopSettings(file, log, 'win32')).toEqual(defaultDesktopSettings('win32'));
+    expect(defaultDesktopSettings('win32')).toEqual({ closeToTray: true, startAtLogin: false, startMinimised: false, notifications: true, showMessagePreview: true });
+    expect(defaultDesktopSettings('darwin').closeToTray).toBe(true);
+    // GNOME has no tray without an extension: closing must not leave an app nobody can reach.
+    expect(readDesktopSettings(file, log, 'linux')).toEqual({ ...defaultDesktopSettings('win32'), closeToTray: false });
+    const DEFAULT_DESKTOP_SETTINGS = defaultDesktopSettings(process.platform);
     expect(log).not.toHaveBeenCalled();
     for (const bad of ['{oops', '[]', '"x"', 'null', '{"closeToTray":"yes"}', '{"closeToTray":false,"extra":1}']) {
       writeFileSync(file, bad);
@@ -474,5 +480,65 @@ describe('desktop settings file', () => {
     writeDesktopSettings(file, mine);
     expect(readDesktopSettings(file, log)).toEqual(mine);
     expect(existsSync(`${file}.tmp`)).toBe(false);
+  });
+});
+
+describe('menus', () => {
+  type Item = fake.MenuItem;
+  const roles = (items: Item[]): string[] => items.flatMap((i) => [...(i.role ? [i.role] : []), ...roles(i.submenu ?? [])]);
+  const developerRoles = ['reload', 'forceReload', 'toggleDevTools'];
+
+  it('gives users no Reload or developer tools; a build that is not packaged keeps them', () => {
+    for (const platform of ['linux', 'win32', 'darwin'] as const) {
+      const shipped = roles(appMenuTemplate(platform, false) as Item[]);
+      for (const role of developerRoles) expect(shipped, platform).not.toContain(role);
+      expect(shipped).toEqual(expect.arrayContaining(['fileMenu', 'editMenu', 'windowMenu', 'zoomIn', 'togglefullscreen']));
+      expect(roles(appMenuTemplate(platform, true) as Item[])).toEqual(expect.arrayContaining(developerRoles));
+    }
+    // The macOS app menu (About, Hide, Quit Parley) comes first there only.
+    expect(appMenuTemplate('darwin', false)[0]).toEqual({ role: 'appMenu' });
+    expect(roles(appMenuTemplate('linux', false) as Item[])).not.toContain('appMenu');
+    setAppMenu('linux', false);
+    expect(roles(fake.Menu.applicationMenu!.items)).not.toContain('toggleDevTools');
+  });
+
+  const flags = { canCut: true, canCopy: true, canPaste: true, canSelectAll: true, canUndo: false, canRedo: false, canDelete: true, canEditRichly: false };
+  const params = { isEditable: false, selectionText: '', editFlags: flags, misspelledWord: '', dictionarySuggestions: [] as string[], linkURL: '' };
+  const contents = new fake.WebContents();
+  const menu = (p: Partial<typeof params>) => contextMenuTemplate({ ...params, ...p }, contents as never) as Item[];
+  const shape = (items: Item[]) => items.map((i) => i.role ?? i.label ?? i.type);
+
+  it('offers spelling suggestions on a misspelt word, then the edit commands as the field allows them', () => {
+    const items = menu({ isEditable: true, misspelledWord: 'helo', dictionarySuggestions: ['hello', 'help', 'hero'], editFlags: { ...flags, canCut: false } });
+    expect(shape(items)).toEqual(['hello', 'help', 'hero', 'Add to Dictionary', 'separator', 'cut', 'copy', 'paste', 'separator', 'selectAll']);
+    expect(items.find((i) => i.role === 'cut')!.enabled).toBe(false);
+    items[1]!.click!();
+    expect(contents.replaceMisspelling).toHaveBeenCalledWith('help');
+    items.find((i) => i.label === 'Add to Dictionary')!.click!();
+    expect(contents.session.addWordToSpellCheckerDictionary).toHaveBeenCalledWith('helo');
+    expect(shape(menu({ isEditable: true, misspelledWord: 'qzxv' })).slice(0, 2)).toEqual(['No Spelling Suggestions', 'Add to Dictionary']);
+  });
+
+  it('offers Copy on selected text, a link’s address on http(s) links, and nothing elsewhere', () => {
+    expect(shape(menu({ selectionText: 'some words' }))).toEqual(['copy']);
+    expect(menu({ selectionText: '  ' })).toEqual([]);
+    const link = menu({ linkURL: 'https://example.com/a' });
+    expect(shape(link)).toEqual(['Copy Link Address']);
+    link[0]!.click!();
+    expect(fake.clipboard.text).toBe('https://example.com/a');
+    expect(menu({ linkURL: 'parley-file://t-1' })).toEqual([]);
+    expect(menu({})).toEqual([]);
+  });
+
+  it("pops up at a right-click in the window, only when it has something to offer", () => {
+    const win = new fake.BrowserWindow();
+    attachContextMenu(asWindow(win));
+    const build = vi.spyOn(fake.Menu, 'buildFromTemplate');
+    win.webContents.emit('context-menu', {}, { ...params, isEditable: true });
+    expect(build).toHaveBeenCalledTimes(1);
+    expect(build.mock.results[0]!.value.popup).toHaveBeenCalledWith({ window: win });
+    win.webContents.emit('context-menu', {}, params);
+    expect(build).toHaveBeenCalledTimes(1);
+    build.mockRestore();
   });
 });

@@ -1,6 +1,7 @@
 // The Electron host against a stand-in for the 'electron' module: the IPC gate in front of the real
 // bridge, event forwarding, the preload's window.parley, and the host's pure rules.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrowserWindow as ElectronWindow, IpcMainInvokeEvent, Session, WebContents as ElectronContents } from 'electron';
@@ -17,7 +18,9 @@ import { FILE_SCHEME, serveFileScheme } from '../../main/electron/file-scheme.js
 import { forwardEvents, isAppSender, registerIpc, registerStaging } from '../../main/electron/ipc.js';
 import { revealWithShell } from '../../main/electron/reveal.js';
 import { saveAsWithDialog } from '../../main/electron/save-as.js';
+import { trustSystemCertificates } from '../../main/electron/system-certificates.js';
 import { isExternalLink } from '../../main/electron/links.js';
+import { LOG_FILE, createFileLog } from '../../main/electron/log-file.js';
 import { lockDownNavigation } from '../../main/electron/navigation.js';
 import { tokenStorage } from '../../main/electron/token-codec.js';
 import { createAppWindow } from '../../main/electron/window.js';
@@ -28,6 +31,19 @@ import { fileTempDirs } from '../support/file-temp.js';
 import { cleanup, startClient, startTestServer, until } from '../support/harness.js';
 
 vi.mock('electron', () => import('../support/fake-electron.js'));
+// The launched host is a packaged one (the stand-in's app.isPackaged): it loads electron-updater, whose
+// real module needs Electron itself. main/electron/updates.ts is tested in updates.test.ts.
+vi.mock('electron-updater', () => ({
+  default: {
+    autoUpdater: {
+      setFeedURL: vi.fn(),
+      checkForUpdates: vi.fn(async () => null),
+      downloadUpdate: vi.fn(async () => []),
+      quitAndInstall: vi.fn(),
+      signals: { progress: vi.fn(), updateDownloaded: vi.fn() },
+    },
+  },
+}));
 
 const tempDir = fileTempDirs('parley-host-');
 
@@ -444,12 +460,17 @@ describe('main/index.ts', () => {
     ]);
     expect(fake.protocol.handlers.has(FILE_SCHEME)).toBe(true);
     expect(win.loadedUrl).toMatch(/^file:\/\/.*\/renderer\/index\.html$/);
+    // Its own menu bar (a packaged app: no Reload or developer tools) and a right-click menu on the page.
+    expect(JSON.stringify(fake.Menu.applicationMenu!.items)).not.toMatch(/reload|toggleDevTools/i);
+    expect(win.webContents.listenerCount('context-menu')).toBe(1);
     const event = { sender: win.webContents, senderFrame: { url: win.loadedUrl, parent: null } };
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getAppInfo')).toEqual({
       ok: true,
       data: { version: '0.0.0-test', platform: process.platform, host: 'electron' },
     });
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, { ...event, sender: new fake.WebContents() }, 'getAppInfo')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // An installed app updates itself; nobody is signed in yet, so nothing was asked.
+    expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getUpdateState')).toEqual({ ok: true, data: { state: 'idle', checkedAt: null } });
     expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
 
     fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
@@ -463,6 +484,9 @@ describe('main/index.ts', () => {
   it('wires the desktop: permissions, tray, parley: links to the page once it listens, close to tray, desktop settings', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const dataDir = tempDir();
+    // Close to tray on (the default except on Linux, where GNOME shows no tray icon).
+    mkdirSync(join(dataDir, 'electron'));
+    writeFileSync(join(dataDir, 'electron', 'desktop-settings.json'), JSON.stringify({ version: 1, closeToTray: true }));
     await launch({ PARLEY_DATA_DIR: dataDir });
     await vi.waitFor(() => expect(fake.BrowserWindow.created).toHaveLength(1));
     const win = fake.BrowserWindow.created[0]!;
@@ -579,6 +603,54 @@ describe('main/index.ts', () => {
     fake.app.exit.mockClear();
   });
 
+  it('a start that fails says why in an error box naming the log file, logs it there, gives up the lock and exits 1', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // A saved session whose database cannot open: what every launch met when an installer lacked better_sqlite3.node.
+    const dataDir = tempDir();
+    const serverUrl = 'https://chat.example';
+    writeFileSync(join(dataDir, 'session.json'), JSON.stringify({ version: 1, serverUrl, address: 'ann', token: 'plu_saved' }));
+    const account = `${createHash('sha256').update(serverUrl).digest('hex').slice(0, 16)}-ann`;
+    mkdirSync(join(dataDir, 'accounts', account, 'parley-client.db'), { recursive: true });
+    fake.app.releaseSingleInstanceLock.mockClear();
+    fake.app.exit.mockClear();
+    fake.dialog.showErrorBox.mockClear();
+
+    await launch({ PARLEY_DATA_DIR: dataDir });
+    await vi.waitFor(() => expect(fake.app.exit).toHaveBeenCalledWith(1));
+    const logFile = join(dataDir, 'electron', 'logs', LOG_FILE);
+    expect(fake.dialog.showErrorBox).toHaveBeenCalledWith('Parley could not start', expect.stringContaining(`The details are in ${logFile}.`));
+    expect(fake.dialog.showErrorBox.mock.calls[0]![1]).toMatch(/^Parley could not start: \S/);
+    expect(fake.app.releaseSingleInstanceLock).toHaveBeenCalled();
+    expect(fake.app.releaseSingleInstanceLock.mock.invocationCallOrder[0]).toBeLessThan(fake.app.exit.mock.invocationCallOrder[0]!);
+    expect(fake.BrowserWindow.created).toHaveLength(0);
+    // The log has the line and the error's stack, for whoever looks into it.
+    const logged = readFileSync(logFile, 'utf8');
+    expect(logged).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z could not start \w*Error: /m);
+    expect(logged).toMatch(/\n\s+at /);
+    fake.app.exit.mockClear();
+  });
+
+  it('keeps its log under 1 MiB in two files, and logs to the console alone when the folder cannot be written', () => {
+    const dir = tempDir();
+    const console = { warn: vi.fn() };
+    const { log, file } = createFileLog(dir, console);
+    log('first', { conversationId: 'c-1' });
+    expect(readFileSync(file, 'utf8')).toMatch(/Z first \{ conversationId: 'c-1' \}\n$/);
+    writeFileSync(file, 'x'.repeat(1024 * 1024 + 1));
+    log('after the limit');
+    expect(readFileSync(join(dir, 'main.old.log'), 'utf8')).toHaveLength(1024 * 1024 + 1);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\S+ after the limit\n$/);
+    expect(console.warn).toHaveBeenCalledWith('[parley] after the limit', '');
+
+    const blocked = join(dir, 'a-file');
+    writeFileSync(blocked, '');
+    const broken = createFileLog(join(blocked, 'logs'), console);
+    broken.log('one');
+    broken.log('two');
+    expect(console.warn.mock.calls.filter(([message]) => String(message).startsWith('[parley] cannot write the log file'))).toHaveLength(1);
+    expect(console.warn).toHaveBeenCalledWith('[parley] two', '');
+  });
+
   it('exits 2 with a clear message on a bad environment', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(process, 'exit').mockImplementation((code) => {
@@ -635,6 +707,26 @@ describe('host setup', () => {
     expect(none.notice).toMatch(/no keychain.*unencrypted.*0600/);
     fake.safeStorage.available = true;
     fake.safeStorage.backend = 'gnome_libsecret';
+  });
+
+  it("adds the OS's trusted roots to Node's defaults; says so where the runtime cannot read them", () => {
+    const log = vi.fn();
+    const store = {
+      getCACertificates: vi.fn((type?: string) => (type === 'system' ? ['INTERNAL-CA', 'MOZILLA-1'] : ['MOZILLA-1', 'MOZILLA-2'])),
+      setDefaultCACertificates: vi.fn((_certificates: string[]) => {}),
+    };
+    expect(trustSystemCertificates(log, store)).toBe(2);
+    expect(store.setDefaultCACertificates).toHaveBeenCalledWith(['MOZILLA-1', 'MOZILLA-2', 'INTERNAL-CA', 'MOZILLA-1']);
+    expect(log).not.toHaveBeenCalled();
+
+    expect(trustSystemCertificates(log, {})).toBeNull(); // Node before 24.5
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/cannot read the OS certificate store: only its bundled roots and NODE_EXTRA_CA_CERTS/));
+    const unreadable = new Error('the keychain is locked');
+    store.getCACertificates.mockImplementation(() => {
+      throw unreadable;
+    });
+    expect(trustSystemCertificates(log, store)).toBeNull();
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/could not add the OS certificate store/), unreadable);
   });
 
   it('reads its launch environment, and says which variable is wrong', () => {
