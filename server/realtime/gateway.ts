@@ -242,6 +242,8 @@ function attachHandlers(
     try {
       const token = await verifyAccessToken(storage, handshake.data.token);
       const tokenHash = hashSecret(handshake.data.token);
+      // Read before the caps are checked: from the check to the reservation nothing may wait.
+      const overrides = (await storage.getUserLimits(token.address)) ?? {};
       makeRoomForToken(tokenHash);
       const connected = users.get(token.address)?.connections ?? 0;
       if (connected >= limits.maxConnectionsPerUser) {
@@ -250,7 +252,7 @@ function attachHandlers(
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
-      data.user = reserve(socket, token.address, tokenHash, (await storage.getUserLimits(token.address)) ?? {});
+      data.user = reserve(socket, token.address, tokenHash, overrides);
       await socket.join(userRoom(token.address));
       next();
     } catch (error) {

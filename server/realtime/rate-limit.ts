@@ -27,16 +27,20 @@ export function createRateLimiter(limit: RateLimit, now: () => number = Date.now
   let { burst, perSecond } = limit;
   let tokens = burst;
   let last = now();
+  const refill = () => {
+    const t = now();
+    tokens = Math.min(burst, tokens + ((t - last) / 1000) * perSecond);
+    last = t;
+  };
   return {
     allow() {
-      const t = now();
-      tokens = Math.min(burst, tokens + ((t - last) / 1000) * perSecond);
-      last = t;
+      refill();
       if (tokens < 1) return false;
       tokens -= 1;
       return true;
     },
     set(next) {
+      refill(); // the time so far at the old rate
       tokens = next.burst > burst ? tokens + next.burst - burst : Math.min(tokens, next.burst);
       ({ burst, perSecond } = next);
     },

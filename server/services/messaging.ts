@@ -14,7 +14,6 @@ import {
   type PushPayload,
   type Receipt,
   type ReceiptType,
-  type Role,
 } from '../../protocol/index.js';
 import { fileIdOf } from '../files/file-url.js';
 import type { UserLimits } from '../realtime/rate-limit.js';
@@ -73,8 +72,6 @@ export function createMessaging(
     return members;
   }
 
-  /** The member's role: requireMember has answered for address. */
-  const roleOf = (members: ConversationMembers, address: Address): Role => members.roles.get(address)!;
 
   async function viewOf(id: string): Promise<Conversation> {
     const [record, participants] = await Promise.all([requireConversation(id), storage.getParticipants(id)]);
@@ -123,24 +120,30 @@ export function createMessaging(
       message: { conversationId: string; clientId: string; body: string; file?: FileInfo | undefined },
       socketId?: string,
     ) {
-      const membership = await requireMember(message.conversationId, sender);
-      if (membership.type === 'channel' && roleOf(membership, sender) !== 'admin') {
-        throw new ParleyError('forbidden', 'only admins post in a channel');
-      }
       // A file of this server becomes readable by the conversation's members when the sender may read
       // it (storage checks that in the same transaction); a forward links it to one more conversation.
       const fileId = message.file ? fileIdOf(message.file.url) : null;
-      // To the members as the write left them: a removal committed just before it is already out.
-      const { event, duplicate, members } = await storage.appendMessage({ ...message, fileId, sender, deviceId, serverTime: now() });
+      // Membership and the channel rule are checked inside the write, in the batch's order; the event
+      // goes to the members as the write left them (a removal committed just before it is already out).
+      const { event, duplicate, members } = await storage.appendMessage({
+        ...message,
+        fileId,
+        sender,
+        deviceId,
+        serverTime: now(),
+        authorize: (m) => {
+          if (m.type === 'channel' && m.roles.get(sender) !== 'admin') throw new ParleyError('forbidden', 'only admins post in a channel');
+        },
+      });
       if (!duplicate) fanout.emit(members, 'event', event, socketId);
       return { seq: event.seq, serverTime: event.serverTime };
     },
 
     async editTitle(editor: Address, conversationId: string, title: string, socketId?: string) {
-      const membership = await requireMember(conversationId, editor);
-      if (membership.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
-      if (roleOf(membership, editor) !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
-      const event = await storage.editTitle(conversationId, title, editor, now());
+      const event = await storage.editTitle(conversationId, title, editor, now(), (m) => {
+        if (m.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
+        if (m.roles.get(editor) !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
+      });
       const members = await storage.getMembers(conversationId);
       if (members) fanout.emit(members.addresses, 'event', event, socketId);
       return { seq: event.seq };
@@ -153,8 +156,7 @@ export function createMessaging(
         throw new ParleyError('bad_request', 'the members of a direct conversation never change');
       }
       await requireUsers(change.add);
-      const before = (await storage.getMembers(conversationId))?.addresses ?? [];
-      const event = await storage.changeMembers(
+      const { event, before } = await storage.changeMembers(
         conversationId,
         { add: change.add.map((address) => ({ address, role: 'member' as const })), remove: change.remove },
         null,

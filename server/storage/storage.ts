@@ -31,6 +31,12 @@ export interface NewConversation {
   createdAt: number;
 }
 
+/**
+ * A rule checked inside a write, against the members as that write sees them (a removal or a
+ * demotion committed just before it counts): it throws to refuse. Membership itself is always checked.
+ */
+export type Authorize = (members: ConversationMembers) => void;
+
 export interface NewMessage {
   conversationId: string;
   sender: Address;
@@ -41,6 +47,8 @@ export interface NewMessage {
   /** A file of this server the message carries: linked to the conversation if the sender may read it. */
   fileId?: string | null;
   serverTime: number;
+  /** Beyond being a member, e.g. only admins post in a channel. */
+  authorize?: Authorize | undefined;
 }
 
 /** What one user's files hold on this server, for the upload limits. */
@@ -105,13 +113,15 @@ export interface Storage {
 
   /** Refuses a sender who is no longer a member when the write commits (not_member). */
   appendMessage(message: NewMessage): Promise<AppendResult>;
+  /** The event (null when nothing changed) and the members just before it, as the write saw them. */
   changeMembers(
     conversationId: string,
     change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
     sender: Address | null,
     serverTime: number,
-  ): Promise<ConversationEvent | null>;
-  editTitle(conversationId: string, title: string, sender: Address | null, serverTime: number): Promise<ConversationEvent>;
+  ): Promise<{ event: ConversationEvent | null; before: readonly Address[] }>;
+  /** A member's edit checks membership and `authorize` inside the write; the operator's (sender null) none. */
+  editTitle(conversationId: string, title: string, sender: Address | null, serverTime: number, authorize?: Authorize): Promise<ConversationEvent>;
   /**
    * Events fromSeq..toSeq in order, at most limit of them and, past the first, at most maxBytes of
    * text (UTF-8 of bodies and file info, plus a little per event): a page may stop short of toSeq.

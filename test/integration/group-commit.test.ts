@@ -82,7 +82,7 @@ describe('members cache', () => {
       send('bob', 'bob-after'),
     ]);
     expect(before).toMatchObject({ status: 'fulfilled', value: { event: { seq: 1 } } });
-    expect(removal).toMatchObject({ status: 'fulfilled', value: { seq: 2, removed: ['cat'] } });
+    expect(removal).toMatchObject({ status: 'fulfilled', value: { event: { seq: 2, removed: ['cat'] }, before: ['ann', 'bob', 'cat'] } });
     expect(after).toMatchObject({ status: 'rejected', reason: { code: 'not_member' } });
     expect(other).toMatchObject({ status: 'fulfilled', value: { event: { seq: 3 } } });
     expect((await storage.getMembers('g'))?.addresses).toEqual(['ann', 'bob']);
@@ -92,6 +92,40 @@ describe('members cache', () => {
     await storage.changeMembers('g', { add: [{ address: 'cat', role: 'member' }], remove: [] }, 'ann', 4);
     expect((await storage.getMembers('g'))?.addresses).toEqual(['ann', 'bob', 'cat']);
     expect(await send('cat', 'cat-back')).toMatchObject({ duplicate: false, event: { seq: 5 } });
+  });
+
+  it('checks each rule inside the write: an edit or a channel post after a removal or demotion in the same batch is refused', async () => {
+    const storage = openSqliteStorage(tempDir('parley-rules-'));
+    onCleanup(() => storage.close());
+    for (const address of ['ann', 'bob', 'cat', 'dan']) await storage.createUser({ address, name: address });
+    const admins = (...addresses: string[]) => ['ann', 'bob', 'cat'].map((address) => ({ address, role: addresses.includes(address) ? ('admin' as const) : ('member' as const) }));
+    await storage.createConversation({ id: 'g', type: 'group', title: 'Before', distinctKey: null, members: admins('ann', 'cat'), createdAt: 1 });
+    await storage.createConversation({ id: 'ch', type: 'channel', title: 'News', distinctKey: null, members: admins('ann', 'cat'), createdAt: 1 });
+    const adminsOnly = (who: string) => (m: { roles: ReadonlyMap<string, string> }) => {
+      if (m.roles.get(who) !== 'admin') throw Object.assign(new Error('only admins'), { code: 'forbidden' });
+    };
+
+    // The operator removes admin cat; cat's edit arrives in the same turn, after it.
+    const [removed, edit] = await Promise.allSettled([
+      storage.changeMembers('g', { add: [], remove: ['cat'] }, null, 2),
+      storage.editTitle('g', 'pwned by cat', 'cat', 2, adminsOnly('cat')),
+    ]);
+    expect(removed.status).toBe('fulfilled');
+    expect(edit).toMatchObject({ status: 'rejected', reason: { code: 'not_member' } });
+    expect((await storage.getConversation('g'))?.title).toBe('Before');
+
+    // cat is removed and added back as a plain member, then posts in the channel: all one batch.
+    const [out, back, post, other] = await Promise.allSettled([
+      storage.changeMembers('ch', { add: [], remove: ['cat'] }, null, 3),
+      storage.changeMembers('ch', { add: [{ address: 'cat', role: 'member' }], remove: [] }, null, 3),
+      storage.appendMessage({ conversationId: 'ch', sender: 'cat', deviceId: 'd', clientId: 'c1', body: 'hi', serverTime: 3, authorize: adminsOnly('cat') }),
+      storage.changeMembers('ch', { add: [{ address: 'dan', role: 'member' }], remove: [] }, null, 3),
+    ]);
+    expect([out.status, back.status]).toEqual(['fulfilled', 'fulfilled']);
+    expect(post).toMatchObject({ status: 'rejected', reason: { code: 'forbidden' } });
+    // Who hears of dan's arrival: the members as that write saw them, cat among them again, not as before the batch.
+    expect(other).toMatchObject({ status: 'fulfilled', value: { before: ['ann', 'bob', 'cat'] } });
+    expect((await storage.getEvents('ch', 1, 10, 10)).map((e) => e.type)).toEqual(['members', 'members', 'members']);
   });
 
   it('sends a removed member nothing more, refuses their requests, and serves them again once re-added', async () => {

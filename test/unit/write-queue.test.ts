@@ -94,6 +94,28 @@ describe('group commit', () => {
     expect(count()).toBe(1);
   });
 
+  it('stores nothing of a batch when a full disk ends its transaction, and answers each caller with that error', async () => {
+    const { db, count } = open();
+    const queue = createWriteQueue(db);
+    const insert = db.prepare('INSERT INTO rows (id, parent) VALUES (?, 1)');
+    db.exec('CREATE TABLE blobs (data BLOB)');
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`); // the disk is full: no page more
+    const results = await Promise.allSettled([
+      queue.run(() => insert.run(1)),
+      queue.run(() => db.prepare('INSERT INTO blobs (data) VALUES (?)').run(Buffer.alloc(100_000))),
+      queue.run(() => insert.run(3)), // would commit on its own, unasked, if the queue went on
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_FULL' });
+    expect(count()).toBe(0);
+    expect(db.inTransaction).toBe(false);
+
+    db.pragma('max_page_count = 1073741823');
+    await queue.run(() => insert.run(4));
+    expect(count()).toBe(1);
+  });
+
   it('splits a long queue into bounded transactions and answers every write', async () => {
     const { db, count } = open();
     const queue = createWriteQueue(db);

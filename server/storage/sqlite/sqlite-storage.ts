@@ -8,7 +8,7 @@ import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
-import type { AppendResult, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import type { AppendResult, Authorize, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
 import { createWriteQueue } from './write-queue.js';
@@ -270,13 +270,23 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return existing ? { event: toEvent(existing), duplicate: true, members: membersOf(m.conversationId)?.addresses ?? [] } : null;
   };
 
+  /** Checked inside the write, in the batch's order: a removal or demotion committed just before it wins. */
+  const authorized = (conversationId: string, sender: Address, authorize: Authorize | undefined): ConversationMembers => {
+    const members = membersOf(conversationId);
+    if (!members?.roles.has(sender)) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    authorize?.(members);
+    return members;
+  };
+
   const appendMessage = (m: NewMessage): AppendResult => {
-    // Checked again here, in the batch's order: a removal committed just before this write wins.
-    const members = membersOf(m.conversationId);
-    if (!members?.roles.has(m.sender)) {
+    let members: ConversationMembers;
+    try {
+      members = authorized(m.conversationId, m.sender, m.authorize);
+    } catch (error) {
+      // A retry of a send stored while it was allowed still gets its original answer.
       const before = storedBefore(m);
       if (before) return before;
-      throw new ParleyError('not_member', `you are not a participant of conversation ${m.conversationId}`);
+      throw error;
     }
     const file = m.file ? JSON.stringify(m.file) : null;
     const { conversationId, sender, deviceId, clientId, body, serverTime } = m;
@@ -312,16 +322,18 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
       sender: Address | null,
       serverTime: number,
-    ): ConversationEvent | null => {
+    ): { event: ConversationEvent | null; before: readonly Address[] } => {
+      const before = membersOf(conversationId)?.addresses ?? [];
       const added = change.add.filter((m) => q.insertMember.run(conversationId, m.address, m.role).changes > 0);
       const removed = change.remove.filter((a) => q.deleteMember.run(conversationId, a).changes > 0);
-      if (added.length === 0 && removed.length === 0) return null;
+      if (added.length === 0 && removed.length === 0) return { event: null, before };
       membership.forget(conversationId);
       const body = JSON.stringify({ added: added.map((m) => m.address), removed });
-      return toEvent(appendEvent(conversationId, 'members', sender, body, serverTime));
+      return { event: toEvent(appendEvent(conversationId, 'members', sender, body, serverTime)), before };
     };
 
-  const editTitle = (conversationId: string, title: string, sender: Address | null, serverTime: number) => {
+  const editTitle = (conversationId: string, title: string, sender: Address | null, serverTime: number, authorize?: Authorize) => {
+    if (sender !== null) authorized(conversationId, sender, authorize);
     q.setTitle.run(title, conversationId);
     return toEvent(appendEvent(conversationId, 'edit', sender, JSON.stringify({ title }), serverTime));
   };
@@ -414,8 +426,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     changeMembers(conversationId, change, sender, serverTime) {
       return writes.run(() => changeMembers(conversationId, change, sender, serverTime));
     },
-    editTitle(conversationId, title, sender, serverTime) {
-      return writes.run(() => editTitle(conversationId, title, sender, serverTime));
+    editTitle(conversationId, title, sender, serverTime, authorize) {
+      return writes.run(() => editTitle(conversationId, title, sender, serverTime, authorize));
     },
     async getEvents(conversationId, fromSeq, toSeq, limit, maxBytes = Infinity) {
       // Rows are read one at a time and reading stops at the byte budget, so a page of big events

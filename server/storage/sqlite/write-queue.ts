@@ -5,8 +5,12 @@
 // is on disk.
 //
 // Each write runs in its own savepoint: one that throws (a refusal, a constraint) is rolled back
-// alone and its caller gets its error; the rest of the batch goes on. If the commit itself fails,
-// nothing of the batch is stored and every caller in it gets the error.
+// alone and its caller gets its error; the rest of the batch goes on. If the commit itself fails, or
+// an error ends the whole transaction (SQLite rolls it all back on a full disk, an I/O error, out of
+// memory), nothing of the batch is stored and every caller in it gets that error.
+//
+// "Committed" is what survives the process dying (WAL with synchronous=NORMAL); an OS crash or power
+// cut may lose the last commits before a checkpoint.
 import type { Db } from '../../../common/node/sqlite.js';
 
 export interface WriteQueue {
@@ -28,7 +32,7 @@ interface Pending {
 export const MAX_BATCH = 512;
 
 export function createWriteQueue(db: Db): WriteQueue {
-  let waiting: Pending[] = [];
+  const waiting: Pending[] = [];
   let scheduled: NodeJS.Immediate | null = null;
   const rollbackListeners: Array<(error: unknown) => void> = [];
 
@@ -39,6 +43,8 @@ export function createWriteQueue(db: Db): WriteQueue {
       try {
         item.outcome = { ok: true, value: isolated(item.write) };
       } catch (error) {
+        // SQLite ended the transaction itself: what follows would commit on its own, unasked.
+        if (!db.inTransaction) throw error;
         item.outcome = { ok: false, error };
       }
     }
@@ -48,7 +54,13 @@ export function createWriteQueue(db: Db): WriteQueue {
     try {
       commitBatch(batch);
     } catch (error) {
-      for (const listener of rollbackListeners) listener(error);
+      for (const listener of rollbackListeners) {
+        try {
+          listener(error);
+        } catch {
+          // A cache that cannot forget must not keep the batch's callers waiting.
+        }
+      }
       for (const item of batch) item.reject(error);
       return;
     }
@@ -59,14 +71,18 @@ export function createWriteQueue(db: Db): WriteQueue {
     }
   };
 
+  /** One batch a turn: its callers hear before the next batch is written. */
+  const flushOne = () => {
+    scheduled = null;
+    commit(waiting.splice(0, MAX_BATCH));
+    if (waiting.length > 0) scheduled = setImmediate(flushOne);
+  };
+
+  /** Everything now, in batches (the storage closing). */
   const flush = () => {
     if (scheduled) clearImmediate(scheduled);
     scheduled = null;
-    while (waiting.length > 0) {
-      const batch = waiting.length <= MAX_BATCH ? waiting : waiting.slice(0, MAX_BATCH);
-      waiting = waiting.length <= MAX_BATCH ? [] : waiting.slice(MAX_BATCH);
-      commit(batch);
-    }
+    while (waiting.length > 0) commit(waiting.splice(0, MAX_BATCH));
   };
 
   return {
@@ -74,7 +90,7 @@ export function createWriteQueue(db: Db): WriteQueue {
       return new Promise<T>((resolve, reject) => {
         waiting.push({ write, resolve: resolve as (value: unknown) => void, reject });
         // setImmediate runs after the poll phase: every request read in this turn joins the batch.
-        scheduled ??= setImmediate(flush);
+        scheduled ??= setImmediate(flushOne);
       });
     },
     flush,
