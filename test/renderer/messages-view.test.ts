@@ -5,6 +5,7 @@ import MessageComposer from '../../renderer/components/MessageComposer.vue';
 import MessageItem from '../../renderer/components/MessageItem.vue';
 import MessageList from '../../renderer/components/MessageList.vue';
 import TypingIndicator from '../../renderer/components/TypingIndicator.vue';
+import { useConversationsStore } from '../../renderer/stores/conversations';
 import { useMessagesStore } from '../../renderer/stores/messages';
 import { useTypingStore } from '../../renderer/stores/typing';
 import { BridgeError } from '../../contract/api';
@@ -189,5 +190,19 @@ describe('typing indicator', () => {
     vi.advanceTimersByTime(4000);
     await indicator.vm.$nextTick();
     expect(indicator.text()).toBe('');
+  });
+
+  it('names people by their display name, and by address only someone not named yet', async () => {
+    vi.useFakeTimers();
+    installFake();
+    const indicator = mount(TypingIndicator, { ...withStores(), props: { conversationId: 'c-launch' } });
+    const conversations = useConversationsStore();
+    await conversations.load();
+    const launch = conversations.byId['c-launch']!;
+    conversations.byId['c-launch'] = { ...launch, participants: launch.participants.map((p) => (p.address === 'bob' ? { ...p, name: 'Bob Okafor' } : p)) };
+    useTypingStore().started('c-launch', 'bob');
+    useTypingStore().started('c-launch', 'carol');
+    await indicator.vm.$nextTick();
+    expect(indicator.text()).toBe('Bob Okafor and carol are typing…');
   });
 });
