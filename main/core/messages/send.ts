@@ -75,6 +75,7 @@ export function createSending(d: SendDeps) {
     // Read after the start: the message shows its upload running.
     const message = views.pending(store.outbox.get(clientId)!);
     d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
+    if (conversationId) d.announce.conversation(conversationId); // the list shows it while it is sent
     return message;
   }
 
@@ -91,6 +92,8 @@ export function createSending(d: SendDeps) {
       const { conversationId, peer } = destination(to);
       const message = views.pending(store.outbox.add({ clientId: newClientId(), conversationId, peer, body, createdAt: Date.now() }));
       d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
+      // The list shows my newest message, and its conversation on top, while it is still being sent.
+      if (conversationId) d.announce.conversation(conversationId);
       d.outbox.kick();
       return message;
     },
