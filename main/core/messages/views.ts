@@ -62,8 +62,7 @@ export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump
       unread: unreadOf(c, maxSeqJump),
       lastSeq: c.lastSeq,
       readSeq: c.readSeq,
-      // My message waiting in the outbox is the newest thing in it, before the server has numbered it.
-      lastActivity: waiting ? Math.max(c.lastActivity, waiting.createdAt) : c.lastActivity,
+      lastActivity: c.lastActivity,
       muted: c.muted,
     };
   }
