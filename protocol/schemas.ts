@@ -1,7 +1,9 @@
 // Entities that travel on the wire. Each schema is both the runtime check and the TypeScript type.
 import { z } from 'zod';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+import { MAX_BODY_BYTES } from './limits.js';
+
+export { MAX_BODY_BYTES };
 export const RETRANSMIT_PAGE = 1000;
 /** Receipts one `receipts` push carries at most. */
 export const RECEIPTS_PUSH = 1000;

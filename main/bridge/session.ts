@@ -111,7 +111,9 @@ export function createSession(options: SessionOptions) {
         setImmediate(() => {
           if (current?.client !== client) return;
           save({ serverUrl, address, token: null });
-          end(`You were signed out: ${status.reason}. Sign in again with a new access token.`);
+          // The instruction is ours; a server before issue 15 put its own in the reason as well.
+          const why = status.reason.replace(/[;.]\s*sign in again.*$/is, '');
+          end(`You were signed out: ${why}. Sign in again with a new access token.`);
           events.emit('session', state());
         });
       }),

@@ -21,6 +21,10 @@ export function createAppWindow({ preload, location, stateFile, hidden = false, 
     width: 1000,
     height: 700,
     ...state?.bounds,
+    // The narrowest the renderer's layout is made for (the list folds away below 640 px); a saved
+    // size below it is raised by Electron.
+    minWidth: 480,
+    minHeight: 400,
     show: false,
     ...(icon ? { icon } : {}),
     // Auxclick off: a middle-click would otherwise ask for a new window (denied anyway by navigation.ts).

@@ -12,6 +12,11 @@ export const useFilesStore = defineStore('files', () => {
   const messages = useMessagesStore();
   /** The last failed action on a file message, by message id. */
   const errors = shallowReactive(new Map<string, string>());
+  /**
+   * The names of files being staged and sent, by conversation, until each one's message shows: a large
+   * file takes seconds to be copied or streamed to the host, and the composer says so meanwhile.
+   */
+  const preparing = shallowReactive(new Map<string, readonly string[]>());
   /** A full-size image, at the URL its host serves it from (/local in the browser, parley-file: in Electron). */
   const viewing = ref<{ url: string; name: string } | null>(null);
 
@@ -24,12 +29,32 @@ export const useFilesStore = defineStore('files', () => {
     }
   }
 
+  /** Adds names to a conversation's files being prepared, or (done) takes one of each away. */
+  function tally(conversationId: string, names: readonly string[], done: boolean): void {
+    const list = [...(preparing.get(conversationId) ?? [])];
+    if (!done) list.push(...names);
+    else
+      for (const name of names) {
+        const at = list.indexOf(name);
+        if (at >= 0) list.splice(at, 1);
+      }
+    if (list.length) preparing.set(conversationId, list);
+    else preparing.delete(conversationId);
+  }
+
   /** Stages the files and sends each; the caption goes with the first. Throws if they could not be staged. */
   async function send(conversationId: string, files: File[], caption = ''): Promise<void> {
     if (files.length === 0) return;
-    const staged = await parley.stageFiles(files);
-    for (const [i, file] of staged.entries()) {
-      messages.receive(await parley.sendFile({ conversationId, stagedId: file.id, ...(i === 0 && caption.trim() ? { message: caption } : {}) }));
+    const left = files.map((file) => file.name);
+    tally(conversationId, left, false);
+    try {
+      const staged = await parley.stageFiles(files);
+      for (const [i, file] of staged.entries()) {
+        messages.receive(await parley.sendFile({ conversationId, stagedId: file.id, ...(i === 0 && caption.trim() ? { message: caption } : {}) }));
+        tally(conversationId, left.splice(0, 1), true);
+      }
+    } finally {
+      tally(conversationId, left, true);
     }
   }
 
@@ -56,5 +81,5 @@ export const useFilesStore = defineStore('files', () => {
 
   const saveAs = (message: Message) => act(message.id, async () => show(message, await parley.saveFileAs({ messageId: message.id }), false));
 
-  return { errors, viewing, send, download, stop, resume, retry, open, showInFolder, saveAs };
+  return { errors, preparing, viewing, send, download, stop, resume, retry, open, showInFolder, saveAs };
 });

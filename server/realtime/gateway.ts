@@ -275,7 +275,7 @@ function attachHandlers(
         expiry = setTimeout(armExpiry, Math.min(left, MAX_TIMER_MS));
         return;
       }
-      socket.emit('auth:revoked', { message: 'your access token has expired; sign in again with a new token' });
+      socket.emit('auth:revoked', { message: 'your access token has expired' });
       socket.disconnect(true);
     };
     armExpiry();

@@ -231,7 +231,7 @@ export function createMessaging(
 
     async revokeTokens(address: Address) {
       const revoked = await storage.revokeTokens(address);
-      fanout.disconnectUser(address, 'your access token was revoked; sign in again with a new token');
+      fanout.disconnectUser(address, 'your access token was revoked');
       return revoked;
     },
 

@@ -1,24 +1,6 @@
 // Screenshots of the main screens in light and dark, at 1280×800, for a person to look at:
 // test-results/screenshots/<screen>-<scheme>.png. Each is also checked to have rendered its screen.
-import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { SCREENSHOT_DIR, expect, expectSignedIn, openConversation, send, startDirect, test, ui } from './support.js';
-
-const SCHEMES = ['light', 'dark'] as const;
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const colorScheme of SCHEMES) {
-    await page.emulateMedia({ colorScheme });
-    // The app follows the scheme (prefers-color-scheme): the page background changes between the two.
-    await expect
-      .poll(() => page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches))
-      .toBe(colorScheme === 'dark');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), animations: 'disabled' });
-  }
-  await page.emulateMedia({ colorScheme: null });
-}
-
-declare function matchMedia(query: string): { matches: boolean };
+import { expect, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
 
 test('screenshots: sign-in, conversation list + messages, new conversation (light and dark)', async ({ server, launch, engine }) => {
   // Sign-in screen, as on a first launch.

@@ -51,6 +51,7 @@ test('a revoked token signs the user out with a clear message', async ({ server,
   await expect(reason).toBeVisible();
   await expect(reason).toContainText(/revoked/i);
   await expect(reason).toContainText(/sign in again/i);
+  expect((await reason.innerText()).match(/sign in again/gi)).toHaveLength(1);
   await expect(page.getByTestId('signout')).toHaveCount(0);
   // The server is offered again; only a new token is needed.
   await expect(page.getByTestId('signin-server-url')).toHaveValue(server.url);

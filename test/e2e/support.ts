@@ -176,6 +176,19 @@ export async function expectSignedIn(page: Page): Promise<void> {
   await expect(page.getByTestId('signin-submit')).toHaveCount(0);
 }
 
+const SCHEMES = ['light', 'dark'] as const;
+
+/** Screenshots of the page as it is, in light and dark: test-results/screenshots/<name>-<scheme>.png. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  for (const colorScheme of SCHEMES) {
+    await page.emulateMedia({ colorScheme });
+    // The app follows the scheme (prefers-color-scheme): the page background changes between the two.
+    await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), animations: 'disabled' });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
 /** Types into the composer and sends with Enter. */
 export async function send(page: Page, text: string): Promise<Locator> {
   const composer = ui.composer(page);

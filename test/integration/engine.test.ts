@@ -86,6 +86,24 @@ describe('client engine', () => {
     expect(reopened.status).toMatchObject({ state: 'offline', nextRetryAt: expect.any(Number) });
   });
 
+  it('tells the list of my message at once, while it is still being sent', async () => {
+    const t = await startTestServer();
+    const ann = startClient(t.url, await t.user('ann'));
+    const bob = startClient(t.url, await t.user('bob'));
+    await Promise.all([online(ann), online(bob)]);
+    ann.sendMessage({ peer: 'bob' }, 'first');
+    await until(() => bob.readConversations()[0]?.lastMessage?.body === 'first', 'delivery');
+    const id = bob.readConversations()[0]!.id;
+    const before = bob.readConversations()[0]!.lastActivity;
+    await t.stop();
+    await until(() => bob.status.state === 'offline', 'offline');
+
+    const summary = nextEvent(bob, 'conversation');
+    bob.sendMessage({ conversationId: id }, 'still sending');
+    expect(await summary).toMatchObject({ id, lastMessage: { body: 'still sending', mine: true, seq: null, status: 'sending' } });
+    expect(bob.readConversations()[0]!.lastActivity).toBeGreaterThan(before);
+  });
+
   it('catches up many pages of missed messages in several conversations', async () => {
     const t = await startTestServer();
     const annToken = await t.user('ann');

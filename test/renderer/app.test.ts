@@ -1,5 +1,6 @@
 import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_BODY_BYTES } from '../../protocol/limits';
 import { useMessagesStore } from '../../renderer/stores/messages';
 import { mountApp, unmountApp } from './app-harness';
 import { installFake } from './fake-bridge';
@@ -129,5 +130,91 @@ describe('session', () => {
     await flushPromises();
     expect(fake.callsTo('signInDemo')).toEqual([{ address: 'alice' }]);
     expect(app.findAll('[data-testid=conversation-item]')).toHaveLength(2);
+  });
+});
+
+describe('jumping to a conversation', () => {
+  it('Ctrl+K, a few letters and Enter open the first match and put the focus in its composer', async () => {
+    const app = await launch();
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }));
+    const filter = app.get('[data-testid=conversation-filter]');
+    expect(document.activeElement).toBe(filter.element);
+    await filter.setValue('laun');
+    await filter.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(app.get('h2').text()).toBe('Launch plan');
+    expect(document.activeElement).toBe(app.get('[data-testid=composer]').element);
+    // The filter is done with: the whole list is back.
+    expect(app.findAll('[data-testid=conversation-item]')).toHaveLength(2);
+  });
+
+  it('Enter keeps the match the arrows moved to', async () => {
+    const app = await launch();
+    const filter = app.get('[data-testid=conversation-filter]');
+    await filter.setValue('o'); // both: Bob Okafor, Launch plan (carol, bob…)
+    await filter.trigger('keydown', { key: 'ArrowDown' });
+    await filter.trigger('keydown', { key: 'ArrowDown' });
+    await filter.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(app.get('h2').text()).toBe('Launch plan');
+    // With nothing typed, Enter goes back to the open conversation.
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }));
+    await filter.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(app.get('h2').text()).toBe('Launch plan');
+    expect(document.activeElement).toBe(app.get('[data-testid=composer]').element);
+  });
+
+  it('Enter in the conversation list opens the selected one and moves to its composer', async () => {
+    const app = await launch();
+    const list = app.get('#conversation-list');
+    await list.trigger('keydown', { key: 'ArrowDown' });
+    await list.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(app.get('h2').text()).toBe('Launch plan');
+    expect(document.activeElement).toBe(app.get('[data-testid=composer]').element);
+  });
+});
+
+describe('the composer and the size limit', () => {
+  it('counts the bytes left near the limit and refuses past it, saying why', async () => {
+    const app = await launch();
+    const composer = app.get('[data-testid=composer]');
+    const send = app.get('[data-testid=send]');
+    await composer.setValue('short');
+    expect(app.find('[data-testid=composer-limit]').exists()).toBe(false);
+    // UTF-8 bytes, not characters: é is two.
+    await composer.setValue('é'.repeat(MAX_BODY_BYTES / 2 - 100));
+    expect(app.get('[data-testid=composer-limit]').text()).toBe('200 bytes left of 65,536 bytes (64 KiB)');
+    expect(send.attributes('disabled')).toBeUndefined();
+    await composer.setValue('x'.repeat(70_000));
+    expect(app.get('[data-testid=composer-limit]').text()).toBe('Too long to send: 4,464 bytes over the limit of 65,536 bytes (64 KiB)');
+    expect(send.attributes('disabled')).toBeDefined();
+    expect(send.attributes('title')).toBe('Too long to send');
+    expect(composer.attributes('aria-invalid')).toBe('true');
+    expect(composer.attributes('aria-describedby')).toBe(app.get('[data-testid=composer-limit]').attributes('id'));
+    await composer.trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    expect(fake.callsTo('sendMessage')).toEqual([]);
+  });
+});
+
+describe('small things', () => {
+  it('says there are no conversations once, and what to do', async () => {
+    fake = installFake();
+    fake.override('listConversations', () => []);
+    const app = await launch(undefined, undefined, false);
+    expect(app.text().match(/No conversations yet/g)).toHaveLength(1);
+    expect(app.text()).toContain('Start a conversation');
+  });
+
+  it('shows my message in the list while it is still being sent, its conversation on top', async () => {
+    const app = await launch({}, 'c-launch');
+    await app.get('[data-testid=composer]').setValue('on my way');
+    await app.get('[data-testid=composer]').trigger('keydown', { key: 'Enter' });
+    await flushPromises();
+    const first = app.findAll('[data-testid=conversation-item]')[0]!;
+    expect(first.attributes('data-conversation-id')).toBe('c-launch');
+    expect(first.get('.preview').text()).toBe('You: on my way');
   });
 });

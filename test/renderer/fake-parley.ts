@@ -253,6 +253,9 @@ export function createFakeParley(options: FakeOptions = {}) {
       const message: Message = { id: `${me()}:c${nextClientId++}`, conversationId, seq: null, kind: 'text', sender: me(), mine: true, body, time: NOW, status: 'sending' };
       pending.push(message);
       emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
+      // As the engine: the list shows my message while it is being sent.
+      Object.assign(known(conversationId), { lastMessage: message, lastActivity: Math.max(known(conversationId).lastActivity, message.time) });
+      emitConversation(conversationId);
       if (options.autoSend) setTimeout(() => markSent(message.id));
       return message;
     },

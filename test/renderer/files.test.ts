@@ -12,7 +12,7 @@ import { useMessagesStore } from '../../renderer/stores/messages';
 import { useDraftsStore } from '../../renderer/stores/drafts';
 import { useFilesStore } from '../../renderer/stores/files';
 import { installFake, withStores } from './fake-bridge';
-import { humanSize, typeLabel } from '../../renderer/lib/files';
+import { fileKind, humanSize, typeLabel } from '../../renderer/lib/files';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
 
@@ -139,7 +139,19 @@ describe('file messages', () => {
 
   it('read sizes and types as people say them', () => {
     expect([humanSize(0), humanSize(999), humanSize(1500), humanSize(2_400_000), humanSize(3 * 1024 ** 3)]).toEqual(['0 B', '999 B', '1.5 KB', '2.4 MB', '3.2 GB']);
-    expect([typeLabel('application/pdf'), typeLabel('image/png'), typeLabel('application/x-zip-compressed'), typeLabel('text/plain')]).toEqual(['PDF', 'PNG', 'ZIP', 'PLAIN']);
+    expect([typeLabel('application/pdf', 'a.pdf'), typeLabel('image/png', 'a.png'), typeLabel('application/x-zip-compressed', 'a.zip')]).toEqual(['PDF', 'PNG', 'ZIP']);
+    // A generic type says nothing: the name's extension does.
+    expect(
+      [
+        ['application/octet-stream', 'report.pdf'],
+        ['application/octet-stream', 'backup.ZIP'],
+        ['text/plain', 'notes.txt'],
+        ['text/plain; charset=utf-8', 'README'],
+        ['text/plain', 'server.log'],
+        ['application/octet-stream', 'blob'],
+      ].map(([mime, name]) => typeLabel(mime!, name!)),
+    ).toEqual(['PDF', 'ZIP', 'Text', 'Text', 'LOG', 'File']);
+    expect([fileKind('application/octet-stream', 'report.pdf'), fileKind('application/octet-stream', 'a.tar.gz'), fileKind('application/octet-stream', 'a.bin')]).toEqual(['pdf', 'archive', 'file']);
   });
 });
 
@@ -163,6 +175,25 @@ describe('attaching files', () => {
       { conversationId: 'c-bob', stagedId: 's2' },
     ]);
     expect(drafts.draftOf('c-bob')).toBe('');
+  });
+
+  it('says a file is being prepared while it is staged, until its message shows', async () => {
+    const fake = installFake();
+    let staged!: () => void;
+    const stage = fake.bridge.stageFiles;
+    vi.spyOn(fake.bridge, 'stageFiles').mockImplementation((files) => new Promise((resolve) => (staged = () => resolve(stage(files)))));
+    const composer = mount(MessageComposer, { ...withStores(), props: { conversationId: 'c-bob' } });
+    const input = composer.get<HTMLInputElement>('[data-testid=file-input]');
+    choose(input.element, [new File(['a'], 'big.iso', { type: 'application/octet-stream' })]);
+    await input.trigger('change');
+    await flushPromises();
+    const status = composer.get('[data-testid=composer-preparing]');
+    expect(status.text()).toBe('Preparing big.iso…');
+    expect(status.attributes('role')).toBe('status');
+    staged();
+    await flushPromises();
+    expect(fake.callsTo('sendFile')).toHaveLength(1);
+    expect(composer.find('[data-testid=composer-preparing]').exists()).toBe(false);
   });
 
   it('a pasted image is sent; pasted text is left to the textarea', async () => {

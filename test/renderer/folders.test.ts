@@ -77,6 +77,9 @@ describe('watched folders', () => {
     expect(card.get('[data-testid=folder-status]').text()).toBe('Watching');
     expect(card.text()).toContain('Sent files are left in place · changed ones are sent again');
     expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Folders: 1 watched');
+    // A count of folders, said as one (not a badge that reads as unread messages).
+    expect(wrapper.get('[data-testid=folder-count]').text()).toBe('1');
+    expect(wrapper.get('[data-testid=open-folders]').attributes('title')).toBe('1 watched folder; saving incoming files');
     // With a folder watched, adding another is one click away rather than a form in the way.
     expect(wrapper.find('[data-testid=add-folder]').exists()).toBe(false);
     await wrapper.get('[data-testid=add-another-folder]').trigger('click');
@@ -106,6 +109,7 @@ describe('watched folders', () => {
     await flushPromises();
     expect(wrapper.get('[data-testid=folder-status]').text()).toMatch(/^\/srv\/drop is gone .* — checking again in [789] s$/);
     expect(wrapper.get('[data-testid=open-folders]').classes()).toContain('trouble');
+    expect(wrapper.get('[data-testid=open-folders]').attributes('aria-label')).toBe('Folders: 1 watched, needs attention');
     // The status change keeps the files sent before it.
     expect(wrapper.findAll('[data-testid=folder-recent-file]')).toHaveLength(1);
     wrapper.unmount();

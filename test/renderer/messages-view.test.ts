@@ -130,7 +130,8 @@ describe('composer', () => {
     await composer.get('[data-testid=composer]').setValue('a long story');
     await composer.get('form').trigger('submit');
     await flushPromises();
-    expect(composer.get('[role=alert]').text()).toBe('The body exceeds 65536 bytes');
+    // In words, not the schema's: the text was fine but the message too long.
+    expect(composer.get('[role=alert]').text()).toBe('This message is too long to send: at most 65,536 bytes (64 KiB) of text. Shorten it, or send it as a file.');
     expect((composer.get('[data-testid=composer]').element as HTMLTextAreaElement).value).toBe('a long story');
   });
 });

@@ -423,7 +423,7 @@ describe('window', () => {
     writeFileSync(stateFile, JSON.stringify({ bounds: { x: 4000, y: 30, width: 900, height: 650 }, maximized: false }));
     const win = createAppWindow({ preload: '/p/index.cjs', location, stateFile, log: () => {} }) as unknown as fake.BrowserWindow;
     expect(win.options).not.toHaveProperty('x');
-    expect(win.options).toMatchObject({ width: 1000, height: 700 });
+    expect(win.options).toMatchObject({ width: 1000, height: 700, minWidth: 480, minHeight: 400 });
   });
 });
 

@@ -54,6 +54,12 @@ export function createSending(d: SendDeps) {
     return true;
   }
 
+  /** I wrote in the conversation: it is active now (seq 0 leaves its seq alone), and the list is told. */
+  function announceWritten(conversationId: string, time: number): void {
+    store.conversations.bump(conversationId, 0, time);
+    d.announce.conversation(conversationId);
+  }
+
   /** sendFile with the clientId given: watched folders journal it before the message is stored. */
   async function sendFileAs(to: Destination, path: string, options: SendFileOptions, clientId: string): Promise<Message> {
     const { message: caption = '', ...extra } = check(SendFileOptionsSchema, options, 'file options');
@@ -75,6 +81,7 @@ export function createSending(d: SendDeps) {
     // Read after the start: the message shows its upload running.
     const message = views.pending(store.outbox.get(clientId)!);
     d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
+    if (conversationId) announceWritten(conversationId, message.time);
     return message;
   }
 
@@ -91,6 +98,8 @@ export function createSending(d: SendDeps) {
       const { conversationId, peer } = destination(to);
       const message = views.pending(store.outbox.add({ clientId: newClientId(), conversationId, peer, body, createdAt: Date.now() }));
       d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
+      // The list shows my newest message, and its conversation on top, while it is still being sent.
+      if (conversationId) announceWritten(conversationId, message.time);
       d.outbox.kick();
       return message;
     },
