@@ -9,7 +9,7 @@ import { authenticate, bearerUser, callerOf } from './caller.js';
 import type { FileStore } from './file-store.js';
 import { FILE_ID, baseUrl, fileUrl } from './file-url.js';
 import { contentDisposition } from './metadata.js';
-import { parseRange } from './range.js';
+import { rangeOf } from './range.js';
 
 const DAY = 24 * 3600;
 const CapabilityRequest = z
@@ -50,19 +50,10 @@ export const download: FastifyPluginAsync<DownloadOptions> = async (app, { stora
       if (!stored) throw new ParleyError('not_found', `the bytes of file ${id} are gone from the server`);
 
       const etag = record.sha256 ? `"${record.sha256}"` : undefined;
-      const ifRange = request.headers['if-range'];
-      // A range of another version is no range of this one (the bytes under an id never change, but say so).
-      const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, stored.size) : null;
-      reply.header('accept-ranges', 'bytes');
-      if (range === 'unsatisfiable') {
-        return reply
-          .code(416)
-          .header('content-range', `bytes */${stored.size}`)
-          .send({ error: { code: 'bad_request', message: `the range is outside the file's ${stored.size} bytes` } });
-      }
+      const range = rangeOf(request, reply, stored.size, etag);
+      if (range && 'unsatisfiable' in range) return reply.send(range.unsatisfiable);
       reply.headers({
         'content-type': record.mime,
-        'content-length': range ? range.end - range.start + 1 : stored.size,
         'content-disposition': contentDisposition(record.name),
         'x-content-type-options': 'nosniff',
         // Never rendered as a page of this origin, whatever it holds.
@@ -71,7 +62,6 @@ export const download: FastifyPluginAsync<DownloadOptions> = async (app, { stora
         'cache-control': 'private',
       });
       if (etag) reply.header('etag', etag);
-      if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${stored.size}`);
       if (request.method === 'HEAD') return reply.send();
       return reply.send(await files.openRead(id, range ?? undefined));
     },

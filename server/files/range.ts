@@ -1,4 +1,6 @@
-// The single byte range of an HTTP Range header (RFC 9110 §14), which is what resuming needs.
+// The single byte range of an HTTP Range header (RFC 9110 §14), which is what resuming needs, and
+// the answer's range headers, for every route that serves a file's bytes.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from './file-store.js';
 
 /**
@@ -18,4 +20,27 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   if (start >= size) return 'unsatisfiable';
   const end = last === '' ? size - 1 : Number(last);
   return end < start ? null : { start, end: Math.min(end, size - 1) };
+}
+
+/**
+ * Sets the answer's length and range headers for a file of size bytes (206 and content-range for a
+ * range; a range of another version, per If-Range, is no range of this one). Returns the bytes to
+ * send (null: all of them), or the body of a 416 answer, status and headers already set.
+ */
+export function rangeOf(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  size: number,
+  etag: string | undefined,
+): ByteRange | null | { unsatisfiable: { error: { code: 'bad_request'; message: string } } } {
+  const ifRange = request.headers['if-range'];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, size) : null;
+  reply.header('accept-ranges', 'bytes');
+  if (range === 'unsatisfiable') {
+    reply.code(416).header('content-range', `bytes */${size}`);
+    return { unsatisfiable: { error: { code: 'bad_request', message: `the range is outside the file's ${size} bytes` } } };
+  }
+  reply.header('content-length', range ? range.end - range.start + 1 : size);
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  return range;
 }

@@ -14,7 +14,7 @@ import { open, realpath } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { ParleyError } from '../../protocol/index.js';
-import { parseRange } from '../files/range.js';
+import { rangeOf } from '../files/range.js';
 
 export interface UpdateFeedOptions {
   /** Holds one folder per channel; need not exist (then every feed answers 404). */
@@ -61,18 +61,10 @@ export const updateFeed: FastifyPluginAsync<UpdateFeedOptions> = async (app, { d
         const stats = await handle.stat();
         if (!stats.isFile()) throw missing();
         const etag = `"${stats.size.toString(16)}-${Math.trunc(stats.mtimeMs).toString(16)}"`;
-        const ifRange = request.headers['if-range'];
-        const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, stats.size) : null;
-        reply.header('accept-ranges', 'bytes');
-        if (range === 'unsatisfiable') {
-          return reply
-            .code(416)
-            .header('content-range', `bytes */${stats.size}`)
-            .send({ error: { code: 'bad_request', message: `the range is outside the file's ${stats.size} bytes` } });
-        }
+        const range = rangeOf(request, reply, stats.size, etag);
+        if (range && 'unsatisfiable' in range) return reply.send(range.unsatisfiable);
         reply.headers({
           'content-type': contentType(file),
-          'content-length': range ? range.end - range.start + 1 : stats.size,
           etag,
           'last-modified': stats.mtime.toUTCString(),
           // latest*.yml changes in place at each release; a proxy must not answer with last week's.
@@ -80,7 +72,6 @@ export const updateFeed: FastifyPluginAsync<UpdateFeedOptions> = async (app, { d
           'x-content-type-options': 'nosniff',
           'content-security-policy': "default-src 'none'; sandbox",
         });
-        if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${stats.size}`);
         if (request.method === 'HEAD') return reply.send();
         handedOver = true;
         // The stream closes the handle when it ends or is destroyed (a client gone midway).

@@ -60,13 +60,18 @@ function launchPackaged(executable: string, env: NodeJS.ProcessEnv): Promise<{ a
   });
 }
 
-/** The app window's page, once it has loaded the app (the first window may still be opening). */
+const APP_URL = /\/renderer\/index\.html$/;
+
+/**
+ * The app window's page, once it has loaded the app: the window may not be open yet (its 'page'
+ * event says when) nor navigated to the app (its navigation says when).
+ */
 async function appPage(connected: Browser): Promise<Page> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-    const page = connected.contexts().flatMap((context) => context.pages()).find((p) => p.url().endsWith('/renderer/index.html'));
-    if (page) return page;
-  }
-  throw new Error('the app window did not load its page in 30 s');
+  const context = connected.contexts()[0];
+  if (!context) throw new Error('the app exposed no browser context over CDP');
+  const page = context.pages().find((p) => APP_URL.test(p.url())) ?? context.pages()[0] ?? (await context.waitForEvent('page', { timeout: 30_000 }));
+  await page.waitForURL(APP_URL, { timeout: 30_000 });
+  return page;
 }
 
 // Closed newest first: the window, the app, then the server, then the temp folders.
