@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../common/node/sqlite.js';
-import { MAX_BATCH, createWriteQueue } from '../../server/storage/sqlite/write-queue.js';
+import { MAX_BATCH, MAX_WAITING, createWriteQueue } from '../../server/storage/sqlite/write-queue.js';
 import { cleanup, onCleanup, tempDir } from '../support/temp.js';
 
 afterEach(cleanup);
@@ -135,6 +135,18 @@ describe('group commit', () => {
     expect(ids).toHaveLength(total);
     expect(count()).toBe(total);
     expect([...committedBefore]).toEqual([0, MAX_BATCH, 2 * MAX_BATCH]);
+  });
+
+  it('refuses a write as busy past the writes it holds waiting, and takes writes again once they are committed', async () => {
+    const { db, count } = open();
+    const queue = createWriteQueue(db);
+    const insert = db.prepare('INSERT INTO rows (id, parent) VALUES (?, 1)');
+    const held = Array.from({ length: MAX_WAITING }, (_, i) => queue.run(() => insert.run(i + 1)));
+    await expect(queue.run(() => insert.run(0))).rejects.toMatchObject({ code: 'rate_limited' });
+    await Promise.all(held);
+    expect(count()).toBe(MAX_WAITING);
+    await queue.run(() => insert.run(MAX_WAITING + 1));
+    expect(count()).toBe(MAX_WAITING + 1);
   });
 
   it('commits what waits when flushed at once (the storage closing)', async () => {

@@ -12,6 +12,7 @@
 // "Committed" is what survives the process dying (WAL with synchronous=NORMAL); an OS crash or power
 // cut may lose the last commits before a checkpoint.
 import type { Db } from '../../../common/node/sqlite.js';
+import { ParleyError } from '../../../protocol/index.js';
 
 export interface WriteQueue {
   run<T>(write: () => T): Promise<T>;
@@ -30,6 +31,11 @@ interface Pending {
 
 /** Writes one transaction holds at most: a longer batch would hold every caller's ack back. */
 export const MAX_BATCH = 512;
+/**
+ * Writes waiting at most (about a second of the most this server commits): past it the disk cannot
+ * keep up, and a new write is refused as busy (devices retry later) rather than queued without end.
+ */
+export const MAX_WAITING = 20_000;
 
 export function createWriteQueue(db: Db): WriteQueue {
   const waiting: Pending[] = [];
@@ -87,6 +93,9 @@ export function createWriteQueue(db: Db): WriteQueue {
 
   return {
     run<T>(write: () => T): Promise<T> {
+      if (waiting.length >= MAX_WAITING) {
+        return Promise.reject(new ParleyError('rate_limited', 'the server is busy writing; retry shortly'));
+      }
       return new Promise<T>((resolve, reject) => {
         waiting.push({ write, resolve: resolve as (value: unknown) => void, reject });
         // setImmediate runs after the poll phase: every request read in this turn joins the batch.
