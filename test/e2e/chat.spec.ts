@@ -1,5 +1,5 @@
 // Two people, each in their own Parley (bridge + browser host + browser context), against one server.
-import { expect, expectAttentive, expectSignedIn, send, startDirect, test, ui, watchStatuses } from './support.js';
+import { expect, expectAccessible, expectAttentive, expectSignedIn, send, startDirect, test, ui, watchStatuses } from './support.js';
 
 test('two people chat: send with Enter, receive, typing, ticks go sent → delivered → read', async ({ launch }) => {
   const alice = await launch({ as: 'alice' });
@@ -47,6 +47,7 @@ test('two people chat: send with Enter, receive, typing, ticks go sent → deliv
   await bobsComposer.click();
   await bobsComposer.pressSequentially('Noon works');
   await expect(alice.page.getByTestId('typing-indicator')).toContainText('Bob is typing'); // his name, not his address (bob)
+  await expectAccessible(alice.page, 'an open conversation, the other typing', ['light']);
   await bobsComposer.press('Enter');
   await expect(bobsComposer).toHaveValue('');
   const answer = ui.message(alice.page, 'Noon works');

@@ -1,7 +1,7 @@
 // A file from one person to another: Alice drops an image on the conversation, Bob sees its preview,
 // downloads it and views it full size from his own device.
 import sharp from 'sharp';
-import { expect, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
+import { expect, expectAccessible, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
 
 // Page-side code runs in Chromium; the project's tsconfig has Node's types only.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -50,12 +50,48 @@ test('one user drops an image, the other sees its preview and downloads it', asy
   await expect(received.getByTestId('file-open')).toBeVisible();
   await expect(received.getByTestId('file-download')).toHaveCount(0);
   await bob.page.screenshot({ path: 'test-results/screenshots/file-message-light.png' });
+  await expectAccessible(bob.page, 'a received image, downloaded');
 
   // Full size, served by Bob's host from the file his engine saved and checked.
   await received.getByTestId('file-preview').click();
   const full = bob.page.getByTestId('image-viewer').locator('img');
   await expect(full).toBeVisible();
   await expect.poll(() => full.evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBe(640);
+  await expectAccessible(bob.page, 'image viewer');
   await bob.page.keyboard.press('Escape');
   await expect(bob.page.getByTestId('image-viewer')).toBeHidden();
+});
+
+test('a file sent while the server is down waits with its progress; stopped, it resumes once the server is back', async ({ server, launch }) => {
+  await server.user('bob', 'Bob');
+  const alice = await launch({ as: 'alice' });
+  await expectSignedIn(alice.page);
+  await startDirect(alice.page, 'bob');
+  await server.stop();
+  await expect(ui.banner(alice.page)).toBeVisible();
+
+  const pane = alice.page.getByTestId('conversation-pane');
+  const dataTransfer = await alice.page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(300_000)], 'minutes.pdf', { type: 'application/pdf' }));
+    return transfer;
+  });
+  await pane.dispatchEvent('drop', { dataTransfer });
+  const file = alice.page.getByTestId('file-message');
+  await expect(file).toContainText('minutes.pdf');
+  await expect(file.getByTestId('file-progress')).toBeVisible();
+  await expect(file.getByTestId('file-progress')).toContainText('0 B / 300 KB');
+  await expectAccessible(alice.page, 'a file waiting to upload, offline');
+
+  await file.getByRole('button', { name: 'Stop' }).click();
+  await expect(file).toHaveAttribute('data-stage', 'paused');
+  await expect(file.getByTestId('file-progress')).toContainText('stopped');
+  await expectAccessible(alice.page, 'a stopped upload');
+
+  await server.restart();
+  await expect(ui.banner(alice.page)).toBeHidden({ timeout: 15_000 });
+  await file.getByRole('button', { name: 'Resume' }).click();
+  const sent = alice.page.getByTestId('message').filter({ has: file });
+  await expect(sent).toHaveAttribute('data-status', /sent|delivered/, { timeout: 20_000 });
+  await expect(file.getByTestId('file-progress')).toHaveCount(0);
 });

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.js';
-import { SCREENSHOT_DIR, expect, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
+import { SCREENSHOT_DIR, expect, expectAccessible, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
 
 test('a file saved into a watched folder reaches the other user once', async ({ launch }) => {
   const alice = await launch({ as: 'alice' });
@@ -28,17 +28,20 @@ test('a file saved into a watched folder reaches the other user once', async ({ 
   await expect(card.getByTestId('folder-recent-file')).toContainText('scan-0001.pdf', { timeout: 20_000 });
   await expect(card.getByTestId('folder-status')).toHaveText('Watching');
   await alice.page.screenshot({ path: join(SCREENSHOT_DIR, 'watched-folders-light.png') });
+  await expectAccessible(alice.page, 'watched folders dialog');
 
   await expectSignedIn(bob.page);
   await openConversation(bob.page, 'Alice');
   const received = bob.page.getByTestId('message').filter({ has: bob.page.getByTestId('file-message') });
   await expect(received).toHaveCount(1, { timeout: 20_000 });
   await expect(received).toContainText('scan-0001.pdf');
+  await expectAccessible(bob.page, 'a received file (not an image)');
   await expect(ui.conversation(bob.page, 'Alice')).toContainText('📎 scan-0001.pdf');
 
   // The folder goes away (a drive unplugged): an error, then watching again once it is back.
   rmSync(dir, { recursive: true });
   await expect(card.getByTestId('folder-status')).toContainText('is gone', { timeout: 15_000 });
+  await expectAccessible(alice.page, 'watched folders dialog, a folder in error');
   mkdirSync(dir);
   writeFileSync(join(dir, 'scan-0002.pdf'), '%PDF-1.4 another page');
   await expect(card.getByTestId('folder-status')).toHaveText('Watching', { timeout: 30_000 });

@@ -1,6 +1,6 @@
 // Without the server: a message waits as "sending" and is delivered once the server is back, and
 // the conversations and their history still show after a reload (or a relaunch) from the local store.
-import { expect, expectSignedIn, openConversation, send, test, ui } from './support.js';
+import { expect, expectAccessible, expectSignedIn, openConversation, send, test, ui } from './support.js';
 import { until } from '../support/harness.js';
 
 test('a message sent while the server is down shows sending, then is delivered once it is back', async ({ server, launch, engine }) => {
@@ -20,6 +20,7 @@ test('a message sent while the server is down shows sending, then is delivered o
   const message = await send(page, text);
   await expect(message).toHaveAttribute('data-mine', 'true');
   await expect(message).toHaveAttribute('data-status', 'sending');
+  await expectAccessible(page, 'offline banner and a message waiting to be sent');
   // It stays in the outbox while the server is down: still sending once the engine has retried.
   await expect(ui.banner(page)).toBeVisible();
   await expect(message).toHaveAttribute('data-status', 'sending');

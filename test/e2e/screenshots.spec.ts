@@ -1,6 +1,6 @@
 // Screenshots of the main screens in light and dark, at 1280×800, for a person to look at:
 // test-results/screenshots/<screen>-<scheme>.png. Each is also checked to have rendered its screen.
-import { expect, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
+import { expect, expectAccessible, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
 
 test('screenshots: sign-in, conversation list + messages, new conversation (light and dark)', async ({ server, launch, engine }) => {
   // Sign-in screen, as on a first launch.
@@ -8,11 +8,13 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await expect(first.page.getByTestId('signin-submit')).toBeVisible();
   await first.page.getByTestId('signin-server-url').fill(server.url);
   await shoot(first.page, 'signin');
+  await expectAccessible(first.page, 'sign-in');
   // …and with the error a wrong token gets.
   await first.page.getByTestId('signin-token').fill('plu_not-a-real-token');
   await first.page.getByTestId('signin-submit').click();
   await expect(first.page.getByRole('alert')).toContainText(/token/i);
   await shoot(first.page, 'signin-error');
+  await expectAccessible(first.page, 'sign-in with an error');
 
   // Some history: a direct conversation with bob, a group, and an unread one from dave.
   // Display names first (creating a user again keeps its name).
@@ -50,6 +52,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await expect(ui.message(page, 'Looks complete')).toBeVisible();
   await expect(ui.conversation(page, 'Dave Smith')).toContainText(/2\s*unread/);
   await shoot(page, 'main');
+  await expectAccessible(page, 'conversation list and an open conversation, one unread');
 
   // New conversation dialog, with the directory's people listed.
   await page.getByTestId('new-conversation').click();
@@ -60,10 +63,20 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await dialog.getByTestId('person-dave').check();
   await dialog.getByTestId('group-title').fill('Release crew');
   await shoot(page, 'new-conversation');
+  await expectAccessible(page, 'new conversation dialog');
 
   // And Alice's own start of a conversation works from there too.
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await startDirect(page, 'carol');
   await expect(ui.conversations(page)).toHaveCount(4);
+
+  // Settings.
+  await page.getByTestId('settings').click();
+  const settings = page.getByTestId('settings-dialog');
+  await expect(settings).toBeVisible();
+  await shoot(page, 'settings');
+  await expectAccessible(page, 'settings dialog');
+  await page.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
 });

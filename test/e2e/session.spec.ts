@@ -1,6 +1,6 @@
 // Signing in with a server URL and an access token typed in, the errors a person sees when either is
 // wrong, and being signed out with a clear message when the token is revoked.
-import { expect, expectSignedIn, test, ui } from './support.js';
+import { expect, expectAccessible, expectSignedIn, test, ui } from './support.js';
 
 test('sign in with a server URL and a token typed in; a wrong token or server is refused clearly', async ({ server, launch }) => {
   const token = await server.user('carol', 'Carol');
@@ -56,6 +56,7 @@ test('a revoked token signs the user out with a clear message', async ({ server,
   // The server is offered again; only a new token is needed.
   await expect(page.getByTestId('signin-server-url')).toHaveValue(server.url);
   await expect(page.getByTestId('signin-token')).toHaveValue('');
+  await expectAccessible(page, 'sign-in after the token was revoked');
 
   // The revoked token was forgotten: a relaunch does not try it again.
   await relaunch();

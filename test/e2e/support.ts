@@ -3,6 +3,7 @@
 // their own data dir (one signed-in user each) opened in their own browser context.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { test as base, expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { createBridge, type Bridge } from '../../main/bridge/index.js';
 import { startBrowserHost, type BrowserHost } from '../../main/browser/host.js';
@@ -185,6 +186,32 @@ export async function shoot(page: Page, name: string): Promise<void> {
     // The app follows the scheme (prefers-color-scheme): the page background changes between the two.
     await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), animations: 'disabled' });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
+/** WCAG 2.0 and 2.1, levels A and AA: what the team brief promises. */
+const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * axe-core finds nothing on the page as it is now, in the given colour scheme(s) (both by default: the
+ * palette differs, and so does contrast). Fails with one line per violation and element: the rule, the
+ * element's selector and axe's summary of what is wrong.
+ */
+export async function expectAccessible(page: Page, screen: string, schemes: ReadonlyArray<(typeof SCHEMES)[number]> = SCHEMES): Promise<void> {
+  for (const colorScheme of schemes) {
+    await page.emulateMedia({ colorScheme });
+    await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+    // Colours fade between the schemes (transitions): contrast is measured once they have settled.
+    await page.evaluate(() =>
+      Promise.all(document.getAnimations().filter((a: any) => a.effect?.getComputedTiming().iterations !== Infinity).map((a: any) => a.finished)),
+    );
+    const { violations } = await new AxeBuilder({ page }).withTags(WCAG_AA).analyze();
+    const found = violations.flatMap((v) =>
+      v.nodes.map((node) => `${v.id} (${v.impact ?? 'n/a'}) at ${node.target.join(' ')}: ${node.failureSummary?.replace(/\s+/g, ' ') ?? v.help}`),
+    );
+    // Soft: every screen's findings are listed in one run, and the test still fails.
+    expect.soft(found, `axe-core WCAG 2.1 AA violations on "${screen}" (${colorScheme})`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: null });
 }
