@@ -1,7 +1,7 @@
 // A file from one person to another: Alice drops an image on the conversation, Bob sees its preview,
 // downloads it and views it full size from his own device.
 import sharp from 'sharp';
-import { expect, expectAccessible, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
+import { expect, expectAccessible, expectKeyboardReachable, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
 
 // Page-side code runs in Chromium; the project's tsconfig has Node's types only.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -51,6 +51,7 @@ test('one user drops an image, the other sees its preview and downloads it', asy
   await expect(received.getByTestId('file-download')).toHaveCount(0);
   await bob.page.screenshot({ path: 'test-results/screenshots/file-message-light.png' });
   await expectAccessible(bob.page, 'a received image, downloaded');
+  await expectKeyboardReachable(bob.page, 'a received image, downloaded');
 
   // Full size, served by Bob's host from the file his engine saved and checked.
   await received.getByTestId('file-preview').click();
@@ -58,6 +59,7 @@ test('one user drops an image, the other sees its preview and downloads it', asy
   await expect(full).toBeVisible();
   await expect.poll(() => full.evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBe(640);
   await expectAccessible(bob.page, 'image viewer');
+  await expectKeyboardReachable(bob.page, 'image viewer');
   await bob.page.keyboard.press('Escape');
   await expect(bob.page.getByTestId('image-viewer')).toBeHidden();
 });
@@ -87,6 +89,7 @@ test('a file sent while the server is down waits with its progress; stopped, it 
   await expect(file).toHaveAttribute('data-stage', 'paused');
   await expect(file.getByTestId('file-progress')).toContainText('stopped');
   await expectAccessible(alice.page, 'a stopped upload');
+  await expectKeyboardReachable(alice.page, 'a stopped upload');
 
   await server.restart();
   await expect(ui.banner(alice.page)).toBeHidden({ timeout: 15_000 });

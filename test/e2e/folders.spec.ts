@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.js';
-import { SCREENSHOT_DIR, expect, expectAccessible, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
+import { SCREENSHOT_DIR, expect, expectAccessible, expectKeyboardReachable, expectSignedIn, openConversation, startDirect, test, ui } from './support.js';
 
 test('a file saved into a watched folder reaches the other user once', async ({ launch }) => {
   const alice = await launch({ as: 'alice' });
@@ -29,6 +29,7 @@ test('a file saved into a watched folder reaches the other user once', async ({ 
   await expect(card.getByTestId('folder-status')).toHaveText('Watching');
   await alice.page.screenshot({ path: join(SCREENSHOT_DIR, 'watched-folders-light.png') });
   await expectAccessible(alice.page, 'watched folders dialog');
+  await expectKeyboardReachable(alice.page, 'watched folders dialog');
 
   await expectSignedIn(bob.page);
   await openConversation(bob.page, 'Alice');

@@ -1,6 +1,6 @@
 // Screenshots of the main screens in light and dark, at 1280×800, for a person to look at:
 // test-results/screenshots/<screen>-<scheme>.png. Each is also checked to have rendered its screen.
-import { expect, expectAccessible, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
+import { expect, expectAccessible, expectKeyboardReachable, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
 
 test('screenshots: sign-in, conversation list + messages, new conversation (light and dark)', async ({ server, launch, engine }) => {
   // Sign-in screen, as on a first launch.
@@ -9,6 +9,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await first.page.getByTestId('signin-server-url').fill(server.url);
   await shoot(first.page, 'signin');
   await expectAccessible(first.page, 'sign-in');
+  await expectKeyboardReachable(first.page, 'sign-in');
   // …and with the error a wrong token gets.
   await first.page.getByTestId('signin-token').fill('plu_not-a-real-token');
   await first.page.getByTestId('signin-submit').click();
@@ -53,6 +54,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await expect(ui.conversation(page, 'Dave Smith')).toContainText(/2\s*unread/);
   await shoot(page, 'main');
   await expectAccessible(page, 'conversation list and an open conversation, one unread');
+  await expectKeyboardReachable(page, 'conversation list and an open conversation');
 
   // New conversation dialog, with the directory's people listed.
   await page.getByTestId('new-conversation').click();
@@ -64,6 +66,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await dialog.getByTestId('group-title').fill('Release crew');
   await shoot(page, 'new-conversation');
   await expectAccessible(page, 'new conversation dialog');
+  await expectKeyboardReachable(page, 'new conversation dialog');
 
   // And Alice's own start of a conversation works from there too.
   await page.keyboard.press('Escape');
@@ -77,6 +80,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await expect(settings).toBeVisible();
   await shoot(page, 'settings');
   await expectAccessible(page, 'settings dialog');
+  await expectKeyboardReachable(page, 'settings dialog');
   await page.keyboard.press('Escape');
   await expect(settings).toBeHidden();
 });

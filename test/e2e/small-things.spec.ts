@@ -2,7 +2,7 @@
 // the size limit, a 480 px wide window, my pending message in the list. Screenshots at 480 px in light
 // and dark: test-results/screenshots/narrow-*.png.
 import type { TestServer } from '../support/harness.js';
-import { displayName, expect, expectAccessible, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
+import { displayName, expect, expectAccessible, expectKeyboardReachable, expectSignedIn, openConversation, send, shoot, startDirect, test, ui } from './support.js';
 
 // Page-side code runs in Chromium; the project's tsconfig has Node's types only.
 declare const document: { documentElement: { scrollWidth: number } };
@@ -82,12 +82,14 @@ test('at 480 px wide the list folds away behind a Conversations button (light an
   await send(page, 'It did, the installers are on the file server.');
   await shoot(page, 'narrow-conversation');
   await expectAccessible(page, '480 px wide, a conversation');
+  await expectKeyboardReachable(page, '480 px wide, a conversation');
   await showList.click();
   await expect(page.locator('#conversation-list')).toBeFocused();
   await expect(ui.conversations(page)).toHaveCount(1);
   await expect(page.getByTestId('conversation-pane')).toBeHidden();
   await shoot(page, 'narrow-list');
   await expectAccessible(page, '480 px wide, the list');
+  await expectKeyboardReachable(page, '480 px wide, the list');
   // A choice in the list brings the conversation back, ready to type.
   await openConversation(page, 'Bob');
   await expect(page.getByTestId('conversation-pane')).toBeVisible();

@@ -17,6 +17,7 @@ export { expect };
 declare const window: any;
 declare const document: any;
 declare const MutationObserver: any;
+declare const getComputedStyle: any;
 
 const root = resolve(import.meta.dirname, '..', '..');
 export const RENDERER_DIR = join(root, 'out', 'renderer');
@@ -214,6 +215,52 @@ export async function expectAccessible(page: Page, screen: string, schemes: Read
     expect.soft(found, `axe-core WCAG 2.1 AA violations on "${screen}" (${colorScheme})`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: null });
+}
+
+/**
+ * Keyboard first: Tab reaches every control a mouse reaches on the page as it is now (inside the open
+ * modal dialog when there is one), and each looks different once it has the focus (its own ring, or its
+ * box's, as the composer's). A radio group counts as reached through any of its radios.
+ */
+export async function expectKeyboardReachable(page: Page, screen: string): Promise<void> {
+  await page.mouse.move(0, 0);
+  const controls: string[] = await page.evaluate(() => {
+    const scope = document.querySelector('dialog:modal') ?? document;
+    const candidates = [...scope.querySelectorAll('button, a[href], input, textarea, select, [tabindex]')].filter(
+      // A native control made unfocusable (tabindex -1) is still one a mouse can use: it counts.
+      (el: any) => (el.tabIndex >= 0 || el.matches('button, a[href], input, textarea, select')) && !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility === 'visible',
+    );
+    const look = (el: any) =>
+      [el, el.parentElement, el.parentElement?.parentElement]
+        .filter(Boolean)
+        .map((e: any) => {
+          const cs = getComputedStyle(e);
+          return [cs.boxShadow, cs.outlineStyle, cs.outlineWidth, cs.outlineColor, cs.borderColor, cs.backgroundColor].join(' ');
+        })
+        .join(' | ');
+    document.activeElement?.blur?.();
+    window.__keyboard = { look, before: new Map(candidates.map((el: any) => [el, look(el)])), names: new Map() };
+    return candidates.map((el: any, i: number) => {
+      const name = el.type === 'radio' && el.name ? `radio group "${el.name}"` : `${el.tagName.toLowerCase()} ${el.getAttribute('data-testid') ?? el.getAttribute('aria-label') ?? (el.labels?.[0]?.textContent ?? el.textContent ?? '').trim().slice(0, 40)} (#${i})`;
+      window.__keyboard.names.set(el, name);
+      return name;
+    });
+  });
+  const reached = new Set<string>();
+  const unmarked = new Set<string>();
+  for (let i = 0; i < controls.length * 2 + 4 && reached.size < new Set(controls).size; i++) {
+    await page.keyboard.press('Tab');
+    const at: { name: string; changed: boolean } | null = await page.evaluate(() => {
+      const el = document.activeElement;
+      const name = window.__keyboard.names.get(el);
+      return name === undefined ? null : { name, changed: window.__keyboard.look(el) !== window.__keyboard.before.get(el) };
+    });
+    if (!at) continue;
+    reached.add(at.name);
+    if (!at.changed) unmarked.add(at.name);
+  }
+  expect.soft(controls.filter((c) => !reached.has(c)), `controls Tab does not reach on "${screen}"`).toEqual([]);
+  expect.soft([...unmarked], `controls without a visible focus ring on "${screen}"`).toEqual([]);
 }
 
 /** Types into the composer and sends with Enter. */
