@@ -24,6 +24,7 @@ test('one user drops an image, the other sees its preview and downloads it', asy
   }, png.toString('base64'));
   await pane.dispatchEvent('dragenter', { dataTransfer });
   await expect(pane.getByText('Drop files to send them')).toBeVisible();
+  await expectAccessible(alice.page, 'files dragged over a conversation');
   await pane.dispatchEvent('drop', { dataTransfer });
   await expect(pane.getByText('Drop files to send them')).toBeHidden();
 

@@ -180,12 +180,18 @@ export async function expectSignedIn(page: Page): Promise<void> {
 
 const SCHEMES = ['light', 'dark'] as const;
 
+type Scheme = (typeof SCHEMES)[number];
+
+/** The app follows the scheme (prefers-color-scheme): switches the page to it and waits until it applies. */
+async function emulateScheme(page: Page, colorScheme: Scheme): Promise<void> {
+  await page.emulateMedia({ colorScheme });
+  await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+}
+
 /** Screenshots of the page as it is, in light and dark: test-results/screenshots/<name>-<scheme>.png. */
 export async function shoot(page: Page, name: string): Promise<void> {
   for (const colorScheme of SCHEMES) {
-    await page.emulateMedia({ colorScheme });
-    // The app follows the scheme (prefers-color-scheme): the page background changes between the two.
-    await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+    await emulateScheme(page, colorScheme);
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), animations: 'disabled' });
   }
   await page.emulateMedia({ colorScheme: null });
@@ -199,13 +205,18 @@ const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
  * palette differs, and so does contrast). Fails with one line per violation and element: the rule, the
  * element's selector and axe's summary of what is wrong.
  */
-export async function expectAccessible(page: Page, screen: string, schemes: ReadonlyArray<(typeof SCHEMES)[number]> = SCHEMES): Promise<void> {
+export async function expectAccessible(page: Page, screen: string, schemes: readonly Scheme[] = SCHEMES): Promise<void> {
   for (const colorScheme of schemes) {
-    await page.emulateMedia({ colorScheme });
-    await expect.poll(() => page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
-    // Colours fade between the schemes (transitions): contrast is measured once they have settled.
+    await emulateScheme(page, colorScheme);
+    // Colours fade between the schemes (transitions): contrast is measured once they have settled (a
+    // transition replaced by the next one, as a progress bar's, rejects: it has settled too).
     await page.evaluate(() =>
-      Promise.all(document.getAnimations().filter((a: any) => a.effect?.getComputedTiming().iterations !== Infinity).map((a: any) => a.finished)),
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a: any) => a.effect?.getComputedTiming().iterations !== Infinity)
+          .map((a: any) => a.finished.catch(() => undefined)),
+      ),
     );
     const { violations } = await new AxeBuilder({ page }).withTags(WCAG_AA).analyze();
     const found = violations.flatMap((v) =>
