@@ -1,6 +1,6 @@
 // Signing in with a server URL and an access token typed in, the errors a person sees when either is
 // wrong, and being signed out with a clear message when the token is revoked.
-import { expect, expectAccessible, expectSignedIn, test, ui } from './support.js';
+import { expect, expectAccessible, expectKeyboardReachable, expectSignedIn, shoot, test, ui } from './support.js';
 
 test('sign in with a server URL and a token typed in; a wrong token or server is refused clearly', async ({ server, launch }) => {
   const token = await server.user('carol', 'Carol');
@@ -38,6 +38,21 @@ test('sign in with a server URL and a token typed in; a wrong token or server is
   // The session is remembered: a relaunch resumes it without asking again.
   await relaunch();
   await expectSignedIn(page);
+});
+
+test('with an embedded server, its demo users are offered: the first at first launch, another after signing out', async ({ launch }) => {
+  const { page } = await launch({ demo: ['alice', 'bob', 'carol'] });
+  await expectSignedIn(page);
+  await expect(page.locator('.conversation-sidebar .address')).toHaveText('alice');
+
+  await page.getByTestId('signout').click();
+  await expect(page.getByTestId('demo-user-bob')).toBeVisible();
+  await shoot(page, 'signin-demo');
+  await expectAccessible(page, 'sign-in with demo users');
+  await expectKeyboardReachable(page, 'sign-in with demo users');
+  await page.getByTestId('demo-user-bob').click();
+  await expectSignedIn(page);
+  await expect(page.locator('.conversation-sidebar .address')).toHaveText('bob');
 });
 
 test('a revoked token signs the user out with a clear message', async ({ server, launch }) => {

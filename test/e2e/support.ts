@@ -34,6 +34,8 @@ export interface LaunchOptions {
   open?: boolean;
   /** The engine's reconnect backoff (default 100 ms to 1 s, so a restarted server is back quickly). */
   backoff?: { minDelay: number; maxDelay: number };
+  /** Offer these users (created on the server) as an embedded server's demo users, as `npm start` does. */
+  demo?: string[];
 }
 
 export interface ParleyWindow {
@@ -73,13 +75,15 @@ export const test = base.extend<Fixtures>({
     const windows: ParleyWindow[] = [];
     const stops: Array<() => Promise<void>> = [];
 
-    async function start(dataDir: string, backoff: LaunchOptions['backoff'], signInWith?: { serverUrl: string; token: string }, port = 0) {
+    type Setup = Pick<LaunchOptions, 'backoff'> & { demo?: { serverUrl: string; users: Array<{ address: string; name: string; token: string }> } };
+    async function start(dataDir: string, { backoff, demo }: Setup, signInWith?: { serverUrl: string; token: string }, port = 0) {
       const log: string[] = [];
       const bridge: Bridge = createBridge({
         dataDir,
         appInfo: { version: '0.0.0-e2e', platform: process.platform, host: 'browser' },
         signInWith,
         backoff,
+        demo,
         log: (message, detail) => log.push(`${new Date().toISOString()} ${message}${detail === undefined ? '' : ` ${String(detail)}`}`),
       });
       const host: BrowserHost = await startBrowserHost({ bridge, rendererDir: RENDERER_DIR, port, log: (m) => log.push(m) });
@@ -99,8 +103,12 @@ export const test = base.extend<Fixtures>({
       mkdirSync(dataDir, { recursive: true });
       const address = options.as ?? null;
       const token = address ? await server.user(address, displayName(address)) : undefined;
-      const backoff = options.backoff ?? BACKOFF;
-      let running = await start(dataDir, backoff, token ? { serverUrl: server.url, token } : undefined);
+      const users = [];
+      for (const demoUser of options.demo ?? []) {
+        users.push({ address: demoUser, name: displayName(demoUser), token: await server.user(demoUser, displayName(demoUser)) });
+      }
+      const setup = { backoff: options.backoff ?? BACKOFF, demo: users.length ? { serverUrl: server.url, users } : undefined };
+      let running = await start(dataDir, setup, token ? { serverUrl: server.url, token } : undefined);
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       const pageErrors: string[] = [];
@@ -126,7 +134,7 @@ export const test = base.extend<Fixtures>({
           const previous = running.log;
           // The same port, as with a fixed --ui-port: the page's origin, and so its localStorage
           // (the last opened conversation, drafts), stays the same.
-          running = await start(dataDir, backoff, undefined, running.host.port);
+          running = await start(dataDir, setup, undefined, running.host.port);
           running.log.unshift(...previous, '--- relaunch ---');
           // Only the fragment (the key) differs: without leaving first, goto would not reload the app.
           await page.goto('about:blank');
