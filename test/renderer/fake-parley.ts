@@ -27,6 +27,8 @@ export interface FakeOptions {
   signedOutReason?: string | null;
   /** How many messages the "Archive" conversation holds (for paging and virtualization). */
   archiveSize?: number;
+  /** How many of c-archive's newest messages are unread. */
+  archiveUnread?: number;
   /** Which host getAppInfo says this is (default the browser host). */
   host?: 'electron' | 'browser';
   /** The OS getAppInfo names (default linux). */
@@ -107,6 +109,7 @@ export function createFakeParley(options: FakeOptions = {}) {
     addConversation(
       { id: 'c-archive', type: 'direct', title: null, participants: participants('alice', 'carol'), lastActivity: start + archiveSize * MINUTE },
       Array.from({ length: archiveSize }, (_, i) => text('c-archive', i + 1, i % 3 ? 'carol' : 'alice', `Archived message ${i + 1}`, start + (i + 1) * MINUTE)),
+      options.archiveUnread,
     );
   }
 
