@@ -47,8 +47,8 @@ export const engineEvents = {
 export const hostEvents = {
   /** Signed in, out, or as someone else. */
   session: payload<SessionState>(),
-  /** The host asks to show a conversation: a parley:// link or a notification was clicked. */
-  openConversation: payload<{ conversationId: string }>(),
+  /** The host asks to show a conversation, at a message when there is a seq: a parley:// link or a notification was clicked. */
+  openConversation: payload<{ conversationId: string; seq?: number }>(),
   /** The app's own update changed state (the Electron host only). */
   update: payload<UpdateState>(),
 };

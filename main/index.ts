@@ -7,6 +7,7 @@ import { app, dialog, powerMonitor, session, type BrowserWindow, type IpcMainInv
 import { createBridge, type Bridge } from './bridge/index.js';
 import { ParleyError } from './core/index.js';
 import { guardProcess } from './bridge/process-guard.js';
+import type { ConversationTarget } from '../common/deep-link.js';
 import { useSqliteAddon } from '../common/node/sqlite.js';
 import type { DesktopSettings } from '../contract/requests.js';
 import { appLocation } from './electron/app-url.js';
@@ -102,7 +103,7 @@ if (!app.requestSingleInstanceLock()) {
   const icons = loadIcons(join(here, '../icons'), log);
   const quit = createQuitState(app);
   // Conversations asked for (links, notification clicks) wait until the page listens.
-  const opening = createOpenQueue((conversationId) => bridge?.openConversation(conversationId));
+  const opening = createOpenQueue((target: ConversationTarget) => bridge?.openConversation(target));
 
   const openWindow = (hidden: boolean) => {
     const created = createAppWindow({ preload: join(here, '../preload/index.cjs'), location, stateFile: join(app.getPath('userData'), 'window-state.json'), hidden, icon: icons('icon.png'), log });
@@ -126,10 +127,10 @@ if (!app.requestSingleInstanceLock()) {
   };
 
   const openLink = (url: string) => {
-    const conversationId = conversationFromLink(url, log);
-    if (conversationId === null) return;
+    const target = conversationFromLink(url, log);
+    if (target === null) return;
     showWindow();
-    opening.open(conversationId);
+    opening.open(target);
   };
 
   // macOS hands links over with open-url, also before the app is ready (a cold start from a link).
@@ -228,9 +229,9 @@ if (!app.requestSingleInstanceLock()) {
       windowFocused: () => !!win && !win.isDestroyed() && win.isFocused(),
       conversation: ready.conversation,
       me: ready.me,
-      open: (conversationId) => {
+      open: (target) => {
         showWindow();
-        opening.open(conversationId);
+        opening.open(target);
       },
       icon: icons('icon.png'),
     });

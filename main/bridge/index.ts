@@ -1,6 +1,7 @@
 // The host side of the contract, for both hosts: a session, its handler table behind one dispatch,
 // and the events the renderer may subscribe to. Hosts only carry calls and events across.
 import { join } from 'node:path';
+import type { ConversationTarget } from '../../common/deep-link.js';
 import { Emitter } from '../../common/emitter.js';
 import { eventNames, type BridgeEvents, type EventName } from '../../contract/events.js';
 import type { AppInfo, UpdateState } from '../../contract/types.js';
@@ -46,8 +47,8 @@ export interface Bridge {
   me(): Address | null;
   conversation(id: string): ConversationSummary | null;
   unreadTotal(): number;
-  /** Tells the renderer to show a conversation (the host checked the id is well formed). */
-  openConversation(conversationId: string): void;
+  /** Tells the renderer to show a conversation, at a message when there is a seq (the host checked the id is well formed). */
+  openConversation(target: ConversationTarget): void;
   /** Tells the renderer where the app's own update stands. */
   updateState(state: UpdateState): void;
   /** File transfers running now (uploads, downloads, watched folders' sends): a restart would cut them. */
@@ -115,7 +116,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     me: () => signedIn()?.me || null,
     conversation: (id) => signedIn()?.readConversation(id) ?? null,
     unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
-    openConversation: (conversationId) => hostEvents.emit('openConversation', { conversationId }),
+    openConversation: (target) => hostEvents.emit('openConversation', target),
     updateState: (state) => hostEvents.emit('update', state),
     serverUrl: () => {
       const state = session.state();

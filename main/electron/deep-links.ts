@@ -1,18 +1,18 @@
-// parley://conversation/<id> links from the OS: at a cold start (Windows and Linux pass the link as an
+// parley://conversation/<id>[/<seq>] links from the OS: at a cold start (Windows and Linux pass the link as an
 // argument), to a second launch (the same, forwarded by the single-instance lock), or through macOS's
 // open-url. Anything that is not exactly that form, with a well-formed conversation id, is refused.
 import { resolve } from 'node:path';
 import type { App } from 'electron';
 import { ConversationId } from '../../protocol/schemas.js';
-import { DEEP_LINK_SCHEME, parseConversationLink } from '../../common/deep-link.js';
+import { DEEP_LINK_SCHEME, parseConversationLink, type ConversationTarget } from '../../common/deep-link.js';
 
 type Log = (message: string, detail?: unknown) => void;
 
-/** The conversation id a link names, or null (logged) for any other link. */
-export function conversationFromLink(url: string, log: Log): string | null {
-  const id = parseConversationLink(url);
-  if (id !== null && ConversationId.safeParse(id).success) return id;
-  log('refused a link that is not parley://conversation/<conversation id>', url.slice(0, 200));
+/** The conversation (and message) a link names, or null (logged) for any other link. */
+export function conversationFromLink(url: string, log: Log): ConversationTarget | null {
+  const target = parseConversationLink(url);
+  if (target !== null && ConversationId.safeParse(target.conversationId).success) return target;
+  log('refused a link that is not parley://conversation/<conversation id>[/<seq>]', url.slice(0, 200));
   return null;
 }
 
@@ -35,13 +35,13 @@ export function registerProtocolClient(app: Pick<App, 'setAsDefaultProtocolClien
  * Conversations to open, held until the page can take them (it is loading, or there is no window
  * yet); only the latest waits, as only one conversation can be open.
  */
-export function createOpenQueue(open: (conversationId: string) => void) {
+export function createOpenQueue<Target>(open: (target: Target) => void) {
   let ready = false;
-  let waiting: string | null = null;
+  let waiting: Target | null = null;
   return {
-    open(conversationId: string): void {
-      if (ready) open(conversationId);
-      else waiting = conversationId;
+    open(target: Target): void {
+      if (ready) open(target);
+      else waiting = target;
     },
     /** The page is loaded and listening. */
     ready(): void {

@@ -4,6 +4,7 @@
 // newest replaces the one before) and at most a few a minute in all.
 import { Notification, type NativeImage } from 'electron';
 import { chatText, conversationTitle, nameOf } from '../../common/conversation-text.js';
+import type { ConversationTarget } from '../../common/deep-link.js';
 import type { DesktopSettings } from '../../contract/requests.js';
 import type { Address, ConversationSummary, Message } from '../core/index.js';
 
@@ -12,8 +13,8 @@ export interface NotifierOptions {
   windowFocused(): boolean;
   conversation(id: string): ConversationSummary | null;
   me(): Address | null;
-  /** A notification was clicked: show the window and this conversation. */
-  open(conversationId: string): void;
+  /** A notification was clicked: show the window and this message in its conversation. */
+  open(target: ConversationTarget): void;
   icon?: NativeImage | null;
   /** At most `count` notifications per `perMs` (default 6 a minute). */
   rate?: { count: number; perMs: number };
@@ -68,7 +69,7 @@ export function createNotifier(options: NotifierOptions) {
       const notification = new Notification({ ...text(message, conversation, settings.showMessagePreview), ...(options.icon ? { icon: options.icon } : {}) });
       notification.on('click', () => {
         forget(conversationId, notification);
-        options.open(conversationId);
+        options.open(message.seq === null ? { conversationId } : { conversationId, seq: message.seq });
       });
       notification.on('close', () => forget(conversationId, notification));
       dismiss(conversationId);

@@ -1,12 +1,12 @@
 // Message text is untrusted: it is split into plain-text and link pieces that the template renders
 // as text nodes and <a> elements (never as HTML). Web links leave for the system browser;
-// parley://conversation/<id> links open that conversation in the app.
+// parley://conversation/<id>[/<seq>] links open that conversation (at that message) in the app.
 import { parseConversationLink } from '../../common/deep-link';
 
 export type TextPiece =
   | { kind: 'text'; text: string }
   | { kind: 'link'; text: string; href: string }
-  | { kind: 'conversation'; text: string; href: string; conversationId: string };
+  | { kind: 'conversation'; text: string; href: string; conversationId: string; seq?: number };
 
 const URL_PATTERN = /\b(?:https?|parley):\/\/[^\s<>"]+/gi;
 
@@ -29,11 +29,11 @@ export function linkify(text: string): TextPiece[] {
     const url = trimUrl(match[0]);
     if (!URL.canParse(url)) continue;
     const web = /^https?:$/i.test(new URL(url).protocol);
-    const conversationId = web ? null : parseConversationLink(url);
-    if (!web && conversationId === null) continue; // any other parley: link stays text
+    const target = web ? null : parseConversationLink(url);
+    if (!web && target === null) continue; // any other parley: link stays text
     if (match.index > last) pieces.push({ kind: 'text', text: text.slice(last, match.index) });
     const href = new URL(url).href;
-    pieces.push(conversationId === null ? { kind: 'link', text: url, href } : { kind: 'conversation', text: url, href, conversationId });
+    pieces.push(target === null ? { kind: 'link', text: url, href } : { kind: 'conversation', text: url, href, ...target });
     last = match.index + url.length;
   }
   if (last < text.length) pieces.push({ kind: 'text', text: text.slice(last) });

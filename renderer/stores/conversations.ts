@@ -5,6 +5,7 @@ import { parley } from '../bridge';
 import type { Address, ConversationSummary, User } from '../../contract/types';
 import { conversationTitle } from '../lib/conversation';
 import { readPersisted, writePersisted } from '../lib/persisted';
+import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 
 const LAST_OPENED = 'parley.lastConversation';
@@ -18,7 +19,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Something to tell about opening a conversation (a link to one that is not mine), until dismissed. */
   const notice = ref<string | null>(null);
   /** Asked to open (a link, a notification) before the list was loaded. */
-  let pendingReveal: string | null = null;
+  let pendingReveal: { id: string; seq: number | undefined } | null = null;
 
   const sorted = computed(() => Object.values(byId.value).sort((a, b) => b.lastActivity - a.lastActivity));
   const active = computed(() => (activeId.value ? (byId.value[activeId.value] ?? null) : null));
@@ -59,19 +60,22 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** At launch: a conversation asked for meanwhile, else the one open last time, else the most recent one. */
   function openInitial(): void {
     if (pendingReveal !== null) {
-      const id = pendingReveal;
+      const { id, seq } = pendingReveal;
       pendingReveal = null;
-      return reveal(id);
+      return reveal(id, seq);
     }
     const last = readPersisted<string | null>(LAST_OPENED, null);
     const id = last && byId.value[last] ? last : (sorted.value[0]?.id ?? null);
     if (id) open(id);
   }
 
-  /** The host asks to show a conversation (a parley: link, a notification): open it if it is mine. */
-  function reveal(id: string): void {
+  /**
+   * The host asks to show a conversation (a parley: link, a notification, a search hit): open it if it
+   * is mine, at the message with `seq` (loaded around it and highlighted) when there is one.
+   */
+  function reveal(id: string, seq?: number): void {
     if (!loaded.value) {
-      pendingReveal = id;
+      pendingReveal = { id, seq };
       return;
     }
     if (!byId.value[id]) {
@@ -79,6 +83,7 @@ export const useConversationsStore = defineStore('conversations', () => {
       return;
     }
     notice.value = null;
+    if (seq !== undefined) useMessagesStore().openAt(id, seq);
     open(id);
   }
 

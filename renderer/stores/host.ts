@@ -49,7 +49,7 @@ export function connectToHost(): void {
     parley.on('typing', ({ conversationId, address }) => {
       if (address !== session.me) typing.started(conversationId, address);
     }),
-    parley.on('openConversation', ({ conversationId }) => conversations.reveal(conversationId)),
+    parley.on('openConversation', ({ conversationId, seq }) => conversations.reveal(conversationId, seq)),
     parley.on('update', (state) => updates.apply(state)),
   ];
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));

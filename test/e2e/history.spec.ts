@@ -8,7 +8,7 @@ declare const document: { querySelector(selector: string): { scrollTop: number }
 
 const COUNT = 160;
 
-/** Bob has written COUNT lines to Alice, whose Parley is open on them. */
+/** Bob has written COUNT lines to Alice, who has read them (on another device), and whose Parley is open on them. */
 async function longConversation({ server, launch, engine }: { server: TestServer } & Pick<Fixtures, 'launch' | 'engine'>): Promise<Page> {
   await server.user('alice');
   const bob = await engine('bob');
@@ -17,6 +17,11 @@ async function longConversation({ server, launch, engine }: { server: TestServer
     bob.sendMessage({ conversationId: conversation.id }, `Line ${n}: ${'words to fill the row '.repeat(1 + (n % 4))}`);
   }
   await expect.poll(() => bob.readConversations()[0]?.lastSeq, { timeout: 20_000 }).toBe(COUNT);
+  // Read already: the conversation opens at its newest message, not at the first unread.
+  const alicesPhone = await engine('alice');
+  await expect.poll(() => alicesPhone.readConversation(conversation.id)?.lastSeq, { timeout: 20_000 }).toBe(COUNT);
+  alicesPhone.markRead(conversation.id, COUNT);
+  await expect.poll(() => bob.readMessages(conversation.id, { limit: 1 })[0]?.status, { timeout: 20_000 }).toBe('read');
   const { page } = await launch({ as: 'alice' });
   await expectSignedIn(page);
   await expect(ui.message(page, `Line ${COUNT}:`)).toBeVisible();

@@ -24,7 +24,7 @@ afterEach(unmountApp);
 describe('muting', () => {
   it('toggles from the conversation header; the list shows it muted with a quieter badge, out of the total', async () => {
     const app = await launch();
-    expect(document.title).toBe('Parley (1)'); // c-launch's unread
+    expect(document.title).toBe('Parley (3)'); // c-bob's 2 unread (open, none seen yet) and c-launch's 1
     await item(app, 'c-launch').trigger('click');
     await flushPromises();
     const toggle = app.get('[data-testid=mute-toggle]');
@@ -43,7 +43,7 @@ describe('muting', () => {
     fake.emit('unread', { conversationId: 'c-launch', unread: 2, total: 0 });
     await flushPromises();
     expect(item(app, 'c-launch').get('.badge').classes()).toContain('muted');
-    expect(document.title).toBe('Parley');
+    expect(document.title).toBe('Parley (2)'); // c-bob's, not seen yet; the muted one's are left out
 
     await item(app, 'c-launch').trigger('click');
     await flushPromises();
@@ -97,6 +97,17 @@ describe('opening a conversation the host asks for', () => {
     expect(selected(app)).toBe('c-launch');
   });
 
+  it('opens one at a message: the history around it, the message highlighted', async () => {
+    fake = installFake({ archiveSize: 500 });
+    const app = await launch(undefined, false);
+    fake.emit('openConversation', { conversationId: 'c-archive', seq: 10 });
+    await flushPromises();
+    expect(selected(app)).toBe('c-archive');
+    expect(fake.callsTo('readMessages')).toContainEqual({ conversationId: 'c-archive', aroundSeq: 10, limit: 100 });
+    expect(app.get('.row.highlight').attributes('data-seq')).toBe('10');
+    expect(app.get('.row.highlight').text()).toContain('Archived message 10');
+  });
+
   it('opens parley://conversation links in messages in the app', async () => {
     fake = installFake();
     fake.history.get('c-bob')!.push(fake.text('c-bob', 4, 'bob', 'See parley://conversation/c-launch. And parley://user/x', Date.now()));
@@ -108,13 +119,15 @@ describe('opening a conversation the host asks for', () => {
     expect(selected(app)).toBe('c-launch');
   });
 
-  it('reads only parley://conversation/<id> as an in-app link', () => {
-    expect(linkify('a parley://conversation/c-1, b https://x.example/p parley://evil/x')).toEqual([
+  it('reads only parley://conversation/<id>[/<seq>] as an in-app link', () => {
+    expect(linkify('a parley://conversation/c-1, b https://x.example/p parley://evil/x parley://conversation/c-2/9.')).toEqual([
       { kind: 'text', text: 'a ' },
       { kind: 'conversation', text: 'parley://conversation/c-1', href: 'parley://conversation/c-1', conversationId: 'c-1' },
       { kind: 'text', text: ', b ' },
       { kind: 'link', text: 'https://x.example/p', href: 'https://x.example/p' },
-      { kind: 'text', text: ' parley://evil/x' },
+      { kind: 'text', text: ' parley://evil/x ' },
+      { kind: 'conversation', text: 'parley://conversation/c-2/9', href: 'parley://conversation/c-2/9', conversationId: 'c-2', seq: 9 },
+      { kind: 'text', text: '.' },
     ]);
   });
 });

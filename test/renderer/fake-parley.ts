@@ -27,6 +27,8 @@ export interface FakeOptions {
   signedOutReason?: string | null;
   /** How many messages the "Archive" conversation holds (for paging and virtualization). */
   archiveSize?: number;
+  /** How many of c-archive's newest messages are unread. */
+  archiveUnread?: number;
   /** Which host getAppInfo says this is (default the browser host). */
   host?: 'electron' | 'browser';
   /** The OS getAppInfo names (default linux). */
@@ -107,6 +109,7 @@ export function createFakeParley(options: FakeOptions = {}) {
     addConversation(
       { id: 'c-archive', type: 'direct', title: null, participants: participants('alice', 'carol'), lastActivity: start + archiveSize * MINUTE },
       Array.from({ length: archiveSize }, (_, i) => text('c-archive', i + 1, i % 3 ? 'carol' : 'alice', `Archived message ${i + 1}`, start + (i + 1) * MINUTE)),
+      options.archiveUnread,
     );
   }
 
@@ -242,11 +245,18 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(id);
       return conversations.get(id);
     },
-    readMessages: ({ conversationId, beforeSeq, limit = 50 }) => {
+    readMessages: ({ conversationId, beforeSeq, afterSeq, aroundSeq, limit = 50 }) => {
       const all = history.get(conversationId) ?? [];
+      const unsent = pending.filter((m) => m.conversationId === conversationId);
+      if (afterSeq !== undefined || aroundSeq !== undefined) {
+        const before = aroundSeq === undefined ? [] : all.filter((m) => m.seq! < aroundSeq);
+        const older = before.slice(before.length - Math.min(before.length, Math.floor(limit / 2)));
+        const after = all.filter((m) => m.seq! > (afterSeq ?? aroundSeq! - 1)).slice(0, limit - older.length);
+        return after.length < limit - older.length ? [...older, ...after, ...unsent] : [...older, ...after];
+      }
       const older = beforeSeq === undefined ? all : all.filter((m) => m.seq! < beforeSeq);
       const page = older.slice(Math.max(0, older.length - limit));
-      return beforeSeq === undefined ? [...page, ...pending.filter((m) => m.conversationId === conversationId)] : page;
+      return beforeSeq === undefined ? [...page, ...unsent] : page;
     },
     sendMessage: ({ conversationId, text: body }) => {
       known(conversationId);

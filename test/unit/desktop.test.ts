@@ -87,10 +87,12 @@ describe('parley: links', () => {
   const log = vi.fn();
   beforeEach(() => log.mockClear());
 
-  it('open parley://conversation/<id> and nothing else', () => {
-    expect(conversationFromLink('parley://conversation/3f2a9c1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f', log)).toBe('3f2a9c1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f');
-    expect(conversationFromLink('parley://conversation/abc/', log)).toBe('abc');
-    expect(conversationFromLink(conversationLink('a b'), log)).toBe('a b');
+  it('open parley://conversation/<id>[/<seq>] and nothing else', () => {
+    expect(conversationFromLink('parley://conversation/3f2a9c1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f', log)).toEqual({ conversationId: '3f2a9c1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f' });
+    expect(conversationFromLink('parley://conversation/abc/', log)).toEqual({ conversationId: 'abc' });
+    expect(conversationFromLink(conversationLink('a b'), log)).toEqual({ conversationId: 'a b' });
+    expect(conversationFromLink('parley://conversation/abc/42', log)).toEqual({ conversationId: 'abc', seq: 42 });
+    expect(conversationFromLink(conversationLink('a b', 7), log)).toEqual({ conversationId: 'a b', seq: 7 });
     expect(log).not.toHaveBeenCalled();
     const hostile = [
       'https://conversation/abc',
@@ -98,6 +100,12 @@ describe('parley: links', () => {
       'parley://Conversation/abc',
       'parley://conversation/',
       'parley://conversation/a/b',
+      'parley://conversation/a/0',
+      'parley://conversation/a/-1',
+      'parley://conversation/a/1.5',
+      'parley://conversation/a/07',
+      'parley://conversation/a/12/x',
+      'parley://conversation/a/9999999999999999',
       'parley://conversation/abc?x=1',
       'parley://conversation/abc#frag',
       'parley://me:pw@conversation/abc',
@@ -112,7 +120,7 @@ describe('parley: links', () => {
     ];
     for (const url of hostile) expect(conversationFromLink(url, log), url).toBeNull();
     expect(log).toHaveBeenCalledTimes(hostile.length);
-    expect(log).toHaveBeenCalledWith('refused a link that is not parley://conversation/<conversation id>', 'parley://user/abc');
+    expect(log).toHaveBeenCalledWith('refused a link that is not parley://conversation/<conversation id>[/<seq>]', 'parley://user/abc');
   });
 
   it('are found among launch arguments', () => {
@@ -210,7 +218,7 @@ describe('notifications', () => {
       { title: 'Bob Okafor', body: '📎 deck.pdf the deck' },
     ]);
     fake.Notification.created[1]!.emit('click');
-    expect(open).toHaveBeenCalledWith('c-group');
+    expect(open).toHaveBeenCalledWith({ conversationId: 'c-group', seq: 2 });
   });
 
   it('stays silent when focused, for my own messages, muted conversations, system events, unknown conversations, or when turned off', () => {

@@ -498,7 +498,7 @@ describe('main/index.ts', () => {
     // A link while the page loads waits for it; a hostile one never reaches it.
     fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1');
     fake.app.emit('open-url', { preventDefault: () => {} }, 'parley://conversation/c-1?evil=1');
-    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('[parley] refused a link that is not parley://conversation/<conversation id>', 'parley://conversation/c-1?evil=1'));
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('[parley] refused a link that is not parley://conversation/<conversation id>[/<seq>]', 'parley://conversation/c-1?evil=1'));
     expect(events()).toEqual([]);
     win.webContents.emit('did-finish-load');
     expect(events()).toEqual([['parley:event', 'openConversation', { conversationId: 'c-1' }]]);
@@ -564,7 +564,7 @@ describe('main/index.ts', () => {
       win.shown = false; // in the tray
       fake.Notification.created[0]!.emit('click');
       expect(win.shown).toBe(true);
-      expect(win.webContents.send).toHaveBeenCalledWith('parley:event', 'openConversation', { conversationId: id });
+      expect(win.webContents.send).toHaveBeenCalledWith('parley:event', 'openConversation', { conversationId: id, seq: 1 }); // at the message
 
       // Muted: the next message stays silent and leaves the badge.
       await call('setConversationMuted', { conversationId: id, muted: true });

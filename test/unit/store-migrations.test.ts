@@ -31,7 +31,7 @@ describe('client store migrations', () => {
     expect(views.conversations()).toEqual(expected.conversations);
     expect(views.totalUnread()).toBe(expected.totalUnread);
     for (const [id, page] of Object.entries(expected.messages as Record<string, Array<{ id: string }>>)) {
-      expect(views.page(id, undefined, 50)).toEqual(page);
+      expect(views.page(id, {}, 50)).toEqual(page);
       for (const message of page) expect(views.byId(message.id)).toEqual(message);
     }
     expect(['t-photo', 't-report', 't-draft'].map((id) => store.transfers.get(id))).toEqual(expected.transfers);
@@ -62,7 +62,7 @@ describe('client store migrations', () => {
     const store = openStore(dir);
     store.init();
     const views = createViews(store);
-    expect(views.page('c1', undefined, 50).map((m) => [m.id, m.seq, m.body, m.status])).toEqual([
+    expect(views.page('c1', {}, 50).map((m) => [m.id, m.seq, m.body, m.status])).toEqual([
       ['alice:a-1', 1, 'Hi Bob', 'read'],
       ['bob:b-1', 2, 'Hi Alice', null],
       ['alice:a-2', null, 'Still there?', 'sending'],
