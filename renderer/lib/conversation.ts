@@ -96,10 +96,10 @@ export function systemText(message: Message, me: Address | null, name: (address:
 }
 
 /** The list's one-line preview of the last message. */
-export function previewText(conversation: ConversationSummary, me: Address | null): string {
+export function previewText(conversation: ConversationSummary, me: Address | null, name = (a: Address) => nameOf(conversation, a)): string {
   const message = conversation.lastMessage;
   if (!message) return 'No messages yet';
-  if (!isChat(message)) return systemText(message, me, (a) => nameOf(conversation, a), nounOf(conversation));
+  if (!isChat(message)) return systemText(message, me, name, nounOf(conversation));
   const text = chatText(message);
   if (message.mine) return `You: ${text}`;
   // In groups the first name is enough to tell people apart in a one-line preview.
