@@ -49,10 +49,11 @@ export function createGroups({ storage, fanout, now, requireUsers, viewOf }: Gro
     // The rules refuse every change that would do nothing, so there is always an event.
     if (!event) throw new ParleyError('conflict', 'nothing changed');
     const added = members.add.map((m) => m.address);
-    // Those added get the whole conversation (and catch up from it); everyone who was there, those
-    // removed included, the event: after it, nothing more reaches the removed.
-    if (added.length > 0) fanout.emit(added, 'conversation', await viewOf(conversationId));
+    // Everyone who was there, those removed included, gets the event: after it, nothing more
+    // reaches the removed. Then, when people were added, everyone gets the conversation: those
+    // added catch up from it, the others learn the newcomers' names (an event carries addresses).
     fanout.emit(before, 'event', event, socketId);
+    if (added.length > 0) fanout.emit([...new Set([...before, ...added])], 'conversation', await viewOf(conversationId));
     return { seq: event.seq, event };
   }
 
