@@ -68,7 +68,13 @@ describe('groups run from the app', () => {
     expect(fresh.readConversation(group.id)?.description).toBeUndefined();
     expect(roles(fresh, group.id)).toEqual({ alice: 'admin', bob: 'admin', carol: 'member' });
 
-    // Bob, now admin, removes an admin's rights and then his own (another admin stays).
+    // A distinct group is found by its participants: once they changed, asking for the old set makes a new one.
+    const distinct = await alice.createConversation({ participants: ['bob'], type: 'group', title: 'Pair', distinct: true });
+    expect((await alice.createConversation({ participants: ['bob'], type: 'group', title: 'Pair', distinct: true })).id).toBe(distinct.id);
+    await alice.addMembers(distinct.id, ['carol']);
+    expect((await alice.createConversation({ participants: ['bob'], type: 'group', title: 'Pair', distinct: true })).id).not.toBe(distinct.id);
+
+    // Bob steps down as admin: allowed, Alice stays admin.
     await bob.setMemberRole(group.id, 'bob', 'member');
     await until(() => roles(alice, group.id)['bob'] === 'member', 'bob no longer admin at alice');
   });

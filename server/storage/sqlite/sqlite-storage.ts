@@ -204,6 +204,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     ),
     setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
     setDescription: db.prepare('UPDATE conversations SET description = ? WHERE id = ?'),
+    // A distinct group is found again by its participants: once they change, it is no longer theirs.
+    forgetDistinct: db.prepare("UPDATE conversations SET distinct_key = NULL WHERE id = ? AND type <> 'direct' AND distinct_key IS NOT NULL"),
     getEvents: db.prepare(
       'SELECT * FROM events WHERE conversation_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
@@ -366,6 +368,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     }
     if (added.length === 0 && removed.length === 0 && promoted.length === 0 && demoted.length === 0) return { event: null, before };
     membership.forget(conversationId);
+    if (added.length > 0 || removed.length > 0) q.forgetDistinct.run(conversationId);
     const body = JSON.stringify({
       added: added.map((m) => m.address),
       removed,
