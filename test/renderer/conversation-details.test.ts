@@ -76,6 +76,7 @@ describe('conversation details', () => {
     await openPanel(w);
     await click(w, '[data-testid=edit-details]');
     expect((w.get('[data-testid=edit-title]').element as HTMLInputElement).value).toBe('Launch plan');
+    expect(document.activeElement).toBe(w.get('[data-testid=edit-title]').element);
     await w.get('[data-testid=edit-title]').setValue('Launch plan v2');
     await w.get('[data-testid=edit-description]').setValue('  Dates, owners and the checklist  ');
     await w.get('[data-testid=details-form]').trigger('submit');
@@ -83,6 +84,7 @@ describe('conversation details', () => {
     expect(fake.callsTo('editConversation')).toEqual([{ conversationId: 'c-launch', title: 'Launch plan v2', description: 'Dates, owners and the checklist' }]);
     expect(w.get('[data-testid=details-title]').text()).toBe('Launch plan v2');
     expect(w.get('[data-testid=details-description]').text()).toBe('Dates, owners and the checklist');
+    expect(document.activeElement).toBe(w.get('[data-testid=edit-details]').element);
     expect(w.findAll('[data-testid=system-message]').map((m) => m.text())).toContain('You renamed the group to “Launch plan v2” and changed the description');
     // Saving what did not change asks nothing.
     await click(w, '[data-testid=edit-details]');
@@ -113,8 +115,10 @@ describe('conversation details', () => {
     await flushPromises();
     expect(fake.callsTo('removeMembers')).toEqual([{ conversationId: 'c-launch', members: ['carol'] }]);
     expect(member(w, 'carol').exists()).toBe(false);
+    expect(document.activeElement?.id).toBe('members-heading');
 
     await click(w, '[data-testid=add-members]');
+    expect(document.activeElement).toBe(w.get('[data-testid=people-search]').element);
     await vi.waitFor(() => expect(w.find('[data-testid=person-dave]').exists()).toBe(true));
     // People already in the group are not offered.
     expect(w.find('[data-testid=person-bob]').exists()).toBe(false);
@@ -147,12 +151,13 @@ describe('conversation details', () => {
     await click(w, '[data-testid=leave]');
     expect(w.get('#leave-question').text()).toContain('Leave “Launch plan”? You keep the messages you have and get none after.');
     expect(w.get('#leave-question').text()).toContain('You are its only admin');
-    expect(document.activeElement?.textContent).toBe('Stay');
+    expect(document.activeElement).toBe(w.get('[data-testid=stay]').element);
     expect(fake.callsTo('leaveConversation')).toEqual([]);
     await click(w, '[data-testid=confirm-leave]');
     expect(fake.callsTo('leaveConversation')).toEqual([{ conversationId: 'c-launch' }]);
     expect(w.get('[data-testid=not-member]').text()).toContain('You are not a member of this group any more');
     expect(w.get('[data-testid=composer-blocked]').text()).toBe('You are not a member of this group any more');
+    expect(document.activeElement).toBe(w.get('[data-testid=close-details]').element);
     expect(w.find('[data-testid=composer]').exists()).toBe(false);
     expect(w.findAll('[data-testid=system-message]').map((m) => m.text())).toContain('You left');
   });
