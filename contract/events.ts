@@ -1,7 +1,7 @@
 // Every event the renderer may subscribe to, in one table: name → payload type. The table is real
 // data (the hosts forward, and the preload accepts, exactly its names) yet carries no zod, so the
 // preload and renderer bundles stay small; payloads come from the host, which the renderer trusts.
-import type { Address } from '../protocol/index.js';
+import type { Address, Participant } from '../protocol/index.js';
 import type {
   ConnectionStatus,
   ConversationSummary,
@@ -32,6 +32,8 @@ export const engineEvents = {
   /** total: unread over the conversations that are not muted. */
   unread: payload<{ conversationId: string; unread: number; total: number }>(),
   typing: payload<{ conversationId: string; address: Address }>(),
+  /** A group member's delivered and read marks moved: who has my messages and who has read them. */
+  marks: payload<{ conversationId: string; participant: Participant }>(),
   /** Catch-up progress: conversations still behind the server. */
   sync: payload<{ state: 'running' | 'done'; behind: number }>(),
   /** A file message arrived (the seed's mesibo_onFile), after its message event. */

@@ -4,7 +4,7 @@
 // in main/bridge/handlers.ts, which fails the type-check until it exists. Only the host imports
 // this module at run time; the renderer and preload take its types, so their bundles carry no zod.
 import { z } from 'zod';
-import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, FileInfo, Seq, Title, UploadAuthToken, type User } from '../protocol/index.js';
+import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, Description, FileInfo, Role, Seq, Title, UploadAuthToken, type User } from '../protocol/index.js';
 import type {
   AppInfo,
   ConversationSummary,
@@ -36,6 +36,8 @@ const Nothing = z.undefined();
 const Id = z.string().min(1).max(200);
 const MessageId = z.strictObject({ messageId: Id });
 const ById = z.strictObject({ id: Id });
+const InConversation = z.strictObject({ conversationId: ConversationId });
+const Members = InConversation.extend({ members: z.array(Address).min(1).max(256) });
 /** A watched folder's options that can change after it is bound. */
 const FolderOptions = z.strictObject({
   includeSubfolders: z.boolean().optional(),
@@ -95,6 +97,18 @@ export const requests = {
     participants: z.array(Address).min(1).max(256),
     title: Title.optional(),
   }), result<ConversationSummary>()),
+  // Groups and channels: admins change them (the server says no otherwise), anyone leaves.
+  editConversation: request(
+    InConversation.extend({ title: Title.optional(), description: Description.optional() }).refine((a) => a.title !== undefined || a.description !== undefined, {
+      message: 'give a title, a description or both',
+    }),
+    result<ConversationSummary>(),
+  ),
+  addMembers: request(Members, result<ConversationSummary>()),
+  removeMembers: request(Members, result<ConversationSummary>()),
+  /** Leaves a group or channel; its history stays on this device. */
+  leaveConversation: request(InConversation, result<ConversationSummary>()),
+  setMemberRole: request(InConversation.extend({ address: Address, role: Role }), result<ConversationSummary>()),
   /**
    * The newest `limit` messages, or those before `beforeSeq`, after `afterSeq`, or around `aroundSeq`
    * (half the limit before it, the rest from it on), oldest first. Fewer numbered messages than the

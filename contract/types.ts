@@ -82,6 +82,8 @@ export interface ConversationSummary {
   id: string;
   type: ConversationType;
   title: string | null;
+  /** A group's or channel's description; absent when it has none. */
+  description?: string;
   participants: Participant[];
   lastMessage: Message | null;
   unread: number;

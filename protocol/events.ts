@@ -9,10 +9,13 @@ import {
   ConversationEvent,
   ConversationId,
   ConversationType,
+  Description,
   DeviceId,
   FileInfo,
+  MAX_MEMBERS,
   Receipt,
   ReceiptType,
+  Role,
   RECEIPTS_PUSH,
   RETRANSMIT_PAGE,
   Seq,
@@ -20,21 +23,36 @@ import {
   User,
 } from './schemas.js';
 
+/** A change to a group or channel: its event, which the requester stores (its socket is not sent it again). */
+const GroupChange = z.object({ seq: Seq, event: ConversationEvent });
+/** People added or removed in one request. */
+const Members = z.array(Address).min(1).max(256);
+
+/** How many conversations a sync names that the user was removed from (the most recent). */
+export const SYNC_LEFT = 1000;
+
 /** Requests a device makes; each is answered through the socket.io ack with a Reply. */
 export const requests = {
   'conversation:create': {
     payload: z.object({
-      participants: z.array(Address).min(1).max(1000),
+      participants: z.array(Address).min(1).max(MAX_MEMBERS),
       type: ConversationType,
       title: Title.optional(),
       distinct: z.boolean().optional(),
     }),
     result: Conversation,
   },
+  // Groups and channels (admins only, but leave): every change is an event in the conversation.
   'conversation:edit': {
-    payload: z.object({ conversationId: ConversationId, title: Title }),
-    result: z.object({ seq: Seq }),
+    payload: z
+      .object({ conversationId: ConversationId, title: Title.optional(), description: Description.optional() })
+      .refine((p) => p.title !== undefined || p.description !== undefined, { message: 'give a title, a description or both' }),
+    result: GroupChange,
   },
+  'conversation:add': { payload: z.object({ conversationId: ConversationId, members: Members }), result: GroupChange },
+  'conversation:remove': { payload: z.object({ conversationId: ConversationId, members: Members }), result: GroupChange },
+  'conversation:leave': { payload: z.object({ conversationId: ConversationId }), result: GroupChange },
+  'conversation:role': { payload: z.object({ conversationId: ConversationId, address: Address, role: Role }), result: GroupChange },
   'message:send': {
     payload: z
       .object({ conversationId: ConversationId, clientId: ClientId, body: Caption, file: FileInfo.optional() })
@@ -47,7 +65,13 @@ export const requests = {
   },
   sync: {
     payload: z.object({}),
-    result: z.object({ me: User, conversations: z.array(Conversation), serverTime: z.number().int() }),
+    result: z.object({
+      me: User,
+      conversations: z.array(Conversation),
+      /** Conversations I was removed from (or left), with the seq of that event: history up to it stays mine. */
+      left: z.array(z.object({ conversationId: ConversationId, seq: Seq })).max(SYNC_LEFT).optional(),
+      serverTime: z.number().int(),
+    }),
   },
   retransmit: {
     payload: z

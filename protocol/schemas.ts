@@ -29,6 +29,10 @@ const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
 const NOT_WELL_FORMED = 'the text holds a lone surrogate (broken UTF-16); send valid Unicode';
 
 export const Title = z.string().trim().min(1).max(200).refine(wellFormed, { message: NOT_WELL_FORMED });
+/** A group's or channel's description; empty clears it. */
+export const Description = z.string().trim().max(1000).refine(wellFormed, { message: NOT_WELL_FORMED });
+/** Members at most in one group or channel (creating one, adding to one). */
+export const MAX_MEMBERS = 1000;
 
 // TextEncoder rather than Buffer: these schemas also run where Node is absent (the renderer's bridge).
 const utf8 = new TextEncoder();
@@ -64,6 +68,8 @@ export const Conversation = z.object({
   id: ConversationId,
   type: ConversationType,
   title: z.string().nullable(),
+  /** Absent from a server that keeps none: read as no description. */
+  description: z.string().nullable().optional(),
   participants: z.array(Participant),
   lastSeq: Seq,
   /** Server time of the last event, or of creation: lets a device catch up the busiest first. */
@@ -127,6 +133,9 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     sender: Address.nullable(),
     added: z.array(Address),
     removed: z.array(Address),
+    /** Made admin, and no longer admin: by an admin, or (sender's leave) handed to the longest-standing member. */
+    promoted: z.array(Address).optional(),
+    demoted: z.array(Address).optional(),
     serverTime: z.number().int(),
   }),
   z.object({
@@ -134,7 +143,9 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     conversationId: ConversationId,
     seq: Seq,
     sender: Address.nullable(),
-    title: z.string(),
+    /** What changed: the title, the description ('' when cleared), or both. */
+    title: z.string().optional(),
+    description: z.string().optional(),
     serverTime: z.number().int(),
   }),
 ]);

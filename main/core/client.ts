@@ -9,6 +9,7 @@ import { Emitter, type Unsubscribe } from '../../common/emitter.js';
 import { DEFAULT_MAX_FILE_BYTES, ParleyError } from '../../protocol/index.js';
 import { createAnnounce } from './announce.js';
 import { createConversationApi } from './conversations.js';
+import { createGroupApi } from './groups.js';
 import type { EngineContext } from './context.js';
 import { createAutoSave, type SaveFolderLimits } from './files/auto-save.js';
 import { createFileApi } from './files/file-api.js';
@@ -193,6 +194,7 @@ export function createClient(options: ClientOptions) {
     sendFile: sending.sendFile,
     retryMessage: sending.retryMessage,
     ...createConversationApi({ ...context, receipts, catchUp }),
+    ...createGroupApi({ ...context, catchUp }),
     ...createFileApi(transfers, outbox, maxFileBytes),
     ...createFolderApi(folders, autoSave),
 

@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { parley } from '../bridge';
-import type { Address, ConversationSummary, User } from '../../contract/types';
+import type { Address, ConversationSummary, Participant, User } from '../../contract/types';
 import { conversationTitle } from '../lib/conversation';
 import { readPersisted, writePersisted } from '../lib/persisted';
 import { useMessagesStore } from './messages';
@@ -20,6 +20,17 @@ export const useConversationsStore = defineStore('conversations', () => {
   const notice = ref<string | null>(null);
   /** Asked to open (a link, a notification) before the list was loaded. */
   let pendingReveal: { id: string; seq: number | undefined } | null = null;
+  /** Display names of everyone seen in a conversation, kept when they leave it: "Alice removed Carol". */
+  const knownNames = new Map<Address, string>();
+
+  function remember(conversation: ConversationSummary): void {
+    for (const p of conversation.participants) if (p.name) knownNames.set(p.address, p.name);
+  }
+
+  /** A person's display name as best known, else their address. */
+  function displayName(address: Address): string {
+    return knownNames.get(address) ?? address;
+  }
 
   const sorted = computed(() => Object.values(byId.value).sort((a, b) => b.lastActivity - a.lastActivity));
   const active = computed(() => (activeId.value ? (byId.value[activeId.value] ?? null) : null));
@@ -39,12 +50,20 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   async function load(): Promise<void> {
     const list = await parley.listConversations();
+    list.forEach(remember);
     byId.value = Object.fromEntries(list.map((c) => [c.id, c]));
     loaded.value = true;
   }
 
   function upsert(conversation: ConversationSummary): void {
+    remember(conversation);
     byId.value[conversation.id] = conversation;
+  }
+
+  /** A member's delivered and read marks moved (what message info shows). */
+  function applyMarks({ conversationId, participant }: { conversationId: string; participant: Participant }): void {
+    const member = byId.value[conversationId]?.participants.find((p) => p.address === participant.address);
+    if (member) Object.assign(member, { deliveredSeq: participant.deliveredSeq, readSeq: participant.readSeq });
   }
 
   function applyUnread(change: { conversationId: string; unread: number }): void {
@@ -101,10 +120,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     open(list[next]!.id);
   }
 
-  /** One person: a direct conversation; several: a group, which needs a title. */
-  async function create(participants: Address[], title?: string): Promise<ConversationSummary> {
+  /** One person: a direct conversation; several: a group or channel, which needs a title. */
+  async function create(participants: Address[], title?: string, type: 'group' | 'channel' = 'group'): Promise<ConversationSummary> {
     const conversation = await parley.createConversation(
-      participants.length === 1 ? { type: 'direct', participants } : { type: 'group', participants, title },
+      participants.length === 1 ? { type: 'direct', participants } : { type, participants, title },
     );
     upsert(conversation);
     open(conversation.id);
@@ -138,6 +157,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     filter.value = '';
     notice.value = null;
     pendingReveal = null;
+    knownNames.clear();
   }
 
   return {
@@ -153,6 +173,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     titleOf,
     load,
     upsert,
+    applyMarks,
+    displayName,
     applyUnread,
     open,
     openInitial,

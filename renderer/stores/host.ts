@@ -3,6 +3,7 @@
 import { onScopeDispose, watch } from 'vue';
 import { parley } from '../bridge';
 import { useConnectionStore } from './connection';
+import { useConversationDetailsStore } from './conversation-details';
 import { useConversationsStore } from './conversations';
 import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
@@ -16,6 +17,7 @@ export function connectToHost(): void {
   const session = useSessionStore();
   const connection = useConnectionStore();
   const conversations = useConversationsStore();
+  const details = useConversationDetailsStore();
   const messages = useMessagesStore();
   const typing = useTypingStore();
   const folders = useFoldersStore();
@@ -36,6 +38,7 @@ export function connectToHost(): void {
       messages.onConversation(conversation);
     }),
     parley.on('unread', (change) => conversations.applyUnread(change)),
+    parley.on('marks', (change) => conversations.applyMarks(change)),
     parley.on('message', (message) => {
       messages.receive(message);
       if (message.conversationId) typing.stopped(message.conversationId, message.sender);
@@ -67,6 +70,7 @@ export function connectToHost(): void {
     async (me, before) => {
       if (before) {
         conversations.reset();
+        details.reset();
         messages.reset();
         typing.reset();
         folders.reset();

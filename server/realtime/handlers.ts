@@ -18,7 +18,11 @@ type SignalHandlers = {
 
 export const requestHandlers: RequestHandlers = {
   'conversation:create': (m, d, p) => m.createConversation(d.address, p),
-  'conversation:edit': (m, d, p) => m.editTitle(d.address, p.conversationId, p.title, d.socketId),
+  'conversation:edit': (m, d, { conversationId, ...details }) => m.editConversation(d.address, conversationId, details, d.socketId),
+  'conversation:add': (m, d, p) => m.addMembers(d.address, p.conversationId, p.members, d.socketId),
+  'conversation:remove': (m, d, p) => m.removeMembers(d.address, p.conversationId, p.members, d.socketId),
+  'conversation:leave': (m, d, p) => m.leave(d.address, p.conversationId, d.socketId),
+  'conversation:role': (m, d, p) => m.setRole(d.address, p.conversationId, p.address, p.role, d.socketId),
   'message:send': (m, d, p) => m.sendMessage(d.address, d.deviceId, p, d.socketId),
   receipt: (m, d, p) => m.receipt(d.address, p),
   sync: (m, d) => m.sync(d.address),

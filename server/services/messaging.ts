@@ -6,6 +6,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import {
   ParleyError,
   RETRANSMIT_PAGE,
+  SYNC_LEFT,
   type Address,
   type Conversation,
   type ConversationType,
@@ -18,6 +19,7 @@ import {
 import { fileIdOf } from '../files/file-url.js';
 import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers, Storage } from '../storage/storage.js';
+import { createGroups } from './groups.js';
 
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
@@ -139,15 +141,7 @@ export function createMessaging(
       return { seq: event.seq, serverTime: event.serverTime };
     },
 
-    async editTitle(editor: Address, conversationId: string, title: string, socketId?: string) {
-      const event = await storage.editTitle(conversationId, title, editor, now(), (m) => {
-        if (m.type === 'direct') throw new ParleyError('bad_request', 'a direct conversation has no title');
-        if (m.roles.get(editor) !== 'admin') throw new ParleyError('forbidden', 'only admins edit a conversation');
-      });
-      const members = await storage.getMembers(conversationId);
-      if (members) fanout.emit(members.addresses, 'event', event, socketId);
-      return { seq: event.seq };
-    },
+    ...createGroups({ storage, fanout, now, requireUsers, viewOf }),
 
     /** The operator's backend changes a group's members (REST). */
     async changeMembers(conversationId: string, change: { add: Address[]; remove: Address[] }) {
@@ -189,15 +183,24 @@ export function createMessaging(
     },
 
     async sync(address: Address) {
-      const [me, conversations] = await Promise.all([storage.getUser(address), storage.listConversations(address)]);
+      const [me, conversations, left] = await Promise.all([
+        storage.getUser(address),
+        storage.listConversations(address),
+        storage.departures(address, SYNC_LEFT),
+      ]);
       if (!me) throw new ParleyError('auth_failed', `the user ${address} no longer exists`);
-      return { me, conversations, serverTime: now() };
+      return { me, conversations, ...(left.length > 0 ? { left } : {}), serverTime: now() };
     },
 
     async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {
-      await requireMember(request.conversationId, address);
+      // A former member still fetches the history they had: up to the event that removed them.
+      const members = await storage.getMembers(request.conversationId);
+      const last = members?.roles.has(address) ? Number.MAX_SAFE_INTEGER : await storage.departure(request.conversationId, address);
+      if (last === null || request.fromSeq > last) {
+        throw new ParleyError('not_member', `you are not a participant of conversation ${request.conversationId}`);
+      }
       // A page may stop short of toSeq (bytes): the device asks again from the seq after its last.
-      const toSeq = Math.min(request.toSeq, request.fromSeq + RETRANSMIT_PAGE - 1);
+      const toSeq = Math.min(request.toSeq, request.fromSeq + RETRANSMIT_PAGE - 1, last);
       const events = await storage.getEvents(request.conversationId, request.fromSeq, toSeq, RETRANSMIT_PAGE, options.maxRetransmitBytes);
       return { events };
     },

@@ -14,6 +14,7 @@ export interface ConversationRecord {
   id: string;
   type: ConversationType;
   title: string | null;
+  description: string | null;
   lastSeq: number;
   lastActivity: number;
   createdAt: number;
@@ -36,6 +37,25 @@ export interface NewConversation {
  * demotion committed just before it counts): it throws to refuse. Membership itself is always checked.
  */
 export type Authorize = (members: ConversationMembers) => void;
+
+/** Members added and removed, roles set (to admin or member), in one event. */
+export interface MembershipChange {
+  add: Array<{ address: Address; role: Role }>;
+  remove: Address[];
+  roles?: Array<{ address: Address; role: Role }>;
+}
+
+/** A title, a description ('' clears it), or both. */
+export interface ConversationDetails {
+  title?: string;
+  description?: string;
+}
+
+/** A conversation someone was removed from (or left), and the seq of that event. */
+export interface Departure {
+  conversationId: string;
+  seq: number;
+}
 
 export interface NewMessage {
   conversationId: string;
@@ -113,15 +133,25 @@ export interface Storage {
 
   /** Refuses a sender who is no longer a member when the write commits (not_member). */
   appendMessage(message: NewMessage): Promise<AppendResult>;
-  /** The event (null when nothing changed) and the members just before it, as the write saw them. */
+  /**
+   * The event (null when nothing changed) and the members just before it, as the write saw them. A
+   * member's change (sender and authorize given) checks membership and `authorize` inside the write.
+   * Removing the last admin of a group or channel that keeps members makes the longest-standing
+   * remaining member admin, in the same event. Those removed keep the events up to it (departure).
+   */
   changeMembers(
     conversationId: string,
-    change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
+    change: MembershipChange,
     sender: Address | null,
     serverTime: number,
+    authorize?: Authorize,
   ): Promise<{ event: ConversationEvent | null; before: readonly Address[] }>;
   /** A member's edit checks membership and `authorize` inside the write; the operator's (sender null) none. */
-  editTitle(conversationId: string, title: string, sender: Address | null, serverTime: number, authorize?: Authorize): Promise<ConversationEvent>;
+  editConversation(conversationId: string, details: ConversationDetails, sender: Address | null, serverTime: number, authorize?: Authorize): Promise<ConversationEvent>;
+  /** The seq of the event that removed this former member (the last they may fetch); null when none. */
+  departure(conversationId: string, address: Address): Promise<number | null>;
+  /** The conversations this user was removed from, most recent first, at most limit. */
+  departures(address: Address, limit: number): Promise<Departure[]>;
   /**
    * Events fromSeq..toSeq in order, at most limit of them and, past the first, at most maxBytes of
    * text (UTF-8 of bodies and file info, plus a little per event): a page may stop short of toSeq.

@@ -108,7 +108,7 @@ describe('members cache', () => {
     // The operator removes admin cat; cat's edit arrives in the same turn, after it.
     const [removed, edit] = await Promise.allSettled([
       storage.changeMembers('g', { add: [], remove: ['cat'] }, null, 2),
-      storage.editTitle('g', 'pwned by cat', 'cat', 2, adminsOnly('cat')),
+      storage.editConversation('g', { title: 'pwned by cat' }, 'cat', 2, adminsOnly('cat')),
     ]);
     expect(removed.status).toBe('fulfilled');
     expect(edit).toMatchObject({ status: 'rejected', reason: { code: 'not_member' } });
@@ -147,7 +147,10 @@ describe('members cache', () => {
     // would have arrived before it.
     expect(await send(cat, 'from-cat')).toMatchObject({ ok: false, error: { code: 'not_member' } });
     expect(eventsOf(cat).map((e) => e.seq)).toEqual([1, 2]);
-    expect(await cat.request('retransmit', { conversationId: id, fromSeq: 1, toSeq: 3 })).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    // Retransmit serves the history cat had, up to the removal, and nothing after it.
+    const history = await cat.request<{ events: Array<{ seq: number }> }>('retransmit', { conversationId: id, fromSeq: 1, toSeq: 3 });
+    expect(history.ok && history.data.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(await cat.request('retransmit', { conversationId: id, fromSeq: 3, toSeq: 3 })).toMatchObject({ ok: false, error: { code: 'not_member' } });
     expect(await cat.request('receipt', { conversationId: id, type: 'read', seq: 2 })).toMatchObject({ ok: false, error: { code: 'not_member' } });
     // A receipt beyond the last seq is refused inside its write, with nothing moved.
     expect(await bob.request('receipt', { conversationId: id, type: 'read', seq: 4 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });

@@ -184,7 +184,7 @@ describe('real-time API', () => {
     await until(() => bob.pushes.some((p) => p.name === 'typing'), 'typing at bob');
     expect(bob.pushes.find((p) => p.name === 'typing')!.payload).toEqual({ conversationId: id, address: 'ann' });
     expect(await bob.request('conversation:edit', { conversationId: id, title: 'Mine' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await ann.request('conversation:edit', { conversationId: id, title: 'New' })).toEqual({ ok: true, data: { seq: 1 } });
+    expect(await ann.request('conversation:edit', { conversationId: id, title: 'New' })).toMatchObject({ ok: true, data: { seq: 1, event: { type: 'edit', seq: 1, title: 'New' } } });
     await until(() => bob.pushes.some((p) => p.name === 'event'), 'edit event');
     expect(bob.pushes.find((p) => p.name === 'event')!.payload).toMatchObject({ type: 'edit', seq: 1, title: 'New', sender: 'ann' });
     const sync = await bob.request<{ conversations: Conversation[] }>('sync', {});

@@ -96,7 +96,8 @@ export function createFakeParley(options: FakeOptions = {}) {
     2,
   );
   addConversation(
-    { id: 'c-launch', type: 'group', title: 'Launch plan', participants: participants('alice', 'bob', 'carol'), lastActivity: NOW - 3 * 24 * 60 * MINUTE },
+    // alice made it: she is its admin.
+    { id: 'c-launch', type: 'group', title: 'Launch plan', participants: participants('alice', 'bob', 'carol').map((p) => (p.address === 'alice' ? { ...p, role: 'admin' as const } : p)), lastActivity: NOW - 3 * 24 * 60 * MINUTE },
     [
       { ...text('c-launch', 1, 'carol', JSON.stringify({ added: ['dave'], removed: [] }), NOW - 4 * 24 * 60 * MINUTE), id: 'c-launch#1', kind: 'members' },
       text('c-launch', 2, 'carol', 'Welcome to the launch plan.', NOW - 3 * 24 * 60 * MINUTE),
@@ -219,6 +220,22 @@ export function createFakeParley(options: FakeOptions = {}) {
     return message;
   }
 
+  /** A membership or title change by me, as the engine stores the server's answer: the event, then the conversation. */
+  function change(conversationId: string, kind: 'members' | 'edit', body: object, apply: (c: ConversationSummary) => void): ConversationSummary {
+    const conversation = known(conversationId);
+    if (conversation.type === 'direct') throw new BridgeError('bad_request', 'a direct conversation has no title, admins or members to change');
+    const mine = conversation.participants.find((p) => p.address === me());
+    if (!mine) throw new BridgeError('not_member', `you are not a participant of conversation ${conversationId}`);
+    if (mine.role !== 'admin' && !('removed' in body && JSON.stringify(body) === JSON.stringify({ added: [], removed: [me()] }))) {
+      throw new BridgeError('forbidden', `only admins change a ${conversation.type}`);
+    }
+    apply(conversation);
+    const seq = conversation.lastSeq + 1;
+    append({ id: `${conversationId}#${seq}`, conversationId, seq, kind, sender: me(), mine: true, body: JSON.stringify(body), time: NOW, status: null });
+    emitConversation(conversationId);
+    return conversation;
+  }
+
   function summaries(): ConversationSummary[] {
     return [...conversations.values()].sort((a, b) => b.lastActivity - a.lastActivity);
   }
@@ -245,6 +262,29 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(id);
       return conversations.get(id);
     },
+    editConversation: ({ conversationId, title, description }) =>
+      change(conversationId, 'edit', { title, description }, (c) => {
+        if (title !== undefined) c.title = title;
+        if (description) c.description = description;
+        else if (description !== undefined) delete c.description;
+      }),
+    addMembers: ({ conversationId, members }) =>
+      change(conversationId, 'members', { added: members, removed: [] }, (c) => {
+        c.participants.push(...participants(...members).map((p) => ({ ...p, name: USERS.find((u) => u.address === p.address)?.name })));
+      }),
+    removeMembers: ({ conversationId, members }) =>
+      change(conversationId, 'members', { added: [], removed: members }, (c) => {
+        c.participants = c.participants.filter((p) => !members.includes(p.address));
+      }),
+    leaveConversation: ({ conversationId }) =>
+      change(conversationId, 'members', { added: [], removed: [me()] }, (c) => {
+        c.participants = c.participants.filter((p) => p.address !== me());
+      }),
+    setMemberRole: ({ conversationId, address, role }) =>
+      change(conversationId, 'members', { added: [], removed: [], [role === 'admin' ? 'promoted' : 'demoted']: [address] }, (c) => {
+        const member = c.participants.find((p) => p.address === address);
+        if (member) member.role = role;
+      }),
     readMessages: ({ conversationId, beforeSeq, afterSeq, aroundSeq, limit = 50 }) => {
       const all = history.get(conversationId) ?? [];
       const unsent = pending.filter((m) => m.conversationId === conversationId);

@@ -69,13 +69,22 @@ describe('conversation texts', () => {
   });
 
   it('describes membership and title changes', () => {
-    expect(systemText(change('members', 'carol', { added: ['bob'], removed: [] }), 'alice')).toBe('carol added bob');
-    expect(systemText(change('members', 'carol', { added: ['bob', 'dave'], removed: ['alice'] }), 'alice')).toBe('carol added bob and dave and removed you');
-    expect(systemText(change('members', 'bob', { added: [], removed: ['bob'] }), 'alice')).toBe('bob left');
-    expect(systemText(change('members', '', { added: ['dave', 'erin'], removed: [] }), 'alice')).toBe('dave and erin were added');
-    expect(systemText(change('members', '', { added: ['alice'], removed: [] }), 'alice')).toBe('You were added');
-    expect(systemText(change('edit', 'carol', { title: 'Launch' }), 'alice')).toBe('carol changed the title to “Launch”');
-    expect(systemText(change('edit', '', { title: 'Launch' }), 'alice')).toBe('The title changed to “Launch”');
+    const names: Record<string, string> = { alice: 'Alice', bob: 'Bob', carol: 'Carol', dave: 'Dave', erin: 'Erin' };
+    const text = (kind: 'members' | 'edit', sender: string, body: object, noun?: string) => systemText(change(kind, sender, body), 'alice', (a) => names[a] ?? a, noun);
+    expect(text('members', 'carol', { added: ['bob'], removed: [] })).toBe('Carol added Bob');
+    expect(text('members', 'carol', { added: ['bob', 'dave'], removed: ['alice'] })).toBe('Carol added Bob and Dave and removed you');
+    expect(text('members', 'bob', { added: [], removed: ['bob'] })).toBe('Bob left');
+    expect(text('members', 'bob', { added: [], removed: ['bob'], promoted: ['carol'] })).toBe('Bob left; Carol is now an admin');
+    expect(text('members', 'bob', { added: [], removed: ['bob'], promoted: ['alice'] })).toBe('Bob left; you are now an admin');
+    expect(text('members', 'carol', { added: [], removed: [], promoted: ['bob'] })).toBe('Carol made Bob an admin');
+    expect(text('members', 'alice', { added: [], removed: [], demoted: ['bob'] })).toBe('You removed Bob as admin');
+    expect(text('members', '', { added: ['dave', 'erin'], removed: [] })).toBe('Dave and Erin were added');
+    expect(text('members', '', { added: ['alice'], removed: [] })).toBe('You were added');
+    expect(text('members', '', { added: [], removed: ['zed'], promoted: ['bob'] })).toBe('zed was removed; Bob is now an admin');
+    expect(text('edit', 'carol', { title: 'Launch' })).toBe('Carol renamed the group to “Launch”');
+    expect(text('edit', 'carol', { title: 'News', description: 'Daily' }, 'channel')).toBe('Carol renamed the channel to “News” and changed the description');
+    expect(text('edit', 'alice', { description: '' })).toBe('You removed the description');
+    expect(text('edit', '', { title: 'Launch' })).toBe('The group was renamed to “Launch”');
   });
 
   it('titles a conversation by its title, else the others in it', () => {

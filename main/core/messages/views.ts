@@ -64,6 +64,7 @@ export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump
       id: c.id,
       type: c.type,
       title: c.title,
+      ...(c.description ? { description: c.description } : {}),
       participants: c.participants,
       lastMessage: waiting ? pending(waiting) : last ? toMessage(last, marksOf(c.participants, store.me)) : null,
       unread: unreadOf(c, maxSeqJump),

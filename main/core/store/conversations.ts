@@ -7,6 +7,7 @@ export interface ConversationRecord {
   id: string;
   type: Conversation['type'];
   title: string | null;
+  description: string | null;
   participants: Participant[];
   /** The highest seq the server has told of. */
   lastSeq: number;
@@ -21,7 +22,7 @@ export interface ConversationRecord {
 
 type Row = Omit<ConversationRecord, 'participants' | 'muted'> & { participants: string; muted: number };
 
-const SELECT = `SELECT c.id, c.type, c.title, c.participants, c.last_seq AS lastSeq, c.have_seq AS haveSeq, c.read_seq AS readSeq,
+const SELECT = `SELECT c.id, c.type, c.title, c.description, c.participants, c.last_seq AS lastSeq, c.have_seq AS haveSeq, c.read_seq AS readSeq,
   c.last_activity AS lastActivity, c.created_at AS createdAt, coalesce(p.muted, 0) AS muted
   FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id`;
 
@@ -38,9 +39,9 @@ export function createConversationsStore(db: Db) {
       'SELECT c.last_seq AS lastSeq, c.read_seq AS readSeq, c.have_seq AS haveSeq, coalesce(p.muted, 0) = 1 AS muted FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id',
     ),
     upsert: db.prepare(
-      `INSERT INTO conversations (id, type, title, participants, last_seq, read_seq, last_activity, created_at)
-       VALUES (@id, @type, @title, @participants, @lastSeq, @readSeq, @lastActivity, @createdAt)
-       ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title,
+      `INSERT INTO conversations (id, type, title, description, participants, last_seq, read_seq, last_activity, created_at)
+       VALUES (@id, @type, @title, @description, @participants, @lastSeq, @readSeq, @lastActivity, @createdAt)
+       ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, description = excluded.description,
          participants = excluded.participants, last_seq = max(last_seq, excluded.last_seq),
          read_seq = max(read_seq, excluded.read_seq), last_activity = max(last_activity, excluded.last_activity)`,
     ),
@@ -48,6 +49,7 @@ export function createConversationsStore(db: Db) {
     haveSeq: db.prepare('SELECT have_seq FROM conversations WHERE id = ?').pluck(),
     bump: db.prepare('UPDATE conversations SET last_seq = max(last_seq, ?), last_activity = max(last_activity, ?) WHERE id = ?'),
     setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
+    setDescription: db.prepare('UPDATE conversations SET description = ? WHERE id = ?'),
     setParticipants: db.prepare('UPDATE conversations SET participants = ? WHERE id = ?'),
     // Never below what is stored: an event pushed meanwhile keeps its place.
     lowerLast: db.prepare(
@@ -82,6 +84,7 @@ export function createConversationsStore(db: Db) {
         id: c.id,
         type: c.type,
         title: c.title,
+        description: c.description ?? null,
         participants: JSON.stringify(c.participants),
         lastSeq: c.lastSeq,
         readSeq,
@@ -102,6 +105,10 @@ export function createConversationsStore(db: Db) {
     },
     setTitle(id: string, title: string): void {
       q.setTitle.run(title, id);
+    },
+    /** '' clears it. */
+    setDescription(id: string, description: string): void {
+      q.setDescription.run(description || null, id);
     },
     setParticipants(id: string, participants: readonly Participant[]): void {
       q.setParticipants.run(JSON.stringify(participants), id);

@@ -24,6 +24,12 @@ export type Store = ReturnType<typeof openStore>;
 
 const KINDS = { members: 'members', edit: 'edit' } as const;
 
+/** A members or edit event's change, as its message body keeps it (the JSON the renderer phrases). */
+function eventChange(e: Exclude<ConversationEvent, { type: 'message' }>): object {
+  if (e.type === 'edit') return { title: e.title, description: e.description };
+  return { added: e.added, removed: e.removed, promoted: e.promoted, demoted: e.demoted };
+}
+
 export function openStore(dataDir: string) {
   // The engine's data dir holds the history and the files' records: its owner's alone on POSIX (0700),
   // an older install's folder included; the database files are 0600 (openDatabase).
@@ -55,6 +61,11 @@ export function openStore(dataDir: string) {
     for (const address of event.added) {
       if (!participants.some((p) => p.address === address)) participants.push({ address, role: 'member', deliveredSeq: 0, readSeq: 0 });
     }
+    const roles = new Map<string, Participant['role']>([
+      ...(event.promoted ?? []).map((a) => [a, 'admin'] as const),
+      ...(event.demoted ?? []).map((a) => [a, 'member'] as const),
+    ]);
+    for (const p of participants) p.role = roles.get(p.address) ?? p.role;
     conversations.setParticipants(id, participants);
   }
 
@@ -89,7 +100,7 @@ export function openStore(dataDir: string) {
       const touched = new Map<string, { maxSeq: number; maxTime: number; maxMine: number }>();
       const inserted: ConversationEvent[] = [];
       for (const e of events) {
-        const body = e.type === 'message' ? e.body : e.type === 'members' ? JSON.stringify({ added: e.added, removed: e.removed }) : JSON.stringify({ title: e.title });
+        const body = e.type === 'message' ? e.body : JSON.stringify(eventChange(e));
         const file = e.type === 'message' && e.file ? e.file : null;
         const stored = messages.insert(
           e.conversationId,
@@ -110,7 +121,8 @@ export function openStore(dataDir: string) {
         } else touched.set(e.conversationId, { maxSeq: e.seq, maxTime: e.serverTime, maxMine: mine });
         if (!stored) continue;
         if (e.type === 'members') applyMembership(e.conversationId, e);
-        if (e.type === 'edit') conversations.setTitle(e.conversationId, e.title);
+        if (e.type === 'edit' && e.title !== undefined) conversations.setTitle(e.conversationId, e.title);
+        if (e.type === 'edit' && e.description !== undefined) conversations.setDescription(e.conversationId, e.description);
         if (collect) inserted.push(e);
       }
       const have = new Map<string, number>();

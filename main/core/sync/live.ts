@@ -53,6 +53,10 @@ export function followPushes(d: LiveDeps): void {
       announce.status({ id: message.id, conversationId: message.conversationId, seq: message.seq, status: message.status! });
     }
     if (receipt.address === store.me && receipt.type === 'read') announce.conversation(receipt.conversationId);
+    // In groups a status is the slowest member's: message info shows each member's marks.
+    const conversation = store.conversations.get(receipt.conversationId);
+    const participant = conversation?.type !== 'direct' ? conversation?.participants.find((p) => p.address === receipt.address) : undefined;
+    if (participant) events.emit('marks', { conversationId: receipt.conversationId, participant });
   }
 
   d.connection.onPush('event', onEvent);

@@ -23,7 +23,7 @@ export function syncOnConnect(d: OnConnectDeps) {
   let syncing: Promise<void> | null = null;
 
   async function sync(): Promise<void> {
-    const { me, conversations } = await connection.request('sync', {});
+    const { me, conversations, left = [] } = await connection.request('sync', {});
     if (d.stopped()) return;
     if (store.me && store.me !== me.address) {
       connection.stop();
@@ -41,6 +41,11 @@ export function syncOnConnect(d: OnConnectDeps) {
       const have = store.conversations.haveSeq(c.id) ?? 0;
       if (have > (mine?.deliveredSeq ?? 0)) d.receipts.delivered(c.id, have);
       d.announce.conversation(c.id);
+    }
+    // Removed while away: the history up to the removal is still mine, and catch-up fetches it.
+    for (const { conversationId, seq } of left) {
+      const known = store.conversations.get(conversationId);
+      if (known && known.lastSeq < seq) store.conversations.bump(conversationId, seq, known.lastActivity);
     }
     d.outbox.kick();
     d.autoSave.resume();

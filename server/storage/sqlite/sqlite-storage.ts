@@ -8,7 +8,20 @@ import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
-import type { AppendResult, Authorize, ConversationRecord, FileRecord, FileUsage, NewConversation, NewMessage, Stats, Storage } from '../storage.js';
+import type {
+  AppendResult,
+  Authorize,
+  ConversationDetails,
+  ConversationRecord,
+  Departure,
+  FileRecord,
+  FileUsage,
+  MembershipChange,
+  NewConversation,
+  NewMessage,
+  Stats,
+  Storage,
+} from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
 import { createWriteQueue } from './write-queue.js';
@@ -54,12 +67,12 @@ function toEvent(row: EventRow): ConversationEvent {
       return event;
     }
     case 'members': {
-      const { added, removed } = JSON.parse(row.body) as { added: string[]; removed: string[] };
-      return { type: 'members', conversationId, seq, sender: row.sender, added, removed, serverTime };
+      const change = JSON.parse(row.body) as { added: string[]; removed: string[]; promoted?: string[]; demoted?: string[] };
+      return { type: 'members', conversationId, seq, sender: row.sender, ...change, serverTime };
     }
     case 'edit': {
-      const { title } = JSON.parse(row.body) as { title: string };
-      return { type: 'edit', conversationId, seq, sender: row.sender, title, serverTime };
+      const change = JSON.parse(row.body) as { title?: string; description?: string };
+      return { type: 'edit', conversationId, seq, sender: row.sender, ...change, serverTime };
     }
     default:
       throw new Error(`unknown event type ${row.type} in ${conversationId}#${seq}`);
@@ -130,9 +143,19 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       'INSERT INTO conversations (id, type, title, distinct_key, last_activity, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     findDistinct: db.prepare('SELECT id FROM conversations WHERE distinct_key = ?').pluck(),
-    getConversation: db.prepare('SELECT id, type, title, last_seq, last_activity, created_at FROM conversations WHERE id = ?'),
+    getConversation: db.prepare('SELECT id, type, title, description, last_seq, last_activity, created_at FROM conversations WHERE id = ?'),
     insertMember: db.prepare(
-      'INSERT INTO members (conversation_id, address, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      'INSERT INTO members (conversation_id, address, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    setRole: db.prepare('UPDATE members SET role = ? WHERE conversation_id = ? AND address = ? AND role <> ?'),
+    // The longest-standing member: the one the admin role passes to when the last admin leaves.
+    eldest: db.prepare('SELECT address FROM members WHERE conversation_id = ? ORDER BY joined_at, address LIMIT 1').pluck(),
+    hasAdmin: db.prepare("SELECT 1 FROM members WHERE conversation_id = ? AND role = 'admin' LIMIT 1").pluck(),
+    departed: db.prepare('INSERT OR REPLACE INTO departures (conversation_id, address, seq, left_at) VALUES (?, ?, ?, ?)'),
+    returned: db.prepare('DELETE FROM departures WHERE conversation_id = ? AND address = ?'),
+    departure: db.prepare('SELECT seq FROM departures WHERE conversation_id = ? AND address = ?').pluck(),
+    departures: db.prepare(
+      'SELECT conversation_id AS conversationId, seq FROM departures WHERE address = ? ORDER BY left_at DESC, conversation_id LIMIT ?',
     ),
     deleteMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND address = ?'),
     getParticipants: db.prepare(
@@ -143,7 +166,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
        WHERE c.id = ?`,
     ),
     myConversations: db.prepare(
-      `SELECT c.id, c.type, c.title, c.last_seq, c.last_activity, c.created_at FROM members m
+      `SELECT c.id, c.type, c.title, c.description, c.last_seq, c.last_activity, c.created_at FROM members m
        JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
     ),
     myParticipants: db.prepare(
@@ -180,6 +203,9 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
        WHERE conversation_id = @conversationId AND address = @address`,
     ),
     setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
+    setDescription: db.prepare('UPDATE conversations SET description = ? WHERE id = ?'),
+    // A distinct group is found again by its participants: once they change, it is no longer theirs.
+    forgetDistinct: db.prepare("UPDATE conversations SET distinct_key = NULL WHERE id = ? AND type <> 'direct' AND distinct_key IS NOT NULL"),
     getEvents: db.prepare(
       'SELECT * FROM events WHERE conversation_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
@@ -223,6 +249,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     id: string;
     type: string;
     title: string | null;
+    description: string | null;
     last_seq: number;
     last_activity: number;
     created_at: number;
@@ -231,6 +258,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       id: row.id,
       type: row.type,
       title: row.title,
+      description: row.description,
       lastSeq: row.last_seq,
       lastActivity: row.last_activity,
       createdAt: row.created_at,
@@ -313,29 +341,51 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       if (id) return { id, created: false };
     }
     q.insertConversation.run(c.id, c.type, c.title, c.distinctKey, c.createdAt, c.createdAt);
-    for (const m of c.members) q.insertMember.run(c.id, m.address, m.role);
+    for (const m of c.members) q.insertMember.run(c.id, m.address, m.role, c.createdAt);
     return { id: c.id, created: true };
   };
 
   const changeMembers = (
-      conversationId: string,
-      change: { add: Array<{ address: Address; role: Role }>; remove: Address[] },
-      sender: Address | null,
-      serverTime: number,
-    ): { event: ConversationEvent | null; before: readonly Address[] } => {
-      const before = membersOf(conversationId)?.addresses ?? [];
-      const added = change.add.filter((m) => q.insertMember.run(conversationId, m.address, m.role).changes > 0);
-      const removed = change.remove.filter((a) => q.deleteMember.run(conversationId, a).changes > 0);
-      if (added.length === 0 && removed.length === 0) return { event: null, before };
-      membership.forget(conversationId);
-      const body = JSON.stringify({ added: added.map((m) => m.address), removed });
-      return { event: toEvent(appendEvent(conversationId, 'members', sender, body, serverTime)), before };
-    };
+    conversationId: string,
+    change: MembershipChange,
+    sender: Address | null,
+    serverTime: number,
+    authorize?: Authorize,
+  ): { event: ConversationEvent | null; before: readonly Address[] } => {
+    const members = sender !== null && authorize ? authorized(conversationId, sender, authorize) : membersOf(conversationId);
+    const before = members?.addresses ?? [];
+    const added = change.add.filter((m) => q.insertMember.run(conversationId, m.address, m.role, serverTime).changes > 0);
+    const removed = change.remove.filter((a) => q.deleteMember.run(conversationId, a).changes > 0);
+    const promoted: Address[] = [];
+    const demoted: Address[] = [];
+    for (const { address, role } of change.roles ?? []) {
+      if (q.setRole.run(role, conversationId, address, role).changes > 0) (role === 'admin' ? promoted : demoted).push(address);
+    }
+    // A group never loses its last admin by a departure: the longest-standing member takes over.
+    if (members && members.type !== 'direct' && removed.some((a) => members.roles.get(a) === 'admin') && !q.hasAdmin.get(conversationId)) {
+      const heir = q.eldest.get(conversationId) as Address | undefined;
+      if (heir && q.setRole.run('admin', conversationId, heir, 'admin').changes > 0) promoted.push(heir);
+    }
+    if (added.length === 0 && removed.length === 0 && promoted.length === 0 && demoted.length === 0) return { event: null, before };
+    membership.forget(conversationId);
+    if (added.length > 0 || removed.length > 0) q.forgetDistinct.run(conversationId);
+    const body = JSON.stringify({
+      added: added.map((m) => m.address),
+      removed,
+      ...(promoted.length > 0 ? { promoted } : {}),
+      ...(demoted.length > 0 ? { demoted } : {}),
+    });
+    const row = appendEvent(conversationId, 'members', sender, body, serverTime);
+    for (const address of removed) q.departed.run(conversationId, address, row.seq, serverTime);
+    for (const m of added) q.returned.run(conversationId, m.address);
+    return { event: toEvent(row), before };
+  };
 
-  const editTitle = (conversationId: string, title: string, sender: Address | null, serverTime: number, authorize?: Authorize) => {
+  const editConversation = (conversationId: string, details: ConversationDetails, sender: Address | null, serverTime: number, authorize?: Authorize) => {
     if (sender !== null) authorized(conversationId, sender, authorize);
-    q.setTitle.run(title, conversationId);
-    return toEvent(appendEvent(conversationId, 'edit', sender, JSON.stringify({ title }), serverTime));
+    if (details.title !== undefined) q.setTitle.run(details.title, conversationId);
+    if (details.description !== undefined) q.setDescription.run(details.description || null, conversationId);
+    return toEvent(appendEvent(conversationId, 'edit', sender, JSON.stringify(details), serverTime));
   };
 
   const advanceReceipt = (conversationId: string, address: Address, type: ReceiptType, seq: number) => {
@@ -423,11 +473,17 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     appendMessage(message) {
       return writes.run(() => appendMessage(message));
     },
-    changeMembers(conversationId, change, sender, serverTime) {
-      return writes.run(() => changeMembers(conversationId, change, sender, serverTime));
+    changeMembers(conversationId, change, sender, serverTime, authorize) {
+      return writes.run(() => changeMembers(conversationId, change, sender, serverTime, authorize));
     },
-    editTitle(conversationId, title, sender, serverTime, authorize) {
-      return writes.run(() => editTitle(conversationId, title, sender, serverTime, authorize));
+    editConversation(conversationId, details, sender, serverTime, authorize) {
+      return writes.run(() => editConversation(conversationId, details, sender, serverTime, authorize));
+    },
+    async departure(conversationId, address) {
+      return (q.departure.get(conversationId, address) as number | undefined) ?? null;
+    },
+    async departures(address, limit) {
+      return q.departures.all(address, limit) as Departure[];
     },
     async getEvents(conversationId, fromSeq, toSeq, limit, maxBytes = Infinity) {
       // Rows are read one at a time and reading stops at the byte budget, so a page of big events
