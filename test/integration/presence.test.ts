@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Presence } from '../../protocol/index.js';
 import type { Client } from '../../main/core/index.js';
-import { cleanup, nextEvent, online, pair, rawDevice, startClient, startTestServer, tempDir, until, type TestServer } from '../support/harness.js';
+import { cleanup, nextEvent, online, pair, rawDevice, startClient, startTestServer, tempDir, until } from '../support/harness.js';
 
 afterEach(cleanup);
 
@@ -24,9 +24,6 @@ async function imageFile(): Promise<string> {
   return path;
 }
 
-async function group(t: TestServer, creator: Client, others: string[]): Promise<string> {
-  return (await creator.createConversation({ participants: others, type: 'group', title: 'Team' })).id;
-}
 
 describe('presence', () => {
   it('goes online → away → offline with a last-seen time, and a sync answers it at once', async () => {
