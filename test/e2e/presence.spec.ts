@@ -5,6 +5,9 @@ import sharp from 'sharp';
 import type { Page } from '@playwright/test';
 import { expect, expectSignedIn, shoot, startDirect, test, ui } from './support.js';
 
+// Runs in the page (page.evaluate): the DOM's document, not Node's.
+declare const document: { dispatchEvent(event: Event): boolean };
+
 /** The page hidden or shown, as when its tab is switched away from or the window minimised. */
 async function setPageVisible(page: Page, visible: boolean): Promise<void> {
   await page.evaluate((shown) => {
