@@ -59,6 +59,7 @@ export function createPresence(o: PresenceOptions) {
   const sentAt = new Map<Address, number>();
   let flushQueued = false;
   let timer: NodeJS.Timeout | null = null;
+  let timerAt = Infinity;
   let closed = false;
 
   function circleOf(address: Address): Promise<Circle> {
@@ -110,9 +111,13 @@ export function createPresence(o: PresenceOptions) {
       if (t - at < interval) break;
       if (!dirty.has(address)) sentAt.delete(address);
     }
-    if (next !== Infinity && !timer && !closed) {
+    // One timer, for the soonest user due: a later one waits for the flush it starts.
+    if (next < timerAt && !closed) {
+      if (timer) clearTimeout(timer);
+      timerAt = next;
       timer = setTimeout(() => {
         timer = null;
+        timerAt = Infinity;
         if (!flushQueued) {
           flushQueued = true;
           flush();

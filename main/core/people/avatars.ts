@@ -10,6 +10,9 @@ import { MAX_AVATAR_BYTES, type Address } from '../../../protocol/index.js';
 import type { EngineContext } from '../context.js';
 import { answerText } from '../files/http.js';
 
+/** An avatar is a few KB: a fetch that takes longer than this is given up (and tried at the next mention). */
+const FETCH_TIMEOUT_MS = 15_000;
+
 export interface AvatarOptions extends Pick<EngineContext, 'events' | 'log'> {
   dir: string;
   serverUrl: string;
@@ -36,7 +39,11 @@ export function createAvatars(o: AvatarOptions) {
   async function bytesOf(fileId: string): Promise<Buffer> {
     const path = join(o.dir, fileId);
     if (existsSync(path)) return readFile(path);
-    const response = await fetch(`${o.serverUrl.replace(/\/+$/, '')}/files/${fileId}`, { headers: { authorization: `Bearer ${o.token}` } });
+    const response = await fetch(`${o.serverUrl.replace(/\/+$/, '')}/files/${fileId}`, {
+      headers: { authorization: `Bearer ${o.token}` },
+      // A server that never answers holds up only this avatar's queue, and not for ever.
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
     if (!response.ok) throw new Error(`the server answered ${response.status}: ${await answerText(response.body)}`);
     const declared = Number(response.headers.get('content-length') ?? NaN);
     if (declared > MAX_AVATAR_BYTES) throw new Error(`the avatar is ${declared} bytes, more than ${MAX_AVATAR_BYTES}`);
