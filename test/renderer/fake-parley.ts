@@ -231,7 +231,8 @@ export function createFakeParley(options: FakeOptions = {}) {
   ];
   let hideLastSeen = false;
   let avatar: string | null = null;
-  const profile = (): Profile => ({ address: me(), name: USERS.find((u) => u.address === me())!.name, avatar, hideLastSeen });
+  let myName: string | null = null;
+  const profile = (): Profile => ({ address: me(), name: myName ?? USERS.find((u) => u.address === me())!.name, avatar, hideLastSeen });
 
   const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
     getAppInfo: () => ({ version: '0.0.0-test', platform: options.platform ?? 'linux', host }),
@@ -356,8 +357,7 @@ export function createFakeParley(options: FakeOptions = {}) {
     setActivity: () => undefined,
     getProfile: () => profile(),
     setProfile: (change) => {
-      const user = USERS.find((u) => u.address === me())!;
-      if (change.name !== undefined) user.name = change.name;
+      if (change.name !== undefined) myName = change.name;
       if (change.hideLastSeen !== undefined) hideLastSeen = change.hideLastSeen;
       return profile();
     },
