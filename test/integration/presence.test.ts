@@ -55,6 +55,19 @@ describe('presence', () => {
     await sees(aliceAgain, 'bob', 'away');
   });
 
+  it('keeps last seen across a server restart', async () => {
+    const t = await startTestServer();
+    const { alice, bob } = await pair(t);
+    alice.stop();
+    await sees(bob, 'alice', 'offline');
+    const { lastSeen } = presenceOf(bob, 'alice')!;
+    expect(lastSeen).not.toBeNull();
+    await t.restart();
+    await until(() => bob.status.state === 'online', 'bob back online');
+    await bob.idle();
+    expect(presenceOf(bob, 'alice')).toEqual({ address: 'alice', state: 'offline', lastSeen });
+  });
+
   it('reaches only people who share a conversation', async () => {
     const t = await startTestServer();
     const { alice, bob } = await pair(t);
