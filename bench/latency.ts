@@ -7,6 +7,9 @@
 //   groups   1,000 devices in 100 groups of 10; load: 200 sends in flight
 //   memory   server RSS idle and with 5,000 devices connected (1,000 users, 5 devices each; no traffic)
 //   startup  spawn → listening and idle RSS of `npm run server`'s process: tsx against the built bundle
+//   presence 1,000 devices (100 groups of 10) reconnecting at once: server CPU with presence over the
+//            same reconnect without it, and the most presence updates about one peer any device got
+//            in one second (bench/support/presence-load.ts)
 //
 // Each of direct and groups runs, against Parley and then the relay:
 //   light load  one message every 5 ms from a random device to its conversation; latency is the
@@ -51,6 +54,7 @@ import {
   type Percentiles,
   type Target,
 } from './support/load.js';
+import { reportPresence, runPresenceLoad, type PresenceResult } from './support/presence-load.js';
 import { builtChild, forkServer, startServerProcess, type ChildServer, type ServerProcess } from './support/server-process.js';
 
 const USERS = 1000;
@@ -110,7 +114,7 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-const PHASES = ['startup', 'direct', 'groups', 'memory'] as const;
+const PHASES = ['startup', 'direct', 'groups', 'memory', 'presence'] as const;
 type PhaseName = (typeof PHASES)[number];
 
 function selectedPhases(): Set<PhaseName> {
@@ -562,9 +566,10 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 const row = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 
-function report(workloads: WorkloadResult[], memory: MemoryResult | null, startup: StartupVariant[] | null) {
+function report(workloads: WorkloadResult[], memory: MemoryResult | null, startup: StartupVariant[] | null, presence: PresenceResult | null) {
   const widths = [34, 22, 22, 8];
   const targets: Array<[string, string, boolean | null]> = [];
+  if (presence) targets.push(...reportPresence(presence, row));
   for (const { workload, parley, relay } of workloads) {
     const [p, r] = [parley.load, relay.load];
     const perSent = (l: LoadResult) => l.serverCpuMicros / l.messages;
@@ -620,7 +625,7 @@ function report(workloads: WorkloadResult[], memory: MemoryResult | null, startu
   const idle = builtCli?.rss.length ? { what: 'built CLI', bytes: median(builtCli.rss) } : memory ? { what: 'bench child', bytes: memory.parley.idle } : null;
   if (idle) targets.push([`idle RSS ≤ ${TARGET.idleRssMiB} MiB (${idle.what})`, mib(idle.bytes), idle.bytes <= TARGET.idleRssMiB * 2 ** 20]);
 
-  console.log(`\ntargets (issue 13)`);
+  console.log(`\ntargets (issues 13 and 15)`);
   for (const [what, value, ok] of targets) console.log(row([what, value, ok === null ? 'n/a' : mark(ok)], [72, 12, 6]));
 }
 
@@ -634,11 +639,21 @@ async function main(): Promise<void> {
   const workloads: WorkloadResult[] = [];
   for (const workload of WORKLOADS) if (phases.has(workload.name)) workloads.push(await runWorkload(workload));
   const memory = phases.has('memory') ? await runMemory() : null;
+  const presence = phases.has('presence')
+    ? await runPresenceLoad(
+        async (on) => {
+          const server = await startServerProcess(tempDir(`presence-${on ? 'on' : 'off'}`), { built: true, profileTag: `presence-${on ? 'on' : 'off'}`, presence: on });
+          running.servers.add(server);
+          return server;
+        },
+        stop,
+      )
+    : null;
   if (profileDir) {
     const windows = Object.fromEntries(workloads.map((w) => [w.workload.name, { parley: w.parley.load.window, relay: w.relay.load.window }]));
     writeFileSync(join(profileDir, 'windows.json'), JSON.stringify(windows, null, 2));
   }
-  report(workloads, memory, startup);
+  report(workloads, memory, startup, presence);
   console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
 }
 

@@ -1,14 +1,16 @@
 // Every event the renderer may subscribe to, in one table: name → payload type. The table is real
 // data (the hosts forward, and the preload accepts, exactly its names) yet carries no zod, so the
 // preload and renderer bundles stay small; payloads come from the host, which the renderer trusts.
-import type { Address, Participant } from '../protocol/index.js';
+import type { Address, Participant, Presence } from '../protocol/index.js';
 import type {
+  AvatarChange,
   ConnectionStatus,
   ConversationSummary,
   FileProgress,
   FolderFileSent,
   Message,
   MessageStatusChange,
+  Profile,
   SessionState,
   UpdateState,
   WatchedFolder,
@@ -43,6 +45,12 @@ export const engineEvents = {
   /** A watched folder's status or options changed. */
   folderStatus: payload<WatchedFolder>(),
   folderFileSent: payload<FolderFileSent>(),
+  /** People's presence changed (or, after a connect, everyone's as the server told it). */
+  presence: payload<Presence[]>(),
+  /** My own profile changed (here, on another device, or as the server told it at connect). */
+  profile: payload<Profile>(),
+  /** Someone's avatar arrived on this device, or was removed. */
+  avatar: payload<AvatarChange>(),
 };
 
 /** What the host itself emits. */

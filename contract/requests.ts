@@ -4,13 +4,14 @@
 // in main/bridge/handlers.ts, which fails the type-check until it exists. Only the host imports
 // this module at run time; the renderer and preload take its types, so their bundles carry no zod.
 import { z } from 'zod';
-import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, Description, FileInfo, Role, Seq, Title, UploadAuthToken, type User } from '../protocol/index.js';
+import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, Description, DisplayName, FileInfo, Role, Seq, Title, UploadAuthToken, type Presence, type User } from '../protocol/index.js';
 import type {
   AppInfo,
   ConversationSummary,
   FileTransfer,
   Message,
   OpenFileResult,
+  Profile,
   SaveFileResult,
   SessionState,
   StagedFolder,
@@ -172,6 +173,16 @@ export const requests = {
   /** The desktop integration's settings (the Electron host only; the browser host answers unavailable). */
   getDesktopSettings: request(Nothing, result<DesktopSettings>()),
   setDesktopSettings: request(DesktopSettings, result<DesktopSettings>()),
+  /** The presence of the people I share a conversation with, as last told (presence events follow). */
+  getPresence: request(Nothing, result<Presence[]>()),
+  /** This device is in use or idle (the page hidden); the Electron host reports it itself from the system. */
+  setActivity: request(z.strictObject({ active: z.boolean() }), result<void>()),
+  getProfile: request(Nothing, result<Profile | null>()),
+  setProfile: request(z.strictObject({ name: DisplayName.optional(), hideLastSeen: z.boolean().optional() }), result<Profile>()),
+  /** Sets my avatar from an image the user picked or dropped (its staged id), or removes it (null). */
+  setAvatar: request(z.strictObject({ stagedId: Id.nullable() }), result<Profile>()),
+  /** Every avatar this device has, by address (data: URLs); avatar events follow. */
+  getAvatars: request(Nothing, result<Record<Address, string>>()),
   /** The app's own update (the Electron host only; the browser host answers unavailable). */
   getUpdateState: request(Nothing, result<UpdateState>()),
   checkForUpdate: request(Nothing, result<UpdateState>()),

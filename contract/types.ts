@@ -3,7 +3,7 @@
 import type { Address, ConversationType, FileInfo, Participant } from '../protocol/index.js';
 
 export type { Address, ConversationType, FileInfo, Participant };
-export type { ErrorCode, User } from '../protocol/index.js';
+export type { ErrorCode, Presence, PresenceState, User } from '../protocol/index.js';
 
 export type ConnectionStatus =
   | { state: 'connecting'; attempt: number }
@@ -219,3 +219,19 @@ export type UpdateState =
   | { state: 'downloading'; version: string; percent: number; transferred: number; total: number; bytesPerSecond: number }
   | { state: 'ready'; version: string }
   | { state: 'failed'; message: string };
+
+/** My own profile as this device knows it (README: Presence and profiles). */
+export interface Profile {
+  address: Address;
+  name: string;
+  /** My avatar as a data: URL (a small JPEG or WebP), null when I have none or it is not here yet. */
+  avatar: string | null;
+  /** Others see no last-seen time of mine, and I see none of theirs. */
+  hideLastSeen: boolean;
+}
+
+/** Someone's avatar on this device: a data: URL of a small image, null when they have none. */
+export interface AvatarChange {
+  address: Address;
+  url: string | null;
+}

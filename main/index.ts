@@ -21,6 +21,7 @@ import { conversationFromLink, createOpenQueue, linkInArgv, registerProtocolClie
 import { readDesktopSettings, writeDesktopSettings } from './electron/desktop-settings.js';
 import { registerFileSchemePrivileges, serveFileScheme } from './electron/file-scheme.js';
 import { followEngine } from './electron/follow-engine.js';
+import { followActivity } from './electron/activity.js';
 import { loadIcons } from './electron/icons.js';
 import { createFileLog } from './electron/log-file.js';
 import { attachContextMenu, setAppMenu } from './electron/menus.js';
@@ -236,6 +237,7 @@ if (!app.requestSingleInstanceLock()) {
       icon: icons('icon.png'),
     });
     followEngine(ready, notifier, badge);
+    followActivity(powerMonitor, ready);
     if (updates) followUpdates(ready, updates, log);
     app.on('will-quit', () => {
       notifier.clear();

@@ -11,8 +11,12 @@ import {
   ConversationType,
   Description,
   DeviceId,
+  DisplayName,
+  FileId,
   FileInfo,
   MAX_MEMBERS,
+  Presence,
+  PRESENCE_PUSH,
   Receipt,
   ReceiptType,
   Role,
@@ -71,6 +75,10 @@ export const requests = {
       /** Conversations I was removed from (or left), with the seq of that event: history up to it stays mine. */
       left: z.array(z.object({ conversationId: ConversationId, seq: Seq })).max(SYNC_LEFT).optional(),
       serverTime: z.number().int(),
+      /** The people I share a conversation with, as I may see them (absent where the server keeps no presence). */
+      presence: z.array(Presence).max(PRESENCE_PUSH).optional(),
+      /** My setting: others see no last-seen time of mine, and I see none of theirs. */
+      hideLastSeen: z.boolean().optional(),
     }),
   },
   retransmit: {
@@ -78,6 +86,13 @@ export const requests = {
       .object({ conversationId: ConversationId, fromSeq: Seq.min(1), toSeq: Seq.min(1) })
       .refine((p) => p.fromSeq <= p.toSeq, { message: 'fromSeq is after toSeq' }),
     result: z.object({ events: z.array(ConversationEvent).max(RETRANSMIT_PAGE) }),
+  },
+  /** Changes my profile (any of its fields); the answer is the profile as stored. */
+  'profile:set': {
+    payload: z
+      .object({ name: DisplayName.optional(), avatar: FileId.nullable().optional(), hideLastSeen: z.boolean().optional() })
+      .refine((p) => p.name !== undefined || p.avatar !== undefined || p.hideLastSeen !== undefined, { message: 'nothing to change' }),
+    result: z.object({ me: User, hideLastSeen: z.boolean() }),
   },
   'users:search': {
     payload: z.object({ query: z.string().max(64), limit: z.number().int().min(1).max(100).optional() }),
@@ -88,6 +103,8 @@ export const requests = {
 /** Fire-and-forget messages a device sends. */
 export const signals = {
   typing: z.object({ conversationId: ConversationId }),
+  /** This device is in use (active) or idle (the person away, the screen locked, the page hidden). */
+  activity: z.object({ active: z.boolean() }),
 } as const;
 
 /** What the server pushes to devices. */
@@ -98,6 +115,12 @@ export const pushes = {
   // delivered receipts reach its sender as one push, not nine.
   receipts: z.object({ receipts: z.array(Receipt).min(1).max(RECEIPTS_PUSH) }),
   typing: z.object({ conversationId: ConversationId, address: Address }),
+  // Presence changes of one server tick for this user, together; a peer at most once a second.
+  presence: z.object({ presence: z.array(Presence).min(1).max(PRESENCE_PUSH) }),
+  /** Someone I share a conversation with (or I, on another device) changed name or avatar. */
+  profile: User,
+  /** My own settings changed on another device. */
+  'profile:settings': z.object({ hideLastSeen: z.boolean() }),
   'auth:revoked': z.object({ message: z.string() }),
   'protocol:error': z.object({ code: z.string(), message: z.string() }),
 } as const;
@@ -113,7 +136,12 @@ export type PushPayload<N extends PushName> = z.infer<(typeof pushes)[N]>;
 export type Reply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 
 /** The socket.io handshake: who the device is and what proves it. */
-export const Handshake = z.object({ token: z.string().min(1).max(256), deviceId: DeviceId });
+export const Handshake = z.object({
+  token: z.string().min(1).max(256),
+  deviceId: DeviceId,
+  /** The device is idle as it connects (presence away, not online); absent: active. */
+  idle: z.boolean().optional(),
+});
 export type Handshake = z.infer<typeof Handshake>;
 
 export function isRequestName(name: string): name is RequestName {

@@ -50,6 +50,9 @@ export const Body = Caption.refine((s) => s.trim().length > 0, { message: 'the b
 export const ConversationType = z.enum(['direct', 'group', 'channel']);
 export type ConversationType = z.infer<typeof ConversationType>;
 
+/** A file of the server, by its id: what a profile's avatar names (the engine builds its URL). */
+export const FileId = z.string().regex(/^[0-9a-f]{32}$/, 'a file id: 32 lowercase hex digits');
+
 export const Role = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof Role>;
 
@@ -57,6 +60,8 @@ export const Participant = z.object({
   address: Address,
   /** The user's display name; absent only where a device learned of a member before the server named them. */
   name: z.string().optional(),
+  /** Their avatar's file id, when they have one. */
+  avatar: FileId.optional(),
   role: Role,
   deliveredSeq: Seq,
   readSeq: Seq,
@@ -162,5 +167,30 @@ export const Receipt = z.object({
 });
 export type Receipt = z.infer<typeof Receipt>;
 
-export const User = z.object({ address: Address, name: z.string() });
+export const User = z.object({
+  address: Address,
+  name: z.string(),
+  /** The profile picture, a small square image on the server; null or absent: initials. */
+  avatar: FileId.nullable().optional(),
+});
 export type User = z.infer<typeof User>;
+
+/** What a person's profile name may be. */
+export const DisplayName = z.string().trim().min(1).max(100).refine(wellFormed, { message: NOT_WELL_FORMED });
+
+/** The largest avatar image the server takes for a profile (the app sends a 256 px JPEG or WebP of ~20 KB). */
+export const MAX_AVATAR_BYTES = 256 * 1024;
+export const AVATAR_TYPES = ['image/jpeg', 'image/webp', 'image/png'] as const;
+
+export const PresenceState = z.enum(['online', 'away', 'offline']);
+export type PresenceState = z.infer<typeof PresenceState>;
+
+/**
+ * Someone's presence as one viewer may see it: online when a device of theirs is active, away when
+ * connected but every device idle, offline when none is connected. lastSeen (when they were last
+ * online) is null while online, when never seen, and when either side hides it (symmetric).
+ */
+export const Presence = z.object({ address: Address, state: PresenceState, lastSeen: z.number().int().nullable() });
+export type Presence = z.infer<typeof Presence>;
+/** Presence entries one `presence` push, or the sync answer, carries at most. */
+export const PRESENCE_PUSH = 1000;

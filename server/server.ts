@@ -11,6 +11,8 @@ import { demoTokens, seedDemo } from './demo.js';
 import { preparePrivateDataDir } from './data-dir.js';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, DEFAULT_UPLOAD_LIMITS, fileRoutes, redactCapabilities } from './files/index.js';
 import { createGateway, type RealtimeLoad } from './realtime/gateway.js';
+import { createPresence } from './presence/presence.js';
+import { createMemoryRegistry } from './presence/registry.js';
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/limits.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { DEFAULT_MAX_RETRANSMIT_BYTES, createMessaging } from './services/messaging.js';
@@ -41,6 +43,8 @@ export interface ServerOptions {
   maxUploadBytesInFlight?: number;
   /** Bytes stored per user, unfinished uploads included; 0: no quota (default 20 GiB). */
   storageQuota?: number;
+  /** Presence (default on); off only for bench:latency's baseline, the same reconnects without it. */
+  presence?: boolean;
   /** The desktop app's update feeds, a folder per channel served at /updates/<channel>/ (default <dataDir>/updates). */
   updatesDir?: string;
 }
@@ -120,9 +124,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const gateway = createGateway(app.server);
   const { maxRetransmitBytes = DEFAULT_MAX_RETRANSMIT_BYTES, ...realtimeLimits } = options.limits ?? {};
   if (!(maxRetransmitBytes >= 1)) throw new Error(`the limit maxRetransmitBytes must be at least 1 (is ${maxRetransmitBytes})`);
-  const messaging = createMessaging(storage, gateway.fanout, Date.now, { maxRetransmitBytes });
+  const presence =
+    options.presence === false
+      ? null
+      : createPresence({
+          registry: createMemoryRegistry(),
+          storage,
+          push: (to, list) => gateway.fanout.emit([to], 'presence', { presence: list }),
+          log: (message, error) => app.log.error({ err: error }, message),
+        });
+  const messaging = createMessaging(storage, gateway.fanout, Date.now, { maxRetransmitBytes, presence });
   gateway.attach(messaging, {
     storage,
+    presence,
     logger: app.log,
     limits: { ...DEFAULT_REALTIME_LIMITS, ...(options.rateLimit && { rateLimit: options.rateLimit }), ...realtimeLimits },
   });
@@ -160,6 +174,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Then every HTTP connection, file transfers too: they resume, and waiting for them would hold
       // a shutdown as long as the slowest transfer (or a client that went quiet mid-upload).
       closing ??= (async () => {
+        presence?.close();
         const devices = gateway.io.close();
         await app.close();
         await devices;

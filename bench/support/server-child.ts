@@ -14,6 +14,8 @@ const server = await startServer({
   // Raised, per connection and per user: a benchmark measures the server's work, not its limiter.
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
   limits: { userRateLimit: { burst: 1_000_000, perSecond: 1_000_000 } },
+  // bench:latency's presence workload measures the same reconnect without presence as its baseline.
+  presence: process.env.PARLEY_BENCH_PRESENCE !== 'off',
 });
 
 type Request = { type: string; id: number; [key: string]: unknown };

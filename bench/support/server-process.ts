@@ -106,6 +106,8 @@ export interface ServerProcessOptions extends ForkOptions {
   port?: number;
   /** Runs server-child built (builtChild) with plain node, as production runs the server; default: the TypeScript sources through tsx. */
   built?: boolean;
+  /** Presence on (default) or off: bench:latency's presence baseline. */
+  presence?: boolean;
 }
 
 /** A Parley server with a known app token, and its backend API. */
@@ -113,7 +115,8 @@ export async function startServerProcess(dataDir: string, options: ServerProcess
   const appToken = 'bench-app-token-0123456789';
   const args = options.port === undefined ? [dataDir] : [dataDir, String(options.port)];
   const script = options.built ? builtChild('server-child') : './server-child.ts';
-  const server = await forkServer(script, args, { ...process.env, PARLEY_APP_TOKEN: appToken }, options);
+  const env = { ...process.env, PARLEY_APP_TOKEN: appToken, ...(options.presence === false && { PARLEY_BENCH_PRESENCE: 'off' }) };
+  const server = await forkServer(script, args, env, options);
   return {
     ...server,
     appToken,

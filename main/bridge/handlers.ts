@@ -126,6 +126,12 @@ export function createHandlers({ session, appInfo, staging, reveal, saveAs, choo
       return engine.setSaveFolder(conversationId, folderId === null ? null : staging.takeFolder(folderId));
     },
     setConversationMuted: ({ conversationId, muted }) => client().setConversationMuted(conversationId, muted),
+    getPresence: () => client().readPresence(),
+    setActivity: ({ active }) => client().setActivity(active),
+    getProfile: () => client().getProfile(),
+    setProfile: (change) => client().setProfile(change),
+    setAvatar: ({ stagedId }) => client().setAvatar(stagedId === null ? null : staging.take(stagedId).path),
+    getAvatars: () => client().readAvatars(),
     getDesktopSettings: () => desktopHost().settings(),
     setDesktopSettings: (settings) => desktopHost().setSettings(settings),
     getUpdateState: () => updateHost().state(),

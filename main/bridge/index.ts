@@ -47,6 +47,8 @@ export interface Bridge {
   me(): Address | null;
   conversation(id: string): ConversationSummary | null;
   unreadTotal(): number;
+  /** Whether the person is at this device (the Electron host tells, from the system): presence follows. */
+  setActivity(active: boolean): void;
   /** Tells the renderer to show a conversation, at a message when there is a seq (the host checked the id is well formed). */
   openConversation(target: ConversationTarget): void;
   /** Tells the renderer where the app's own update stands. */
@@ -116,6 +118,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     me: () => signedIn()?.me || null,
     conversation: (id) => signedIn()?.readConversation(id) ?? null,
     unreadTotal: () => signedIn()?.unreadTotal() ?? 0,
+    setActivity: (active) => signedIn()?.setActivity(active),
     openConversation: (target) => hostEvents.emit('openConversation', target),
     updateState: (state) => hostEvents.emit('update', state),
     serverUrl: () => {

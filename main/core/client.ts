@@ -29,6 +29,10 @@ import { createCatchUp } from './sync/catch-up.js';
 import { followPushes } from './sync/live.js';
 import { syncOnConnect } from './sync/on-connect.js';
 import { createReceipts } from './sync/receipts.js';
+import { createAvatars } from './people/avatars.js';
+import { createPresenceTracker } from './people/presence.js';
+import { createProfiles } from './people/profile.js';
+import type { Participant } from '../../protocol/index.js';
 import type { EngineEvents } from './types.js';
 
 export interface ClientOptions {
@@ -78,9 +82,17 @@ export function createClient(options: ClientOptions) {
     maxFrameBytes: limits.maxFrameBytes,
     onStatus: (status) => events.emit('connectionStatus', status),
     onInvalidPush: (name, problem) => log(`ignored a malformed "${name}" from the server: ${problem}`),
+    idle: () => !presence.active,
   });
   const context: EngineContext = { store, views, events, announce, connection, stopped: isStopped, log };
   const receipts = createReceipts(connection);
+  const presence = createPresenceTracker(context);
+  const avatars = createAvatars({ ...context, dir: join(options.dataDir, 'avatars'), serverUrl: options.serverUrl, token: options.token });
+  const profiles = createProfiles({ ...context, avatars, serverUrl: options.serverUrl, token: options.token, dir: join(options.dataDir, 'avatars') });
+  // Who has which avatar comes with the participants of every conversation stored or announced.
+  const learnAvatars = (participants: readonly Participant[]) => participants.forEach((p) => avatars.learn(p.address, p.avatar));
+  for (const c of store.conversations.all()) learnAvatars(c.participants);
+  events.on('conversation', (c) => learnAvatars(c.participants));
 
   const outbox = createOutbox(store, views, connection, {
     sent: (message) => {
@@ -157,7 +169,7 @@ export function createClient(options: ClientOptions) {
     log,
   }, limits);
   followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers });
-  const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp });
+  const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp, presence, profiles });
 
   return {
     on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
@@ -198,6 +210,15 @@ export function createClient(options: ClientOptions) {
     ...createFileApi(transfers, outbox, maxFileBytes),
     ...createFolderApi(folders, autoSave),
 
+    /** The presence of the people I share a conversation with, as last told. */
+    readPresence: presence.read,
+    /** This device is in use (true) or idle: presence follows. */
+    setActivity: presence.setActivity,
+    getProfile: profiles.getProfile,
+    setProfile: profiles.setProfile,
+    setAvatar: profiles.setAvatar,
+    readAvatars: avatars.all,
+
     /** Resolves when no catch-up pass is running (or at once when offline). */
     caughtUp(): Promise<void> {
       return connection.online ? catchUp.run() : Promise.resolve();
@@ -212,6 +233,7 @@ export function createClient(options: ClientOptions) {
       await catchUp.idle();
       await outbox.idle();
       await autoSave.idle();
+      await avatars.idle();
     },
   };
 }

@@ -7,6 +7,8 @@ import { useConversationDetailsStore } from './conversation-details';
 import { useConversationsStore } from './conversations';
 import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
+import { usePeopleStore } from './people';
+import { reportPageActivity } from '../composables/activity';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
 import { useUpdatesStore } from './updates';
@@ -22,6 +24,7 @@ export function connectToHost(): void {
   const typing = useTypingStore();
   const folders = useFoldersStore();
   const updates = useUpdatesStore();
+  const people = usePeopleStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -54,7 +57,11 @@ export function connectToHost(): void {
     }),
     parley.on('openConversation', ({ conversationId, seq }) => conversations.reveal(conversationId, seq)),
     parley.on('update', (state) => updates.apply(state)),
+    parley.on('presence', (list) => people.applyPresence(list)),
+    parley.on('avatar', (change) => people.applyAvatar(change)),
+    parley.on('profile', (profile) => people.applyProfile(profile)),
   ];
+  reportPageActivity();
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
 
   // The status at sign-in or reload; connectionStatus events carry it on from there.
@@ -74,9 +81,11 @@ export function connectToHost(): void {
         messages.reset();
         typing.reset();
         folders.reset();
+        people.reset();
       }
       if (!me) return;
       void folders.load().catch(() => {}); // the folder dialog loads them again when it opens
+      void people.load().catch(() => {}); // presence, avatar and profile events fill them as they come
       try {
         await conversations.load();
       } catch {

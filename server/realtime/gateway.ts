@@ -23,6 +23,7 @@ import { verifyAccessToken } from '../auth/access-token.js';
 import { hashSecret } from '../auth/secrets.js';
 import type { Fanout, Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
+import type { PresenceService } from '../presence/presence.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
 import { checkLimits, type RealtimeLimits } from './limits.js';
 import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
@@ -52,6 +53,8 @@ export interface RealtimeLoad {
 
 interface SocketData {
   device: DeviceContext;
+  /** Idle as it connected (Handshake.idle). */
+  idle: boolean;
   expiresAt: number;
   user: UserState;
 }
@@ -105,6 +108,8 @@ export interface GatewayOptions {
   storage: Storage;
   logger: FastifyBaseLogger;
   limits: RealtimeLimits;
+  /** Told of every device that connects and leaves (none when the server runs without presence). */
+  presence?: PresenceService | null;
 }
 
 interface Counters {
@@ -252,6 +257,7 @@ function attachHandlers(
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
+      data.idle = handshake.data.idle === true;
       data.user = reserve(socket, token.address, tokenHash, overrides);
       await socket.join(userRoom(token.address));
       next();
@@ -263,8 +269,14 @@ function attachHandlers(
   };
 
   io.on('connection', (socket: Socket) => {
-    const { device, expiresAt, user } = socket.data as SocketData;
+    const { device, expiresAt, user, idle } = socket.data as SocketData;
     const connectionBucket = user.connectionLimiter(socket);
+    if (options.presence) {
+      const presence = options.presence;
+      const failed = (error: unknown) => logger.error({ err: error, address: device.address }, 'presence failed');
+      presence.connected(device.address, device.socketId, !idle).catch(failed);
+      socket.once('disconnect', () => presence.disconnected(device.address, device.socketId).catch(failed));
+    }
     logger.debug({ address: device.address, deviceId: device.deviceId }, 'device connected');
 
     // The token's expiry ends the connection then, not at the device's next request (issue 12, item 5).
@@ -370,7 +382,7 @@ async function dispatch(name: string, payload: unknown, device: DeviceContext, m
   if (isSignalName(name)) {
     const parsed = signals[name].safeParse(payload);
     if (!parsed.success) throw invalidPayload(name, parsed.error);
-    await signalHandlers[name](messaging, device, parsed.data);
+    await (signalHandlers[name] as (m: Messaging, d: DeviceContext, p: unknown) => Promise<void>)(messaging, device, parsed.data);
     return null;
   }
   throw new ParleyError('unknown_event', `unknown event "${String(name).slice(0, 64)}"`);

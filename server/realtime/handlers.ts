@@ -28,8 +28,10 @@ export const requestHandlers: RequestHandlers = {
   sync: (m, d) => m.sync(d.address),
   retransmit: (m, d, p) => m.retransmit(d.address, p),
   'users:search': (m, _d, p) => m.searchUsers(p.query, p.limit),
+  'profile:set': (m, d, p) => m.setProfile(d.address, p, d.socketId),
 };
 
 export const signalHandlers: SignalHandlers = {
   typing: (m, d, p) => m.typing(d.address, p.conversationId, d.socketId),
+  activity: (m, d, p) => m.activity(d.address, d.socketId, p.active),
 };

@@ -20,6 +20,8 @@ import { fileIdOf } from '../files/file-url.js';
 import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers, Storage } from '../storage/storage.js';
 import { createGroups } from './groups.js';
+import type { PresenceService } from '../presence/presence.js';
+import { createProfiles } from './profiles.js';
 
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
@@ -45,6 +47,8 @@ export type Messaging = ReturnType<typeof createMessaging>;
 export interface MessagingOptions {
   /** Bytes of event text a retransmit answer holds at most (past its first event); see getEvents. */
   maxRetransmitBytes: number;
+  /** Presence, unless the server runs without it (a benchmark's baseline). */
+  presence?: PresenceService | null;
 }
 
 /** 4 MiB: a thousand ordinary messages fit in a page; 64 KiB bodies or previews page by ~60. */
@@ -74,6 +78,8 @@ export function createMessaging(
     return members;
   }
 
+
+  const presence = options.presence ?? null;
 
   async function viewOf(id: string): Promise<Conversation> {
     const [record, participants] = await Promise.all([requireConversation(id), storage.getParticipants(id)]);
@@ -113,7 +119,9 @@ export function createMessaging(
         })),
         createdAt: now(),
       });
-      return created ? announce(id) : viewOf(id);
+      if (!created) return viewOf(id);
+      presence?.membersChanged(everyone);
+      return announce(id);
     },
 
     async sendMessage(
@@ -157,6 +165,7 @@ export function createMessaging(
         now(),
       );
       if (!event) return viewOf(conversationId);
+      presence?.membersChanged([...new Set([...before, ...change.add])]);
       // Those removed hear of it once, then nothing more; those added get the whole conversation.
       fanout.emit([...new Set([...before, ...change.add])], 'event', event);
       return event.type === 'members' && event.added.length > 0 ? announce(conversationId) : viewOf(conversationId);
@@ -183,14 +192,29 @@ export function createMessaging(
     },
 
     async sync(address: Address) {
-      const [me, conversations, left] = await Promise.all([
-        storage.getUser(address),
+      const [profile, conversations, left, present] = await Promise.all([
+        storage.getProfile(address),
         storage.listConversations(address),
         storage.departures(address, SYNC_LEFT),
+        presence ? presence.of(address) : undefined,
       ]);
-      if (!me) throw new ParleyError('auth_failed', `the user ${address} no longer exists`);
-      return { me, conversations, ...(left.length > 0 ? { left } : {}), serverTime: now() };
+      if (!profile) throw new ParleyError('auth_failed', `the user ${address} no longer exists`);
+      return {
+        me: profile.user,
+        conversations,
+        ...(left.length > 0 ? { left } : {}),
+        serverTime: now(),
+        hideLastSeen: profile.hideLastSeen,
+        ...(present && { presence: present }),
+      };
     },
+
+    /** A device is in use, or idle: presence follows (nothing without presence). */
+    async activity(address: Address, deviceKey: string, active: boolean) {
+      await presence?.activity(address, deviceKey, active);
+    },
+
+    ...createProfiles(storage, fanout, presence),
 
     async retransmit(address: Address, request: { conversationId: string; fromSeq: number; toSeq: number }) {
       // A former member still fetches the history they had: up to the event that removed them.

@@ -108,6 +108,28 @@ export interface Stats {
   messages: number;
 }
 
+/** A user's profile and presence settings as stored. */
+export interface UserProfile {
+  user: User;
+  hideLastSeen: boolean;
+  /** When their last device went offline; null: not since the server kept it. */
+  lastSeen: number | null;
+}
+
+/** Someone who shares a conversation with a user, with what their presence needs. */
+export interface Contact {
+  address: Address;
+  hideLastSeen: boolean;
+  lastSeen: number | null;
+}
+
+export interface ProfileChange {
+  name?: string | undefined;
+  /** A file id, or null to remove the avatar. */
+  avatar?: string | null | undefined;
+  hideLastSeen?: boolean | undefined;
+}
+
 export interface Storage {
   createUser(user: User): Promise<User>;
   getUser(address: Address): Promise<User | null>;
@@ -118,6 +140,13 @@ export interface Storage {
   getUserLimits(address: Address): Promise<UserLimits | null>;
   /** Replaces them; false when there is no such user. */
   setUserLimits(address: Address, limits: UserLimits): Promise<boolean>;
+  getProfile(address: Address): Promise<UserProfile | null>;
+  /** Changes the fields given, together; null when there is no such user. */
+  setProfile(address: Address, change: ProfileChange): Promise<UserProfile | null>;
+  /** Up to limit people who share a conversation with the user (never the user). */
+  contactsOf(address: Address, limit: number): Promise<Contact[]>;
+  /** When each of these users was last online (a mark never moves back), in one write. */
+  setLastSeen(seen: ReadonlyArray<readonly [Address, number]>): Promise<void>;
 
   createToken(address: Address, hash: string, expiresAt: number): Promise<void>;
   findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null>;

@@ -48,7 +48,7 @@ const hints: KeyHints = {
 };
 
 /** The pushes the engine follows, and one name it does not know; never auth:revoked (a server may end a session). */
-const pushNames = ['event', 'event', 'event', 'receipts', 'conversation', 'typing', 'protocol:error'] as const satisfies readonly PushName[];
+const pushNames = ['event', 'event', 'event', 'receipts', 'conversation', 'typing', 'presence', 'protocol:error'] as const satisfies readonly PushName[];
 const push = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom(...pushNames).chain((name) => validOrMutated(pushes[name], hints, { hugeChars: 100_000 }).map((m) => ({ name: name as string, ...m }))) },
   { weight: 1, arbitrary: hostileValue({ hugeChars: 50_000 }).map((value) => ({ name: 'no-such-push', how: 'unknown name', value })) },

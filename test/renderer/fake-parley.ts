@@ -8,7 +8,10 @@ import { BridgeError, toApi, type BridgeReply, type ParleyApi, type ParleyBridge
 import type { BridgeEvents, EventName } from '../../contract/events';
 import { isRequestName, requests, type DesktopSettings, type FileSettings, type RequestArg, type RequestName } from '../../contract/requests';
 import { invalidPayload, ParleyError } from '../../protocol/index';
-import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, SessionState, StagedFolder, UpdateState, User, WatchedFolderView } from '../../contract/types';
+import type { Address, ConversationSummary, DemoUser, FileTransfer, Message, MessageFile, Presence, Profile, SessionState, StagedFolder, UpdateState, User, WatchedFolderView } from '../../contract/types';
+
+/** A 1×1 PNG: what the fake's avatar shows. */
+const AVATAR = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 export const NOW = new Date(2026, 2, 12, 14, 2).getTime();
 const MINUTE = 60_000;
@@ -240,6 +243,17 @@ export function createFakeParley(options: FakeOptions = {}) {
     return [...conversations.values()].sort((a, b) => b.lastActivity - a.lastActivity);
   }
 
+  // Presence as the server tells it: bob online, carol away, dave seen an hour before NOW.
+  const presence: Presence[] = [
+    { address: 'bob', state: 'online', lastSeen: null },
+    { address: 'carol', state: 'away', lastSeen: null },
+    { address: 'dave', state: 'offline', lastSeen: NOW - 60 * MINUTE },
+  ];
+  let hideLastSeen = false;
+  let avatar: string | null = null;
+  let myName: string | null = null;
+  const profile = (): Profile => ({ address: me(), name: myName ?? USERS.find((u) => u.address === me())!.name, avatar, hideLastSeen });
+
   const handlers: { [K in RequestName]: (arg: RequestArg<K>) => unknown } = {
     getAppInfo: () => ({ version: '0.0.0-test', platform: options.platform ?? 'linux', host }),
     getSession: () => session,
@@ -389,6 +403,20 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(conversationId);
       return conversation;
     },
+    getPresence: () => presence,
+    setActivity: () => undefined,
+    getProfile: () => profile(),
+    setProfile: (change) => {
+      if (change.name !== undefined) myName = change.name;
+      if (change.hideLastSeen !== undefined) hideLastSeen = change.hideLastSeen;
+      return profile();
+    },
+    setAvatar: ({ stagedId }) => {
+      if (stagedId !== null && !staged.delete(stagedId)) throw new BridgeError('not_found', 'that file is no longer staged; choose it again');
+      avatar = stagedId === null ? null : AVATAR;
+      return profile();
+    },
+    getAvatars: () => (avatar ? { [me()]: avatar } : {}),
     getDesktopSettings: () => {
       if (host !== 'electron') throw new BridgeError('unavailable', 'desktop settings exist only in the Parley desktop app');
       return desktopSettings;

@@ -253,13 +253,14 @@ describe('settings', () => {
     const { fake, dialog } = await openSettings();
     expect(fake.callsTo('getFileSettings')).toHaveLength(1);
     await dialog.get('input[value=uploadUrl]').setValue(true);
-    const [url, token] = dialog.findAll('label:has(input.field)').slice(0, 2);
+    const files = ':not([data-testid=profile-settings]) >';
+    const [url, token] = dialog.findAll(`${files} label:has(input.field)`).slice(0, 2);
     await url!.get('input').setValue('https://files.example.com/upload');
     await token!.get('input').setValue('t0ken');
     await dialog.get('input[type=number]').setValue(2.5);
     await dialog.get('[data-testid=save-folder-max-mb]').setValue(20);
     await dialog.get('[data-testid=save-folder-origins]').setValue(' https://files.example.com\n\nhttps://cdn.example.com ');
-    await dialog.get('input[type=checkbox]').setValue(true);
+    await dialog.get(`${files} label > input[type=checkbox]`).setValue(true);
     const keyField = dialog.findAll('label').find((l) => l.text().includes('genericMediaRefSendUrl'))!;
     await keyField.get('input').setValue('https://sms.example/send?to=%sms_to%');
     await dialog.get('form').trigger('submit');

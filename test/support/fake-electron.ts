@@ -203,7 +203,8 @@ export const clipboard = {
   },
 };
 
-export const powerMonitor = new EventEmitter();
+/** Seconds without input the host reads (main/electron/activity.ts); a test sets it. */
+export const powerMonitor = Object.assign(new EventEmitter(), { idleSeconds: 0, getSystemIdleTime: () => powerMonitor.idleSeconds });
 
 export const app = Object.assign(new EventEmitter(), {
   paths: new Map([

@@ -23,7 +23,7 @@ const DECODABLE = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif',
 let loading: Promise<typeof SharpModule> | undefined;
 
 /** sharp, loaded once; a failed load is kept, so each preview after it fails at once with the same reason. */
-function loadSharp(): Promise<typeof SharpModule> {
+export function loadSharp(): Promise<typeof SharpModule> {
   loading ??= import('sharp').then(
     ({ default: sharp }) => {
       // libvips' operation cache keeps decoded images for reuse; previews are one-offs.

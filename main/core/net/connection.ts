@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   deviceId: string;
   onStatus(status: ConnectionStatus): void;
   onInvalidPush(name: string, problem: string): void;
+  /** Whether the device is idle as it connects: the handshake says so, so presence starts right. */
+  idle?: () => boolean;
   /** Backoff bounds in ms. */
   minDelay?: number;
   maxDelay?: number;
@@ -75,7 +77,8 @@ export function createConnection(options: ConnectionOptions) {
       const frames = { maxPayload: options.maxFrameBytes ?? 64 * 1024 * 1024 };
       socket = io(options.serverUrl, {
         ...frames,
-        auth: { token: options.token, deviceId: options.deviceId },
+        // Asked at every connect, so each handshake carries the activity of that moment.
+        auth: (send) => send({ token: options.token, deviceId: options.deviceId, ...(options.idle?.() && { idle: true }) }),
         transports: ['websocket'],
         reconnection: false,
         autoConnect: false,

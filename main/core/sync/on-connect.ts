@@ -5,6 +5,8 @@ import { ParleyError } from '../../../protocol/index.js';
 import type { EngineContext } from '../context.js';
 import type { AutoSave } from '../files/auto-save.js';
 import type { Outbox } from '../outbox.js';
+import type { PresenceTracker } from '../people/presence.js';
+import type { Profiles } from '../people/profile.js';
 import type { CatchUp } from './catch-up.js';
 import type { Receipts } from './receipts.js';
 
@@ -13,6 +15,8 @@ export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events
   outbox: Outbox;
   autoSave: AutoSave;
   catchUp: CatchUp;
+  presence: PresenceTracker;
+  profiles: Profiles;
 };
 
 export type OnConnect = ReturnType<typeof syncOnConnect>;
@@ -23,7 +27,7 @@ export function syncOnConnect(d: OnConnectDeps) {
   let syncing: Promise<void> | null = null;
 
   async function sync(): Promise<void> {
-    const { me, conversations, left = [] } = await connection.request('sync', {});
+    const { me, conversations, left = [], presence, hideLastSeen } = await connection.request('sync', {});
     if (d.stopped()) return;
     if (store.me && store.me !== me.address) {
       connection.stop();
@@ -31,6 +35,8 @@ export function syncOnConnect(d: OnConnectDeps) {
       return;
     }
     if (!store.me) store.setMe(me.address);
+    d.profiles.synced(me, hideLastSeen);
+    d.presence.synced(presence);
     const localRead = new Map(store.conversations.all().map((c) => [c.id, c.readSeq]));
     store.upsertConversations(conversations);
     for (const c of conversations) {

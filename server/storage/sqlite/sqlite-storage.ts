@@ -21,6 +21,7 @@ import type {
   NewMessage,
   Stats,
   Storage,
+  UserProfile,
 } from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
@@ -55,7 +56,23 @@ interface MemberRow {
   delivered_seq: number;
   read_seq: number;
   name: string | null;
+  avatar_file: string | null;
 }
+
+/** A user row as the protocol's User: the avatar only when there is one. */
+function toUser(row: { address: string; name: string; avatar_file: string | null }): User {
+  return row.avatar_file === null ? { address: row.address, name: row.name } : { address: row.address, name: row.name, avatar: row.avatar_file };
+}
+
+interface ProfileRow {
+  address: string;
+  name: string;
+  avatar_file: string | null;
+  hide_last_seen: number;
+  last_seen: number | null;
+}
+
+const toProfile = (row: ProfileRow): UserProfile => ({ user: toUser(row), hideLastSeen: row.hide_last_seen === 1, lastSeen: row.last_seen });
 
 function toEvent(row: EventRow): ConversationEvent {
   // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
@@ -100,11 +117,15 @@ function toFile(row: FileRow): FileRecord {
 // Who may read a file: its uploader, or a current member of a conversation it was sent in.
 const MAY_READ_FILE = `(EXISTS (SELECT 1 FROM files WHERE id = @fileId AND owner = @address)
   OR EXISTS (SELECT 1 FROM file_links l JOIN members m ON m.conversation_id = l.conversation_id
-             WHERE l.file_id = @fileId AND m.address = @address))`;
+             WHERE l.file_id = @fileId AND m.address = @address)
+  OR EXISTS (SELECT 1 FROM users u JOIN members a ON a.address = u.address
+             JOIN members b ON b.conversation_id = a.conversation_id AND b.address = @address
+             WHERE u.avatar_file = @fileId))`;
 
 function toParticipant(row: MemberRow): Participant {
   const participant: Participant = { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
   if (row.name !== null) participant.name = row.name;
+  if (row.avatar_file !== null) participant.avatar = row.avatar_file;
   return participant;
 }
 
@@ -130,10 +151,22 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
   const q = {
     insertUser: db.prepare('INSERT INTO users (address, name, created_at) VALUES (?, ?, ?)'),
     searchUsers: db.prepare(
-      "SELECT address, name FROM users WHERE address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' ORDER BY address LIMIT ?",
+      "SELECT address, name, avatar_file FROM users WHERE address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' ORDER BY address LIMIT ?",
     ),
     userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
-    getUser: db.prepare('SELECT address, name FROM users WHERE address = ?'),
+    getUser: db.prepare('SELECT address, name, avatar_file FROM users WHERE address = ?'),
+    getProfile: db.prepare('SELECT address, name, avatar_file, hide_last_seen, last_seen FROM users WHERE address = ?'),
+    setName: db.prepare('UPDATE users SET name = ? WHERE address = ?'),
+    setAvatar: db.prepare('UPDATE users SET avatar_file = ? WHERE address = ?'),
+    setHideLastSeen: db.prepare('UPDATE users SET hide_last_seen = ? WHERE address = ?'),
+    setLastSeen: db.prepare('UPDATE users SET last_seen = max(coalesce(last_seen, 0), ?) WHERE address = ?'),
+    // Everyone who shares a conversation with the user: whom their presence and profile concern.
+    contacts: db.prepare(
+      `SELECT DISTINCT o.address, u.hide_last_seen, u.last_seen FROM members m
+       JOIN members o ON o.conversation_id = m.conversation_id AND o.address != m.address
+       JOIN users u ON u.address = o.address
+       WHERE m.address = ? LIMIT ?`,
+    ),
     getUserLimits: db.prepare('SELECT limits FROM users WHERE address = ?'),
     setUserLimits: db.prepare('UPDATE users SET limits = ? WHERE address = ?'),
     insertToken: db.prepare('INSERT INTO tokens (hash, address, expires_at, created_at) VALUES (?, ?, ?, ?)'),
@@ -159,7 +192,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     ),
     deleteMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND address = ?'),
     getParticipants: db.prepare(
-      'SELECT m.*, u.name FROM members m LEFT JOIN users u ON u.address = m.address WHERE m.conversation_id = ? ORDER BY m.address',
+      'SELECT m.*, u.name, u.avatar_file FROM members m LEFT JOIN users u ON u.address = m.address WHERE m.conversation_id = ? ORDER BY m.address',
     ),
     getMembers: db.prepare(
       `SELECT c.type, m.address, m.role FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
@@ -170,7 +203,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
        JOIN conversations c ON c.id = m.conversation_id WHERE m.address = ?`,
     ),
     myParticipants: db.prepare(
-      `SELECT o.*, u.name FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+      `SELECT o.*, u.name, u.avatar_file FROM members m JOIN members o ON o.conversation_id = m.conversation_id
        LEFT JOIN users u ON u.address = o.address
        WHERE m.address = ? ORDER BY o.conversation_id, o.address`,
     ),
@@ -415,11 +448,36 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return user;
     },
     async getUser(address) {
-      return (q.getUser.get(address) as User | undefined) ?? null;
+      const row = q.getUser.get(address) as Parameters<typeof toUser>[0] | undefined;
+      return row ? toUser(row) : null;
     },
     async searchUsers(query, limit) {
       const pattern = likePattern(query);
-      return q.searchUsers.all(pattern, pattern, limit) as User[];
+      return (q.searchUsers.all(pattern, pattern, limit) as Array<Parameters<typeof toUser>[0]>).map(toUser);
+    },
+    async getProfile(address) {
+      const row = q.getProfile.get(address) as ProfileRow | undefined;
+      return row ? toProfile(row) : null;
+    },
+    async setProfile(address, change) {
+      const update = db.transaction(() => {
+        if (change.name !== undefined) q.setName.run(change.name, address);
+        if (change.avatar !== undefined) q.setAvatar.run(change.avatar, address);
+        if (change.hideLastSeen !== undefined) q.setHideLastSeen.run(change.hideLastSeen ? 1 : 0, address);
+        return q.getProfile.get(address) as ProfileRow | undefined;
+      });
+      const row = update();
+      return row ? toProfile(row) : null;
+    },
+    async contactsOf(address, limit) {
+      const rows = q.contacts.all(address, limit) as Array<{ address: string; hide_last_seen: number; last_seen: number | null }>;
+      return rows.map((r) => ({ address: r.address, hideLastSeen: r.hide_last_seen === 1, lastSeen: r.last_seen }));
+    },
+    async setLastSeen(seen) {
+      if (seen.length === 0) return;
+      db.transaction(() => {
+        for (const [address, time] of seen) q.setLastSeen.run(time, address);
+      })();
     },
     async getUserLimits(address) {
       const row = q.getUserLimits.get(address) as { limits: string | null } | undefined;
