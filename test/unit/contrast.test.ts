@@ -79,7 +79,8 @@ const PAIRS: Array<[Text, Surface[]]> = [
   ['--muted', PLAIN_SURFACES],
   ['--faint', PLAIN_SURFACES],
   ['--accent', PLAIN_SURFACES],
-  ['--accent-fg', ['--accent', '--accent-strong']],
+  // A destructive button is --accent-fg on --danger.
+  ['--accent-fg', ['--accent', '--accent-strong', '--danger']],
   ['--accent-strong', [['--accent-soft', '--bg']]],
   ['--bubble-out-fg', ['--bubble-out']],
   [['--bubble-out-fg', '--secondary-opacity'], ['--bubble-out']],
