@@ -9,6 +9,7 @@ import type {
   FolderFileSent,
   Message,
   MessageStatusChange,
+  SearchProgress,
   SessionState,
   UpdateState,
   WatchedFolder,
@@ -41,6 +42,8 @@ export const engineEvents = {
   /** A watched folder's status or options changed. */
   folderStatus: payload<WatchedFolder>(),
   folderFileSent: payload<FolderFileSent>(),
+  /** The search index is catching up with the stored history (after catch-up, or a store from before search). */
+  searchProgress: payload<SearchProgress>(),
 };
 
 /** What the host itself emits. */

@@ -28,6 +28,8 @@ import { createCatchUp } from './sync/catch-up.js';
 import { followPushes } from './sync/live.js';
 import { syncOnConnect } from './sync/on-connect.js';
 import { createReceipts } from './sync/receipts.js';
+import { createIndexer } from './search/indexer.js';
+import { createSearch } from './search/search.js';
 import type { EngineEvents } from './types.js';
 
 export interface ClientOptions {
@@ -156,6 +158,11 @@ export function createClient(options: ClientOptions) {
     log,
   }, limits);
   followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers });
+  const indexer = createIndexer({ store, busy: catchUp.busy, progress: (progress) => events.emit('searchProgress', progress), log });
+  // Every path that stores messages announces their conversation; catch-up's end lets the index follow.
+  events.on('conversation', () => indexer.kick());
+  events.on('sync', (s) => s.state === 'done' && indexer.kick());
+  const { search } = createSearch(store, indexer);
   const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp });
 
   return {
@@ -175,12 +182,14 @@ export function createClient(options: ClientOptions) {
       if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
       connection.start();
       folders.start();
+      indexer.kick();
     },
     /** Disconnects and closes the store; anything unsent stays in the outbox for next time. */
     stop(): void {
       if (stopped) return;
       stopped = true;
       folders.stop();
+      indexer.stop();
       autoSave.stop();
       outbox.stop();
       transfers.close();
@@ -195,6 +204,10 @@ export function createClient(options: ClientOptions) {
     ...createConversationApi({ ...context, receipts, catchUp }),
     ...createFileApi(transfers, outbox, maxFileBytes),
     ...createFolderApi(folders, autoSave),
+    /** Local full-text search over this device's history; nothing about the query leaves it. */
+    search,
+    /** Resolves once every stored message is in the search index. */
+    searchSettled: () => indexer.settled(),
 
     /** Resolves when no catch-up pass is running (or at once when offline). */
     caughtUp(): Promise<void> {
