@@ -9,7 +9,7 @@ import type { PendingDoc, Store } from '../store/index.js';
 import { scope, scopeOf } from './scope.js';
 import { indexText } from './text.js';
 
-const SLICE_MS = 12;
+const SLICE_MS = 10;
 const MIN_BATCH = 32;
 const MAX_BATCH = 4096;
 

@@ -1,20 +1,26 @@
 // search(query, { limit, cursor }): the messages on this device that match, ranked by relevance
-// (FTS5's bm25) with the newer first among equals. A common word can match a good part of a
-// million messages, and ranking all of them costs seconds, so a query reads a window of its newest
-// WINDOW matches, ranks that, and pages through it; the page after the window's end reads the next
-// window of older matches. Nothing about a query leaves the device.
+// with the newer first among equals. A common word can match a good part of a million messages,
+// and ranking all of them costs far more than a keystroke may, so a query reads the window of its
+// newest WINDOW matches (FTS5 walks them newest first and stops), ranks that, and pages through
+// it; the page after the window's end reads the next window of older matches. Relevance is BM25's
+// term-frequency and length part: every hit holds every term, so within a window the terms'
+// rarity ranks nothing, and FTS5's bm25() would count each term's matches over the whole index
+// first. Nothing about a query leaves the device.
 import { ParleyError } from '../../../protocol/index.js';
 import { eventId, writtenId } from '../messages/id.js';
-import type { ConversationRecord, Store } from '../store/index.js';
+import type { ConversationRecord, Match, MessageRecord, Store } from '../store/index.js';
 import type { SearchHit, SearchResult } from '../types.js';
 import type { Indexer } from './indexer.js';
 import { searchableText } from './indexer.js';
 import { parseQuery, scopeMatch, textMatch, type ParsedQuery } from './query.js';
 import { scope } from './scope.js';
-import { snippetOf } from './snippet.js';
-import { fold } from './text.js';
+import { matchRanges, snippetOf } from './snippet.js';
+import { fold, WORD } from './text.js';
 
-const WINDOW = 1000;
+const WINDOW = 500;
+/** BM25's constants. */
+const K1 = 1.2;
+const B = 0.75;
 const MAX_LIMIT = 100;
 
 interface Cursor {
@@ -83,20 +89,41 @@ export function createSearch(store: Store, indexer: Indexer) {
     return { groups, unknown };
   }
 
-  function hit(conversationId: string, seq: number, q: ParsedQuery): SearchHit | null {
-    const m = store.messages.get(conversationId, seq);
-    if (!m || (m.kind !== 'text' && m.kind !== 'file')) return null;
-    const text = searchableText(m.kind, m.body, m.file);
-    return {
-      conversationId,
-      seq,
-      messageId: m.clientId ? writtenId(m.sender, m.clientId) : eventId(conversationId, seq),
-      sender: m.sender,
-      time: m.serverTime,
-      kind: m.kind,
-      snippet: snippetOf(text, q.terms),
-    };
+  interface Candidate {
+    m: MessageRecord;
+    text: string;
+    sentAt: number;
+    score: number;
   }
+
+  /** The window's messages scored by how often the terms occur, saturating, against the message's length. */
+  function scored(window: readonly Match[], q: ParsedQuery): Candidate[] {
+    const rows: { m: MessageRecord; text: string; sentAt: number; tf: number; length: number }[] = [];
+    for (const w of window) {
+      const m = store.messages.get(w.conversationId, w.seq);
+      if (!m || (m.kind !== 'text' && m.kind !== 'file')) continue;
+      const text = searchableText(m.kind, m.body, m.file);
+      const tf = q.terms.length === 0 ? 0 : matchRanges(text, q.terms).length;
+      rows.push({ m, text, sentAt: w.sentAt, tf, length: text.match(WORD)?.length ?? 0 });
+    }
+    const average = Math.max(1, rows.reduce((sum, r) => sum + r.length, 0) / Math.max(rows.length, 1));
+    return rows.map(({ m, text, sentAt, tf, length }) => ({
+      m,
+      text,
+      sentAt,
+      score: tf === 0 ? 0 : (tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / average)),
+    }));
+  }
+
+  const hitOf = ({ m, text }: Candidate, q: ParsedQuery): SearchHit => ({
+    conversationId: m.conversationId,
+    seq: m.seq,
+    messageId: m.clientId ? writtenId(m.sender, m.clientId) : eventId(m.conversationId, m.seq),
+    sender: m.sender,
+    time: m.serverTime,
+    kind: m.kind as SearchHit['kind'],
+    snippet: snippetOf(text, q.terms),
+  });
 
   return {
     search(query: string, options: { limit?: number; cursor?: string } = {}): SearchResult {
@@ -115,12 +142,11 @@ export function createSearch(store: Store, indexer: Indexer) {
         to: q.before ?? Number.MAX_SAFE_INTEGER,
         limit: WINDOW,
       });
-      const ranked = window.sort((a, b) => a.score - b.score || b.sentAt - a.sentAt);
-      const page = ranked.slice(at.offset, at.offset + limit);
+      const ranked = scored(window, q).sort((a, b) => b.score - a.score || b.sentAt - a.sentAt);
       const more = at.offset + limit < ranked.length;
       const oldest = window.reduce((min, m) => Math.min(min, m.id), at.below);
       const cursor = more ? encode({ below: at.below, offset: at.offset + limit }) : window.length === WINDOW ? encode({ below: oldest, offset: 0 }) : null;
-      const hits = page.map((m) => hit(m.conversationId, m.seq, q)).filter((h): h is SearchHit => h !== null);
+      const hits = ranked.slice(at.offset, at.offset + limit).map((c) => hitOf(c, q));
       return { hits, cursor, unknown, indexed, total };
     },
   };

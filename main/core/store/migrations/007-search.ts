@@ -15,9 +15,10 @@ export const migration = `
   -- Contentless: the text stays in messages alone; snippets are cut from it there. text is the
   -- message (or the file's name and caption) with CJK runs written as bigrams; scope carries the
   -- filters as tokens (conversation, sender, has:file, has:link, mentions), searched only as filters.
+  -- prefix = 3: three letters typed is one lookup, not a merge of every word that starts with them.
   CREATE VIRTUAL TABLE search_text USING fts5(
     text, scope,
-    tokenize = 'unicode61 remove_diacritics 2',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = 3,
     content = '', contentless_delete = 1
   );
 
