@@ -6,6 +6,7 @@ import { useConnectionStore } from './connection';
 import { useConversationsStore } from './conversations';
 import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
+import { useSearchStore } from './search';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
 import { useUpdatesStore } from './updates';
@@ -20,6 +21,7 @@ export function connectToHost(): void {
   const typing = useTypingStore();
   const folders = useFoldersStore();
   const updates = useUpdatesStore();
+  const search = useSearchStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -51,6 +53,7 @@ export function connectToHost(): void {
     }),
     parley.on('openConversation', ({ conversationId }) => conversations.reveal(conversationId)),
     parley.on('update', (state) => updates.apply(state)),
+    parley.on('searchProgress', (progress) => search.applyProgress(progress)),
   ];
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
 
@@ -68,6 +71,7 @@ export function connectToHost(): void {
       if (before) {
         conversations.reset();
         messages.reset();
+        search.reset();
         typing.reset();
         folders.reset();
       }
