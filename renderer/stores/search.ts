@@ -5,10 +5,12 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { parley } from '../bridge';
+import { background } from '../lib/background';
 import type { ConversationSummary, SearchHit, SearchProgress } from '../../contract/types';
 import { useConversationsStore } from './conversations';
 
 const PAGE = 30;
+const FOLLOW_MS = 500;
 const CONVERSATIONS_SHOWN = 5;
 /** The find bar reads this many matches of the open conversation, newest first. */
 const FIND_LIMIT = 100;
@@ -95,12 +97,21 @@ export const useSearchStore = defineStore('search', () => {
     return found.filter((h) => h.conversationId === conversationId).sort((a, b) => b.seq - a.seq);
   }
 
+  /** While the index grows, an open panel's results follow it (at most twice a second). */
+  let following: ReturnType<typeof setTimeout> | undefined;
   function applyProgress(next: SearchProgress): void {
     progress.value = next;
+    if (!panelOpen.value || !query.value.trim() || following) return;
+    following = setTimeout(() => {
+      following = undefined;
+      if (panelOpen.value) background(run(query.value));
+    }, FOLLOW_MS);
   }
 
   function reset(): void {
     ticket++;
+    clearTimeout(following);
+    following = undefined;
     panelOpen.value = false;
     query.value = '';
     hits.value = [];
