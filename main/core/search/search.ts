@@ -17,7 +17,7 @@ import { scope } from './scope.js';
 import { matchRanges, snippetOf } from './snippet.js';
 import { fold, WORD } from './text.js';
 
-const WINDOW = 500;
+const WINDOW = 200;
 /** BM25's constants. */
 const K1 = 1.2;
 const B = 0.75;

@@ -6,6 +6,7 @@
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]+/gu;
 /** A word as unicode61 cuts one: letters, numbers and their combining marks. */
 export const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
 
 export const isCjk = (s: string): boolean => new RegExp(CJK_RUN.source, 'u').test(s);
 
@@ -25,6 +26,8 @@ export function indexText(text: string): string {
 
 /** Case and diacritics folded, as the tokenizer folds them (recomposed, so Hangul stays syllables). */
 export function fold(text: string): string {
+  // Most words are plain ASCII: nothing to decompose.
+  if (ASCII.test(text)) return text.toLowerCase();
   return text.normalize('NFD').replace(/\p{M}/gu, '').normalize('NFC').toLowerCase();
 }
 

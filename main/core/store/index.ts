@@ -32,6 +32,9 @@ export function openStore(dataDir: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (process.platform !== 'win32') chmodSync(dataDir, 0o700);
   const db = openDatabase(join(dataDir, 'parley-client.db'), migrations);
+  // Up to 32 MB of pages kept (SQLite's default is 8): search reads a few hundred messages spread
+  // over the whole history per keystroke.
+  db.pragma('cache_size = -32768');
   const conversations = createConversationsStore(db);
   const messages = createMessagesStore(db);
   const outbox = createOutboxStore(db);
