@@ -32,36 +32,44 @@ export function searchableText(kind: string, body: string, file: Pick<FileInfo, 
   return [file.name, file.title, body].filter(Boolean).join('\n');
 }
 
+/** Indexes up to `limit` of the numbered docs not indexed yet, in one transaction; returns how many. */
+export function indexPending(store: Store, limit: number, tokens = new Map<string, string>()): number {
+  const conversationToken = (id: string) => tokens.get(id) ?? (tokens.set(id, scope.conversation(id)), tokens.get(id)!);
+  const docs = store.search.pending(limit);
+  if (docs.length > 0) {
+    store.search.index(
+      docs.map((doc: PendingDoc) => ({
+        id: doc.id,
+        text: indexText(searchableText(doc.kind, doc.body, doc.file === null ? null : (JSON.parse(doc.file) as FileInfo))),
+        scope: scopeOf(conversationToken(doc.conversationId), doc.sender, doc.body, doc.kind === 'file'),
+      })),
+    );
+  }
+  return docs.length;
+}
+
 export type Indexer = ReturnType<typeof createIndexer>;
 
 export function createIndexer(d: IndexerDeps) {
   const { store } = d;
   const tokens = new Map<string, string>();
-  const conversationToken = (id: string) => tokens.get(id) ?? (tokens.set(id, scope.conversation(id)), tokens.get(id)!);
   let batch = 256;
   let scheduled: NodeJS.Immediate | null = null;
   let stopped = false;
   let progress = store.search.progress();
   let waiters: (() => void)[] = [];
 
-  const toIndexed = (doc: PendingDoc) => ({
-    id: doc.id,
-    text: indexText(searchableText(doc.kind, doc.body, doc.file === null ? null : (JSON.parse(doc.file) as FileInfo))),
-    scope: scopeOf(conversationToken(doc.conversationId), doc.sender, doc.body, doc.kind === 'file'),
-  });
-
   /** One slice; true when there may be more to do. */
   function slice(): boolean {
     const started = performance.now();
-    let docs = store.search.pending(batch);
+    let indexed = indexPending(store, batch, tokens);
     // The backfill numbers the next messages stored before search existed once the rest is indexed.
-    const numbered = docs.length === 0 && store.search.backfill(batch);
-    if (numbered) docs = store.search.pending(batch);
-    if (docs.length > 0) store.search.index(docs.map(toIndexed));
+    const numbered = indexed === 0 && store.search.backfill(batch);
+    if (numbered) indexed = indexPending(store, batch, tokens);
     // Aim the next batch at the slice's time budget.
     const took = performance.now() - started;
-    if (docs.length === batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
-    return numbered || docs.length > 0;
+    if (indexed === batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
+    return numbered || indexed > 0;
   }
 
   function step(): void {
