@@ -96,12 +96,18 @@ export const requests = {
     participants: z.array(Address).min(1).max(256),
     title: Title.optional(),
   }), result<ConversationSummary>()),
-  /** The newest `limit` messages, or those before `beforeSeq`, oldest first. */
+  /**
+   * The newest `limit` messages, or those before `beforeSeq`, after `afterSeq`, or around `aroundSeq`
+   * (half the limit before it, the rest from it on), oldest first. Fewer numbered messages than the
+   * limit after a seq means the page reached the newest, and then it ends with my unsent messages.
+   */
   readMessages: request(z.strictObject({
     conversationId: ConversationId,
     beforeSeq: Seq.optional(),
+    afterSeq: Seq.optional(),
+    aroundSeq: Seq.min(1).optional(),
     limit: z.number().int().min(1).max(500).optional(),
-  }), result<Message[]>()),
+  }).refine((a) => [a.beforeSeq, a.afterSeq, a.aroundSeq].filter((seq) => seq !== undefined).length <= 1, 'give at most one of beforeSeq, afterSeq and aroundSeq'), result<Message[]>()),
   sendMessage: request(z.strictObject({ conversationId: ConversationId, text: Body }), result<Message>()),
   retryMessage: request(z.strictObject({ id: z.string().min(1).max(200) }), result<void>()),
   markRead: request(z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }), result<void>()),

@@ -5,6 +5,7 @@ import type { EngineContext } from './context.js';
 import { whenOnline } from './net/when-online.js';
 import type { CatchUp } from './sync/catch-up.js';
 import type { Receipts } from './sync/receipts.js';
+import type { PageAt } from './messages/views.js';
 import type { ConversationSummary, ConversationType, Message } from './types.js';
 
 const TYPING_EVERY_MS = 3000;
@@ -38,10 +39,12 @@ export function createConversationApi(d: ConversationDeps) {
       d.announce.conversation(conversationId);
       return views.conversation(conversationId)!;
     },
-    /** The newest `limit` messages, or those before `beforeSeq`, oldest first. */
-    readMessages(conversationId: string, options: { beforeSeq?: number; limit?: number } = {}): Message[] {
-      const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), MAX_PAGE);
-      return views.page(conversationId, options.beforeSeq, limit);
+    /** The newest `limit` messages, or those before, after or around a seq (see Views.page), oldest first. */
+    readMessages(conversationId: string, options: PageAt & { limit?: number } = {}): Message[] {
+      const { limit: asked, ...at } = options;
+      if (Object.values(at).filter((seq) => seq !== undefined).length > 1) throw new ParleyError('bad_request', 'give at most one of beforeSeq, afterSeq and aroundSeq');
+      const limit = Math.min(Math.max(Math.trunc(asked ?? 50), 1), MAX_PAGE);
+      return views.page(conversationId, at, limit);
     },
     /** A message by its id, as readMessages gives it (with its file and latest transfer); null when not on this device. */
     getMessage(id: string): Message | null {

@@ -1,10 +1,12 @@
 // The loaded part of each conversation's history, kept in step with the host's events.
 //
-// A thread holds a contiguous run of the newest messages (older pages are prepended as the reader
-// scrolls up) followed by my messages still being sent (seq null). Threads are immutable values in a
-// shallow map: a change replaces the thread, so a 100,000-message history is never made deeply reactive.
+// A thread holds a contiguous run of messages: usually the newest (older pages are prepended as the
+// reader scrolls up) followed by my messages still being sent (seq null); opened at a message (the first
+// unread, a link, a search hit) it is a window around it, paged both ways until it reaches the newest.
+// Threads are immutable values in a shallow map: a change replaces the thread, so a 100,000-message
+// history is never made deeply reactive.
 import { defineStore } from 'pinia';
-import { shallowReactive } from 'vue';
+import { shallowReactive, shallowRef } from 'vue';
 import { parley } from '../bridge';
 import type { ConversationSummary, FileProgress, Message, MessageStatus, MessageStatusChange } from '../../contract/types';
 import { errorText } from '../lib/errors';
@@ -18,13 +20,25 @@ export interface Thread {
   /** The local store holds messages before the oldest loaded one. */
   readonly hasOlder: boolean;
   readonly loadingOlder: boolean;
+  /** A window on older history: the store holds messages after the newest loaded one, which live ones do not join. */
+  readonly hasNewer: boolean;
+  readonly loadingNewer: boolean;
+}
+
+/** A message to show and highlight in its conversation, asked for by a link, a notification or a search hit. */
+export interface Focus {
+  readonly conversationId: string;
+  readonly seq: number;
 }
 
 const FIRST_PAGE = 50;
 /** Bigger than the first page: fewer round trips for someone flinging through a long history. */
 const OLDER_PAGE = 100;
+const NEWER_PAGE = OLDER_PAGE;
+/** A window around a message: half of it before, for the context above it. */
+const AROUND_PAGE = 100;
 
-const EMPTY: Thread = { messages: [], loaded: false, hasOlder: false, loadingOlder: false };
+const EMPTY: Thread = { messages: [], loaded: false, hasOlder: false, loadingOlder: false, hasNewer: false, loadingNewer: false };
 const RANK: Record<MessageStatus, number> = { sending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
 
 const bySeq = (a: Message, b: Message) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.time - b.time;
@@ -69,6 +83,9 @@ export const useMessagesStore = defineStore('messages', () => {
   /** Statuses that overtook the message they are about (sendMessage's answer can come after them). */
   const early = new Map<string, MessageStatusChange>();
   const refreshing = new Map<string, { again: boolean }>();
+  /** Bumped when a thread is replaced by another window: pages asked for the one before are dropped. */
+  const windows = new Map<string, number>();
+  const focus = shallowRef<Focus | null>(null);
 
   function threadOf(conversationId: string): Thread {
     return threads[conversationId] ?? EMPTY;
@@ -89,14 +106,22 @@ export const useMessagesStore = defineStore('messages', () => {
     update(conversationId, { messages, loaded: true, hasOlder });
   }
 
-  /** Reads the newest page; concurrent calls for one conversation collapse into one more read. */
+  /** Replaces the thread with a page read at some place in its history. */
+  function replace(conversationId: string, page: readonly Message[], hasNewer: boolean): void {
+    windows.set(conversationId, (windows.get(conversationId) ?? 0) + 1);
+    threads[conversationId] = { ...EMPTY, messages: page, loaded: true, hasOlder: (oldestSeq(page) ?? 0) > 1, hasNewer };
+  }
+
+  const numbered = (page: readonly Message[]) => page.filter((m) => m.seq !== null).length;
+
+  /** Reads the newest page; concurrent calls for one conversation collapse into one more read. A window on older history is left alone. */
   async function refresh(conversationId: string): Promise<void> {
     const running = refreshing.get(conversationId);
     if (running) return void (running.again = true);
     const state = { again: true };
     refreshing.set(conversationId, state);
     try {
-      while (state.again) {
+      while (state.again && !threadOf(conversationId).hasNewer) {
         state.again = false;
         takeNewest(conversationId, await parley.readMessages({ conversationId, limit: FIRST_PAGE }));
       }
@@ -107,32 +132,83 @@ export const useMessagesStore = defineStore('messages', () => {
     }
   }
 
-  /** Shows a conversation's history: from the local store at once, then kept up to date by events. */
+  /** Shows a conversation's newest messages: from the local store at once, then kept up to date by events. */
   async function open(conversationId: string): Promise<void> {
-    if (threadOf(conversationId).loaded) return;
+    const thread = threadOf(conversationId);
+    if (thread.hasNewer) return showNewest(conversationId);
+    if (thread.loaded) return;
     threads[conversationId] ??= EMPTY; // from now on, live messages for it are kept
     await refresh(conversationId);
   }
 
-  async function loadOlder(conversationId: string): Promise<void> {
+  /** Leaves a window on older history for the newest messages. */
+  async function showNewest(conversationId: string): Promise<void> {
+    if (!threadOf(conversationId).hasNewer) return;
+    const page = await parley.readMessages({ conversationId, limit: FIRST_PAGE });
+    replace(conversationId, page, false);
+  }
+
+  /** Makes sure the message with this seq is loaded: the thread has it, or becomes a window around it. */
+  async function show(conversationId: string, seq: number): Promise<void> {
     const thread = threadOf(conversationId);
-    const beforeSeq = oldestSeq(thread.messages);
-    if (!thread.hasOlder || thread.loadingOlder || beforeSeq === null) return;
-    update(conversationId, { loadingOlder: true });
+    if (thread.loaded && thread.messages.some((m) => m.seq === seq)) return;
+    threads[conversationId] ??= EMPTY;
+    const page = await parley.readMessages({ conversationId, aroundSeq: seq, limit: AROUND_PAGE });
+    const reachesNewest = numbered(page) < AROUND_PAGE;
+    replace(conversationId, page, !reachesNewest);
+    // What arrived while the page was read joins it now.
+    if (reachesNewest) await refresh(conversationId);
+  }
+
+  /**
+   * Opens a conversation at a message (a parley:// link, a notification, a search hit): the message
+   * list showing it goes there and highlights it, loading the history around it.
+   */
+  function openAt(conversationId: string, seq: number): void {
+    focus.value = { conversationId, seq };
+  }
+
+  /** The message this conversation's list is asked to go to, once: it is forgotten as it is taken. */
+  function takeFocus(conversationId: string): number | null {
+    const asked = focus.value;
+    if (asked?.conversationId !== conversationId) return null;
+    focus.value = null;
+    return asked.seq;
+  }
+
+  /** Reads a page next to the loaded ones; dropped if the thread became another window meanwhile. */
+  async function loadPage(conversationId: string, direction: 'older' | 'newer'): Promise<void> {
+    const thread = threadOf(conversationId);
+    const older = direction === 'older';
+    const from = older ? oldestSeq(thread.messages) : newestSeq(thread.messages);
+    if (!(older ? thread.hasOlder : thread.hasNewer) || (older ? thread.loadingOlder : thread.loadingNewer) || from === null) return;
+    const loading = older ? 'loadingOlder' : 'loadingNewer';
+    const window = windows.get(conversationId);
+    update(conversationId, { [loading]: true });
     try {
-      const page = await parley.readMessages({ conversationId, beforeSeq, limit: OLDER_PAGE });
+      const limit = older ? OLDER_PAGE : NEWER_PAGE;
+      const page = await parley.readMessages(older ? { conversationId, beforeSeq: from, limit } : { conversationId, afterSeq: from, limit });
+      if (windows.get(conversationId) !== window) return;
       const messages = merge(threadOf(conversationId).messages, page);
-      update(conversationId, { messages, hasOlder: (oldestSeq(page) ?? 0) > 1 });
+      if (older) return update(conversationId, { messages, hasOlder: (oldestSeq(page) ?? 0) > 1 });
+      const reachesNewest = numbered(page) < limit;
+      update(conversationId, { messages, hasNewer: !reachesNewest });
+      if (reachesNewest) await refresh(conversationId);
     } finally {
-      update(conversationId, { loadingOlder: false });
+      if (windows.get(conversationId) === window) update(conversationId, { [loading]: false });
     }
   }
+
+  const loadOlder = (conversationId: string) => loadPage(conversationId, 'older');
+  const loadNewer = (conversationId: string) => loadPage(conversationId, 'newer');
 
   /** Adds a message that is new to this device; one that leaves a gap is read with its neighbours instead. */
   function receive(message: Message): void {
     const id = message.conversationId;
     const thread = id ? threads[id] : undefined;
     if (!id || !thread) return; // not loaded: it is read from the store when opened
+    // A window on older history reads it when paged to it; what I send shows at once, so the newest come back.
+    if (thread.hasNewer) return message.mine && message.seq === null ? background(showNewest(id)) : undefined;
     const newest = newestSeq(thread.messages);
     if (thread.loaded && message.seq !== null && newest !== null && message.seq > newest + 1) return void refresh(id);
     update(id, { messages: merge(thread.messages, [message]) });
@@ -200,7 +276,28 @@ export const useMessagesStore = defineStore('messages', () => {
   function reset(): void {
     for (const id of Object.keys(threads)) delete threads[id];
     early.clear();
+    windows.clear();
+    focus.value = null;
   }
 
-  return { threads, threadOf, open, loadOlder, receive, applyStatus, applyProgress, onConversation, refreshLoaded, send, retry, reset };
+  return {
+    threads,
+    focus,
+    threadOf,
+    open,
+    show,
+    showNewest,
+    openAt,
+    takeFocus,
+    loadOlder,
+    loadNewer,
+    receive,
+    applyStatus,
+    applyProgress,
+    onConversation,
+    refreshLoaded,
+    send,
+    retry,
+    reset,
+  };
 });

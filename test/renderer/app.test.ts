@@ -1,9 +1,10 @@
 import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BODY_BYTES } from '../../protocol/limits';
-import { useMessagesStore } from '../../renderer/stores/messages';
 import { mountApp, unmountApp } from './app-harness';
 import { installFake } from './fake-bridge';
+import { fakeViewport, showSeqs } from './viewport';
+import { DWELL_MS } from '../../renderer/composables/seen';
 import type { FakeOptions, FakeParley } from './fake-parley';
 
 vi.mock('../../renderer/bridge', () => import('./fake-bridge'));
@@ -17,7 +18,11 @@ async function launch(options?: FakeOptions, lastOpened?: string, fresh = true) 
 
 const texts = (w: VueWrapper, selector: string) => w.findAll(selector).map((e) => e.text());
 
-afterEach(unmountApp);
+afterEach(() => {
+  unmountApp();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
 
 describe('launch', () => {
   it('shows the list by last activity and the top conversation’s newest messages without a click', async () => {
@@ -25,7 +30,7 @@ describe('launch', () => {
     const items = app.findAll('[data-testid=conversation-item]');
     expect(items.map((i) => i.attributes('data-conversation-id'))).toEqual(['c-bob', 'c-launch']);
     expect(items[0]!.attributes('aria-selected')).toBe('true');
-    expect(items[0]!.find('.badge').exists()).toBe(false); // open and looked at: read
+    expect(items[0]!.get('.badge').text()).toBe('2 unread'); // open, but nothing in it seen yet
     expect(items[1]!.get('.badge').text()).toBe('1 unread');
     expect(texts(app, '[data-testid=message] .message-text')).toEqual([
       'Morning! Did the build go out last night?',
@@ -66,36 +71,76 @@ describe('launch', () => {
 });
 
 describe('reading', () => {
-  it('marks the open conversation read up to its newest seq while the window has the focus', async () => {
-    await launch();
-    expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 3 }]);
-  });
-
-  it('marks each conversation read as it is opened', async () => {
+  it('opens at the first unread under a "New messages" line, and marks read what is seen, as it is seen', async () => {
+    fakeViewport();
     const app = await launch();
-    fake.history.get('c-launch')!.push(fake.text('c-launch', 3, 'bob', 'new plan', Date.now()));
-    await useMessagesStore().open('c-launch'); // loaded in the background, with the same newest seq as c-bob's
-    await app.get('[data-conversation-id=c-launch]').trigger('click');
+    expect(app.get('[data-testid=unread-divider]').element.closest('[data-seq]')!.getAttribute('data-seq')).toBe('2');
+    expect(fake.callsTo('markRead')).toEqual([]);
+
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    showSeqs([2]);
+    vi.advanceTimersByTime(DWELL_MS);
     await flushPromises();
-    expect(fake.callsTo('markRead')).toEqual([
-      { conversationId: 'c-bob', seq: 3 },
-      { conversationId: 'c-launch', seq: 3 },
-    ]);
+    expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 2 }]);
+    expect(app.get('[data-conversation-id=c-bob] .badge').text()).toBe('1 unread');
+    showSeqs([3]);
+    vi.advanceTimersByTime(DWELL_MS);
+    await flushPromises();
+    expect(fake.callsTo('markRead').at(-1)).toEqual({ conversationId: 'c-bob', seq: 3 });
+    expect(app.find('[data-conversation-id=c-bob] .badge').exists()).toBe(false);
+    // The line stays while the conversation is open.
+    expect(app.find('[data-testid=unread-divider]').exists()).toBe(true);
   });
 
-  it('waits for the focus to mark read, and marks new messages as they come', async () => {
-    const focused = vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+  it('does not pass over an unseen message, nor count a glance cut short', async () => {
+    fakeViewport();
     await launch();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    showSeqs([3]); // the newest seen, the one before it not
+    vi.advanceTimersByTime(DWELL_MS);
+    showSeqs([2]);
+    vi.advanceTimersByTime(DWELL_MS - 100);
+    showSeqs([2], false); // scrolled away before the dwell was over
+    vi.advanceTimersByTime(DWELL_MS);
+    await flushPromises();
+    expect(fake.callsTo('markRead')).toEqual([]);
+
+    showSeqs([2]);
+    vi.advanceTimersByTime(DWELL_MS);
+    await flushPromises();
+    expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 3 }]); // 2 seen now, and 3 was
+  });
+
+  it('waits for the focus to mark read, and marks new messages as they come into view', async () => {
+    const focused = vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    fakeViewport();
+    await launch();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    showSeqs([2, 3]);
+    vi.advanceTimersByTime(DWELL_MS);
+    await flushPromises();
     expect(fake.callsTo('markRead')).toEqual([]);
 
     focused.mockReturnValue(true);
     window.dispatchEvent(new Event('focus'));
+    await flushPromises(); // the list hears of it
+    vi.advanceTimersByTime(DWELL_MS);
     await flushPromises();
     expect(fake.callsTo('markRead')).toEqual([{ conversationId: 'c-bob', seq: 3 }]);
 
     fake.emit('message', fake.text('c-bob', 4, 'bob', 'still there?', Date.now()));
     await flushPromises();
+    showSeqs([4]);
+    vi.advanceTimersByTime(DWELL_MS);
+    await flushPromises();
     expect(fake.callsTo('markRead').at(-1)).toEqual({ conversationId: 'c-bob', seq: 4 });
+  });
+
+  it('counts a conversation that fits on screen as seen once it has been in view for the dwell', async () => {
+    fakeViewport({ everything: true });
+    const app = await launch();
+    await app.get('[data-conversation-id=c-launch]').trigger('click');
+    await vi.waitFor(() => expect(fake.callsTo('markRead')).toContainEqual({ conversationId: 'c-launch', seq: 2 }));
   });
 });
 

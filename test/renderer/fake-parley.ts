@@ -242,11 +242,18 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(id);
       return conversations.get(id);
     },
-    readMessages: ({ conversationId, beforeSeq, limit = 50 }) => {
+    readMessages: ({ conversationId, beforeSeq, afterSeq, aroundSeq, limit = 50 }) => {
       const all = history.get(conversationId) ?? [];
+      const unsent = pending.filter((m) => m.conversationId === conversationId);
+      if (afterSeq !== undefined || aroundSeq !== undefined) {
+        const before = aroundSeq === undefined ? [] : all.filter((m) => m.seq! < aroundSeq);
+        const older = before.slice(before.length - Math.min(before.length, Math.floor(limit / 2)));
+        const after = all.filter((m) => m.seq! > (afterSeq ?? aroundSeq! - 1)).slice(0, limit - older.length);
+        return after.length < limit - older.length ? [...older, ...after, ...unsent] : [...older, ...after];
+      }
       const older = beforeSeq === undefined ? all : all.filter((m) => m.seq! < beforeSeq);
       const page = older.slice(Math.max(0, older.length - limit));
-      return beforeSeq === undefined ? [...page, ...pending.filter((m) => m.conversationId === conversationId)] : page;
+      return beforeSeq === undefined ? [...page, ...unsent] : page;
     },
     sendMessage: ({ conversationId, text: body }) => {
       known(conversationId);

@@ -153,8 +153,9 @@ describe('message list', () => {
     await settled(() => fake.callsTo('readMessages').length); // the opening scroll and whatever it prefetched
     const oldest = thread().messages[0]!.seq!;
     const calls = fake.callsTo('readMessages').length;
-    list.element.scrollTop = 0;
-    await list.trigger('scroll');
+    const scroller = list.get('[data-testid=message-list]');
+    scroller.element.scrollTop = 0;
+    await scroller.trigger('scroll');
     await settled(() => fake.callsTo('readMessages').length);
     // The page before the oldest loaded seq first; then maybe more, one before the other, while the
     // list (happy-dom's scroll events race its frames) is still near the top.

@@ -66,6 +66,7 @@ export function contractSuite(label: string, open: () => Promise<ContractSubject
       expect(await raw('sendMessage', { conversationId: 'c', text: 'hi', sender: 'mallory' })).toEqual(refused('bad_request'));
       expect(await raw('sendMessage', { conversationId: 'c', text: 'x'.repeat(70_000) })).toEqual(refused('payload_too_large'));
       expect(await raw('markRead', { conversationId: 'c', seq: 0 })).toEqual(refused('bad_request'));
+      expect(await raw('readMessages', { conversationId: 'c', aroundSeq: 2, beforeSeq: 3 })).toEqual(refused('bad_request'));
 
       expect(await raw('listConversations')).toEqual(refused('unauthorized'));
       expect(await raw('readMessages', { conversationId: 'c' })).toEqual(refused('unauthorized'));
@@ -117,9 +118,11 @@ export function contractSuite(label: string, open: () => Promise<ContractSubject
       expect(unread).toMatchObject({ unread: before.unread + 1 });
       expect(unread.total).toBeGreaterThanOrEqual(unread.unread);
 
-      // Pages: the newest, then those before a seq, oldest first.
+      // Pages: the newest, then those before, after or around a seq, oldest first.
       expect((await call('readMessages', { conversationId, limit: 1 })).map((m) => m.seq)).toEqual([theirSeq]);
       expect((await call('readMessages', { conversationId, beforeSeq: theirSeq, limit: 1 })).map((m) => m.seq)).toEqual([mySeq]);
+      expect((await call('readMessages', { conversationId, afterSeq: mySeq - 1, limit: 1 })).map((m) => m.seq)).toEqual([mySeq]);
+      expect((await call('readMessages', { conversationId, aroundSeq: theirSeq, limit: 2 })).map((m) => m.seq)).toEqual([mySeq, theirSeq]);
 
       // Read up to the peer's message: nothing unread, and the events say so.
       expect(await call('markRead', { conversationId, seq: theirSeq })).toBeUndefined();

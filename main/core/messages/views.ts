@@ -9,6 +9,13 @@ import { advanceMarks, isWritten, marksOf, pendingStatus, statusAt, unreadOf, wi
 
 export type Views = ReturnType<typeof createViews>;
 
+/** Where a page of history is: at most one of these; none is the newest page. */
+export interface PageAt {
+  beforeSeq?: number;
+  afterSeq?: number;
+  aroundSeq?: number;
+}
+
 /** maxSeqJump: unread counts no further than this past what is stored (EngineLimits). */
 export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump) {
   function toMessage(r: MessageRecord, marks: Marks): Message {
@@ -97,15 +104,29 @@ export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump
       return waiting && pending(waiting);
     },
 
-    /** A page of events, oldest first; the first page (no beforeSeq) ends with my messages not yet sent. */
-    page(conversationId: string, beforeSeq: number | undefined, limit: number): Message[] {
+    /**
+     * A page of events, oldest first: the newest, those before or after a seq, or those around one
+     * (⌊limit/2⌋ before it, the rest from it on). A page that reaches the newest stored event ends
+     * with my messages not yet sent, as they come after everything numbered.
+     */
+    page(conversationId: string, at: PageAt, limit: number): Message[] {
       const conversation = store.conversations.get(conversationId);
       if (!conversation) return [];
       const marks = marksOf(conversation.participants, store.me);
-      const rows = store.messages.pageBefore(conversationId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit);
-      const page = rows.reverse().map((r) => toMessage(r, marks));
-      if (beforeSeq !== undefined) return page;
-      return page.concat(store.outbox.forConversation(conversationId).map(pending));
+      let rows: MessageRecord[];
+      let toEnd: boolean;
+      if (at.afterSeq !== undefined || at.aroundSeq !== undefined) {
+        const before = at.aroundSeq === undefined ? [] : store.messages.pageBefore(conversationId, at.aroundSeq, Math.floor(limit / 2)).reverse();
+        const wanted = limit - before.length;
+        const after = store.messages.pageAfter(conversationId, at.afterSeq ?? at.aroundSeq! - 1, wanted);
+        rows = before.concat(after);
+        toEnd = after.length < wanted;
+      } else {
+        rows = store.messages.pageBefore(conversationId, at.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit).reverse();
+        toEnd = at.beforeSeq === undefined;
+      }
+      const page = rows.map((r) => toMessage(r, marks));
+      return toEnd ? page.concat(store.outbox.forConversation(conversationId).map(pending)) : page;
     },
 
     conversation(id: string): ConversationSummary | null {

@@ -45,6 +45,7 @@ export function createMessagesStore(db: Db) {
     written: db.prepare(`${SELECT} WHERE client_id = ? AND sender = ? LIMIT 1`),
     last: db.prepare(`${SELECT} WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1`),
     pageBefore: db.prepare(`${SELECT} WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+    pageAfter: db.prepare(`${SELECT} WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
     mineBetween: db.prepare(`${SELECT} WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender = ? AND kind IN ('text', 'file')`),
     byFileUrl: db.prepare(`${SELECT} WHERE file IS NOT NULL AND json_extract(file, '$.url') = ? ORDER BY server_time DESC LIMIT 1`),
     filesBetween: db.prepare(
@@ -91,6 +92,10 @@ export function createMessagesStore(db: Db) {
     /** Up to `limit` events before `beforeSeq`, newest first. */
     pageBefore(conversationId: string, beforeSeq: number, limit: number): MessageRecord[] {
       return (q.pageBefore.all(conversationId, beforeSeq, limit) as Row[]).map(toRecord);
+    },
+    /** Up to `limit` events after `afterSeq`, oldest first. */
+    pageAfter(conversationId: string, afterSeq: number, limit: number): MessageRecord[] {
+      return (q.pageAfter.all(conversationId, afterSeq, limit) as Row[]).map(toRecord);
     },
     /** What `me` wrote with from < seq <= to. */
     mineBetween(conversationId: string, from: number, to: number, me: string): MessageRecord[] {
