@@ -29,7 +29,11 @@ test('the search panel finds a message far back and opens it in context; Ctrl+F 
   await expect.poll(() => bob.readConversations()[0]?.lastSeq, { timeout: 30_000 }).toBe(COUNT);
   const { page } = await launch({ as: 'alice' });
   await expectSignedIn(page);
-  await expect(ui.message(page, `Line ${COUNT}:`)).toBeVisible();
+  // It opens at the first unread; the reader jumps to the newest.
+  await expect(ui.message(page, 'Line 1:')).toBeVisible();
+  await page.getByTestId('jump-to-newest').click();
+  await expectInView(page, ui.message(page, `Line ${COUNT}:`), 'the newest message');
+  await expect(ui.message(page, 'Line 7:')).toHaveCount(0);
 
   // Ctrl+Shift+F, a word without its accent: the hit shows with the word marked.
   await page.keyboard.press('Control+Shift+F');
