@@ -11,6 +11,7 @@ import type {
   Message,
   MessageStatusChange,
   Profile,
+  SearchProgress,
   SessionState,
   UpdateState,
   WatchedFolder,
@@ -51,6 +52,8 @@ export const engineEvents = {
   profile: payload<Profile>(),
   /** Someone's avatar arrived on this device, or was removed. */
   avatar: payload<AvatarChange>(),
+  /** The search index is catching up with the stored history (after catch-up, or a store from before search). */
+  searchProgress: payload<SearchProgress>(),
 };
 
 /** What the host itself emits. */

@@ -13,6 +13,7 @@ import type {
   OpenFileResult,
   Profile,
   SaveFileResult,
+  SearchResult,
   SessionState,
   StagedFolder,
   UpdateState,
@@ -126,6 +127,12 @@ export const requests = {
   retryMessage: request(z.strictObject({ id: z.string().min(1).max(200) }), result<void>()),
   markRead: request(z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }), result<void>()),
   setTyping: request(z.strictObject({ conversationId: ConversationId }), result<void>()),
+  /** Full-text search over this device's messages (see main/core/search/query.ts for the query language). */
+  search: request(z.strictObject({
+    query: z.string().max(2048),
+    limit: z.number().int().min(1).max(100).optional(),
+    cursor: z.string().max(200).optional(),
+  }), result<SearchResult>()),
   searchUsers: request(z.strictObject({ query: z.string().max(64) }), result<User[]>()),
   /** Sends a file the user staged (picked, dropped or pasted): never a path, only a staged id. */
   sendFile: request(z.strictObject({

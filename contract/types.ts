@@ -235,3 +235,36 @@ export interface AvatarChange {
   address: Address;
   url: string | null;
 }
+
+/** A piece of a message's text around what a search matched; highlights are [start, end) offsets into text. */
+export interface Snippet {
+  text: string;
+  highlights: [number, number][];
+}
+
+/** One message a search found. */
+export interface SearchHit {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  sender: Address;
+  time: number;
+  kind: 'text' | 'file';
+  snippet: Snippet;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Pass back for the next page; null when there is none. */
+  cursor: string | null;
+  /** in: and from: values that name no conversation or person on this device. */
+  unknown: string[];
+  /** The index's progress: while indexed < total, older history is not searchable yet. */
+  indexed: number;
+  total: number;
+}
+
+export interface SearchProgress {
+  indexed: number;
+  total: number;
+}

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Conversation, ConversationEvent } from '../../protocol/index.js';
+import { indexPending } from '../../main/core/search/indexer.js';
 import { openStore } from '../../main/core/store/index.js';
 
 export interface SeedOptions {
@@ -118,6 +119,8 @@ export function seedStore(options: SeedOptions): SeedResult {
       }
     });
     flush();
+    // A long-used install has its search index built.
+    while (indexPending(store, batch) > 0);
   } finally {
     store.close();
   }

@@ -89,6 +89,7 @@ export function createHandlers({ session, appInfo, staging, reveal, saveAs, choo
     readMessages: ({ conversationId, ...page }) => client().readMessages(conversationId, page),
     sendMessage: ({ conversationId, text }) => client().sendMessage({ conversationId }, text),
     retryMessage: ({ id }) => client().retryMessage(id),
+    search: ({ query, ...page }) => client().search(query, page),
     markRead: ({ conversationId, seq }) => client().markRead(conversationId, seq),
     setTyping: ({ conversationId }) => client().setTyping(conversationId),
     searchUsers: ({ query }) => client().searchUsers(query),

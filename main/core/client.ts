@@ -33,6 +33,8 @@ import { createAvatars } from './people/avatars.js';
 import { createPresenceTracker } from './people/presence.js';
 import { createProfiles } from './people/profile.js';
 import type { Participant } from '../../protocol/index.js';
+import { createIndexer } from './search/indexer.js';
+import { createSearch } from './search/search.js';
 import type { EngineEvents } from './types.js';
 
 export interface ClientOptions {
@@ -169,7 +171,12 @@ export function createClient(options: ClientOptions) {
     log,
   }, limits);
   followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers });
-  const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp, presence, profiles });
+  const indexer = createIndexer({ store, busy: catchUp.busy, progress: (progress) => events.emit('searchProgress', progress), log });
+  // Every path that stores messages announces their conversation; catch-up's end lets the index follow.
+  events.on('conversation', () => indexer.kick());
+  events.on('sync', (s) => s.state === 'done' && indexer.kick());
+  const { search } = createSearch(store, indexer);
+    const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp, presence, profiles });
 
   return {
     on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
@@ -188,12 +195,14 @@ export function createClient(options: ClientOptions) {
       if (stopped) throw new ParleyError('bad_request', 'this client was stopped; create a new one');
       connection.start();
       folders.start();
+      indexer.kick();
     },
     /** Disconnects and closes the store; anything unsent stays in the outbox for next time. */
     stop(): void {
       if (stopped) return;
       stopped = true;
       folders.stop();
+      indexer.stop();
       autoSave.stop();
       outbox.stop();
       transfers.close();
@@ -209,6 +218,10 @@ export function createClient(options: ClientOptions) {
     ...createGroupApi({ ...context, catchUp }),
     ...createFileApi(transfers, outbox, maxFileBytes),
     ...createFolderApi(folders, autoSave),
+    /** Local full-text search over this device's history; nothing about the query leaves it. */
+    search,
+    /** Resolves once every stored message is in the search index. */
+    searchSettled: () => indexer.settled(),
 
     /** The presence of the people I share a conversation with, as last told. */
     readPresence: presence.read,

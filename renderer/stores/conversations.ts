@@ -34,13 +34,15 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   const sorted = computed(() => Object.values(byId.value).sort((a, b) => b.lastActivity - a.lastActivity));
   const active = computed(() => (activeId.value ? (byId.value[activeId.value] ?? null) : null));
-  const visible = computed(() => {
-    const query = filter.value.trim().toLowerCase();
+  /** Conversations whose title or people match the text (all of them for none), most recent first. */
+  function matching(text: string): ConversationSummary[] {
+    const query = text.trim().toLowerCase();
     if (!query) return sorted.value;
     return sorted.value.filter(
       (c) => titleOf(c).toLowerCase().includes(query) || c.participants.some((p) => `${p.address} ${p.name ?? ''}`.toLowerCase().includes(query)),
     );
-  });
+  }
+  const visible = computed(() => matching(filter.value));
   // Muted conversations keep their own count but stay out of the total, as in the app badge.
   const totalUnread = computed(() => sorted.value.reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0));
 
@@ -171,6 +173,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     visible,
     totalUnread,
     titleOf,
+    matching,
     load,
     upsert,
     applyMarks,

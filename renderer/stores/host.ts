@@ -9,6 +9,7 @@ import { useFoldersStore } from './folders';
 import { useMessagesStore } from './messages';
 import { usePeopleStore } from './people';
 import { reportPageActivity } from '../composables/activity';
+import { useSearchStore } from './search';
 import { useSessionStore } from './session';
 import { useTypingStore } from './typing';
 import { useUpdatesStore } from './updates';
@@ -25,6 +26,7 @@ export function connectToHost(): void {
   const folders = useFoldersStore();
   const updates = useUpdatesStore();
   const people = usePeopleStore();
+  const search = useSearchStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -60,6 +62,7 @@ export function connectToHost(): void {
     parley.on('presence', (list) => people.applyPresence(list)),
     parley.on('avatar', (change) => people.applyAvatar(change)),
     parley.on('profile', (profile) => people.applyProfile(profile)),
+    parley.on('searchProgress', (progress) => search.applyProgress(progress)),
   ];
   reportPageActivity();
   onScopeDispose(() => unsubscribes.forEach((unsubscribe) => unsubscribe()));
@@ -79,6 +82,7 @@ export function connectToHost(): void {
         conversations.reset();
         details.reset();
         messages.reset();
+        search.reset();
         typing.reset();
         folders.reset();
         people.reset();

@@ -3,18 +3,17 @@
 // up; save folders fetch only the Parley server's own file routes or allowed hosts, within a size;
 // a hostile socket.io server's absurd seqs, oversized bodies and frames and wrong retransmit answers
 // are refused with bounded work; the engine's files are its owner's only.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Server as IoServer } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conversation, ConversationEvent, FileInfo } from '../../protocol/index.js';
 import { openStore } from '../../main/core/store/index.js';
+import { startChildHost } from '../support/child-host.js';
 import { cleanup, nextEvent, onCleanup, online, pair, rawDevice, startClient, startTestServer, tempDir, until } from '../support/harness.js';
 
 afterEach(cleanup);
@@ -59,35 +58,6 @@ async function cuttingProxy(target: string, cutEvery: number, cuts: number) {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, stats };
 }
 
-/** A child process's stdout as JSON lines, and whether it has exited. */
-function watchChild(child: ChildProcessWithoutNullStreams) {
-  const lines: Array<Record<string, unknown>> = [];
-  const state = { exited: null as number | null, stderr: '' };
-  let rest = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (data: string) => {
-    const parts = (rest + data).split('\n');
-    rest = parts.pop()!;
-    for (const part of parts) if (part) lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (data: string) => (state.stderr += data));
-  child.on('exit', (code) => (state.exited = code ?? -1));
-  onCleanup(() => {
-    if (state.exited === null) child.kill('SIGKILL');
-  });
-  /** Waits for a line matching `match` at or after `from`; fails at once if the process exits first. */
-  const waitLine = (what: string, match: (line: Record<string, unknown>) => boolean, from = 0, timeout = 60_000) =>
-    until(
-      () => {
-        if (state.exited !== null) throw new Error(`the host exited with code ${state.exited} while waiting for ${what}:\n${state.stderr}`);
-        return lines.slice(from).some(match);
-      },
-      what,
-      timeout,
-    );
-  return { lines, state, waitLine };
-}
 
 describe('a link that drops during catch-up (item 2)', () => {
   it('never takes a plain-Node host down: cut 12 times during a 30,000-event catch-up, it stays up and catches up', async () => {
@@ -103,10 +73,8 @@ describe('a link that drops during catch-up (item 2)', () => {
     // About 6 MB of catch-up; a cut every 256 KiB comes while retransmit pages are in flight.
     const cutter = await cuttingProxy(t.url, 256 * 1024, 12);
     const dataDir = tempDir('parley-host-');
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/catch-up-host.ts', import.meta.url)), dataDir, cutter.url, token], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const host = watchChild(child);
+    const host = startChildHost(dataDir, cutter.url, token);
+    const { child } = host;
 
     await until(() => {
       if (host.state.exited !== null) throw new Error(`the host exited with code ${host.state.exited} after ${cutter.stats.cuts} cuts:\n${host.state.stderr}`);

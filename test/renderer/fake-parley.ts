@@ -335,6 +335,22 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(conversationId);
     },
     setTyping: () => undefined,
+    // The engine's search, in plain words: every word in the text (case folded), in:<id> narrowing, newest first.
+    search: ({ query, limit = 20 }) => {
+      const words = query.toLowerCase().split(/\s+/).filter((w) => w && !w.startsWith('in:'));
+      const inId = /(?:^|\s)in:(\S+)/.exec(query)?.[1];
+      const hits = [...history.values()]
+        .flat()
+        .filter((m) => words.length > 0 && (!inId || m.conversationId === inId) && words.every((w) => m.body.toLowerCase().includes(w)))
+        .sort((a, b) => b.time - a.time || b.seq! - a.seq!)
+        .slice(0, limit)
+        .map((m) => {
+          const lower = m.body.toLowerCase();
+          const highlights = words.map((w): [number, number] => [lower.indexOf(w), lower.indexOf(w) + w.length]).sort((a, b) => a[0] - b[0]);
+          return { conversationId: m.conversationId!, seq: m.seq!, messageId: m.id, sender: m.sender, time: m.time, kind: m.kind === 'file' ? 'file' : 'text', snippet: { text: m.body, highlights } };
+        });
+      return { hits, cursor: null, unknown: [], indexed: 0, total: 0 };
+    },
     searchUsers: ({ query }) => USERS.filter((u) => `${u.address} ${u.name}`.toLowerCase().includes(query.toLowerCase())),
     sendFile: ({ conversationId, stagedId, message: body = '' }) => {
       const file = staged.get(stagedId);

@@ -9,6 +9,7 @@ const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stri
 const client = createClient({ dataDir, serverUrl, token, backoff: { minDelay: 20, maxDelay: 200 }, log: () => {} });
 client.on('connectionStatus', (status) => say({ status: status.state }));
 client.on('sync', (sync) => say({ sync: sync.state, behind: sync.behind }));
+client.on('conversation', (c) => say({ conversation: c.id, lastSeq: c.lastSeq }));
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (data: string) => {
   for (const command of data.split('\n')) {

@@ -107,7 +107,8 @@ describe('electron-builder.yml', () => {
   const mainBundle = join(root, 'out', 'main', 'index.js');
   it('ships exactly the packages the built main process imports (npm run build)', () => {
     requireBuilt('out/main/index.js');
-    const specifiers = [...readFileSync(mainBundle, 'utf8').matchAll(/(?:from|import)\s*\(?\s*["']([^"'./][^"']*)["']/g)].map((m) => m[1] ?? '');
+    // A specifier has no spaces or brackets: a string "from" in the code (key === "from") is no import.
+    const specifiers = [...readFileSync(mainBundle, 'utf8').matchAll(/\b(?:from|import)\s*\(?\s*["']([^"'./\s][^"'\s(){}]*)["']/g)].map((m) => m[1] ?? '');
     const packages = new Set(
       specifiers.filter((s) => !s.startsWith('node:') && s !== 'electron').map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')),
     );

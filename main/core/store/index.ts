@@ -12,12 +12,14 @@ import { createMessagesStore, type MessageRecord } from './messages.js';
 import { migrations } from './migrations/index.js';
 import { createOutboxStore } from './outbox.js';
 import { createPrefsStore } from './prefs.js';
+import { createSearchStore } from './search.js';
 import { createTransfersStore } from './transfers.js';
 
 export type { ConversationRecord } from './conversations.js';
 export type { BindingRow, JournalRow, JournalState } from './folders.js';
 export type { MessageRecord } from './messages.js';
 export type { OutboxRecord } from './outbox.js';
+export type { Match, PendingDoc } from './search.js';
 export { publicTransfer, type TransferRecord } from './transfers.js';
 
 export type Store = ReturnType<typeof openStore>;
@@ -36,12 +38,16 @@ export function openStore(dataDir: string) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (process.platform !== 'win32') chmodSync(dataDir, 0o700);
   const db = openDatabase(join(dataDir, 'parley-client.db'), migrations);
+  // Up to 32 MB of pages kept (SQLite's default is 8): search reads a few hundred messages spread
+  // over the whole history per keystroke.
+  db.pragma('cache_size = -32768');
   const conversations = createConversationsStore(db);
   const messages = createMessagesStore(db);
   const outbox = createOutboxStore(db);
   const transfers = createTransfersStore(db);
   const folders = createFoldersStore(db);
   const prefs = createPrefsStore(db);
+  const search = createSearchStore(db);
   let me = '';
 
   /** Moves haveSeq to the end of the contiguous run of stored events; returns the new value. */
@@ -76,6 +82,7 @@ export function openStore(dataDir: string) {
     transfers,
     folders,
     prefs,
+    search,
 
     /** My address, once the server told it ('' before). */
     get me() {
@@ -120,6 +127,7 @@ export function openStore(dataDir: string) {
           t.maxMine = Math.max(t.maxMine, mine);
         } else touched.set(e.conversationId, { maxSeq: e.seq, maxTime: e.serverTime, maxMine: mine });
         if (!stored) continue;
+        if (e.type === 'message') search.addDoc(e.conversationId, e.seq, e.serverTime);
         if (e.type === 'members') applyMembership(e.conversationId, e);
         if (e.type === 'edit' && e.title !== undefined) conversations.setTitle(e.conversationId, e.title);
         if (e.type === 'edit' && e.description !== undefined) conversations.setDescription(e.conversationId, e.description);
@@ -140,6 +148,7 @@ export function openStore(dataDir: string) {
       (item: { clientId: string; body: string; file: FileInfo | null }, conversationId: string, seq: number, serverTime: number): MessageRecord => {
         const kind = item.file ? 'file' : 'text';
         messages.insert(conversationId, seq, kind, me, item.clientId, item.body, serverTime, item.file && JSON.stringify(item.file));
+        search.addDoc(conversationId, seq, serverTime);
         outbox.remove(item.clientId);
         conversations.bump(conversationId, seq, serverTime);
         conversations.setRead(conversationId, seq);

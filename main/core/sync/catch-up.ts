@@ -157,6 +157,8 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
 
   return {
     run,
+    /** A pass is running: work that can wait (the search index) waits for it. */
+    busy: (): boolean => running !== null,
     /** Resolves when no pass is running (starts none; a pass that fails counts as ended). */
     async idle(): Promise<void> {
       while (running) await running.catch(() => {});

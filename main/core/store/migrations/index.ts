@@ -7,5 +7,6 @@ import { migration as m004 } from './004-watched-folders.js';
 import { migration as m005 } from './005-conversation-prefs.js';
 import { migration as m006 } from './006-save-folders.js';
 import { migration as m007 } from './007-description.js';
+import { migration as m008 } from './008-search.js';
 
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008];
