@@ -57,6 +57,10 @@ test('scrolled up, a new message is not read: a pill counts it, and jumping to i
   await expect(unreadBadge(page)).toContainText('1');
   expect(bobsTick('Are you still there?')).toBe('delivered');
   await shoot(page, 'reading-new-messages-pill');
+  await page.setViewportSize({ width: 480, height: 800 });
+  await expect(pill).toBeInViewport();
+  await shoot(page, 'reading-new-messages-pill-narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // The keyboard reaches it by its name; Enter jumps to the newest, where it is seen and read.
   const jump = page.getByRole('button', { name: '1 new message: jump to the newest' });
