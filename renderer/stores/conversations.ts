@@ -1,6 +1,6 @@
 // The conversation list, which one is open, and the requests about conversations.
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowReactive } from 'vue';
 import { parley } from '../bridge';
 import type { Address, ConversationSummary, Participant, User } from '../../contract/types';
 import { conversationTitle } from '../lib/conversation';
@@ -20,11 +20,14 @@ export const useConversationsStore = defineStore('conversations', () => {
   const notice = ref<string | null>(null);
   /** Asked to open (a link, a notification) before the list was loaded. */
   let pendingReveal: { id: string; seq: number | undefined } | null = null;
-  /** Display names of everyone seen in a conversation, kept when they leave it: "Alice removed Carol". */
-  const knownNames = new Map<Address, string>();
+  /**
+   * Display names of everyone seen in a conversation, kept when they leave it ("Alice removed Carol"),
+   * and reactive: a newcomer's name can arrive after the line that adds them is shown.
+   */
+  const knownNames = shallowReactive(new Map<Address, string>());
 
   function remember(conversation: ConversationSummary): void {
-    for (const p of conversation.participants) if (p.name) knownNames.set(p.address, p.name);
+    for (const p of conversation.participants) if (p.name && knownNames.get(p.address) !== p.name) knownNames.set(p.address, p.name);
   }
 
   /** A person's display name as best known, else their address. */

@@ -118,6 +118,7 @@ test('a channel tells its members only admins post; message info lists who has a
   await expect(ui.message(alice.page, 'closed on Friday')).toBeVisible();
   await expect(alice.page.getByTestId('composer-blocked')).toHaveText('Only admins can post in this channel');
   await expect(ui.composer(alice.page)).toHaveCount(0);
+  await shoot(alice.page, 'channel-member');
 
   // Alice's group with Bob and Carol: Bob reads her message, Carol only has it.
   const group = await bob.createConversation({ type: 'group', participants: ['alice', 'carol'], title: 'Design review' });

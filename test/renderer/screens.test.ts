@@ -202,4 +202,18 @@ describe('new conversation dialog', () => {
     await flushPromises();
     expect(fake.callsTo('createConversation')).toEqual([{ type: 'group', participants: ['bob', 'dave'], title: 'Ops' }]);
   });
+
+  it('makes a channel, where only admins post, when asked', async () => {
+    const { fake, dialog } = await openDialog();
+    await flushPromises();
+    expect(dialog.find('[data-testid=make-channel]').exists()).toBe(false);
+    await dialog.get('[data-testid=person-bob]').setValue(true);
+    await dialog.get('[data-testid=person-dave]').setValue(true);
+    await dialog.get('[data-testid=group-title]').setValue('News');
+    await dialog.get('[data-testid=make-channel]').setValue(true);
+    expect(dialog.get('[data-testid=create-conversation]').text()).toBe('Create channel');
+    await dialog.get('form').trigger('submit');
+    await flushPromises();
+    expect(fake.callsTo('createConversation')).toEqual([{ type: 'channel', participants: ['bob', 'dave'], title: 'News' }]);
+  });
 });
