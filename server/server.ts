@@ -174,10 +174,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Then every HTTP connection, file transfers too: they resume, and waiting for them would hold
       // a shutdown as long as the slowest transfer (or a client that went quiet mid-upload).
       closing ??= (async () => {
-        presence?.close();
         const devices = gateway.io.close();
         await app.close();
         await devices;
+        // After the devices: each one's leaving is a last-seen time to keep.
+        await presence?.close();
         await storage.close();
       })();
       return closing;

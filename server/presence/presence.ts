@@ -87,6 +87,7 @@ export function createPresence(o: PresenceOptions) {
 
   function flush(): void {
     flushQueued = false;
+    if (closed) return;
     if (unwritten.length > 0) {
       const batch = unwritten;
       unwritten = [];
@@ -195,11 +196,15 @@ export function createPresence(o: PresenceOptions) {
       changed(address);
     },
 
-    close(): void {
+    /** Stops pushing; the last-seen times of devices that left (the server's own close included) are written. */
+    async close(): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;
       dirty.clear();
+      const batch = unwritten;
+      unwritten = [];
+      await o.storage.setLastSeen(batch);
     },
   };
 }

@@ -7,6 +7,7 @@
 // `edit` event, which the requester gets in the answer and every other device as a push.
 import { MAX_MEMBERS, ParleyError, type Address, type Conversation, type ConversationEvent, type Role } from '../../protocol/index.js';
 import type { ConversationDetails, ConversationMembers, MembershipChange, Storage } from '../storage/storage.js';
+import type { PresenceService } from '../presence/presence.js';
 import type { Fanout } from './messaging.js';
 
 export interface GroupDeps {
@@ -15,6 +16,8 @@ export interface GroupDeps {
   now: () => number;
   requireUsers(addresses: readonly Address[]): Promise<void>;
   viewOf(conversationId: string): Promise<Conversation>;
+  /** Told who shares conversations with whom changed (null: the server keeps no presence). */
+  presence: PresenceService | null;
 }
 
 export interface GroupChange {
@@ -39,7 +42,7 @@ function requireMembers(m: ConversationMembers, addresses: readonly Address[]): 
 
 const adminCount = (m: ConversationMembers): number => [...m.roles.values()].filter((r) => r === 'admin').length;
 
-export function createGroups({ storage, fanout, now, requireUsers, viewOf }: GroupDeps) {
+export function createGroups({ storage, fanout, now, requireUsers, viewOf, presence }: GroupDeps) {
   /** One membership change by a member: checked inside the write, then told to everyone it concerns. */
   async function change(actor: Address, conversationId: string, members: MembershipChange, authorize: (m: ConversationMembers) => void, socketId?: string): Promise<GroupChange> {
     const { event, before } = await storage.changeMembers(conversationId, members, actor, now(), (m) => {
@@ -49,6 +52,7 @@ export function createGroups({ storage, fanout, now, requireUsers, viewOf }: Gro
     // The rules refuse every change that would do nothing, so there is always an event.
     if (!event) throw new ParleyError('conflict', 'nothing changed');
     const added = members.add.map((m) => m.address);
+    presence?.membersChanged([...new Set([...before, ...added])]);
     // Everyone who was there, those removed included, gets the event: after it, nothing more
     // reaches the removed. Then, when people were added, everyone gets the conversation: those
     // added catch up from it, the others learn the newcomers' names (an event carries addresses).

@@ -149,7 +149,7 @@ export function createMessaging(
       return { seq: event.seq, serverTime: event.serverTime };
     },
 
-    ...createGroups({ storage, fanout, now, requireUsers, viewOf }),
+    ...createGroups({ storage, fanout, now, requireUsers, viewOf, presence }),
 
     /** The operator's backend changes a group's members (REST). */
     async changeMembers(conversationId: string, change: { add: Address[]; remove: Address[] }) {

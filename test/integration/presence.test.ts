@@ -55,17 +55,28 @@ describe('presence', () => {
     await sees(aliceAgain, 'bob', 'away');
   });
 
-  it('keeps last seen across a server restart', async () => {
+  it('keeps last seen across a server restart, the server\'s own stop included', async () => {
     const t = await startTestServer();
     const { alice, bob } = await pair(t);
+    const carol = startClient(t.url, await t.user('carol'));
+    await online(carol);
+    await carol.createConversation({ participants: ['bob'], type: 'direct' });
+    await sees(bob, 'carol', 'online');
     alice.stop();
     await sees(bob, 'alice', 'offline');
     const { lastSeen } = presenceOf(bob, 'alice')!;
     expect(lastSeen).not.toBeNull();
+
+    // Carol is still connected when the server stops: that is when she was last seen.
+    const stopping = Date.now();
+    await t.stop();
+    carol.stop();
     await t.restart();
     await until(() => bob.status.state === 'online', 'bob back online');
     await bob.idle();
     expect(presenceOf(bob, 'alice')).toEqual({ address: 'alice', state: 'offline', lastSeen });
+    expect(presenceOf(bob, 'carol')).toMatchObject({ state: 'offline', lastSeen: expect.any(Number) });
+    expect(presenceOf(bob, 'carol')!.lastSeen).toBeGreaterThanOrEqual(stopping);
   });
 
   it('reaches only people who share a conversation', async () => {
