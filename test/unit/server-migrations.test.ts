@@ -66,4 +66,24 @@ describe('server database migrations', () => {
     await storage.close();
     expect(userVersion(file)).toBe(migrations.length);
   });
+
+  it('gives groups made before migration 6 no description and members who all joined first, and hands admin on by address among them', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'parley.db');
+    const v5 = openDatabase(file, migrations.slice(0, 5));
+    v5.exec(`
+      INSERT INTO users VALUES ('ann', 'Ann', 1000, NULL), ('bob', 'Bob', 1000, NULL), ('cat', 'Cat', 1000, NULL);
+      INSERT INTO conversations VALUES ('g', 'group', 'Old team', NULL, 0, 1000, 1000);
+      INSERT INTO members VALUES ('g', 'cat', 'member', 0, 0), ('g', 'ann', 'admin', 0, 0), ('g', 'bob', 'member', 0, 0);
+    `);
+    v5.close();
+
+    const storage = openSqliteStorage(dir);
+    expect(await storage.getConversation('g')).toMatchObject({ title: 'Old team', description: null });
+    const { event } = await storage.changeMembers('g', { add: [], remove: ['ann'] }, 'ann', 2000, () => {});
+    expect(event).toMatchObject({ type: 'members', seq: 1, removed: ['ann'], promoted: ['bob'] });
+    expect(await storage.departures('ann', 10)).toEqual([{ conversationId: 'g', seq: 1 }]);
+    expect(await storage.departure('g', 'ann')).toBe(1);
+    await storage.close();
+  });
 });

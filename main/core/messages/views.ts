@@ -1,6 +1,6 @@
 // Messages and conversation summaries as the seeds' API and the renderer see them, built from the
 // store's rows with the rules in status.ts: reads by page, by seq and by id, and what a receipt changed.
-import type { Receipt } from '../../../protocol/index.js';
+import type { Participant, Receipt } from '../../../protocol/index.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { publicTransfer, type ConversationRecord, type MessageRecord, type OutboxRecord, type Store } from '../store/index.js';
 import type { ConversationSummary, Message } from '../types.js';
@@ -144,8 +144,11 @@ export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump
       return total;
     },
 
-    /** Applies a receipt; returns my messages whose status it changed. */
-    applyReceipt(receipt: Receipt): Message[] {
+    /**
+     * Applies a receipt; returns my messages whose status it changed. In a group, `marksMoved` gets
+     * the member's marks as stored (message info shows each member's, a status only the slowest's).
+     */
+    applyReceipt(receipt: Receipt, marksMoved?: (participant: Participant) => void): Message[] {
       const conversation = store.conversations.get(receipt.conversationId);
       if (!conversation) return [];
       const { participants } = conversation;
@@ -153,6 +156,8 @@ export function createViews(store: Store, maxSeqJump = DEFAULT_LIMITS.maxSeqJump
       if (!advanceMarks(participants, receipt)) return [];
       const myRead = receipt.address === store.me && receipt.type === 'read' ? receipt.seq : null;
       store.saveReceipt(receipt.conversationId, participants, myRead);
+      const member = conversation.type === 'direct' ? undefined : participants.find((p) => p.address === receipt.address);
+      if (member) marksMoved?.(member);
       const after = marksOf(participants, store.me);
       const from = Math.min(before.delivered, before.read);
       const to = Math.max(after.delivered, after.read);

@@ -1,7 +1,7 @@
 // What the server pushes while connected: each event is stored before it is announced; a gap, or a
 // conversation heard of for the first time, starts catch-up; a file that arrives is downloaded (or
 // saved into the conversation's folder) as the settings say.
-import type { ConversationEvent, Receipt } from '../../../protocol/index.js';
+import type { ConversationEvent, Participant, Receipt } from '../../../protocol/index.js';
 import type { EngineContext } from '../context.js';
 import type { AutoSave } from '../files/auto-save.js';
 import type { Transfers } from '../files/transfers.js';
@@ -49,14 +49,11 @@ export function followPushes(d: LiveDeps): void {
   }
 
   function onReceipt(receipt: Receipt): void {
-    for (const message of views.applyReceipt(receipt)) {
+    const marks = (participant: Participant) => events.emit('marks', { conversationId: receipt.conversationId, participant });
+    for (const message of views.applyReceipt(receipt, marks)) {
       announce.status({ id: message.id, conversationId: message.conversationId, seq: message.seq, status: message.status! });
     }
     if (receipt.address === store.me && receipt.type === 'read') announce.conversation(receipt.conversationId);
-    // In groups a status is the slowest member's: message info shows each member's marks.
-    const conversation = store.conversations.get(receipt.conversationId);
-    const participant = conversation?.type !== 'direct' ? conversation?.participants.find((p) => p.address === receipt.address) : undefined;
-    if (participant) events.emit('marks', { conversationId: receipt.conversationId, participant });
   }
 
   d.connection.onPush('event', onEvent);
