@@ -3,7 +3,7 @@
 // thread and in the details panel he keeps open. Then a channel's members cannot post, and message
 // info tells who has a message and who has read it. Screenshots of the panel and the info, light and dark.
 import type { Page } from '@playwright/test';
-import { expect, expectAttentive, expectSignedIn, openConversation, send, shoot, test, ui } from './support.js';
+import { expect, expectAccessible, expectAttentive, expectSignedIn, openConversation, send, shoot, test, ui } from './support.js';
 
 const line = (page: Page, text: string) => page.getByTestId('message-list').getByTestId('system-message').filter({ hasText: text });
 
@@ -76,6 +76,7 @@ test('two admins run a group and a third member sees each change in the thread a
   await expect(seen.getByTestId('member-carol')).toHaveAttribute('data-role', 'member');
   await expect(seen.getByTestId('member-carol')).toContainText('Carol');
   await shoot(alice.page, 'group-details-admin');
+  await expectAccessible(alice.page, 'group-details-admin');
   await alice.page.keyboard.press('Escape');
 
   // Bob removes her again.
@@ -84,6 +85,7 @@ test('two admins run a group and a third member sees each change in the thread a
   await expect(line(dave.page, 'Bob removed Carol')).toBeVisible();
   await expect(seen.getByTestId('member-carol')).toHaveCount(0);
   await shoot(dave.page, 'group-details');
+  await expectAccessible(dave.page, 'group-details');
 
   // Alice leaves, after saying so.
   await openDetails(alice.page);
@@ -119,6 +121,7 @@ test('a channel tells its members only admins post; message info lists who has a
   await expect(alice.page.getByTestId('composer-blocked')).toHaveText('Only admins can post in this channel');
   await expect(ui.composer(alice.page)).toHaveCount(0);
   await shoot(alice.page, 'channel-member');
+  await expectAccessible(alice.page, 'channel-member');
 
   // Alice's group with Bob and Carol: Bob reads her message, Carol only has it.
   const group = await bob.createConversation({ type: 'group', participants: ['alice', 'carol'], title: 'Design review' });
@@ -137,6 +140,7 @@ test('a channel tells its members only admins post; message info lists who has a
   await expect(info.getByTestId('info-read-bob')).toBeVisible();
   await expect(info.getByTestId('info-delivered-carol')).toBeVisible();
   await shoot(alice.page, 'message-info');
+  await expectAccessible(alice.page, 'message-info');
   // Carol reads it while the info is open: she moves to "Read by".
   carol.markRead(group.id, seq!);
   await expect(info.getByTestId('info-read-carol')).toBeVisible();
@@ -149,4 +153,5 @@ test('a channel tells its members only admins post; message info lists who has a
   const panel = await openDetails(alice.page);
   await expect(panel.getByTestId('member-bob')).toHaveAttribute('data-role', 'admin');
   await shoot(alice.page, 'group-details-480');
+  await expectAccessible(alice.page, 'group-details-480');
 });

@@ -3,7 +3,7 @@
 // picture reach bob. Screenshots in light and dark, and at 480 px wide.
 import sharp from 'sharp';
 import type { Page } from '@playwright/test';
-import { expect, expectSignedIn, shoot, startDirect, test, ui } from './support.js';
+import { expect, expectAccessible, expectSignedIn, shoot, startDirect, test, ui } from './support.js';
 
 // Runs in the page (page.evaluate): the DOM's document, not Node's.
 declare const document: { dispatchEvent(event: Event): boolean };
@@ -31,11 +31,13 @@ test('presence goes online → away → online → offline, and a new name and p
   await expect(dot).toHaveAccessibleName('Online');
   await expect(subtitle).toHaveText('bob · Online');
   await shoot(alice.page, 'presence-online');
+  await expectAccessible(alice.page, 'presence-online');
 
   await setPageVisible(bob.page, false);
   await expect(dot).toHaveAttribute('data-state', 'away');
   await expect(subtitle).toHaveText('bob · Away');
   await shoot(alice.page, 'presence-away');
+  await expectAccessible(alice.page, 'presence-away');
   await setPageVisible(bob.page, true);
   await expect(dot).toHaveAttribute('data-state', 'online');
 
@@ -51,6 +53,7 @@ test('presence goes online → away → online → offline, and a new name and p
   await expect(profile.getByTestId('avatar-image')).toBeVisible();
   await expect(alice.page.getByTestId('remove-avatar')).toBeVisible();
   await shoot(alice.page, 'profile-settings');
+  await expectAccessible(alice.page, 'profile-settings');
   await alice.page.keyboard.press('Escape');
 
   const aliceAtBob = ui.conversation(bob.page, 'Alice Liddell');
@@ -63,6 +66,8 @@ test('presence goes online → away → online → offline, and a new name and p
   await expect(dot).toHaveAttribute('data-state', 'offline');
   await expect(subtitle).toHaveText('bob · Last seen just now');
   await shoot(alice.page, 'presence-offline');
+  await expectAccessible(alice.page, 'presence-offline');
   await alice.page.setViewportSize({ width: 480, height: 800 });
   await shoot(alice.page, 'presence-offline-480');
+  await expectAccessible(alice.page, 'presence-offline-480');
 });

@@ -2,7 +2,7 @@
 // was loaded. Scrolled up, new messages wait under a pill; a conversation with unread messages opens at
 // the first of them under a "New messages" line; a parley:// link opens at the message it names.
 import type { Locator, Page } from '@playwright/test';
-import { expect, expectAttentive, expectSignedIn, shoot, test, ui, type Fixtures } from './support.js';
+import { expect, expectAccessible, expectAttentive, expectSignedIn, shoot, test, ui, type Fixtures } from './support.js';
 import type { TestServer } from '../support/harness.js';
 
 type Setup = { server: TestServer } & Pick<Fixtures, 'launch' | 'engine'>;
@@ -57,9 +57,11 @@ test('scrolled up, a new message is not read: a pill counts it, and jumping to i
   await expect(unreadBadge(page)).toContainText('1');
   expect(bobsTick('Are you still there?')).toBe('delivered');
   await shoot(page, 'reading-new-messages-pill');
+  await expectAccessible(page, 'reading-new-messages-pill');
   await page.setViewportSize({ width: 480, height: 800 });
   await expect(pill).toBeInViewport();
   await shoot(page, 'reading-new-messages-pill-narrow');
+  await expectAccessible(page, 'reading-new-messages-pill-narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // The keyboard reaches it by its name; Enter jumps to the newest, where it is seen and read.
@@ -98,6 +100,7 @@ test('30 unread open at the first of them under a "New messages" line, and the c
   expect(rowBox!.y - listBox!.y).toBeLessThan(listBox!.height / 3);
   await expect(ui.message(page, 'Unread 30:')).not.toBeInViewport();
   await shoot(page, 'reading-new-messages-divider');
+  await expectAccessible(page, 'reading-new-messages-divider');
 
   // What is on screen is read after the dwell; what is below it is not.
   await expect.poll(() => unreadCount(page), { timeout: 10_000 }).toBeLessThan(30);

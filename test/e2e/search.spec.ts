@@ -2,7 +2,7 @@
 // conversation (diacritics folded) and opens it there, in context; the find bar steps through a
 // conversation's matches; conversations are found by name in the same panel.
 import type { Locator, Page } from '@playwright/test';
-import { expect, expectSignedIn, shoot, test, ui } from './support.js';
+import { expect, expectAccessible, expectKeyboardReachable, expectSignedIn, shoot, test, ui } from './support.js';
 
 const COUNT = 300;
 const NEEDLES = [40, 150, 260];
@@ -45,6 +45,8 @@ test('the search panel finds a message far back and opens it in context; Ctrl+F 
   await expect(hit.locator('mark')).toHaveText(['café', 'key']);
   await expect(hit).toContainText('Bob');
   await shoot(page, 'search-panel');
+  await expectAccessible(page, 'search-panel');
+  await expectKeyboardReachable(page, 'search panel');
 
   // Enter opens it where it is, 293 messages above the newest, with its neighbours around it.
   await page.getByTestId('search-input').press('Enter');
@@ -54,6 +56,7 @@ test('the search panel finds a message far back and opens it in context; Ctrl+F 
   await expect(ui.message(page, 'Line 6:')).toBeAttached();
   await expect(ui.message(page, 'Line 8:')).toBeAttached();
   await shoot(page, 'search-opened');
+  await expectAccessible(page, 'search-opened');
 
   // The panel finds the conversation by name too.
   await page.getByTestId('open-search').click();
@@ -85,6 +88,7 @@ test('the search panel finds a message far back and opens it in context; Ctrl+F 
   await expect(page.getByTestId('find-count')).toHaveText('2 of 3');
   await expectInView(page, ui.message(page, 'Line 150: a needle'), 'back to the newer match');
   await shoot(page, 'find-in-conversation');
+  await expectAccessible(page, 'find-in-conversation');
   await find.press('Escape');
   await expect(page.getByTestId('find-bar')).toHaveCount(0);
   await expect(ui.composer(page)).toBeFocused();

@@ -246,8 +246,14 @@ export async function expectKeyboardReachable(page: Page, screen: string): Promi
   const controls: string[] = await page.evaluate(() => {
     const scope = document.querySelector('dialog:modal') ?? document;
     const candidates = [...scope.querySelectorAll('button, a[href], input, textarea, select, [tabindex]')].filter(
-      // A native control made unfocusable (tabindex -1) is still one a mouse can use: it counts.
-      (el: any) => (el.tabIndex >= 0 || el.matches('button, a[href], input, textarea, select')) && !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility === 'visible',
+      // A native control made unfocusable (tabindex -1) is still one a mouse can use: it counts, unless
+      // it is hidden from everyone (aria-hidden) and driven by another control (a file input behind a button).
+      (el: any) =>
+        (el.tabIndex >= 0 || el.matches('button, a[href], input, textarea, select')) &&
+        !el.disabled &&
+        !el.closest('[aria-hidden="true"]') &&
+        el.getClientRects().length > 0 &&
+        getComputedStyle(el).visibility === 'visible',
     );
     const look = (el: any) =>
       [el, el.parentElement, el.parentElement?.parentElement]
