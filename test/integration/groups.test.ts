@@ -64,6 +64,7 @@ describe('groups run from the app', () => {
     // The server keeps the same: a fresh sync agrees.
     const fresh = startClient(t.url, tokens.carol);
     await online(fresh);
+    await fresh.idle(); // the sync after connecting has stored the conversations
     expect(fresh.readConversation(group.id)?.title).toBe('Launch plan');
     expect(fresh.readConversation(group.id)?.description).toBeUndefined();
     expect(roles(fresh, group.id)).toEqual({ alice: 'admin', bob: 'admin', carol: 'member' });
