@@ -100,7 +100,6 @@ test('30 unread open at the first of them under a "New messages" line, and the c
   expect(rowBox!.y - listBox!.y).toBeLessThan(listBox!.height / 3);
   await expect(ui.message(page, 'Unread 30:')).not.toBeInViewport();
   await shoot(page, 'reading-new-messages-divider');
-  await expectAccessible(page, 'reading-new-messages-divider');
 
   // What is on screen is read after the dwell; what is below it is not.
   await expect.poll(() => unreadCount(page), { timeout: 10_000 }).toBeLessThan(30);
@@ -108,11 +107,12 @@ test('30 unread open at the first of them under a "New messages" line, and the c
   expect(afterFirstScreen).toBeGreaterThan(0);
   expect(bobsTick('Unread 30:')).toBe('delivered');
 
-  // Scrolling down reads the rest, screen by screen.
-  await expect(async () => {
+  // Scrolling down reads the rest, half a screen at a time, each looked at for its dwell (a row
+  // scrolled past sooner is not seen, and the read mark never moves over it).
+  for (let left = afterFirstScreen; left > 0; left = await unreadCount(page)) {
     await list(page).evaluate((el) => el.scrollBy({ top: el.clientHeight / 2 }));
-    expect(await unreadCount(page)).toBe(0);
-  }).toPass({ timeout: 20_000 });
+    await expect.poll(() => unreadCount(page), { timeout: 10_000 }).toBeLessThan(left);
+  }
   await expect.poll(() => bobsTick('Unread 30:'), { timeout: 10_000 }).toBe('read');
   // The line stays while the conversation is open: scrolling back up finds it again.
   await expect(async () => {
@@ -120,6 +120,8 @@ test('30 unread open at the first of them under a "New messages" line, and the c
     await expect(divider).toBeInViewport({ timeout: 500 });
   }).toPass({ timeout: 20_000 });
   await expect(page.locator('[role=listitem]', { has: divider }).getByTestId('message')).toContainText('Unread 1:');
+  // Checked last: axe scrolls what it checks into view, which would stand in for the reader above.
+  await expectAccessible(page, 'reading-new-messages-divider');
 });
 
 test('a parley:// link to an old message opens at it, highlighted, with its context, and pages on to the newest', async ({ server, launch, engine }) => {
