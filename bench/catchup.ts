@@ -76,7 +76,7 @@ try {
     'INSERT INTO messages (conversation_id, seq, kind, sender, client_id, body, server_time) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertDoc = raw.prepare('INSERT INTO search_docs (conversation_id, seq, sent_at) VALUES (?, ?, ?)');
-  const insertText = raw.prepare('INSERT INTO search_text (rowid, text, scope) VALUES (?, ?, ?)');
+  const insertText = raw.prepare('INSERT INTO search_text (rowid, text, scope) VALUES (-?, ?, ?)');
   const now = Date.now();
   const rawStart = performance.now();
   raw.transaction(() => {

@@ -35,6 +35,9 @@ describe('search (issue 16)', () => {
     // The last word as typed is a prefix; a finished word (a space after it) is not.
     expect(found(alice, 'fox').sort()).toEqual(['brown quick foxes', 'the quick brown fox']);
     expect(found(alice, 'fox ')).toEqual(['the quick brown fox']);
+    // From three letters on: two are a whole word (a prefix of two would merge half the vocabulary).
+    expect(found(alice, 'qui').sort()).toEqual(['brown quick foxes', 'the quick brown fox']);
+    expect(found(alice, 'qu')).toEqual([]);
     expect(found(alice, '"quick brown"')).toEqual(['the quick brown fox']);
     expect(found(alice, 'nothing-like-this')).toEqual([]);
 

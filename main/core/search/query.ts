@@ -2,11 +2,13 @@
 // before:, after:, is:mention), values quoted when they hold spaces (in:"Design team"). Whatever a
 // person types parses: an unbalanced quote, an unknown filter or FTS syntax (AND, NEAR, *, ^, :, (…))
 // is read as plain words, and every token reaches SQLite quoted, so no input is ever FTS syntax.
-import { tokensOf } from './text.js';
+import { isCjk, tokensOf } from './text.js';
 
 /** Longest query read, in characters, and most terms: a pasted page is cut, not refused. */
 export const MAX_QUERY_CHARS = 512;
 const MAX_TERMS = 16;
+/** The index keeps prefixes of this many characters (migration 8's prefix = 3). */
+const PREFIX_FROM = 3;
 
 export interface Term {
   /** The folded tokens: one for a word, several for a phrase or a hyphenated or CJK word. */
@@ -72,9 +74,12 @@ export function parseQuery(input: string): ParsedQuery {
     const tokens = tokensOf(piece.text);
     if (tokens.length > 0) words.push({ tokens, prefix: false });
   }
-  // The word being typed is a prefix, unless the query ends with a space or a closed phrase.
+  // The word being typed is a prefix, unless the query ends with a space or a closed phrase, or the
+  // word is shorter than the index's prefix length (3): "be*" would merge every word from "be" to
+  // "bezel" on each keystroke; "bea" is one lookup.
   const last = words.at(-1);
-  if (last && /[^\s"]$/.test(query)) last.prefix = true;
+  const typed = last?.tokens.at(-1) ?? '';
+  if (last && /[^\s"]$/.test(query) && (Array.from(typed).length >= PREFIX_FROM || isCjk(typed))) last.prefix = true;
   parsed.terms = words.slice(0, MAX_TERMS);
   return parsed;
 }

@@ -44,7 +44,9 @@ export function createSearchStore(db: Db) {
        FROM search_docs d JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq = d.seq
        WHERE d.id > ? ORDER BY d.id LIMIT ?`,
     ),
-    index: db.prepare('INSERT INTO search_text (rowid, text, scope) VALUES (?, ?, ?)'),
+    // The index's rowid is the doc's number negated: newest first is FTS5's forward order, which
+    // stops after a window; walking a common word's doclist backwards decodes all of it first.
+    index: db.prepare('INSERT INTO search_text (rowid, text, scope) VALUES (-?, ?, ?)'),
     lastDoc: db.prepare('SELECT coalesce(max(id), 0) FROM search_docs').pluck(),
     meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -56,10 +58,10 @@ export function createSearchStore(db: Db) {
     messagesToNumber: db.prepare(`SELECT count(*) FROM messages WHERE kind IN ('text', 'file') AND (conversation_id, seq) > (?, ?)`).pluck(),
     matches: db.prepare(
       // No bm25(): it counts every match of every term first, tens of ms for a common word at 1M.
-      `SELECT s.rowid AS id, d.conversation_id AS conversationId, d.seq, d.sent_at AS sentAt
-       FROM search_text s JOIN search_docs d ON d.id = s.rowid
-       WHERE search_text MATCH @match AND s.rowid < @belowId AND d.sent_at >= @from AND d.sent_at < @to
-       ORDER BY s.rowid DESC LIMIT @limit`,
+      `SELECT d.id, d.conversation_id AS conversationId, d.seq, d.sent_at AS sentAt
+       FROM search_text s JOIN search_docs d ON d.id = -s.rowid
+       WHERE search_text MATCH @match AND s.rowid > -@belowId AND d.sent_at >= @from AND d.sent_at < @to
+       ORDER BY s.rowid LIMIT @limit`,
     ),
   };
 

@@ -12,6 +12,7 @@ export const migration = `
     UNIQUE (conversation_id, seq)
   );
 
+  -- Its rowid is the search_docs id negated (newest first is the index's forward order).
   -- Contentless: the text stays in messages alone; snippets are cut from it there. text is the
   -- message (or the file's name and caption) with CJK runs written as bigrams; scope carries the
   -- filters as tokens (conversation, sender, has:file, has:link, mentions), searched only as filters.
