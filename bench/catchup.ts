@@ -82,12 +82,14 @@ try {
   raw.transaction(() => {
     for (let c = 0; c < CONVERSATIONS; c++) {
       const conversationToken = scope.conversation(ids[c]!);
+      const docs: [number | bigint, number][] = [];
       for (let s = 1; s <= perConversation; s++) {
         const n = c * perConversation + s - 1;
         insert.run(ids[c], s, 'text', 'sender', `seed-${n}`, body(n), now);
-        const doc = insertDoc.run(ids[c], s, now).lastInsertRowid;
-        insertText.run(doc, indexText(body(n)), scopeOf(conversationToken, 'sender', body(n), false));
+        docs.push([insertDoc.run(ids[c], s, now).lastInsertRowid, n]);
       }
+      // Newest first into the index, as the engine's indexer writes it (rowids ascending).
+      for (const [doc, n] of docs.reverse()) insertText.run(doc, indexText(body(n)), scopeOf(conversationToken, 'sender', body(n), false));
     }
   })();
   const rawRate = total / ((performance.now() - rawStart) / 1000);

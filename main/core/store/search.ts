@@ -78,7 +78,9 @@ export function createSearchStore(db: Db) {
     },
     /** Indexes docs and moves the cursor past them, in one transaction. */
     index: db.transaction((docs: readonly { id: number; text: string; scope: string }[]) => {
-      for (const d of docs) q.index.run(d.id, d.text, d.scope);
+      // Newest first: rowids (negated numbers) ascending, as FTS5 wants them within a transaction
+      // (a smaller rowid than the last flushes its pending terms, a segment per row).
+      for (let i = docs.length - 1; i >= 0; i--) q.index.run(docs[i]!.id, docs[i]!.text, docs[i]!.scope);
       if (docs.length > 0) q.setMeta.run(INDEXED, String(docs.at(-1)!.id));
     }),
     /**
