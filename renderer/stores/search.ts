@@ -85,6 +85,8 @@ export const useSearchStore = defineStore('search', () => {
       if (mine !== ticket) return;
       hits.value = [...hits.value, ...result.hits];
       cursor.value = result.cursor;
+    } catch (e) {
+      if (mine === ticket) error.value = e instanceof Error ? e.message : String(e);
     } finally {
       if (mine === ticket) searching.value = false;
     }

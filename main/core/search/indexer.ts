@@ -75,13 +75,12 @@ export function createIndexer(d: IndexerDeps) {
   function step(): void {
     scheduled = null;
     if (stopped || d.busy()) return;
-    let more: boolean;
+    let more = false;
     try {
       more = slice();
     } catch (error) {
-      // A broken index never stops messaging; the next kick tries again.
+      // A broken index never stops messaging; the next kick tries again (whoever waits is let go).
       d.log('the search index could not be updated', error);
-      return;
     }
     if (more) {
       // Total: the backfill's count from launch, or more where messages were stored since.
