@@ -5,129 +5,45 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
+import {
+  eventBytes,
+  likePattern,
+  mayReadFileSql,
+  toEvent,
+  toFile,
+  toParticipant,
+  toProfile,
+  toRecord,
+  toToken,
+  toUser,
+  type ConversationRow,
+  type EventRow,
+  type FileRow,
+  type MemberRow,
+  type ProfileRow,
+  type TokenRow,
+  type UserRow,
+} from '../rows.js';
 import type {
   AppendResult,
   Authorize,
   ConversationDetails,
-  ConversationRecord,
   Departure,
-  FileRecord,
   FileUsage,
   MembershipChange,
   NewConversation,
   NewMessage,
   Stats,
   Storage,
-  UserProfile,
 } from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
 import { createWriteQueue } from './write-queue.js';
 
-interface EventRow {
-  conversation_id: string;
-  seq: number;
-  type: string;
-  sender: string | null;
-  client_id: string | null;
-  body: string;
-  file: string | null;
-  server_time: number;
-}
-
-interface FileRow {
-  id: string;
-  owner: string;
-  name: string;
-  size: number;
-  mime: string;
-  sha256: string | null;
-  created_at: number;
-  complete: number;
-}
-
-interface MemberRow {
-  conversation_id: string;
-  address: string;
-  role: Role;
-  delivered_seq: number;
-  read_seq: number;
-  name: string | null;
-  avatar_file: string | null;
-}
-
-/** A user row as the protocol's User: the avatar only when there is one. */
-function toUser(row: { address: string; name: string; avatar_file: string | null }): User {
-  return row.avatar_file === null ? { address: row.address, name: row.name } : { address: row.address, name: row.name, avatar: row.avatar_file };
-}
-
-interface ProfileRow {
-  address: string;
-  name: string;
-  avatar_file: string | null;
-  hide_last_seen: number;
-  last_seen: number | null;
-}
-
-const toProfile = (row: ProfileRow): UserProfile => ({ user: toUser(row), hideLastSeen: row.hide_last_seen === 1, lastSeen: row.last_seen });
-
-function toEvent(row: EventRow): ConversationEvent {
-  // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
-  const { conversation_id: conversationId, seq, server_time: serverTime } = row;
-  switch (row.type) {
-    case 'message': {
-      const event: ConversationEvent = { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
-      if (row.file !== null) event.file = JSON.parse(row.file) as FileInfo;
-      return event;
-    }
-    case 'members': {
-      const change = JSON.parse(row.body) as { added: string[]; removed: string[]; promoted?: string[]; demoted?: string[] };
-      return { type: 'members', conversationId, seq, sender: row.sender, ...change, serverTime };
-    }
-    case 'edit': {
-      const change = JSON.parse(row.body) as { title?: string; description?: string };
-      return { type: 'edit', conversationId, seq, sender: row.sender, ...change, serverTime };
-    }
-    default:
-      throw new Error(`unknown event type ${row.type} in ${conversationId}#${seq}`);
-  }
-}
-
-/** An event's size on the wire, near enough: its text in UTF-8 and room for the fields around it. */
-function eventBytes(row: EventRow): number {
-  return 160 + Buffer.byteLength(row.body) + (row.file === null ? 0 : Buffer.byteLength(row.file));
-}
-
-function toFile(row: FileRow): FileRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    name: row.name,
-    size: row.size,
-    mime: row.mime,
-    sha256: row.sha256,
-    createdAt: row.created_at,
-    complete: row.complete === 1,
-  };
-}
-
-// Who may read a file: its uploader, or a current member of a conversation it was sent in.
-const MAY_READ_FILE = `(EXISTS (SELECT 1 FROM files WHERE id = @fileId AND owner = @address)
-  OR EXISTS (SELECT 1 FROM file_links l JOIN members m ON m.conversation_id = l.conversation_id
-             WHERE l.file_id = @fileId AND m.address = @address)
-  OR EXISTS (SELECT 1 FROM users u JOIN members a ON a.address = u.address
-             JOIN members b ON b.conversation_id = a.conversation_id AND b.address = @address
-             WHERE u.avatar_file = @fileId))`;
-
-function toParticipant(row: MemberRow): Participant {
-  const participant: Participant = { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
-  if (row.name !== null) participant.name = row.name;
-  if (row.avatar_file !== null) participant.avatar = row.avatar_file;
-  return participant;
-}
+const MAY_READ_FILE = mayReadFileSql('@fileId', '@address');
 
 export interface SqliteStorageOptions {
   membershipCache?: MembershipCacheLimits;
@@ -278,25 +194,6 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
   };
 
-  const toRecord = (row: {
-    id: string;
-    type: string;
-    title: string | null;
-    description: string | null;
-    last_seq: number;
-    last_activity: number;
-    created_at: number;
-  }) =>
-    ({
-      id: row.id,
-      type: row.type,
-      title: row.title,
-      description: row.description,
-      lastSeq: row.last_seq,
-      lastActivity: row.last_activity,
-      createdAt: row.created_at,
-    }) as ConversationRecord;
-
   const appendEvent = (
     conversationId: string,
     type: ConversationEvent['type'],
@@ -433,8 +330,6 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return { previous, current: seq };
   };
 
-  const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
   return {
     async createUser(user: User) {
       try {
@@ -448,12 +343,12 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return user;
     },
     async getUser(address) {
-      const row = q.getUser.get(address) as Parameters<typeof toUser>[0] | undefined;
+      const row = q.getUser.get(address) as UserRow | undefined;
       return row ? toUser(row) : null;
     },
     async searchUsers(query, limit) {
       const pattern = likePattern(query);
-      return (q.searchUsers.all(pattern, pattern, limit) as Array<Parameters<typeof toUser>[0]>).map(toUser);
+      return (q.searchUsers.all(pattern, pattern, limit) as Array<UserRow>).map(toUser);
     },
     async getProfile(address) {
       const row = q.getProfile.get(address) as ProfileRow | undefined;
@@ -495,10 +390,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       q.insertToken.run(hash, address, expiresAt, Date.now());
     },
     async findToken(hash) {
-      const row = q.findToken.get(hash) as
-        | { hash: string; address: string; expires_at: number; revoked: number }
-        | undefined;
-      return row ? { hash: row.hash, address: row.address, expiresAt: row.expires_at, revoked: row.revoked === 1 } : null;
+      const row = q.findToken.get(hash) as TokenRow | undefined;
+      return row ? toToken(row) : null;
     },
     async revokeTokens(address) {
       return q.revokeTokens.run(address).changes;
@@ -508,7 +401,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return writes.run(() => createConversation(conversation));
     },
     async getConversation(id) {
-      const row = q.getConversation.get(id) as Parameters<typeof toRecord>[0] | undefined;
+      const row = q.getConversation.get(id) as ConversationRow | undefined;
       return row ? toRecord(row) : null;
     },
     async getParticipants(conversationId) {
@@ -524,7 +417,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         if (!list) participants.set(row.conversation_id, (list = []));
         list.push(toParticipant(row));
       }
-      return (q.myConversations.all(address) as Array<Parameters<typeof toRecord>[0]>).map(
+      return (q.myConversations.all(address) as Array<ConversationRow>).map(
         (row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }),
       );
     },
