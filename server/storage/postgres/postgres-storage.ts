@@ -272,6 +272,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     throw error;
   }
 
+  let closing: Promise<void> | null = null;
   const query = <R extends QueryResultRow>(statement: Statement, values: readonly unknown[], on: Queryable = db): Promise<R[]> => on.query<R>(statement, values);
 
   /** From memory while the cache is kept current; `fresh` reads the database whatever it holds. */
@@ -453,7 +454,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       const result = await db.transaction(async (tx) => {
         const members = await lockedMembers(tx, conversationId);
         if (sender !== null && authorize) authorizeOn(members, conversationId, sender, authorize);
-        if (!members) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
+        // No such conversation: nothing to change (as on SQLite).
+        if (!members) return { event: null, before: [] };
         const before = members.addresses;
         const addedRows = await query<{ address: Address }>(
           q.addMembers,
@@ -561,9 +563,12 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       const [row] = await query<{ users: number; conversations: number; messages: number }>(q.stats, []);
       return row!;
     },
-    async close() {
-      await changes.close();
-      await db.close();
+    close() {
+      closing ??= (async () => {
+        await changes.close();
+        await db.close();
+      })();
+      return closing;
     },
   };
 }
