@@ -13,7 +13,7 @@
 // The members cache is kept across nodes by LISTEN/NOTIFY (member-changes.ts); recent senders only
 // hold runs of seqs this node wrote itself, which stay true whoever writes next.
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, Participant, Role } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role } from '../../../protocol/index.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
@@ -41,9 +41,17 @@ import type { QueryResultRow } from 'pg';
 import { openDatabase, uniqueViolation, type Queryable, type Statement } from './database.js';
 import { MEMBERS_CHANNEL, listenForMemberChanges } from './member-changes.js';
 import { migrations } from './migrations/index.js';
+import { createTurnBatch } from './turn-batch.js';
 
 /** Members as read, with the version they were read at: a write checked against it commits only if it is still current. */
 type VersionedMembers = ConversationMembers & { version: number };
+
+interface Receipt {
+  conversationId: string;
+  address: Address;
+  type: ReceiptType;
+  seq: number;
+}
 
 /** Tries of a write whose members changed under it (another node's change) before it gives up. */
 const MAX_ATTEMPTS = 5;
@@ -181,24 +189,29 @@ const q = statements({
       WINDOW w AS (ORDER BY e.seq)
     ) page WHERE n = 1 OR $5::bigint IS NULL OR bytes <= $5 ORDER BY seq`,
 
-  // A mark moves forward only, never past the last seq; the row is locked, so the marks answered are
-  // those this receipt moved from, even with another device of the same person on another node.
-  advanceRead: `WITH cur AS (
-      SELECT m.delivered_seq, m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
-      WHERE m.conversation_id = $1 AND m.address = $2 FOR UPDATE OF m
+  // The receipts of one turn ($1..$4: conversation, address, type, seq of each) in one statement:
+  // each person's marks locked in key order (no deadlock with another node's batch), then moved to
+  // the highest valid seq given (read implies delivered; never back, never past the last seq).
+  // Answers the marks as they were, from which each receipt's own answer follows in order.
+  advanceReceipts: `WITH input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i(conversation_id, address, type, seq)
+    ), cur AS (
+      SELECT m.conversation_id, m.address, m.delivered_seq, m.read_seq, c.last_seq
+      FROM members m JOIN conversations c ON c.id = m.conversation_id
+      WHERE (m.conversation_id, m.address) IN (SELECT conversation_id, address FROM input)
+      ORDER BY m.conversation_id, m.address
+      FOR UPDATE OF m
+    ), target AS (
+      SELECT cur.conversation_id, cur.address,
+        GREATEST(cur.read_seq, COALESCE(max(i.seq) FILTER (WHERE i.type = 'read' AND i.seq <= cur.last_seq), 0)) AS read_seq,
+        GREATEST(cur.delivered_seq, COALESCE(max(i.seq) FILTER (WHERE i.seq <= cur.last_seq), 0)) AS delivered_seq
+      FROM cur JOIN input i ON i.conversation_id = cur.conversation_id AND i.address = cur.address
+      GROUP BY cur.conversation_id, cur.address, cur.read_seq, cur.delivered_seq
     ), moved AS (
-      UPDATE members SET read_seq = $3, delivered_seq = GREATEST(members.delivered_seq, $3) FROM cur
-      WHERE members.conversation_id = $1 AND members.address = $2 AND $3 > cur.read_seq AND $3 <= cur.last_seq
+      UPDATE members m SET read_seq = t.read_seq, delivered_seq = t.delivered_seq FROM target t
+      WHERE m.conversation_id = t.conversation_id AND m.address = t.address AND (m.read_seq <> t.read_seq OR m.delivered_seq <> t.delivered_seq)
     )
-    SELECT delivered_seq, read_seq, last_seq FROM cur`,
-  advanceDelivered: `WITH cur AS (
-      SELECT m.delivered_seq, m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
-      WHERE m.conversation_id = $1 AND m.address = $2 FOR UPDATE OF m
-    ), moved AS (
-      UPDATE members SET delivered_seq = $3 FROM cur
-      WHERE members.conversation_id = $1 AND members.address = $2 AND $3 > cur.delivered_seq AND $3 <= cur.last_seq
-    )
-    SELECT delivered_seq, read_seq, last_seq FROM cur`,
+    SELECT conversation_id, address, delivered_seq, read_seq, last_seq FROM cur`,
   // Current members only: someone removed hears no more receipts of the conversation.
   sendersBetween: `SELECT DISTINCT e.sender FROM events e JOIN members m ON m.conversation_id = e.conversation_id AND m.address = e.sender
     WHERE e.conversation_id = $1 AND e.seq > $2 AND e.seq <= $3 AND e.type = 'message'`,
@@ -337,6 +350,27 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     }
     throw new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
   };
+
+  /** A turn's receipts in one statement; each answered as if they had run one after another. */
+  const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
+    const rows = await query<{ conversation_id: string; address: Address; delivered_seq: number; read_seq: number; last_seq: number }>(q.advanceReceipts, [
+      items.map((r) => r.conversationId),
+      items.map((r) => r.address),
+      items.map((r) => r.type),
+      items.map((r) => r.seq),
+    ]);
+    const marks = new Map(rows.map((row) => [`${row.conversation_id}\n${row.address}`, { ...row }]));
+    return items.map(({ conversationId, address, type, seq }) => {
+      const mark = marks.get(`${conversationId}\n${address}`);
+      if (!mark) return { ok: false, error: new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`) };
+      if (seq > mark.last_seq) return { ok: false, error: new ParleyError('bad_request', `seq ${seq} is beyond the conversation's last (${mark.last_seq})`) };
+      const previous = type === 'read' ? mark.read_seq : mark.delivered_seq;
+      if (seq <= previous) return { ok: true, value: { previous, current: previous } };
+      if (type === 'read') mark.read_seq = seq;
+      mark.delivered_seq = Math.max(mark.delivered_seq, seq);
+      return { ok: true, value: { previous, current: seq } };
+    });
+  });
 
   /** An event other than a message, in a transaction that holds the conversation. */
   const appendEvent = async (
@@ -518,16 +552,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       return rows.map(toEvent);
     },
 
-    async advanceReceipt(conversationId, address, type, seq) {
-      const [marks] = await query<{ delivered_seq: number; read_seq: number; last_seq: number }>(
-        type === 'read' ? q.advanceRead : q.advanceDelivered,
-        [conversationId, address, seq],
-      );
-      if (!marks) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
-      if (seq > marks.last_seq) throw new ParleyError('bad_request', `seq ${seq} is beyond the conversation's last (${marks.last_seq})`);
-      const previous = type === 'read' ? marks.read_seq : marks.delivered_seq;
-      return seq <= previous ? { previous, current: previous } : { previous, current: seq };
-    },
+    advanceReceipt: (conversationId, address, type, seq) => receipts.run({ conversationId, address, type, seq }),
     async sendersBetween(conversationId, previous, current) {
       const held = recent.between(conversationId, previous, current);
       if (held === null) return (await query<{ sender: Address }>(q.sendersBetween, [conversationId, previous, current])).map((r) => r.sender);
