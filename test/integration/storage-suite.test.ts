@@ -252,9 +252,38 @@ for (const backend of [sqlite, postgres]) {
       const s = await open();
       await withUsers(s, 'ann', 'bob', 'cat');
       await group(s);
-      const results = await Promise.all(Array.from({ length: 120 }, (_, i) => s.appendMessage(message(['ann', 'bob', 'cat'][i % 3]!, `c${i}`))));
-      expect(results.map((r) => r.event.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-      expect((await s.getConversation('g'))?.lastSeq).toBe(120);
+      await group(s, 'h');
+      const results = await Promise.all(
+        Array.from({ length: 240 }, (_, i) => s.appendMessage(message(['ann', 'bob', 'cat'][i % 3]!, `c${i}`, { conversationId: i % 2 ? 'g' : 'h' }))),
+      );
+      for (const id of ['g', 'h']) {
+        const seqs = results.filter((r) => r.event.conversationId === id).map((r) => r.event.seq);
+        expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+        expect((await s.getConversation(id))?.lastSeq).toBe(120);
+      }
+    });
+
+    it('answers sends arriving together each on its own: the same send twice is one message, a refused one leaves the others, each conversation numbers its own', async () => {
+      const s = await open();
+      await withUsers(s, 'ann', 'bob', 'cat', 'dan');
+      await group(s, 'g');
+      await group(s, 'h');
+      const [first, again, refused, other, there] = await Promise.allSettled([
+        s.appendMessage(message('ann', 'twice')),
+        s.appendMessage(message('ann', 'twice')),
+        s.appendMessage(message('dan', 'stranger')),
+        s.appendMessage(message('bob', 'other')),
+        s.appendMessage(message('bob', 'there', { conversationId: 'h' })),
+      ]);
+      if (first.status !== 'fulfilled' || again.status !== 'fulfilled' || other.status !== 'fulfilled' || there.status !== 'fulfilled') {
+        throw new Error('a send failed');
+      }
+      expect(again.value.event).toEqual(first.value.event);
+      expect([first.value.duplicate, again.value.duplicate]).toEqual([false, true]);
+      expect(refused.status === 'rejected' && code(refused.reason)).toBe('not_member');
+      expect([first.value.event.seq, other.value.event.seq]).toEqual([1, 2]);
+      expect(there.value.event.seq).toBe(1);
+      expect(seqsOf(await s.getEvents('g', 1, 10, 10))).toEqual([1, 2]);
     });
 
     it('changes members in one event: added, removed, roles; nothing changed is no event; the last admin leaving hands admin on', async () => {

@@ -41,7 +41,7 @@ import type { QueryResultRow } from 'pg';
 import { openDatabase, uniqueViolation, type Queryable, type Statement } from './database.js';
 import { MEMBERS_CHANNEL, listenForMemberChanges } from './member-changes.js';
 import { migrations } from './migrations/index.js';
-import { createTurnBatch } from './turn-batch.js';
+import { createTurnBatch, type Outcome } from './turn-batch.js';
 
 /** Members as read, with the version they were read at: a write checked against it commits only if it is still current. */
 type VersionedMembers = ConversationMembers & { version: number };
@@ -125,32 +125,44 @@ const q = statements({
     LEFT JOIN users u ON u.address = o.address
     WHERE m.address = $1 ORDER BY o.conversation_id, o.address`,
 
-  // A message in one statement, one round trip: the seq is taken only while the members are those
-  // it was authorized against ($8) and no message with its clientId is stored; the sender's marks
-  // move past it; a file of this server it carries is linked if the sender may read it. No row:
-  // the members changed (ask again). A stored one: that message, duplicate.
-  appendMessage: `WITH prior AS (
-      SELECT ${EVENT_COLUMNS} FROM events
-      WHERE client_id = $4 AND sender = $2 AND device_id = $3 AND conversation_id = $1
+  // The messages of one turn into one conversation in one statement, one round trip, one commit
+  // ($1 the conversation; $2..$8 each message's sender, device, clientId, body, file, time and file
+  // id; $9 the members' version they were authorized against). Those already stored (a retried send)
+  // are answered with what is stored. The others take the next seqs in order, only while the members
+  // are still those ($9): otherwise they get no row (ask again). The senders' marks move past their
+  // messages, locked in address order (as receipts lock them); a file of this server a message
+  // carries is linked when its sender may read it.
+  appendMessages: `WITH input AS (
+      SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+        WITH ORDINALITY AS i(sender, device_id, client_id, body, file, server_time, file_id, n)
+    ), prior AS (
+      SELECT i.n, e.seq, e.body, e.file, e.server_time FROM input i JOIN events e
+        ON e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = $1
+    ), fresh AS (
+      SELECT i.*, row_number() OVER (ORDER BY i.n) AS k FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.n = i.n)
     ), conv AS (
-      UPDATE conversations SET last_seq = last_seq + 1, last_activity = $7
-      WHERE id = $1 AND members_version = $8 AND NOT EXISTS (SELECT 1 FROM prior)
-      RETURNING last_seq
+      UPDATE conversations SET last_seq = last_seq + (SELECT count(*) FROM fresh), last_activity = (SELECT max(server_time) FROM fresh)
+      WHERE id = $1 AND members_version = $9 AND EXISTS (SELECT 1 FROM fresh)
+      RETURNING last_seq - (SELECT count(*) FROM fresh) AS base
     ), message AS (
       INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
-      SELECT $1, last_seq, 'message', $2, $3, $4, $5, $6, $7 FROM conv
-      RETURNING seq
+      SELECT $1, conv.base + f.k, 'message', f.sender, f.device_id, f.client_id, f.body, f.file, f.server_time FROM conv, fresh f
+      RETURNING seq, sender
+    ), senders AS (
+      SELECT m.address FROM members m WHERE m.conversation_id = $1 AND m.address IN (SELECT sender FROM fresh)
+        AND EXISTS (SELECT 1 FROM conv) ORDER BY m.address FOR UPDATE
     ), marks AS (
-      UPDATE members SET read_seq = GREATEST(read_seq, message.seq), delivered_seq = GREATEST(delivered_seq, message.seq)
-      FROM message WHERE members.conversation_id = $1 AND members.address = $2
+      UPDATE members m SET read_seq = GREATEST(m.read_seq, s.seq), delivered_seq = GREATEST(m.delivered_seq, s.seq)
+      FROM (SELECT sender, max(seq) AS seq FROM message GROUP BY sender) s
+      WHERE m.conversation_id = $1 AND m.address = s.sender AND m.address IN (SELECT address FROM senders)
     ), link AS (
       INSERT INTO file_links (file_id, conversation_id)
-      SELECT $9, $1 FROM message WHERE $9::text IS NOT NULL AND ${mayReadFileSql('$9', '$2')}
+      SELECT DISTINCT f.file_id, $1 FROM conv, fresh f WHERE f.file_id IS NOT NULL AND ${mayReadFileSql('f.file_id', 'f.sender')}
       ON CONFLICT DO NOTHING
     )
-    SELECT false AS duplicate, seq, NULL::text AS body, NULL::text AS file, NULL::bigint AS server_time FROM message
+    SELECT f.n, false AS duplicate, conv.base + f.k AS seq, NULL::text AS body, NULL::text AS file, NULL::bigint AS server_time FROM conv, fresh f
     UNION ALL
-    SELECT true, seq, body, file, server_time FROM prior`,
+    SELECT n, true, seq, body, file, server_time FROM prior`,
   findMessage: `SELECT ${EVENT_COLUMNS} FROM events WHERE client_id = $1 AND sender = $2 AND device_id = $3 AND conversation_id = $4`,
 
   // An event other than a message, inside a transaction that holds the conversation: $6 moves the
@@ -308,48 +320,94 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     return row ? { event: toEvent(row), duplicate: true, members: (await membersOf(m.conversationId))?.addresses ?? [] } : null;
   };
 
-  const appendMessage = async (m: NewMessage): Promise<AppendResult> => {
-    const file = m.file ? JSON.stringify(m.file) : null;
-    const { conversationId, sender, deviceId, clientId, body, serverTime } = m;
+  /**
+   * Messages into one conversation, in order, in one statement a try: each answered, or refused as
+   * the members (read again before any refusal) refuse it. A try that finds the members changed
+   * (another node's change) reads them again; one that meets the same send committed on another node
+   * after it began finds it stored the next time.
+   */
+  const appendToConversation = async (conversationId: string, sends: NewMessage[]): Promise<Array<Outcome<AppendResult>>> => {
+    const outcomes: Array<Outcome<AppendResult> | undefined> = sends.map(() => undefined);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const open = sends.flatMap((_, i) => (outcomes[i] ? [] : [i]));
+      if (open.length === 0) break;
       let members = await membersOf(conversationId, attempt > 0);
       // A refusal is never made on memory alone: the members are read again first.
-      if (attempt === 0 && refusal(members, m) !== null) members = await membersOf(conversationId, true);
-      const refused = refusal(members, m);
-      if (refused !== null) {
-        // A retry of a send stored while it was allowed still gets its original answer.
-        const before = await storedBefore(m);
-        if (before) return before;
-        throw refused;
+      if (attempt === 0 && open.some((i) => refusal(members, sends[i]!) !== null)) members = await membersOf(conversationId, true);
+      const allowed: number[] = [];
+      for (const i of open) {
+        const refused = refusal(members, sends[i]!);
+        if (refused === null) allowed.push(i);
+        else {
+          // A retry of a send stored while it was allowed still gets its original answer.
+          const before = await storedBefore(sends[i]!);
+          outcomes[i] = before ? { ok: true, value: before } : { ok: false, error: refused };
+        }
       }
-      const allowed = members!;
-      let rows: Array<{ duplicate: boolean; seq: number; body: string; file: string | null; server_time: number }>;
+      if (allowed.length === 0) break;
+      // The same send twice in one batch is one message: the later copies wait for the first's answer.
+      const key = (m: NewMessage) => `${m.sender}\n${m.deviceId}\n${m.clientId}`;
+      const firsts = new Map<string, number>();
+      for (const i of allowed) if (!firsts.has(key(sends[i]!))) firsts.set(key(sends[i]!), i);
+      const batch = [...firsts.values()];
+      const column = <T>(pick: (m: NewMessage) => T) => batch.map((i) => pick(sends[i]!));
+      let rows: Array<{ n: number; duplicate: boolean; seq: number; body: string | null; file: string | null; server_time: number | null }>;
       try {
-        rows = await query(q.appendMessage, [conversationId, sender, deviceId, clientId, body, file, serverTime, allowed.version, m.fileId ?? null]);
+        rows = await query(q.appendMessages, [
+          conversationId,
+          column((m) => m.sender),
+          column((m) => m.deviceId),
+          column((m) => m.clientId),
+          column((m) => m.body),
+          column((m) => (m.file ? JSON.stringify(m.file) : null)),
+          column((m) => m.serverTime),
+          column((m) => m.fileId ?? null),
+          members!.version,
+        ]);
       } catch (error) {
-        // The same send committed on another node after this statement began: the next try answers it.
         if (uniqueViolation(error) === 'events_idempotency') continue;
         throw error;
       }
-      const [row] = rows;
-      if (!row) {
-        // The members changed since they were read (or are being changed): read them again.
-        forget(conversationId);
-        continue;
+      if (rows.length < batch.length) forget(conversationId); // the members changed: read them again
+      for (const row of rows.sort((x, y) => x.seq - y.seq)) {
+        const i = batch[row.n - 1]!;
+        const m = sends[i]!;
+        const stored = row.duplicate
+          ? { body: row.body!, file: row.file, server_time: row.server_time! }
+          : { body: m.body, file: m.file ? JSON.stringify(m.file) : null, server_time: m.serverTime };
+        const event = toEvent({ conversation_id: conversationId, seq: row.seq, type: 'message', sender: m.sender, client_id: m.clientId, ...stored });
+        if (!row.duplicate) recent.appended(conversationId, row.seq, m.sender);
+        for (const j of allowed) {
+          if (key(sends[j]!) === key(m)) outcomes[j] = { ok: true, value: { event, duplicate: row.duplicate || j !== i, members: members!.addresses } };
+        }
       }
-      if (row.duplicate) {
-        const event = toEvent({ conversation_id: conversationId, seq: row.seq, type: 'message', sender, client_id: clientId, body: row.body, file: row.file, server_time: row.server_time });
-        return { event, duplicate: true, members: allowed.addresses };
-      }
-      recent.appended(conversationId, row.seq, sender);
-      return {
-        event: toEvent({ conversation_id: conversationId, seq: row.seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
-        duplicate: false,
-        members: allowed.addresses,
-      };
     }
-    throw new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
+    const busy = new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
+    return outcomes.map((o) => o ?? { ok: false, error: busy });
   };
+
+  /** A turn's messages: one statement per conversation, the conversations side by side. */
+  const sendBatch = createTurnBatch<NewMessage, AppendResult>(async (items) => {
+    const byConversation = new Map<string, number[]>();
+    items.forEach((m, i) => {
+      const list = byConversation.get(m.conversationId);
+      if (list) list.push(i);
+      else byConversation.set(m.conversationId, [i]);
+    });
+    const outcomes: Array<Outcome<AppendResult>> = [];
+    await Promise.all(
+      [...byConversation].map(async ([conversationId, indexes]) => {
+        let answers: Array<Outcome<AppendResult>>;
+        try {
+          answers = await appendToConversation(conversationId, indexes.map((i) => items[i]!));
+        } catch (error) {
+          answers = indexes.map(() => ({ ok: false, error }));
+        }
+        indexes.forEach((i, k) => (outcomes[i] = answers[k]!));
+      }),
+    );
+    return outcomes;
+  });
 
   /** A turn's receipts in one statement; each answered as if they had run one after another. */
   const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
@@ -483,7 +541,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       return conversations.map((row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }));
     },
 
-    appendMessage,
+    appendMessage: (message) => sendBatch.run(message),
     async changeMembers(conversationId, change, sender, serverTime, authorize) {
       const result = await db.transaction(async (tx) => {
         const members = await lockedMembers(tx, conversationId);
@@ -502,8 +560,13 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
         const removed = change.remove.filter((a) => removedSet.delete(a));
         const promoted: Address[] = [];
         const demoted: Address[] = [];
+        // Rows locked in address order, as receipts lock them; the event lists them in the order given.
+        const changed = new Set<Address>();
+        for (const { address, role } of [...(change.roles ?? [])].sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0))) {
+          if ((await query(q.setRole, [conversationId, address, role], tx)).length > 0) changed.add(`${address}\n${role}`);
+        }
         for (const { address, role } of change.roles ?? []) {
-          if ((await query(q.setRole, [conversationId, address, role], tx)).length > 0) (role === 'admin' ? promoted : demoted).push(address);
+          if (changed.delete(`${address}\n${role}`)) (role === 'admin' ? promoted : demoted).push(address);
         }
         // A group never loses its last admin by a departure: the longest-standing member takes over.
         if (members.type !== 'direct' && removed.some((a) => members.roles.get(a) === 'admin')) {
