@@ -107,6 +107,11 @@ export async function openDatabase(url: string, options: DatabaseOptions): Promi
     keepAlive: true,
     types,
     application_name: 'parley',
+    // Every statement is named and run with parameters: plan it once per connection. Otherwise the
+    // first executions, and any whose plan PostgreSQL keeps custom, are planned anew each time, and
+    // planning the message statement costs more than running it (measured: 2.6 → 0.85 ms of
+    // PostgreSQL CPU per message with its two receipts).
+    options: '-c plan_cache_mode=force_generic_plan',
   });
   // An idle connection the database dropped: without a listener, pg's 'error' event ends the process.
   pool.on('error', (error) => options.log('a database connection failed while idle', error));
