@@ -58,6 +58,21 @@ interface ReactExtra {
   on: boolean;
 }
 
+/** A message or an action as inserted: the named parameters of insertMessage. */
+interface ClientEvent {
+  conversationId: string;
+  type: ConversationEvent['type'];
+  sender: Address;
+  deviceId: string;
+  clientId: string;
+  body: string;
+  file: string | null;
+  fileId: string | null;
+  target: number | null;
+  extra: string | null;
+  serverTime: number;
+}
+
 /** A row an action or a reply names, as the write sees it. */
 interface TargetRow {
   type: string;
@@ -441,20 +456,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
   };
 
   /** Inserts an event with a client id (a message or an action) at the conversation's next seq; undefined on a retry. */
-  const insertWithClientId = (row: Omit<EventRow, 'seq' | 'deleted' | 'server_time' | 'client_id'> & { sender: Address; deviceId: string; clientId: string; fileId: string | null; serverTime: number }) =>
-    q.insertMessage.get({
-      conversationId: row.conversation_id,
-      type: row.type,
-      sender: row.sender,
-      deviceId: row.deviceId,
-      clientId: row.clientId,
-      body: row.body,
-      file: row.file,
-      fileId: row.fileId,
-      target: row.target,
-      extra: row.extra,
-      serverTime: row.serverTime,
-    }) as number | undefined;
+  const insertWithClientId = (event: ClientEvent) => q.insertMessage.get(event) as number | undefined;
 
   const appendMessage = (m: NewMessage): AppendResult => {
     let members: ConversationMembers;
@@ -476,7 +478,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     if (mentions) extra.mentions = mentions;
     const extraJson = extra.replyTo || extra.mentions ? JSON.stringify(extra) : null;
     const target = m.replyTo ?? null;
-    const seq = insertWithClientId({ conversation_id: conversationId, type: 'message', sender, deviceId, clientId, body, file, fileId, target, extra: extraJson, serverTime });
+    const seq = insertWithClientId({ conversationId, type: 'message', sender, deviceId, clientId, body, file, fileId, target, extra: extraJson, serverTime });
     if (seq === undefined) {
       const before = storedBefore(m);
       if (before) return before;
@@ -538,7 +540,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         erase(conversationId, target, row);
         break;
     }
-    const seq = insertWithClientId({ conversation_id: conversationId, type: change.type, sender, deviceId, clientId, body, file: null, fileId: null, target, extra, serverTime });
+    const seq = insertWithClientId({ conversationId, type: change.type, sender, deviceId, clientId, body, file: null, fileId: null, target, extra, serverTime });
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
     q.setLastSeq.run(seq, serverTime, conversationId);
     recent.appended(conversationId, seq, null);
