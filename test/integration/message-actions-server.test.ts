@@ -68,7 +68,7 @@ describe('message actions', () => {
       mentions: ['ann'],
     });
 
-    const revised = data(await edit(bob, group, answer, 'I do, @ann and @cat', { mentions: ['ann', 'cat'] })).seq;
+    const revised = data(await edit(bob, group, answer, 'I do, @ann and @cat', { mentions: ['ann', 'dan', 'cat'] })).seq;
     const liked = data(await react(cat, group, answer, '👍')).seq;
     const thanks = data(await react(ann, group, answer, '🙏🏽')).seq;
     const undone = data(await react(cat, group, answer, '👍', false)).seq;
@@ -81,6 +81,7 @@ describe('message actions', () => {
 
     // A reply quotes the target's current text: the newest edit.
     const second = await send(cat, group, 'Thanks!', { replyTo: answer });
+    expect((await events(cat, group, second, second))[0]).toMatchObject({ replyTo: { seq: answer, sender: 'bob', quote: 'I do, @ann and @cat' } });
     const deleted = data(await del(ann, group, second)).seq; // the group's admin deletes cat's message
     const all = await events(bob, group);
     expect(all.slice(-6)).toEqual([
