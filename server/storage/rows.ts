@@ -1,7 +1,9 @@
 // The rows both storages read (SQLite and PostgreSQL keep the same columns) and what they become:
 // one mapping, so the two backends answer alike.
-import type { Address, ConversationEvent, FileInfo, Participant, Role, User } from '../../protocol/index.js';
-import type { ConversationRecord, FileRecord, UserProfile } from './storage.js';
+import { ParleyError } from '../../protocol/index.js';
+import type { Address, ConversationEvent, FileInfo, Participant, ReplyTarget, Role, User } from '../../protocol/index.js';
+import type { ConversationMembers } from './membership-cache.js';
+import { replyQuote, type ActionChange, type ConversationRecord, type FileRecord, type UserProfile } from './storage.js';
 
 /** A yes/no column: SQLite's 0 or 1, PostgreSQL's boolean. */
 export type Flag = number | boolean;
@@ -14,7 +16,33 @@ export interface EventRow {
   client_id: string | null;
   body: string;
   file: string | null;
+  target: number | null;
+  /** JSON: MessageExtra, ReviseExtra or ReactExtra by type. */
+  extra: string | null;
+  deleted: Flag;
   server_time: number;
+}
+
+export interface MessageExtra {
+  replyTo?: ReplyTarget;
+  mentions?: Address[];
+}
+export interface ReviseExtra {
+  mentions?: Address[];
+}
+export interface ReactExtra {
+  emoji: string;
+  on: boolean;
+}
+
+/** A row an action or a reply names, as the write sees it. */
+export interface TargetRow {
+  type: string;
+  sender: string | null;
+  body: string;
+  file: string | null;
+  file_id: string | null;
+  deleted: Flag;
 }
 
 export interface FileRow {
@@ -47,6 +75,7 @@ export interface UserRow {
 export interface ProfileRow extends UserRow {
   hide_last_seen: Flag;
   last_seen: number | null;
+  hidden_version: number;
 }
 
 export interface ConversationRow {
@@ -71,7 +100,12 @@ export function toUser(row: UserRow): User {
   return row.avatar_file === null ? { address: row.address, name: row.name } : { address: row.address, name: row.name, avatar: row.avatar_file };
 }
 
-export const toProfile = (row: ProfileRow): UserProfile => ({ user: toUser(row), hideLastSeen: Boolean(row.hide_last_seen), lastSeen: row.last_seen });
+export const toProfile = (row: ProfileRow): UserProfile => ({
+  user: toUser(row),
+  hideLastSeen: Boolean(row.hide_last_seen),
+  lastSeen: row.last_seen,
+  hiddenVersion: row.hidden_version,
+});
 
 export function toEvent(row: EventRow): ConversationEvent {
   // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
@@ -79,8 +113,29 @@ export function toEvent(row: EventRow): ConversationEvent {
   switch (row.type) {
     case 'message': {
       const event: ConversationEvent = { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
+      // Deleted for everyone: body, file and extra were erased by the delete.
+      if (row.deleted) event.deleted = true;
       if (row.file !== null) event.file = JSON.parse(row.file) as FileInfo;
+      if (row.extra !== null) {
+        const extra = JSON.parse(row.extra) as MessageExtra;
+        if (extra.replyTo) event.replyTo = extra.replyTo;
+        if (extra.mentions) event.mentions = extra.mentions;
+      }
       return event;
+    }
+    case 'revise': {
+      const event: ConversationEvent = { type: 'revise', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, body: row.body, serverTime };
+      if (row.extra !== null) {
+        const extra = JSON.parse(row.extra) as ReviseExtra;
+        if (extra.mentions) event.mentions = extra.mentions;
+      }
+      return event;
+    }
+    case 'delete':
+      return { type: 'delete', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, serverTime };
+    case 'react': {
+      const { emoji, on } = JSON.parse(row.extra!) as ReactExtra;
+      return { type: 'react', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, emoji, on, serverTime };
     }
     case 'members': {
       const change = JSON.parse(row.body) as { added: string[]; removed: string[]; promoted?: string[]; demoted?: string[] };
@@ -96,12 +151,59 @@ export function toEvent(row: EventRow): ConversationEvent {
 }
 
 /** An event's size on the wire, near enough: its text in UTF-8 and room for the fields around it. */
-export function eventBytes(row: Pick<EventRow, 'body' | 'file'>): number {
-  return EVENT_OVERHEAD_BYTES + Buffer.byteLength(row.body) + (row.file === null ? 0 : Buffer.byteLength(row.file));
+export function eventBytes(row: Pick<EventRow, 'body' | 'file' | 'extra'>): number {
+  return (
+    EVENT_OVERHEAD_BYTES +
+    Buffer.byteLength(row.body) +
+    (row.file === null ? 0 : Buffer.byteLength(row.file)) +
+    (row.extra === null ? 0 : Buffer.byteLength(row.extra))
+  );
 }
 
-/** What eventBytes counts for an event's fields besides its body and file. */
+/** What eventBytes counts for an event's fields besides its body, file and extra. */
 export const EVENT_OVERHEAD_BYTES = 160;
+
+/** The people mentioned who are members now, each once, in the order given; undefined when none. */
+export function currentMentions(mentions: readonly Address[] | undefined, members: ConversationMembers): Address[] | undefined {
+  const kept = [...new Set(mentions ?? [])].filter((a) => members.roles.has(a));
+  return kept.length > 0 ? kept : undefined;
+}
+
+/** The message event a row holds: not_found when there is none, bad_request when the event is of another kind. */
+export function messageRow(row: TargetRow | undefined, conversationId: string, seq: number): TargetRow {
+  if (!row) throw new ParleyError('not_found', `there is no message ${seq} in conversation ${conversationId}`);
+  if (row.type !== 'message') throw new ParleyError('bad_request', `event ${seq} of conversation ${conversationId} is not a message (it is ${row.type})`);
+  return row;
+}
+
+/** What a reply to the message at seq shows of it: its sender and the start of its current text (`revised`: its newest revise), or its file's name. */
+export function replyTargetOf(seq: number, row: TargetRow, revised: string | undefined): ReplyTarget {
+  if (row.deleted) return { seq, sender: row.sender!, quote: '', deleted: true };
+  const text = revised ?? row.body;
+  const quoted = text.trim() === '' && row.file !== null ? (JSON.parse(row.file) as FileInfo).name : text;
+  return { seq, sender: row.sender!, quote: replyQuote(quoted) };
+}
+
+/** A reply's extra once the message it quotes is deleted for everyone: quoted deleted, empty. */
+export function deletedQuoteExtra(extra: string, seq: number, sender: Address): string {
+  const parsed = JSON.parse(extra) as MessageExtra;
+  parsed.replyTo = { seq, sender, quote: '', deleted: true };
+  return JSON.stringify(parsed);
+}
+
+/** An action's body and extra as stored: a revise's text and mentions (current members only), a react's emoji. */
+export function actionColumns(change: ActionChange, members: ConversationMembers): { body: string; extra: string | null } {
+  switch (change.type) {
+    case 'revise': {
+      const mentions = currentMentions(change.mentions, members);
+      return { body: change.body, extra: mentions ? JSON.stringify({ mentions } satisfies ReviseExtra) : null };
+    }
+    case 'react':
+      return { body: '', extra: JSON.stringify({ emoji: change.emoji, on: change.on } satisfies ReactExtra) };
+    case 'delete':
+      return { body: '', extra: null };
+  }
+}
 
 export function toFile(row: FileRow): FileRecord {
   return {

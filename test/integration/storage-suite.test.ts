@@ -9,7 +9,7 @@ import { openDatabase } from '../../server/storage/postgres/database.js';
 import { migrations } from '../../server/storage/postgres/migrations/index.js';
 import { openPostgresStorage } from '../../server/storage/postgres/postgres-storage.js';
 import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
-import type { Authorize, NewMessage, Storage } from '../../server/storage/storage.js';
+import type { Authorize, NewAction, NewMessage, Storage } from '../../server/storage/storage.js';
 import { startProxy } from '../faults/proxy.js';
 import { cleanup, onCleanup, tempDir, until } from '../support/harness.js';
 import { adminQuery, terminateConnections, testDatabase } from '../support/postgres.js';
@@ -117,11 +117,12 @@ for (const backend of [sqlite, postgres]) {
       expect(await s.getUserLimits('ann')).toEqual({});
       expect(await s.setUserLimits('nobody', limits)).toBe(false);
 
-      expect(await s.getProfile('ann')).toEqual({ user: { address: 'ann', name: 'Name of ann' }, hideLastSeen: false, lastSeen: null });
+      expect(await s.getProfile('ann')).toEqual({ user: { address: 'ann', name: 'Name of ann' }, hideLastSeen: false, lastSeen: null, hiddenVersion: 0 });
       expect(await s.setProfile('ann', { name: 'Ann', avatar: 'file-1', hideLastSeen: true })).toEqual({
         user: { address: 'ann', name: 'Ann', avatar: 'file-1' },
         hideLastSeen: true,
         lastSeen: null,
+        hiddenVersion: 0,
       });
       // Only the fields given change; a null avatar removes it.
       expect((await s.setProfile('ann', { avatar: null }))?.user).toEqual({ address: 'ann', name: 'Ann' });
@@ -284,6 +285,53 @@ for (const backend of [sqlite, postgres]) {
       expect([first.value.event.seq, other.value.event.seq]).toEqual([1, 2]);
       expect(there.value.event.seq).toBe(1);
       expect(seqsOf(await s.getEvents('g', 1, 10, 10))).toEqual([1, 2]);
+    });
+
+    it('keeps message actions: a reply quotes its target’s current text, mentions keep members, revise, react, delete erases, hide for one person', async () => {
+      const s = await open();
+      await withUsers(s, 'ann', 'bob', 'cat', 'dan');
+      await group(s);
+      const anyone = () => {};
+      const action = (sender: string, clientId: string, target: number, change: NewAction['change']) =>
+        s.appendAction({ conversationId: 'g', sender, deviceId: `${sender}-device`, clientId, target, change, serverTime: 20, authorize: anyone });
+      await s.appendMessage(message('ann', 'm1', { body: 'first words' }));
+      const revise = await action('ann', 'r1', 1, { type: 'revise', body: 'better words', mentions: ['bob', 'dan'] });
+      expect(revise.event).toMatchObject({ type: 'revise', seq: 2, target: 1, body: 'better words', mentions: ['bob'] });
+      const reply = await s.appendMessage(message('bob', 'm3', { replyTo: 1, mentions: ['ann', 'dan', 'ann'] }));
+      expect(reply.event).toMatchObject({ seq: 3, replyTo: { seq: 1, sender: 'ann', quote: 'better words' }, mentions: ['ann'] });
+      expect(await failure(s.appendMessage(message('bob', 'm4', { replyTo: 2 })))).toBe('bad_request');
+      expect(await failure(s.appendMessage(message('bob', 'm4', { replyTo: 99 })))).toBe('not_found');
+      const react = await action('cat', 'x1', 1, { type: 'react', emoji: '👍', on: true });
+      expect(react.event).toMatchObject({ type: 'react', seq: 4, target: 1, emoji: '👍', on: true });
+      expect((await action('cat', 'x1', 1, { type: 'react', emoji: '👍', on: true })).duplicate).toBe(true);
+      expect(await failure(action('cat', 'x1', 1, { type: 'delete' }))).toBe('conflict');
+      expect(await failure(action('dan', 'x2', 1, { type: 'delete' }))).toBe('not_member');
+      const seen: string[][] = [];
+      await action('bob', 'x3', 1, { type: 'react', emoji: '🎉', on: true });
+      await s.appendAction({
+        conversationId: 'g', sender: 'ann', deviceId: 'd', clientId: 'x4', target: 1, change: { type: 'react', emoji: '👍', on: true }, serverTime: 21,
+        authorize: (_, target) => void seen.push([...target.emoji].sort()),
+      });
+      expect(seen).toEqual([['🎉', '👍']]);
+      const removal = await action('ann', 'd1', 1, { type: 'delete' });
+      expect(removal.event).toMatchObject({ type: 'delete', seq: 7, target: 1 });
+      const events = await s.getEvents('g', 1, 10, 10);
+      expect(events[0]).toMatchObject({ seq: 1, body: '', deleted: true });
+      expect(events[1]).toMatchObject({ type: 'revise', body: '' });
+      expect(events[2]).toMatchObject({ replyTo: { seq: 1, sender: 'ann', quote: '', deleted: true } });
+      expect(await failure(action('ann', 'd2', 1, { type: 'delete' }))).toBe('bad_request');
+      expect((await s.appendMessage(message('cat', 'm8', { replyTo: 1 }))).event).toMatchObject({ replyTo: { seq: 1, quote: '', deleted: true } });
+
+      expect(await s.hideMessages('cat', 'g', [3, 1, 3])).toEqual({ version: 1, conversationId: 'g', seqs: [1, 3] });
+      expect(await failure(s.hideMessages('cat', 'g', [2]))).toBe('bad_request');
+      expect(await failure(s.hideMessages('dan', 'g', [1]))).toBe('not_member');
+      await s.hideMessages('cat', 'g', [8]);
+      expect(await s.hiddenAfter('cat', 0, 10)).toEqual([
+        { version: 1, conversationId: 'g', seqs: [1, 3] },
+        { version: 2, conversationId: 'g', seqs: [8] },
+      ]);
+      expect(await s.hiddenAfter('cat', 1, 10)).toHaveLength(1);
+      expect((await s.getProfile('cat'))?.hiddenVersion).toBe(2);
     });
 
     it('changes members in one event: added, removed, roles; nothing changed is no event; the last admin leaving hands admin on', async () => {

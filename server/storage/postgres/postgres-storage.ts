@@ -19,6 +19,13 @@ import { createMembershipCache, membersFrom, type ConversationMembers, type Memb
 import { createRecentSenders } from '../recent-senders.js';
 import {
   EVENT_OVERHEAD_BYTES,
+  actionColumns,
+  currentMentions,
+  deletedQuoteExtra,
+  messageRow,
+  replyTargetOf,
+  type MessageExtra,
+  type TargetRow,
   likePattern,
   mayReadFileSql,
   toEvent,
@@ -36,7 +43,7 @@ import {
   type TokenRow,
   type UserRow,
 } from '../rows.js';
-import type { AppendResult, Authorize, Departure, FileUsage, NewMessage, Storage } from '../storage.js';
+import type { ActionTarget, AppendResult, Authorize, Departure, FileUsage, HiddenBatch, NewAction, NewMessage, Storage } from '../storage.js';
 import type { QueryResultRow } from 'pg';
 import { openDatabase, uniqueViolation, type Queryable, type Statement } from './database.js';
 import { MEMBERS_CHANNEL, listenForMemberChanges } from './member-changes.js';
@@ -45,6 +52,9 @@ import { createTurnBatch, type Outcome } from './turn-batch.js';
 
 /** Members as read, with the version they were read at: a write checked against it commits only if it is still current. */
 type VersionedMembers = ConversationMembers & { version: number };
+
+/** What makes a message or an action one, however often it is sent. */
+type StoredKey = Pick<NewMessage, 'conversationId' | 'sender' | 'deviceId' | 'clientId'>;
 
 interface Receipt {
   conversationId: string;
@@ -69,7 +79,7 @@ function statements<K extends string>(texts: Record<K, string>): Record<K, State
   return Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, { name, text }])) as Record<K, Statement>;
 }
 
-const EVENT_COLUMNS = 'conversation_id, seq, type, sender, client_id, body, file, server_time';
+const EVENT_COLUMNS = 'conversation_id, seq, type, sender, client_id, body, file, target, extra, deleted, server_time';
 const MEMBER_COLUMNS = 'conversation_id, address, role, delivered_seq, read_seq';
 
 const q = statements({
@@ -78,11 +88,11 @@ const q = statements({
   searchUsers: "SELECT address, name, avatar_file FROM users WHERE address ILIKE $1 ESCAPE '\\' OR name ILIKE $1 ESCAPE '\\' ORDER BY address LIMIT $2",
   missingUsers: `SELECT a.address FROM unnest($1::text[]) WITH ORDINALITY AS a(address, n)
     WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.address = a.address) ORDER BY a.n`,
-  getProfile: 'SELECT address, name, avatar_file, hide_last_seen, last_seen FROM users WHERE address = $1',
+  getProfile: 'SELECT address, name, avatar_file, hide_last_seen, last_seen, hidden_version FROM users WHERE address = $1',
   // Each field only when given ($3: whether the avatar is, since null removes it).
   setProfile: `UPDATE users SET name = COALESCE($2, name), avatar_file = CASE WHEN $3::boolean THEN $4 ELSE avatar_file END,
       hide_last_seen = COALESCE($5::boolean, hide_last_seen)
-    WHERE address = $1 RETURNING address, name, avatar_file, hide_last_seen, last_seen`,
+    WHERE address = $1 RETURNING address, name, avatar_file, hide_last_seen, last_seen, hidden_version`,
   // Everyone who shares a conversation with the user: whom their presence and profile concern.
   contacts: `SELECT DISTINCT o.address, u.hide_last_seen, u.last_seen FROM members m
     JOIN members o ON o.conversation_id = m.conversation_id AND o.address <> m.address
@@ -133,20 +143,24 @@ const q = statements({
   // messages, locked in address order (as receipts lock them); a file of this server a message
   // carries is linked when its sender may read it.
   appendMessages: `WITH input AS (
-      SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
-        WITH ORDINALITY AS i(sender, device_id, client_id, body, file, server_time, file_id, n)
+      SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $10::bigint[], $11::text[])
+        WITH ORDINALITY AS i(sender, device_id, client_id, body, file, server_time, file_id, target, extra, n)
     ), prior AS (
-      SELECT i.n, e.seq, e.body, e.file, e.server_time FROM input i JOIN events e
+      SELECT i.n, e.seq, e.body, e.file, e.target, e.extra, e.deleted, e.server_time FROM input i JOIN events e
         ON e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = $1
     ), fresh AS (
-      SELECT i.*, row_number() OVER (ORDER BY i.n) AS k FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.n = i.n)
+      SELECT i.sender, i.device_id, i.client_id, i.body, i.file, i.server_time, i.target, i.extra, i.n,
+        CASE WHEN i.file_id IS NOT NULL AND ${mayReadFileSql('i.file_id', 'i.sender')} THEN i.file_id END AS linked,
+        row_number() OVER (ORDER BY i.n) AS k
+      FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.n = i.n)
     ), conv AS (
       UPDATE conversations SET last_seq = last_seq + (SELECT count(*) FROM fresh), last_activity = (SELECT max(server_time) FROM fresh)
       WHERE id = $1 AND members_version = $9 AND EXISTS (SELECT 1 FROM fresh)
       RETURNING last_seq - (SELECT count(*) FROM fresh) AS base
     ), message AS (
-      INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
-      SELECT $1, conv.base + f.k, 'message', f.sender, f.device_id, f.client_id, f.body, f.file, f.server_time FROM conv, fresh f
+      INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, file_id, target, extra, server_time)
+      SELECT $1, conv.base + f.k, 'message', f.sender, f.device_id, f.client_id, f.body, f.file, f.linked, f.target, f.extra, f.server_time
+      FROM conv, fresh f
       RETURNING seq, sender
     ), senders AS (
       SELECT m.address FROM members m WHERE m.conversation_id = $1 AND m.address IN (SELECT sender FROM fresh)
@@ -157,12 +171,36 @@ const q = statements({
       WHERE m.conversation_id = $1 AND m.address = s.sender AND m.address IN (SELECT address FROM senders)
     ), link AS (
       INSERT INTO file_links (file_id, conversation_id)
-      SELECT DISTINCT f.file_id, $1 FROM conv, fresh f WHERE f.file_id IS NOT NULL AND ${mayReadFileSql('f.file_id', 'f.sender')}
+      SELECT DISTINCT f.linked, $1 FROM conv, fresh f WHERE f.linked IS NOT NULL
       ON CONFLICT DO NOTHING
     )
-    SELECT f.n, false AS duplicate, conv.base + f.k AS seq, NULL::text AS body, NULL::text AS file, NULL::bigint AS server_time FROM conv, fresh f
+    SELECT f.n, false AS duplicate, conv.base + f.k AS seq, NULL::text AS body, NULL::text AS file, NULL::bigint AS target,
+      NULL::text AS extra, false AS deleted, NULL::bigint AS server_time FROM conv, fresh f
     UNION ALL
-    SELECT n, true, seq, body, file, server_time FROM prior`,
+    SELECT n, true, seq, body, file, target, extra, deleted, server_time FROM prior`,
+  // An event with a client id other than a message (an action), in a transaction that holds the conversation.
+  appendAction: `WITH conv AS (
+      UPDATE conversations SET last_seq = last_seq + 1, last_activity = $9 WHERE id = $1 RETURNING last_seq
+    )
+    INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, target, extra, server_time)
+    SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, $8, $9 FROM conv RETURNING seq`,
+  findTarget: 'SELECT type, sender, body, file, file_id, deleted FROM events WHERE conversation_id = $1 AND seq = $2',
+  latestRevise: "SELECT body FROM events WHERE conversation_id = $1 AND target = $2 AND type = 'revise' ORDER BY seq DESC LIMIT 1",
+  eraseMessage: "UPDATE events SET deleted = true, body = '', file = NULL, file_id = NULL, extra = NULL WHERE conversation_id = $1 AND seq = $2",
+  eraseRevisions: "UPDATE events SET body = '', extra = NULL WHERE conversation_id = $1 AND target = $2 AND type = 'revise'",
+  replies: "SELECT seq, extra FROM events WHERE conversation_id = $1 AND target = $2 AND type = 'message' AND extra IS NOT NULL",
+  setExtra: 'UPDATE events SET extra = $3 WHERE conversation_id = $1 AND seq = $2',
+  // A live message of the conversation still carrying the file (a deleted one's file_id is erased).
+  fileCarried: 'SELECT 1 FROM events WHERE conversation_id = $1 AND file_id = $2 LIMIT 1',
+  unlinkFile: 'DELETE FROM file_links WHERE file_id = $1 AND conversation_id = $2',
+  emojiOn: 'SELECT DISTINCT emoji FROM reactions WHERE conversation_id = $1 AND seq = $2',
+  reactOn: 'INSERT INTO reactions (conversation_id, seq, emoji, address) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+  reactOff: 'DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2 AND emoji = $3 AND address = $4',
+  dropReactions: 'DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2',
+  messageTypes: 'SELECT seq, type FROM events WHERE conversation_id = $1 AND seq = ANY($2::bigint[])',
+  hide: `WITH v AS (UPDATE users SET hidden_version = hidden_version + 1 WHERE address = $1 RETURNING hidden_version)
+    INSERT INTO hidden (address, version, conversation_id, seqs) SELECT $1, hidden_version, $2, $3 FROM v RETURNING version`,
+  hiddenAfter: 'SELECT version, conversation_id, seqs FROM hidden WHERE address = $1 AND version > $2 ORDER BY version LIMIT $3',
   findMessage: `SELECT ${EVENT_COLUMNS} FROM events WHERE client_id = $1 AND sender = $2 AND device_id = $3 AND conversation_id = $4`,
 
   // An event other than a message, inside a transaction that holds the conversation: $6 moves the
@@ -196,7 +234,7 @@ const q = statements({
   // when null): only what is answered crosses the wire. The first event always fits.
   getEvents: `SELECT ${EVENT_COLUMNS} FROM (
       SELECT e.*, row_number() OVER w AS n,
-        sum(${EVENT_OVERHEAD_BYTES} + octet_length(e.body) + COALESCE(octet_length(e.file), 0)) OVER w AS bytes
+        sum(${EVENT_OVERHEAD_BYTES} + octet_length(e.body) + COALESCE(octet_length(e.file), 0) + COALESCE(octet_length(e.extra), 0)) OVER w AS bytes
       FROM (SELECT * FROM events WHERE conversation_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4) e
       WINDOW w AS (ORDER BY e.seq)
     ) page WHERE n = 1 OR $5::bigint IS NULL OR bytes <= $5 ORDER BY seq`,
@@ -315,8 +353,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   const lockedMembers = async (tx: Queryable, conversationId: string) => toMembers(await query<MembersRow>(q.lockMembers, [conversationId], tx));
 
   /** The message this device already sent with this clientId: a retry is answered with the original. */
-  const storedBefore = async (m: NewMessage): Promise<AppendResult | null> => {
-    const [row] = await query<EventRow>(q.findMessage, [m.clientId, m.sender, m.deviceId, m.conversationId]);
+  const storedBefore = async (m: StoredKey, on: Queryable = db): Promise<AppendResult | null> => {
+    const [row] = await query<EventRow>(q.findMessage, [m.clientId, m.sender, m.deviceId, m.conversationId], on);
     return row ? { event: toEvent(row), duplicate: true, members: (await membersOf(m.conversationId))?.addresses ?? [] } : null;
   };
 
@@ -324,66 +362,111 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
    * Messages into one conversation, in order, in one statement a try: each answered, or refused as
    * the members (read again before any refusal) refuse it. A try that finds the members changed
    * (another node's change) reads them again; one that meets the same send committed on another node
-   * after it began finds it stored the next time.
+   * after it began finds it stored the next time. Replies quote their target as the write sees it:
+   * with one among them, the try runs in a transaction holding the conversation (so no delete or
+   * revise of the target commits between the quote and the reply).
    */
   const appendToConversation = async (conversationId: string, sends: NewMessage[]): Promise<Array<Outcome<AppendResult>>> => {
-    const outcomes: Array<Outcome<AppendResult> | undefined> = sends.map(() => undefined);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const open = sends.flatMap((_, i) => (outcomes[i] ? [] : [i]));
-      if (open.length === 0) break;
-      let members = await membersOf(conversationId, attempt > 0);
-      // A refusal is never made on memory alone: the members are read again first.
-      if (attempt === 0 && open.some((i) => refusal(members, sends[i]!) !== null)) members = await membersOf(conversationId, true);
-      const allowed: number[] = [];
-      for (const i of open) {
-        const refused = refusal(members, sends[i]!);
-        if (refused === null) allowed.push(i);
-        else {
-          // A retry of a send stored while it was allowed still gets its original answer.
-          const before = await storedBefore(sends[i]!);
-          outcomes[i] = before ? { ok: true, value: before } : { ok: false, error: refused };
-        }
-      }
-      if (allowed.length === 0) break;
-      // The same send twice in one batch is one message: the later copies wait for the first's answer.
-      const key = (m: NewMessage) => `${m.sender}\n${m.deviceId}\n${m.clientId}`;
-      const firsts = new Map<string, number>();
-      for (const i of allowed) if (!firsts.has(key(sends[i]!))) firsts.set(key(sends[i]!), i);
-      const batch = [...firsts.values()];
-      const column = <T>(pick: (m: NewMessage) => T) => batch.map((i) => pick(sends[i]!));
-      let rows: Array<{ n: number; duplicate: boolean; seq: number; body: string | null; file: string | null; server_time: number | null }>;
+    const outcomes: Array<Outcome<AppendResult> | undefined> = sends.some((m) => m.replyTo !== undefined)
+      ? await db.transaction((tx) => appendTry(conversationId, sends, tx))
+      : sends.map(() => undefined);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && outcomes.includes(undefined); attempt++) {
       try {
-        rows = await query(q.appendMessages, [
-          conversationId,
-          column((m) => m.sender),
-          column((m) => m.deviceId),
-          column((m) => m.clientId),
-          column((m) => m.body),
-          column((m) => (m.file ? JSON.stringify(m.file) : null)),
-          column((m) => m.serverTime),
-          column((m) => m.fileId ?? null),
-          members!.version,
-        ]);
+        const answered = await appendTry(conversationId, sends.filter((_, i) => !outcomes[i]), null, attempt > 0);
+        let k = 0;
+        sends.forEach((_, i) => {
+          if (!outcomes[i]) outcomes[i] = answered[k++];
+        });
       } catch (error) {
-        if (uniqueViolation(error) === 'events_idempotency') continue;
-        throw error;
-      }
-      if (rows.length < batch.length) forget(conversationId); // the members changed: read them again
-      for (const row of rows.sort((x, y) => x.seq - y.seq)) {
-        const i = batch[row.n - 1]!;
-        const m = sends[i]!;
-        const stored = row.duplicate
-          ? { body: row.body!, file: row.file, server_time: row.server_time! }
-          : { body: m.body, file: m.file ? JSON.stringify(m.file) : null, server_time: m.serverTime };
-        const event = toEvent({ conversation_id: conversationId, seq: row.seq, type: 'message', sender: m.sender, client_id: m.clientId, ...stored });
-        if (!row.duplicate) recent.appended(conversationId, row.seq, m.sender);
-        for (const j of allowed) {
-          if (key(sends[j]!) === key(m)) outcomes[j] = { ok: true, value: { event, duplicate: row.duplicate || j !== i, members: members!.addresses } };
-        }
+        // The same send committed on another node after this try began: the next one finds it stored.
+        if (uniqueViolation(error) !== 'events_idempotency') throw error;
       }
     }
     const busy = new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
     return outcomes.map((o) => o ?? { ok: false, error: busy });
+  };
+
+  /** One try: an answer per send, undefined for those whose members changed under it. `tx`: in a transaction that holds the conversation. */
+  const appendTry = async (
+    conversationId: string,
+    sends: NewMessage[],
+    tx: Queryable | null,
+    fresh = false,
+  ): Promise<Array<Outcome<AppendResult> | undefined>> => {
+    const on = tx ?? db;
+    const outcomes: Array<Outcome<AppendResult> | undefined> = sends.map(() => undefined);
+    let members = tx ? await lockedMembers(tx, conversationId) : await membersOf(conversationId, fresh);
+    // A refusal is never made on memory alone: the members are read again first.
+    if (!tx && !fresh && sends.some((m) => refusal(members, m) !== null)) members = await membersOf(conversationId, true);
+    const allowed: number[] = [];
+    for (const [i, m] of sends.entries()) {
+      const refused = refusal(members, m);
+      if (refused === null) allowed.push(i);
+      else {
+        // A retry of a send stored while it was allowed still gets its original answer.
+        const before = await storedBefore(m, on);
+        outcomes[i] = before ? { ok: true, value: before } : { ok: false, error: refused };
+      }
+    }
+    if (allowed.length === 0) return outcomes;
+    // What each stores beside its text: the reply's target as quoted now, the mentions of members.
+    const extras = new Map<number, string | null>();
+    for (const i of allowed) {
+      const m = sends[i]!;
+      const extra: MessageExtra = {};
+      try {
+        if (m.replyTo !== undefined) {
+          const target = messageRow((await query<TargetRow>(q.findTarget, [conversationId, m.replyTo], on))[0], conversationId, m.replyTo);
+          const [revised] = await query<{ body: string }>(q.latestRevise, [conversationId, m.replyTo], on);
+          extra.replyTo = replyTargetOf(m.replyTo, target, revised?.body);
+        }
+      } catch (error) {
+        if (!(error instanceof ParleyError)) throw error;
+        outcomes[i] = { ok: false, error };
+        continue;
+      }
+      const mentions = currentMentions(m.mentions, members!);
+      if (mentions) extra.mentions = mentions;
+      extras.set(i, extra.replyTo || extra.mentions ? JSON.stringify(extra) : null);
+    }
+    // The same send twice in one batch is one message: the later copies get the first's answer.
+    const key = (m: NewMessage) => `${m.sender}\n${m.deviceId}\n${m.clientId}`;
+    const firsts = new Map<string, number>();
+    for (const i of extras.keys()) if (!firsts.has(key(sends[i]!))) firsts.set(key(sends[i]!), i);
+    const batch = [...firsts.values()];
+    if (batch.length === 0) return outcomes;
+    const column = <T>(pick: (m: NewMessage, i: number) => T) => batch.map((i) => pick(sends[i]!, i));
+    const rows = await query<EventRow & { n: number; duplicate: boolean }>(
+      q.appendMessages,
+      [
+        conversationId,
+        column((m) => m.sender),
+        column((m) => m.deviceId),
+        column((m) => m.clientId),
+        column((m) => m.body),
+        column((m) => (m.file ? JSON.stringify(m.file) : null)),
+        column((m) => m.serverTime),
+        column((m) => m.fileId ?? null),
+        members!.version,
+        column((m) => m.replyTo ?? null),
+        column((_, i) => extras.get(i) ?? null),
+      ],
+      on,
+    );
+    if (rows.length < batch.length) forget(conversationId); // the members changed: read them again
+    for (const row of rows.sort((x, y) => x.seq - y.seq)) {
+      const i = batch[row.n - 1]!;
+      const m = sends[i]!;
+      const stored = row.duplicate
+        ? row
+        : { body: m.body, file: m.file ? JSON.stringify(m.file) : null, target: m.replyTo ?? null, extra: extras.get(i) ?? null, deleted: false, server_time: m.serverTime };
+      const event = toEvent({ ...stored, conversation_id: conversationId, seq: row.seq, type: 'message', sender: m.sender, client_id: m.clientId });
+      if (!row.duplicate && !tx) recent.appended(conversationId, row.seq, m.sender);
+      for (const j of extras.keys()) {
+        if (key(sends[j]!) === key(m)) outcomes[j] = { ok: true, value: { event, duplicate: row.duplicate || j !== i, members: members!.addresses } };
+      }
+    }
+    return outcomes;
   };
 
   /** A turn's messages: one statement per conversation, the conversations side by side. */
@@ -408,6 +491,62 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     );
     return outcomes;
   });
+
+  /** A revise, delete or react: checked and written in a transaction that holds the conversation. */
+  const appendAction = async (a: NewAction): Promise<AppendResult> => {
+    const { conversationId, sender, deviceId, clientId, target, change, serverTime } = a;
+    const result = await db.transaction(async (tx): Promise<AppendResult> => {
+      const members = await lockedMembers(tx, conversationId);
+      // A retry is answered with what was stored, whatever happened to the target since.
+      const before = await storedBefore(a, tx);
+      if (before) {
+        if (before.event.type !== change.type) throw new ParleyError('conflict', `clientId ${clientId} already names a ${before.event.type} event`);
+        return before;
+      }
+      authorizeOn(members, conversationId, sender, undefined);
+      const row = messageRow((await query<TargetRow>(q.findTarget, [conversationId, target], tx))[0], conversationId, target);
+      if (row.deleted) throw new ParleyError('bad_request', `message ${target} was deleted`);
+      const emoji = change.type === 'react' ? (await query<{ emoji: string }>(q.emojiOn, [conversationId, target], tx)).map((r) => r.emoji) : [];
+      const subject: ActionTarget = { sender: row.sender!, hasFile: row.file !== null, emoji };
+      a.authorize(members!, subject);
+      const { body, extra } = actionColumns(change, members!);
+      if (change.type === 'react') await query(change.on ? q.reactOn : q.reactOff, [conversationId, target, change.emoji, sender], tx);
+      if (change.type === 'delete') {
+        // What it said goes: its text and file, its edits, its replies' quotes of it, its reactions, its file's link.
+        await query(q.eraseMessage, [conversationId, target], tx);
+        await query(q.eraseRevisions, [conversationId, target], tx);
+        for (const reply of await query<{ seq: number; extra: string }>(q.replies, [conversationId, target], tx)) {
+          await query(q.setExtra, [conversationId, reply.seq, deletedQuoteExtra(reply.extra, target, row.sender!)], tx);
+        }
+        await query(q.dropReactions, [conversationId, target], tx);
+        if (row.file_id !== null && (await query(q.fileCarried, [conversationId, row.file_id], tx)).length === 0) {
+          await query(q.unlinkFile, [row.file_id, conversationId], tx);
+        }
+      }
+      const [stored] = await query<{ seq: number }>(q.appendAction, [conversationId, change.type, sender, deviceId, clientId, body, target, extra, serverTime], tx);
+      const event = toEvent({ conversation_id: conversationId, seq: stored!.seq, type: change.type, sender, client_id: clientId, body, file: null, target, extra, deleted: false, server_time: serverTime });
+      return { event, duplicate: false, members: members!.addresses };
+    });
+    if (!result.duplicate) recent.appended(conversationId, result.event.seq, null);
+    return result;
+  };
+
+  const hideMessages = async (address: Address, conversationId: string, seqs: readonly number[]): Promise<HiddenBatch> => {
+    // A former member hides within the history they had: up to the event that removed them.
+    const members = await membersOf(conversationId, true);
+    const last = members?.roles.has(address) ? Number.MAX_SAFE_INTEGER : ((await query<{ seq: number }>(q.departure, [conversationId, address]))[0]?.seq ?? null);
+    if (last === null) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    const unique = [...new Set(seqs)].sort((x, y) => x - y);
+    const types = new Map((await query<{ seq: number; type: string }>(q.messageTypes, [conversationId, unique])).map((r) => [r.seq, r.type]));
+    for (const seq of unique) {
+      if (seq > last) throw new ParleyError('not_member', `message ${seq} came after you left conversation ${conversationId}`);
+      const type = types.get(seq);
+      messageRow(type === undefined ? undefined : { type, sender: null, body: '', file: null, file_id: null, deleted: false }, conversationId, seq);
+    }
+    const [row] = await query<{ version: number }>(q.hide, [address, conversationId, JSON.stringify(unique)]);
+    if (!row) throw new ParleyError('not_found', `no such user: ${address}`);
+    return { version: row.version, conversationId, seqs: unique };
+  };
 
   /** A turn's receipts in one statement; each answered as if they had run one after another. */
   const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
@@ -442,7 +581,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   ): Promise<EventRow> => {
     const [row] = await query<{ seq: number }>(q.appendEvent, [conversationId, type, sender, body, serverTime, change.members ? 1 : 0, change.distinct], tx);
     if (!row) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
-    return { conversation_id: conversationId, seq: row.seq, type, sender, client_id: null, body, file: null, server_time: serverTime };
+    return { conversation_id: conversationId, seq: row.seq, type, sender, client_id: null, body, file: null, target: null, extra: null, deleted: false, server_time: serverTime };
   };
 
   return {
@@ -542,6 +681,12 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     },
 
     appendMessage: (message) => sendBatch.run(message),
+    appendAction,
+    hideMessages,
+    async hiddenAfter(address, after, limit) {
+      const rows = await query<{ version: number; conversation_id: string; seqs: string }>(q.hiddenAfter, [address, after, limit]);
+      return rows.map((r) => ({ version: r.version, conversationId: r.conversation_id, seqs: JSON.parse(r.seqs) as number[] }));
+    },
     async changeMembers(conversationId, change, sender, serverTime, authorize) {
       const result = await db.transaction(async (tx) => {
         const members = await lockedMembers(tx, conversationId);
