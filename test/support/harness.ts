@@ -29,9 +29,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; limits?: ServerOptions['limits']; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { port?: number; dataDir?: string; database?: string; rateLimit?: { burst: number; perSecond: number }; limits?: ServerOptions['limits']; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir('parley-server-');
-  const database = STORAGE === 'postgres' ? await testDatabase() : undefined;
+  const database = options.database ?? (STORAGE === 'postgres' ? await testDatabase() : undefined);
   // Tests flood on purpose: rates are lifted unless a test sets them; the other limits keep their defaults.
   const limits = { userRateLimit: { burst: 10_000, perSecond: 10_000 }, ...options.limits };
   const open = (port: number) =>
