@@ -667,6 +667,38 @@ describe('PostgreSQL migrations', () => {
     expect(await adminQuery('SELECT version FROM parley_migrations', [], url)).toHaveLength(migrations.length);
   });
 
+  it('takes a database of the schema before message actions (version 1) to the current one, keeping its messages and noting the files they linked', async () => {
+    const url = await testDatabase();
+    const db = await openDatabase(url, { log: () => {} });
+    onCleanup(() => db.close());
+    await db.migrate(migrations.slice(0, 1));
+    const fileId = 'a'.repeat(32);
+    const file = (id: string) => JSON.stringify({ url: `https://parley.example/files/${id}`, name: 'f', size: 1, mime: 'text/plain', sha256: 'b'.repeat(64) });
+    await adminQuery(
+      `INSERT INTO users (address, name, created_at) VALUES ('ann', 'Ann', 1);
+       INSERT INTO conversations (id, type, last_seq, last_activity, created_at) VALUES ('g', 'group', 2, 1, 1);
+       INSERT INTO members (conversation_id, address, role, joined_at) VALUES ('g', 'ann', 'admin', 1);
+       INSERT INTO files (id, owner, name, size, mime, created_at, complete) VALUES ('${fileId}', 'ann', 'f', 1, 'text/plain', 1, true);
+       INSERT INTO file_links (file_id, conversation_id) VALUES ('${fileId}', 'g');
+       INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time) VALUES
+         ('g', 1, 'message', 'ann', 'd', 'c1', 'linked', '${file(fileId)}', 1),
+         ('g', 2, 'message', 'ann', 'd', 'c2', 'not linked here', '${file('c'.repeat(32))}', 2)`,
+      [],
+      url,
+    );
+    const s = closedAtCleanup(await openPostgresStorage(url));
+    expect(seqsOf(await s.getEvents('g', 1, 10, 10))).toEqual([1, 2]);
+    expect(await adminQuery('SELECT seq, file_id FROM events ORDER BY seq', [], url)).toEqual([
+      { seq: '1', file_id: fileId },
+      { seq: '2', file_id: null },
+    ]);
+    expect((await s.getProfile('ann'))?.hiddenVersion).toBe(0);
+    // Deleting the message that carried the file takes the file's link with it.
+    await s.appendAction({ conversationId: 'g', sender: 'ann', deviceId: 'd', clientId: 'x', target: 1, change: { type: 'delete' }, serverTime: 3, authorize: () => {} });
+    expect(await s.mayReadFile(fileId, 'ann')).toBe(true); // the uploader still may
+    expect(await adminQuery('SELECT 1 FROM file_links', [], url)).toEqual([]);
+  });
+
   it('rolls back a migration that fails, keeping the ones before it, and refuses a schema newer than the build', async () => {
     const url = await testDatabase();
     const db = await openDatabase(url, { log: () => {} });
