@@ -117,7 +117,8 @@ export function openStore(dataDir: string) {
     }
     t.maxSeq = Math.max(t.maxSeq, e.seq);
     t.maxTime = Math.max(t.maxTime, e.serverTime);
-    if (e.sender === me) t.maxMine = Math.max(t.maxMine, e.seq);
+    // What I wrote I have read (an action of mine moves no mark, as on the server).
+    if (e.sender === me && e.type !== 'revise' && e.type !== 'delete' && e.type !== 'react') t.maxMine = Math.max(t.maxMine, e.seq);
     return t;
   }
 
