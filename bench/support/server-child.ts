@@ -1,6 +1,7 @@
 // A Parley server in its own process, so a benchmark measures the server's CPU apart from the
 // clients that load it. Speaks to its parent over the IPC channel.
 import { startServer } from '../../server/server.js';
+import { mixEvents, tally, type MixOptions } from './mix.js';
 
 const dataDir = process.argv[2]!;
 // An optional port: a restarted server (the fault suite) listens where its clients know it.
@@ -49,9 +50,38 @@ async function answer(message: Request): Promise<unknown> {
       }
       return reply(count);
     }
+    case 'seedMix': {
+      // bench:catchup's mix (bench/support/mix.ts): messages and actions through the storage interface,
+      // as the server writes them on sends; answers what the history leaves, to check the device against.
+      const { conversationId, count, seed, senders } = message as unknown as { conversationId: string; count: number; seed: number; senders: string[] };
+      const options: MixOptions = { seed, senders, body: mixBody };
+      const counted = tally();
+      let seq = 0;
+      for (const e of mixEvents(options)) {
+        if (++seq > count) break;
+        counted.add(e);
+        const base = { conversationId, sender: e.sender, deviceId: 'seed', clientId: `mix-${seq}`, serverTime: Date.now() };
+        const { event } =
+          e.type === 'message'
+            ? await server.storage.appendMessage({ ...base, body: e.body, replyTo: e.replyTo?.seq, mentions: e.mentions })
+            : await server.storage.appendAction({
+                ...base,
+                target: e.target,
+                change: e.type === 'revise' ? { type: 'revise', body: e.body } : e.type === 'delete' ? { type: 'delete' } : { type: 'react', emoji: e.emoji, on: e.on },
+                authorize: () => {},
+              });
+        if (event.seq !== seq) throw new Error(`${conversationId}: event ${seq} was stored at seq ${event.seq}`);
+      }
+      return reply(counted.summary());
+    }
     case 'close':
       await server.close();
       return process.send!({ id: message.id, data: true }, () => process.exit(0));
   }
 }
 process.send!({ type: 'ready', url: server.url });
+
+/** The mix's text: the message's number, and which edit. */
+function mixBody(seq: number, edits: number): string {
+  return `Message ${seq}${edits ? ` (edit ${edits})` : ''}: the quick brown fox jumps over the lazy dog.`;
+}
