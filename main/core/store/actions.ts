@@ -32,7 +32,8 @@ export function createActionsStore(db: Db) {
     delete: db.prepare(
       `UPDATE messages SET body = '', file = NULL, mentions = NULL, mentions_me = NULL, deleted = 1 WHERE conversation_id = ? AND seq = ?`,
     ),
-    blankRevisions: db.prepare(`UPDATE messages SET body = '' WHERE conversation_id = ? AND target = ? AND kind = 'revise'`),
+    // By the index on target (see messages.ts pointing), not a scan of the conversation.
+    blankRevisions: db.prepare(`UPDATE messages INDEXED BY messages_by_target SET body = '' WHERE conversation_id = ? AND target = ? AND kind = 'revise'`),
     react: db.prepare(
       `INSERT INTO reactions (conversation_id, target, sender, emoji, seq, on_) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (conversation_id, target, sender, emoji) DO UPDATE SET seq = excluded.seq, on_ = excluded.on_ WHERE excluded.seq > reactions.seq`,

@@ -153,7 +153,7 @@ export function openStore(dataDir: string) {
     }
     const mentionsMe = e.mentions?.includes(me) ?? false;
     if (counted(target, e.target, t.read)) t.mentions += Number(mentionsMe) - Number(target.mentionsMe);
-    actions.revise(c, e.target, e.seq, e.serverTime, e.body, e.mentions ? JSON.stringify(e.mentions) : null, mentionsMe);
+    actions.revise(c, e.target, e.seq, e.serverTime, e.body, e.mentions?.length ? JSON.stringify(e.mentions) : null, mentionsMe);
     search.redo(c, e.target);
     return !target.hidden;
   }
@@ -203,7 +203,7 @@ export function openStore(dataDir: string) {
       case 'delete':
       case 'react': {
         const body = e.type === 'revise' ? e.body : e.type === 'react' ? e.emoji : '';
-        const mentions = e.type === 'revise' && e.mentions ? JSON.stringify(e.mentions) : null;
+        const mentions = e.type === 'revise' && e.mentions?.length ? JSON.stringify(e.mentions) : null;
         if (!messages.insert(c, e.seq, e.type, e.sender, e.clientId, body, e.serverTime, null, e.target, false, null, mentions)) return false;
         if (applyAction(e, t)) changed?.push({ conversationId: c, seq: e.target });
         return true;

@@ -96,9 +96,10 @@ export function createMessagesStore(db: Db) {
     reactions: db.prepare(
       `SELECT target, emoji, sender, seq FROM reactions WHERE conversation_id = ? AND target >= ? AND target <= ? AND on_ = 1 ORDER BY target, seq`,
     ),
-    // What points at a message: actions waiting for it, and replies to it.
+    // What points at a message: actions waiting for it, and replies to it. The index by name: without
+    // statistics the planner takes the primary key's conversation prefix, a scan of the whole conversation.
     pointing: db.prepare(
-      `SELECT seq, kind, sender, body, server_time AS serverTime, mentions FROM messages
+      `SELECT seq, kind, sender, body, server_time AS serverTime, mentions FROM messages INDEXED BY messages_by_target
        WHERE conversation_id = ? AND target = ? AND kind IN ('revise', 'delete', 'text', 'file') ORDER BY seq`,
     ),
   };
