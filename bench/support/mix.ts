@@ -19,6 +19,8 @@ export interface MixOptions {
   senders: readonly string[];
   /** A message's text: its seq, and how many times it was edited (0: as sent). */
   body: (seq: number, edits: number) => string;
+  /** Who sends the message at this seq (default: one of `senders`, by weight). */
+  messageSender?: (seq: number) => string;
 }
 
 export const EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '🙏', '👀', '🔥'];
@@ -33,7 +35,7 @@ interface Live {
   edits: number;
 }
 
-export function* mixEvents({ seed, senders, body }: MixOptions): Generator<MixEvent> {
+export function* mixEvents({ seed, senders, body, messageSender }: MixOptions): Generator<MixEvent> {
   const random = prng(seed);
   const weights = senders.map((_, i) => 1 / (i + 1));
   const total = weights.reduce((a, b) => a + b, 0);
@@ -46,14 +48,13 @@ export function* mixEvents({ seed, senders, body }: MixOptions): Generator<MixEv
   const live: Live[] = [];
   const reactions: string[] = [];
   const standing = new Set<string>();
-  const pickTarget = (): Live => {
-    const i = random() < 0.9 ? live.length - 1 - Math.floor(random() * Math.min(RECENT, live.length)) : Math.floor(random() * live.length);
-    return live[i]!;
-  };
+  const pickIndex = (): number =>
+    random() < 0.9 ? live.length - 1 - Math.floor(random() * Math.min(RECENT, live.length)) : Math.floor(random() * live.length);
+  const pickTarget = (): Live => live[pickIndex()]!;
   for (let seq = 1; ; seq++) {
     const r = random();
     if (live.length === 0 || r < SHARES.message) {
-      const sender = pickSender();
+      const sender = messageSender?.(seq) ?? pickSender();
       const event: MixEvent = { type: 'message', sender, body: body(seq, 0) };
       if (live.length > 0 && random() < 0.1) {
         const target = pickTarget();
@@ -89,8 +90,7 @@ export function* mixEvents({ seed, senders, body }: MixOptions): Generator<MixEv
       target.edits++;
       yield { type: 'revise', sender: target.sender, target: target.seq, body: body(target.seq, target.edits) };
     } else {
-      const target = pickTarget();
-      live.splice(live.indexOf(target), 1);
+      const [target] = live.splice(pickIndex(), 1) as [Live];
       for (const emoji of EMOJI) for (const sender of senders) standing.delete(`${target.seq} ${sender} ${emoji}`);
       yield { type: 'delete', sender: target.sender, target: target.seq };
     }
