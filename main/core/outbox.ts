@@ -75,7 +75,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
   let retryTimer: NodeJS.Timeout | null = null;
   let stopped = false;
   let mediaRefSend: MediaRefSetting | null = null;
-  /** The message on its way to the server now: its text is fixed (an edit of it is sent after it). */
+  /** The item on its way to the server now: a message's text is fixed (an edit of it is sent after it). */
   let sending: string | null = null;
 
   /** The next message ready to send; a file message takes its URL and checksum from its finished upload. */
@@ -150,10 +150,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
       ...(item.replyTo !== null ? { replyTo: item.replyTo } : {}),
       ...(item.mentions ? { mentions: item.mentions } : {}),
     };
-    sending = item.clientId;
-    const ack = await connection.request('message:send', { conversationId, clientId: item.clientId, body: item.body, ...extra }).finally(() => {
-      sending = null;
-    });
+    const ack = await connection.request('message:send', { conversationId, clientId: item.clientId, body: item.body, ...extra });
     if (stopped) return;
     // The reply's preview is read from its target, stored here (the server's quote is for devices without it).
     const answered = item.replyTo === null ? null : store.messages.get(conversationId, item.replyTo);
@@ -202,6 +199,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     try {
       for (let item = next(); item && connection.online && !stopped; item = next()) {
         try {
+          sending = item.clientId;
           await sendOne(item);
         } catch (error) {
           if (stopped) return;
@@ -218,6 +216,8 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
             }, RETRY_AFTER_MS);
           }
           return;
+        } finally {
+          sending = null;
         }
       }
     } finally {

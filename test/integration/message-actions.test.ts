@@ -174,6 +174,29 @@ describe('message actions, engine and server', () => {
     expect(log.filter((e) => e.type === 'revise')).toMatchObject([{ sender: 'bob', body: 'from the phone, edited' }]);
   });
 
+  it('hides what another of my devices deleted for me while this one was offline, from the list after the sync', async () => {
+    const t = await startTestServer();
+    const { alice, bob, bobToken, conversationId: c } = await pair(t);
+    for (const body of ['keep', 'hide me', 'hide me too']) alice.sendMessage({ conversationId: c }, body);
+    await until(() => page(bob, c).length === 3, 'three at bob');
+    const laptop = startClient(t.url, bobToken);
+    await online(laptop);
+    await until(() => page(laptop, c).length === 3, 'three at the laptop');
+    const dataDir = laptop.dataDir;
+    laptop.stop();
+    bob.deleteMessage(byBody(bob, c, 'hide me').id, false);
+    bob.deleteMessage(byBody(bob, c, 'hide me too').id, false);
+    await bob.idle();
+    expect(page(bob, c).map((m) => m.body)).toEqual(['keep']);
+
+    const back = startClient(t.url, bobToken, { dataDir });
+    await online(back);
+    await back.idle();
+    expect(page(back, c).map((m) => m.body)).toEqual(['keep']);
+    expect(back.readConversation(c)).toMatchObject({ unread: bob.readConversation(c)!.unread });
+    expect(page(alice, c)).toHaveLength(3);
+  });
+
   it('applies an action whose target is not stored yet once the target lands', async () => {
     const t = await startTestServer();
     const { bob, aliceToken, conversationId: c } = await pair(t);

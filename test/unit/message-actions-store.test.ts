@@ -105,6 +105,8 @@ describe('message actions in the store', () => {
     const store = open();
     store.ingest([msg(1, 'bob', 'hi')], true);
     expect(store.ingest([react(2, 'cat', 1, '👍')], true).changed).toEqual([{ conversationId: C, seq: 1 }]);
+    // An action is no activity: the conversation keeps its place in the list, its lastSeq moves.
+    expect(store.conversations.get(C)).toMatchObject({ lastSeq: 2, lastActivity: 1000 });
     expect(store.ingest([react(2, 'cat', 1, '👍')], true)).toMatchObject({ inserted: [], changed: [] });
     expect(store.ingest([react(3, 'bob', 9, '👍')], true).changed).toEqual([]);
     store.close();

@@ -35,8 +35,8 @@ export function createMessageActions(d: ActionDeps) {
     return clientId !== null && outbox.sending() !== clientId ? clientId : null;
   }
 
-  /** Queues an action on a message (after my message it acts on, if that is not sent yet); returns the message as shown now. */
-  function queue(message: Message & { conversationId: string }, action: OutboxAction, body: string, mentions?: string[]): Message {
+  /** Queues an action on a message (after my message it acts on, if that is not sent yet). */
+  function queue(message: Message & { conversationId: string }, action: OutboxAction, body: string, mentions?: string[]): void {
     store.outbox.add({
       clientId: newClientId(),
       conversationId: message.conversationId,
@@ -49,7 +49,6 @@ export function createMessageActions(d: ActionDeps) {
       ...(mentions ? { mentions } : {}),
     });
     outbox.kick();
-    return changed(message.id);
   }
 
   /** The message as shown now, told to the host. */
@@ -80,7 +79,8 @@ export function createMessageActions(d: ActionDeps) {
         store.outbox.rewrite(clientId, body, mentions);
         return changed(id);
       }
-      return queue(message, 'edit', body, mentions);
+      queue(message, 'edit', body, mentions);
+      return changed(id);
     },
 
     /** For everyone (my own, or any as a group's or channel's admin), or for me only, on all my devices. */
@@ -95,8 +95,9 @@ export function createMessageActions(d: ActionDeps) {
         const conversation = store.conversations.get(message.conversationId)!;
         const admin = conversation.type !== 'direct' && conversation.participants.some((p) => p.address === store.me && p.role === 'admin');
         if (!message.mine && !admin) throw new ParleyError('forbidden', "only its sender, or a group's admin, deletes a message for everyone");
-        if (!message.deleted) queue(message, 'delete', '');
-        return;
+        if (message.deleted) return;
+        queue(message, 'delete', '');
+        return void changed(id);
       }
       // Gone here at once; the server tells my other devices. My message on its way is hidden once it lands.
       if (message.seq !== null) removed(message.conversationId, store.hide(message.conversationId, [message.seq]));
@@ -110,7 +111,8 @@ export function createMessageActions(d: ActionDeps) {
       if (message.deleted) throw new ParleyError('conflict', 'that message was deleted');
       const mine = message.reactions?.find((r) => r.emoji === checked)?.mine ?? false;
       if (mine === on) return message;
-      return queue(message, on ? 'react' : 'unreact', checked);
+      queue(message, on ? 'react' : 'unreact', checked);
+      return changed(id);
     },
 
     /** The messages a delete for me removed, told to the host (another device's, or mine acknowledged). */

@@ -75,7 +75,7 @@ export function createIndexer(d: IndexerDeps) {
     if (numbered) indexed = indexPending(store, batch, tokens);
     // Aim the next batch at the slice's time budget.
     const took = performance.now() - started;
-    if (indexed === batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
+    if (indexed >= batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
     return numbered || indexed > 0;
   }
 

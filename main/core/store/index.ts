@@ -116,9 +116,11 @@ export function openStore(dataDir: string) {
       touched.set(e.conversationId, t);
     }
     t.maxSeq = Math.max(t.maxSeq, e.seq);
+    if (e.type === 'revise' || e.type === 'delete' || e.type === 'react') return t;
+    // An action is no activity (a reaction does not lift its conversation in the list), and one of
+    // mine moves no read mark (as on the server); what I wrote I have read.
     t.maxTime = Math.max(t.maxTime, e.serverTime);
-    // What I wrote I have read (an action of mine moves no mark, as on the server).
-    if (e.sender === me && e.type !== 'revise' && e.type !== 'delete' && e.type !== 'react') t.maxMine = Math.max(t.maxMine, e.seq);
+    if (e.sender === me) t.maxMine = Math.max(t.maxMine, e.seq);
     return t;
   }
 
@@ -193,9 +195,9 @@ export function openStore(dataDir: string) {
       case 'message': {
         const file = e.file ? JSON.stringify(e.file) : null;
         const kind = e.file ? 'file' : 'text';
-        const mentions = e.mentions && e.mentions.length > 0 ? JSON.stringify(e.mentions) : null;
+        const mentions = e.mentions && e.mentions.length > 0 && !e.deleted ? JSON.stringify(e.mentions) : null;
         const replyTo = e.replyTo ? JSON.stringify(e.replyTo) : null;
-        const stored = messages.insert(c, e.seq, kind, e.sender, e.clientId, e.deleted ? '' : e.body, e.serverTime, e.deleted ? null : file, e.replyTo?.seq ?? null, e.deleted === true, replyTo, mentions, e.mentions?.includes(me) ?? false);
+        const stored = messages.insert(c, e.seq, kind, e.sender, e.clientId, e.deleted ? '' : e.body, e.serverTime, e.deleted ? null : file, e.replyTo?.seq ?? null, e.deleted === true, replyTo, mentions, mentions !== null && e.mentions!.includes(me));
         if (stored) landed(e, t, changed);
         return stored;
       }
