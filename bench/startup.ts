@@ -12,9 +12,13 @@
 // from the local store. Then, in the 1M case, a scroll up through older history with the mouse
 // wheel: frame times and long tasks.
 //
+// Both stores hold message actions as bench:catchup --mix makes them (bench/support/mix.ts): besides
+// the messages (some replies and mentions), a quarter as many events again of reactions, edits and
+// deletes, written through the engine's own ingest (bench/support/seed-store.ts).
+//
 // Options (env): STARTUP_RUNS (default 5), STARTUP_MESSAGES (default 1000000),
-// STARTUP_BASELINE (default 1000), STARTUP_CONVERSATIONS (default 100), STARTUP_KEEP=1 keeps the data,
-// STARTUP_ACTIONS (default 0.2: that share of the stored events are edits, reactions and deletes).
+// STARTUP_BASELINE (default 1000), STARTUP_CONVERSATIONS (default 100), STARTUP_ACTIONS=0 stores
+// messages only (as before issue 14), STARTUP_KEEP=1 keeps the data.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -39,7 +43,7 @@ const RUNS = Number(process.env.STARTUP_RUNS ?? 5);
 const LARGE = Number(process.env.STARTUP_MESSAGES ?? 1_000_000);
 const SMALL = Number(process.env.STARTUP_BASELINE ?? 1_000);
 const CONVERSATIONS = Number(process.env.STARTUP_CONVERSATIONS ?? 100);
-const ACTIONS = Number(process.env.STARTUP_ACTIONS ?? 0.2);
+const ACTIONS = process.env.STARTUP_ACTIONS !== '0';
 const TARGET_MS = 500;
 const TARGET_RATIO = 1.2;
 const ROWS = 50;
@@ -185,7 +189,7 @@ async function launchOnce(browser: Browser, dataDir: string, seed: SeedResult, k
   // The tab exists before the launch, as Electron's window would be created by the launch itself.
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.addInitScript({ content: inPage(observeStartup, { rows: ROWS, newest: `#${seed.topCount} ` }) });
+  await page.addInitScript({ content: inPage(observeStartup, { rows: ROWS, newest: `#${seed.topLastSeq} ` }) });
   const { child, ready, call } = startChild(dataDir);
   try {
     const launched = await ready;
@@ -346,9 +350,11 @@ const sizes = [SMALL, LARGE];
 const seeds = new Map<number, { dataDir: string; seed: SeedResult }>();
 for (const size of sizes) {
   const dataDir = join(work, `n${size}`);
-  process.stdout.write(`seeding ${size.toLocaleString()} events (${Math.round(ACTIONS * 100)}% actions) in ${CONVERSATIONS} conversations… `);
-  const seed = seedStore({ dataDir, serverUrl: offlineUrl, messages: size, conversations: CONVERSATIONS, actionEvery: ACTIONS > 0 ? Math.round(1 / ACTIONS) : 0 });
-  console.log(`${seed.seconds.toFixed(1)} s (top conversation: ${seed.topCount.toLocaleString()} messages)`);
+  process.stdout.write(`seeding ${size.toLocaleString()} messages${ACTIONS ? ' with actions' : ''} in ${CONVERSATIONS} conversations… `);
+  const seed = seedStore({ dataDir, serverUrl: offlineUrl, messages: size, conversations: CONVERSATIONS, actions: ACTIONS });
+  console.log(
+    `${seed.seconds.toFixed(1)} s (${seed.events.toLocaleString()} events; top conversation: ${seed.topCount.toLocaleString()} messages, ${seed.topLastSeq.toLocaleString()} events)`,
+  );
   seeds.set(size, { dataDir, seed });
 }
 
@@ -418,7 +424,7 @@ try {
     else
       console.log(
         `  scroll up ${s.seconds} s (${s.wheelEvents} wheel events, ${s.wheelPx.toLocaleString()} px): history from #${s.oldestBefore} back to #${s.oldestAfter} ` +
-          `(${(s.oldestBefore - s.oldestAfter).toLocaleString()} messages); ${s.frames} frames, frame time p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, ` +
+          `(${(s.oldestBefore - s.oldestAfter).toLocaleString()} ${ACTIONS ? 'seqs' : 'messages'}); ${s.frames} frames, frame time p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, ` +
           `max ${s.max.toFixed(0)} ms, ${s.over50} frames > 50 ms; long tasks ${s.longTasks} (max ${s.longTaskMax.toFixed(0)} ms, total ${s.longTaskMs.toFixed(0)} ms); ` +
           `${s.framesAtTop} frames stuck at the top waiting for older messages; ${s.rowsInDom} message rows in the DOM at the end`,
       );

@@ -1,15 +1,18 @@
 // Seeds a browser-host data dir the way a long-used install looks: a remembered session (session.json)
-// and that account's engine store holding `messages` events across `conversations` conversations,
-// written with the engine's own store module (upsertConversations + ingest, in big transactions).
-// The distribution is skewed (Zipf, weight 1/rank): with 100 conversations the most recently active
-// one, the one the app opens at launch, holds about 19% of everything (193k of 1M).
+// and that account's engine store holding `messages` messages across `conversations` conversations,
+// written with the engine's own store module (upsertConversations + ingest, in big transactions), so
+// the tables are what the engine's ingest makes of these events. The distribution is skewed (Zipf,
+// weight 1/rank): with 100 conversations the most recently active one, the one the app opens at
+// launch, holds about 19% of everything (193k of 1M). With `actions` (the default), each
+// conversation's history is bench:catchup's mix (bench/support/mix.ts): besides its messages (some
+// replies and mentions), a quarter as many events again of reactions, edits and deletes.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Conversation, ConversationEvent } from '../../protocol/index.js';
+import { MAX_QUOTE_CHARS, type Conversation, type ConversationEvent } from '../../protocol/index.js';
 import { indexPending } from '../../main/core/search/indexer.js';
 import { openStore } from '../../main/core/store/index.js';
-import { isAction, seedAction } from './action-mix.js';
+import { mixEvents, type MixEvent } from './mix.js';
 
 export interface SeedOptions {
   dataDir: string;
@@ -20,27 +23,72 @@ export interface SeedOptions {
   me?: string;
   /** Events per ingest transaction. */
   batch?: number;
-  /** One event in this many is an action on the message before it (edit, reaction, delete: bench/support/action-mix.ts); 0 for none. */
-  actionEvery?: number;
+  /** Reactions, edits, deletes, replies and mentions among the messages (default true). */
+  actions?: boolean;
 }
 
 export interface SeedResult {
   me: string;
   accountDir: string;
   topConversationId: string;
+  /** Messages in the top conversation. */
   topCount: number;
+  /** Its newest seq: its newest message's, which starts `#<seq> `. */
+  topLastSeq: number;
+  /** Messages per conversation. */
   counts: number[];
+  /** Events stored, actions included. */
+  events: number;
   seconds: number;
 }
 
 const WORDS = 'the quick brown fox jumps over a lazy dog while parley keeps every message in order and on time'.split(' ');
 
-/** Message text of varied length (one to about four lines), deterministic per seq. */
-function bodyOf(conversation: number, seq: number): string {
+/** Message text of varied length (one to about four lines), deterministic per seq; an edit says which. */
+function bodyOf(conversation: number, seq: number, edits = 0): string {
   const words = 4 + ((seq * 7919 + conversation * 104729) % 37);
   const out: string[] = [`#${seq}`];
   for (let i = 0; i < words; i++) out.push(WORDS[(seq + i * 13 + conversation) % WORDS.length]!);
+  if (edits > 0) out.push(`(edit ${edits})`);
   return out.join(' ');
+}
+
+/** Runs of a few messages from the same sender, about a third of them mine. */
+const senderOf = (me: string, peers: readonly string[], seq: number) => (Math.floor(seq / 3) % 3 === 0 ? me : peers[(seq >> 2) % peers.length]!);
+
+/** A conversation's history up to its `count`th message: messages only, or the mix. */
+function* historyOf(conversation: number, count: number, me: string, peers: readonly string[], actions: boolean): Generator<MixEvent> {
+  if (!actions) {
+    for (let seq = 1; seq <= count; seq++) yield { type: 'message', sender: senderOf(me, peers, seq), body: bodyOf(conversation, seq) };
+    return;
+  }
+  let messages = 0;
+  const mix = mixEvents({ seed: conversation + 1, senders: [...peers, me], body: (seq, edits) => bodyOf(conversation, seq, edits), messageSender: (seq) => senderOf(me, peers, seq) });
+  for (const e of mix) {
+    yield e;
+    if (e.type === 'message' && ++messages === count) return;
+  }
+}
+
+/** A mix event as the engine receives it. */
+function toEvent(e: MixEvent, conversationId: string, seq: number, serverTime: number): ConversationEvent {
+  const base = { conversationId, seq, sender: e.sender, clientId: `seed-${conversationId}-${seq}`, serverTime };
+  switch (e.type) {
+    case 'message':
+      return {
+        type: 'message',
+        ...base,
+        body: e.body,
+        ...(e.replyTo ? { replyTo: { ...e.replyTo, quote: e.replyTo.quote.slice(0, MAX_QUOTE_CHARS) } } : {}),
+        ...(e.mentions ? { mentions: e.mentions } : {}),
+      };
+    case 'revise':
+      return { type: 'revise', ...base, target: e.target, body: e.body };
+    case 'delete':
+      return { type: 'delete', ...base, target: e.target };
+    case 'react':
+      return { type: 'react', ...base, target: e.target, emoji: e.emoji, on: e.on };
+  }
 }
 
 /** The account directory the bridge's session opens for this server and address (main/bridge/session.ts). */
@@ -69,6 +117,14 @@ export function seedStore(options: SeedOptions): SeedResult {
   writeFileSync(join(options.dataDir, 'session.json'), JSON.stringify({ serverUrl: options.serverUrl, address: me, token: 'plu_bench_offline_token' }));
 
   const counts = skewedCounts(options.messages, options.conversations);
+  const actions = options.actions ?? true;
+  const peersOf = (i: number) => (i % 5 === 4 ? [`peer${i}`, `peer${i}b`, `peer${i}c`] : [`peer${i}`]);
+  // Each conversation's last seq, its messages and their actions counted (a first pass of the history).
+  const lastSeqs = counts.map((count, i) => {
+    let n = 0;
+    for (const _ of historyOf(i, count, me, peersOf(i), actions)) n++;
+    return n;
+  });
   const now = Date.now();
   const store = openStore(accountDir);
   try {
@@ -76,19 +132,18 @@ export function seedStore(options: SeedOptions): SeedResult {
     store.setMe(me);
     store.prefs.setMeta('deviceId', 'bench-device');
     // Conversation i was last active i minutes ago: conversation 0 is on top.
-    const conversations: Conversation[] = counts.map((count, i) => {
+    const conversations: Conversation[] = lastSeqs.map((last, i) => {
       const group = i % 5 === 4;
-      const peers = group ? [`peer${i}`, `peer${i}b`, `peer${i}c`] : [`peer${i}`];
       return {
         id: `c${String(i).padStart(4, '0')}`,
         type: group ? 'group' : 'direct',
         title: group ? `Group ${i}` : null,
         participants: [
-          { address: me, role: 'admin', deliveredSeq: count, readSeq: Math.max(0, count - (i % 7)) },
+          { address: me, role: 'admin', deliveredSeq: last, readSeq: Math.max(0, last - (i % 7)) },
           // Others are a few behind on my last messages, so ticks show sent, delivered and read.
-          ...peers.map((address) => ({ address, role: 'member' as const, deliveredSeq: Math.max(0, count - 2), readSeq: Math.max(0, count - 4) })),
+          ...peersOf(i).map((address) => ({ address, role: 'member' as const, deliveredSeq: Math.max(0, last - 2), readSeq: Math.max(0, last - 4) })),
         ],
-        lastSeq: count,
+        lastSeq: last,
         lastActivity: now - i * 60_000,
         createdAt: now - 400 * 86_400_000,
       };
@@ -102,31 +157,13 @@ export function seedStore(options: SeedOptions): SeedResult {
     };
     counts.forEach((count, i) => {
       const conversation = conversations[i]!;
-      const peers = conversation.participants.filter((p) => p.address !== me).map((p) => p.address);
+      const last = lastSeqs[i]!;
       // Spread the history over the year before the conversation's last activity, newest last.
-      const step = Math.max(1, Math.floor((365 * 86_400_000) / count));
-      const every = options.actionEvery ?? 0;
-      let last: { seq: number; sender: string } | null = null;
-      for (let seq = 1; seq <= count; seq++) {
-        // Runs of a few messages from the same sender, about a third of them mine.
-        const run = Math.floor(seq / 3) % 3;
-        const sender = run === 0 ? me : peers[(seq >> 2) % peers.length]!;
-        const base = { conversationId: conversation.id, seq, clientId: `seed-${i}-${seq}`, serverTime: conversation.lastActivity - (count - seq) * step };
-        // The newest event stays a message: the launch shows it at the bottom.
-        if (last && seq < count && isAction(seq - 1, every)) {
-          const change = seedAction(Math.floor((seq - 1) / every), seq);
-          const target = last.seq;
-          pending.push(
-            change.type === 'revise'
-              ? { type: 'revise', ...base, sender: last.sender, target, body: `#${target} ${change.body}` }
-              : change.type === 'react'
-                ? { type: 'react', ...base, sender: peers[seq % peers.length]!, target, emoji: change.emoji, on: change.on }
-                : { type: 'delete', ...base, sender: last.sender, target },
-          );
-        } else {
-          pending.push({ type: 'message', ...base, sender, body: bodyOf(i, seq) });
-          last = { seq, sender };
-        }
+      const step = Math.max(1, Math.floor((365 * 86_400_000) / last));
+      let seq = 0;
+      for (const e of historyOf(i, count, me, peersOf(i), actions)) {
+        seq++;
+        pending.push(toEvent(e, conversation.id, seq, conversation.lastActivity - (last - seq) * step));
         if (pending.length >= batch) flush();
       }
     });
@@ -141,7 +178,9 @@ export function seedStore(options: SeedOptions): SeedResult {
     accountDir,
     topConversationId: 'c0000',
     topCount: counts[0]!,
+    topLastSeq: lastSeqs[0]!,
     counts,
+    events: lastSeqs.reduce((a, b) => a + b, 0),
     seconds: (performance.now() - started) / 1000,
   };
 }

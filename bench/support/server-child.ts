@@ -1,7 +1,7 @@
 // A Parley server in its own process, so a benchmark measures the server's CPU apart from the
 // clients that load it. Speaks to its parent over the IPC channel.
 import { startServer } from '../../server/server.js';
-import { isAction, seedAction } from './action-mix.js';
+import { mixEvents, tally, type MixOptions } from './mix.js';
 
 const dataDir = process.argv[2]!;
 // An optional port: a restarted server (the fault suite) listens where its clients know it.
@@ -36,28 +36,43 @@ async function answer(message: Request): Promise<unknown> {
     case 'memory':
       return reply(process.memoryUsage());
     case 'seed': {
-      // Writes messages (and, one event in `actionEvery`, an action on the message just before:
-      // edit, reaction, edit, reaction taken back, delete) through the storage interface, as the
-      // server would on sends. Event n of the whole seed is the n-th of every conversation's log.
-      const { conversationId, sender, count, from, actionEvery = 0 } = message as unknown as {
-        conversationId: string;
-        sender: string;
-        count: number;
-        from: number;
-        actionEvery?: number;
-      };
-      let last = 0;
+      // Writes messages through the storage interface, as the server would on sends.
+      const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };
       for (let i = 0; i < count; i++) {
-        const base = { conversationId, sender, deviceId: 'seed', clientId: `seed-${from + i}`, serverTime: Date.now() };
-        const n = from + i;
-        if (isAction(i, actionEvery) && last > 0) {
-          const change = seedAction(Math.floor(i / actionEvery), n);
-          await server.storage.appendAction({ ...base, target: last, change, authorize: () => {} });
-          continue;
-        }
-        last = (await server.storage.appendMessage({ ...base, body: `Message number ${n}: the quick brown fox jumps over the lazy dog.` })).event.seq;
+        await server.storage.appendMessage({
+          conversationId,
+          sender,
+          deviceId: 'seed',
+          clientId: `seed-${from + i}`,
+          body: `Message number ${from + i}: the quick brown fox jumps over the lazy dog.`,
+          serverTime: Date.now(),
+        });
       }
       return reply(count);
+    }
+    case 'seedMix': {
+      // bench:catchup's mix (bench/support/mix.ts): messages and actions through the storage interface,
+      // as the server writes them on sends; answers what the history leaves, to check the device against.
+      const { conversationId, count, seed, senders } = message as unknown as { conversationId: string; count: number; seed: number; senders: string[] };
+      const options: MixOptions = { seed, senders, body: mixBody };
+      const counted = tally();
+      let seq = 0;
+      for (const e of mixEvents(options)) {
+        if (++seq > count) break;
+        counted.add(e);
+        const base = { conversationId, sender: e.sender, deviceId: 'seed', clientId: `mix-${seq}`, serverTime: Date.now() };
+        const { event } =
+          e.type === 'message'
+            ? await server.storage.appendMessage({ ...base, body: e.body, replyTo: e.replyTo?.seq, mentions: e.mentions })
+            : await server.storage.appendAction({
+                ...base,
+                target: e.target,
+                change: e.type === 'revise' ? { type: 'revise', body: e.body } : e.type === 'delete' ? { type: 'delete' } : { type: 'react', emoji: e.emoji, on: e.on },
+                authorize: () => {},
+              });
+        if (event.seq !== seq) throw new Error(`${conversationId}: event ${seq} was stored at seq ${event.seq}`);
+      }
+      return reply(counted.summary());
     }
     case 'close':
       await server.close();
@@ -65,3 +80,8 @@ async function answer(message: Request): Promise<unknown> {
   }
 }
 process.send!({ type: 'ready', url: server.url });
+
+/** The mix's text: the message's number, and which edit. */
+function mixBody(seq: number, edits: number): string {
+  return `Message ${seq}${edits ? ` (edit ${edits})` : ''}: the quick brown fox jumps over the lazy dog.`;
+}
