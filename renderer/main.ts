@@ -1,6 +1,9 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
+// Noto Color Emoji (SIL OFL 1.1), in slices by Unicode range that load when an emoji needs them: every
+// OS shows emoji in colour, a Linux without an emoji font too. style.css's --font names it last.
+import '@fontsource/noto-color-emoji/index.css';
 import './style.css';
 
 // A file dropped anywhere the UI does not take it must not make the page open the file in its place
