@@ -21,12 +21,21 @@ const COMPONENT_GROUP = messages.groups.find((g) => g.key === 'component')?.orde
 /** What the server takes as a reaction: one RGI emoji (a newer one than this runtime knows is left out). */
 const RGI = new RegExp('^\\p{RGI_Emoji}$', 'v');
 
+/**
+ * The RGI form of an emoji, or null for one this runtime does not know. emojibase adds U+FE0F even
+ * after characters that are emoji by default ("👍️"), which the RGI form (and so the server) has not.
+ */
+function rgi(unicode: string): string | null {
+  return [unicode, unicode.replace(/(\p{Emoji_Presentation})\uFE0F/gu, '$1')].find((form) => RGI.test(form)) ?? null;
+}
+
 function grouped(data: readonly CompactEmoji[]): EmojiGroup[] {
   const groups = new Map<number, EmojiEntry[]>();
   for (const e of [...data].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))) {
-    if (e.group === undefined || e.group === COMPONENT_GROUP || !RGI.test(e.unicode)) continue;
+    const emoji = rgi(e.unicode);
+    if (e.group === undefined || e.group === COMPONENT_GROUP || emoji === null) continue;
     const list = groups.get(e.group) ?? [];
-    list.push({ emoji: e.unicode, label: e.label, words: [e.label, ...(e.tags ?? [])].join(' ').toLowerCase() });
+    list.push({ emoji, label: e.label, words: [e.label, ...(e.tags ?? [])].join(' ').toLowerCase() });
     groups.set(e.group, list);
   }
   return messages.groups
