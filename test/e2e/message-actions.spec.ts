@@ -13,7 +13,7 @@ test('reply, react, edit, mention and delete between two people', async ({ serve
 
   // Markdown formats what Alice writes; Bob sees it formatted too.
   await startDirect(alice.page, 'bob');
-  const asked = await send(alice.page, 'Can you check the **release notes**? See www.example.com');
+  const asked = await send(alice.page, 'Can you check the **release notes**? See www.example.com', 'Can you check the release notes? See www.example.com');
   await expect(asked.locator('strong')).toHaveText('release notes');
   await expect(asked.getByRole('link', { name: 'www.example.com' })).toHaveAttribute('href', 'http://www.example.com/');
   await openConversation(bob.page, 'Alice');

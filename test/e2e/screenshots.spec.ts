@@ -93,7 +93,7 @@ test('screenshots: message actions — formatting, a reply, reactions, an edit, 
   await expectSignedIn(page);
   await expectSignedIn(bob.page);
   await startDirect(page, 'bob');
-  await send(page, 'Release checklist for **Friday**:\n\n- build the installers with `npm run dist`\n- ~~write~~ update the notes\n\n> Ship it when CI is green.');
+  await send(page, 'Release checklist for **Friday**:\n\n- build the installers with `npm run dist`\n- ~~write~~ update the notes\n\n> Ship it when CI is green.', 'Release checklist for Friday');
   await openConversation(bob.page, 'Alice Martin');
   const checklist = ui.message(bob.page, 'Release checklist').first();
   await checklist.hover();
