@@ -16,8 +16,8 @@ const devCspStyles: Plugin = {
   transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
 };
 
-// The colour emoji font the app ships (renderer/main.ts): Chromium reads its woff2 files, so the woff
-// fallbacks @fontsource lists after them would only add 8 MB to the app.
+// The colour emoji font the app ships (renderer/main.ts): Chromium reads its woff2 file, so the woff
+// fallback @fontsource lists after it would only add 7 MB to the app.
 const woff2Only: Plugin = {
   name: 'parley:woff2-only',
   enforce: 'pre',
