@@ -86,6 +86,7 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
 });
 
 test('screenshots: message actions — formatting, a reply, reactions, an edit, a mention, a tombstone, the menu and the picker', async ({ server, launch }) => {
+  test.setTimeout(120_000); // two windows, and a screenshot of four screens in two schemes
   await server.user('alice', 'Alice Martin');
   await server.user('bob', 'Bob Okafor');
   const bob = await launch({ as: 'bob' });

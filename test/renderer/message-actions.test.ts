@@ -237,7 +237,8 @@ describe('reactions', () => {
     expect(picker.getAttribute('aria-label')).toBe('Choose an emoji');
     const search = picker.querySelector<HTMLInputElement>('[data-testid=emoji-search]')!;
     expect(document.activeElement).toBe(search);
-    await vi.waitFor(() => expect(picker.querySelectorAll('[data-testid=emoji-option]').length).toBeGreaterThan(1000));
+    // The emoji data is its own chunk, loaded as the first picker opens.
+    await vi.waitFor(() => expect(picker.querySelectorAll('[data-testid=emoji-option]').length).toBeGreaterThan(1000), { timeout: 10_000 });
     search.value = 'thumbs up';
     search.dispatchEvent(new Event('input'));
     await flushPromises();
@@ -252,7 +253,7 @@ describe('reactions', () => {
     // Again, from the chips' own button: recently used first; arrows move in the grid, Esc closes.
     await messageEl(app, BOB_2).get('[data-testid=reaction-add]').trigger('click');
     const again = document.querySelector<HTMLElement>('[data-testid=emoji-picker]')!;
-    await vi.waitFor(() => expect(again.querySelector('h3')?.textContent).toBe('Recently used'));
+    await vi.waitFor(() => expect(again.querySelector('h3')?.textContent).toBe('Recently used'), { timeout: 10_000 });
     const field = again.querySelector<HTMLInputElement>('[data-testid=emoji-search]')!;
     key(field, 'ArrowDown');
     await flushPromises();
