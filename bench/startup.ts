@@ -13,7 +13,8 @@
 // wheel: frame times and long tasks.
 //
 // Options (env): STARTUP_RUNS (default 5), STARTUP_MESSAGES (default 1000000),
-// STARTUP_BASELINE (default 1000), STARTUP_CONVERSATIONS (default 100), STARTUP_KEEP=1 keeps the data.
+// STARTUP_BASELINE (default 1000), STARTUP_CONVERSATIONS (default 100), STARTUP_KEEP=1 keeps the data,
+// STARTUP_ACTIONS (default 0.2: that share of the stored events are edits, reactions and deletes).
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,6 +39,7 @@ const RUNS = Number(process.env.STARTUP_RUNS ?? 5);
 const LARGE = Number(process.env.STARTUP_MESSAGES ?? 1_000_000);
 const SMALL = Number(process.env.STARTUP_BASELINE ?? 1_000);
 const CONVERSATIONS = Number(process.env.STARTUP_CONVERSATIONS ?? 100);
+const ACTIONS = Number(process.env.STARTUP_ACTIONS ?? 0.2);
 const TARGET_MS = 500;
 const TARGET_RATIO = 1.2;
 const ROWS = 50;
@@ -344,8 +346,8 @@ const sizes = [SMALL, LARGE];
 const seeds = new Map<number, { dataDir: string; seed: SeedResult }>();
 for (const size of sizes) {
   const dataDir = join(work, `n${size}`);
-  process.stdout.write(`seeding ${size.toLocaleString()} messages in ${CONVERSATIONS} conversations… `);
-  const seed = seedStore({ dataDir, serverUrl: offlineUrl, messages: size, conversations: CONVERSATIONS });
+  process.stdout.write(`seeding ${size.toLocaleString()} events (${Math.round(ACTIONS * 100)}% actions) in ${CONVERSATIONS} conversations… `);
+  const seed = seedStore({ dataDir, serverUrl: offlineUrl, messages: size, conversations: CONVERSATIONS, actionEvery: ACTIONS > 0 ? Math.round(1 / ACTIONS) : 0 });
   console.log(`${seed.seconds.toFixed(1)} s (top conversation: ${seed.topCount.toLocaleString()} messages)`);
   seeds.set(size, { dataDir, seed });
 }

@@ -129,7 +129,17 @@ export const MAX_QUOTE_CHARS = 200;
 
 // One emoji as a person picks it: a single RGI emoji, skin tones and ZWJ sequences included.
 const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
-export const Emoji = z.string().min(1).max(64).refine((s) => RGI_EMOJI.test(s), { message: 'a reaction is one emoji' });
+// V8 takes some 30 µs to match \p{RGI_Emoji}, and catch-up checks every reaction it pages in: the
+// emoji found valid are remembered (a few thousand exist; the set stops growing at EMOJI_MEMO).
+const EMOJI_MEMO = 4096;
+const validEmoji = new Set<string>();
+function isEmoji(s: string): boolean {
+  if (validEmoji.has(s)) return true;
+  if (!RGI_EMOJI.test(s)) return false;
+  if (validEmoji.size < EMOJI_MEMO) validEmoji.add(s);
+  return true;
+}
+export const Emoji = z.string().min(1).max(64).refine(isEmoji, { message: 'a reaction is one emoji' });
 
 /** The message a reply answers, as the server saw it when the reply was sent (emptied if that message is deleted). */
 export const ReplyTarget = z.object({

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Conversation, ConversationEvent } from '../../protocol/index.js';
 import { indexPending } from '../../main/core/search/indexer.js';
 import { openStore } from '../../main/core/store/index.js';
+import { isAction, seedAction } from './action-mix.js';
 
 export interface SeedOptions {
   dataDir: string;
@@ -19,6 +20,8 @@ export interface SeedOptions {
   me?: string;
   /** Events per ingest transaction. */
   batch?: number;
+  /** One event in this many is an action on the message before it (edit, reaction, delete: bench/support/action-mix.ts); 0 for none. */
+  actionEvery?: number;
 }
 
 export interface SeedResult {
@@ -102,19 +105,28 @@ export function seedStore(options: SeedOptions): SeedResult {
       const peers = conversation.participants.filter((p) => p.address !== me).map((p) => p.address);
       // Spread the history over the year before the conversation's last activity, newest last.
       const step = Math.max(1, Math.floor((365 * 86_400_000) / count));
+      const every = options.actionEvery ?? 0;
+      let last: { seq: number; sender: string } | null = null;
       for (let seq = 1; seq <= count; seq++) {
         // Runs of a few messages from the same sender, about a third of them mine.
         const run = Math.floor(seq / 3) % 3;
         const sender = run === 0 ? me : peers[(seq >> 2) % peers.length]!;
-        pending.push({
-          type: 'message',
-          conversationId: conversation.id,
-          seq,
-          sender,
-          clientId: `seed-${i}-${seq}`,
-          body: bodyOf(i, seq),
-          serverTime: conversation.lastActivity - (count - seq) * step,
-        });
+        const base = { conversationId: conversation.id, seq, clientId: `seed-${i}-${seq}`, serverTime: conversation.lastActivity - (count - seq) * step };
+        // The newest event stays a message: the launch shows it at the bottom.
+        if (last && seq < count && isAction(seq - 1, every)) {
+          const change = seedAction(Math.floor((seq - 1) / every), seq);
+          const target = last.seq;
+          pending.push(
+            change.type === 'revise'
+              ? { type: 'revise', ...base, sender: last.sender, target, body: `#${target} ${change.body}` }
+              : change.type === 'react'
+                ? { type: 'react', ...base, sender: peers[seq % peers.length]!, target, emoji: change.emoji, on: change.on }
+                : { type: 'delete', ...base, sender: last.sender, target },
+          );
+        } else {
+          pending.push({ type: 'message', ...base, sender, body: bodyOf(i, seq) });
+          last = { seq, sender };
+        }
         if (pending.length >= batch) flush();
       }
     });

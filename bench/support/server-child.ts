@@ -1,6 +1,7 @@
 // A Parley server in its own process, so a benchmark measures the server's CPU apart from the
 // clients that load it. Speaks to its parent over the IPC channel.
 import { startServer } from '../../server/server.js';
+import { isAction, seedAction } from './action-mix.js';
 
 const dataDir = process.argv[2]!;
 // An optional port: a restarted server (the fault suite) listens where its clients know it.
@@ -35,17 +36,26 @@ async function answer(message: Request): Promise<unknown> {
     case 'memory':
       return reply(process.memoryUsage());
     case 'seed': {
-      // Writes messages through the storage interface, as the server would on sends.
-      const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };
+      // Writes messages (and, one event in `actionEvery`, an action on the message just before:
+      // edit, reaction, edit, reaction taken back, delete) through the storage interface, as the
+      // server would on sends. Event n of the whole seed is the n-th of every conversation's log.
+      const { conversationId, sender, count, from, actionEvery = 0 } = message as unknown as {
+        conversationId: string;
+        sender: string;
+        count: number;
+        from: number;
+        actionEvery?: number;
+      };
+      let last = 0;
       for (let i = 0; i < count; i++) {
-        await server.storage.appendMessage({
-          conversationId,
-          sender,
-          deviceId: 'seed',
-          clientId: `seed-${from + i}`,
-          body: `Message number ${from + i}: the quick brown fox jumps over the lazy dog.`,
-          serverTime: Date.now(),
-        });
+        const base = { conversationId, sender, deviceId: 'seed', clientId: `seed-${from + i}`, serverTime: Date.now() };
+        const n = from + i;
+        if (isAction(i, actionEvery) && last > 0) {
+          const change = seedAction(Math.floor(i / actionEvery), n);
+          await server.storage.appendAction({ ...base, target: last, change, authorize: () => {} });
+          continue;
+        }
+        last = (await server.storage.appendMessage({ ...base, body: `Message number ${n}: the quick brown fox jumps over the lazy dog.` })).event.seq;
       }
       return reply(count);
     }

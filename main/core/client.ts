@@ -19,6 +19,7 @@ import { createFolderApi } from './folders/api.js';
 import { createJournal } from './folders/journal.js';
 import { engineLimits, type EngineLimits } from './limits.js';
 import { createFolders, within, type FolderTuning } from './folders/manager.js';
+import { createMessageActions } from './messages/actions.js';
 import { writtenId } from './messages/id.js';
 import { createSending } from './messages/send.js';
 import { createViews } from './messages/views.js';
@@ -26,6 +27,7 @@ import { createConnection } from './net/connection.js';
 import { createOutbox } from './outbox.js';
 import { openStore } from './store/index.js';
 import { createCatchUp } from './sync/catch-up.js';
+import { createHiddenSync } from './sync/hidden.js';
 import { followPushes } from './sync/live.js';
 import { syncOnConnect } from './sync/on-connect.js';
 import { createReceipts } from './sync/receipts.js';
@@ -71,7 +73,7 @@ export function createClient(options: ClientOptions) {
   const events = new Emitter<EngineEvents>((error) => log('an event listener threw', error));
   const store = openStore(options.dataDir);
   store.init();
-  const views = createViews(store, limits.maxSeqJump);
+  const views = createViews(store);
   const announce = createAnnounce(events, views);
   let deviceId = store.prefs.meta('deviceId');
   if (!deviceId) store.prefs.setMeta('deviceId', (deviceId = randomUUID()));
@@ -96,6 +98,7 @@ export function createClient(options: ClientOptions) {
   for (const c of store.conversations.all()) learnAvatars(c.participants);
   events.on('conversation', (c) => learnAvatars(c.participants));
 
+  // The outbox's hooks name messageActions and hidden, made after it (they need the outbox to queue).
   const outbox = createOutbox(store, views, connection, {
     sent: (message) => {
       announce.status({ id: message.id, conversationId: message.conversationId, seq: message.seq, status: 'sent' });
@@ -105,8 +108,17 @@ export function createClient(options: ClientOptions) {
       announce.status({ id: message.id, conversationId: message.conversationId, seq: null, status: 'sent' });
       announce.conversation(message.conversationId!);
     },
-    failed: (item, reason) =>
-      announce.status({ id: writtenId(store.me, item.clientId), conversationId: item.conversationId, seq: null, status: 'failed', error: reason }),
+    failed: (item, reason) => {
+      // A refused action takes its change back, and its message shows why.
+      if (item.target !== null) return void (views.byId(item.target) && messageActions.changed(item.target));
+      announce.status({ id: writtenId(store.me, item.clientId), conversationId: item.conversationId, seq: null, status: 'failed', error: reason });
+    },
+    // The message as stored now (the action applied, or passed over when it came too late), no longer from the outbox.
+    actionSent: (item) => {
+      if (item.target !== null && views.byId(item.target)) messageActions.changed(item.target);
+      if (item.conversationId) announce.conversation(item.conversationId);
+    },
+    hidden: (version, conversationId, seqs) => hidden.acked(version, conversationId, seqs),
     conversationCreated: announce.conversation,
     log,
   });
@@ -129,6 +141,8 @@ export function createClient(options: ClientOptions) {
     },
   });
   const sending = createSending({ ...context, outbox, transfers, maxFileBytes });
+  const messageActions = createMessageActions({ ...context, outbox });
+  const hidden = createHiddenSync({ ...context, actions: messageActions });
 
   /** Folders that hold the engine's store, downloads and staging: never watched, never saved into. */
   const ownData = (path: string) =>
@@ -170,13 +184,13 @@ export function createClient(options: ClientOptions) {
     progress: (state, behind) => events.emit('sync', { state, behind }),
     log,
   }, limits);
-  followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers });
+  followPushes({ ...context, maxSeqJump: limits.maxSeqJump, receipts, catchUp, autoSave, transfers, hidden });
   const indexer = createIndexer({ store, busy: catchUp.busy, progress: (progress) => events.emit('searchProgress', progress), log });
   // Every path that stores messages announces their conversation; catch-up's end lets the index follow.
   events.on('conversation', () => indexer.kick());
   events.on('sync', (s) => s.state === 'done' && indexer.kick());
   const { search } = createSearch(store, indexer);
-    const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp, presence, profiles });
+    const onConnect = syncOnConnect({ ...context, receipts, outbox, autoSave, catchUp, presence, profiles, hidden });
 
   return {
     on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): Unsubscribe {
@@ -212,6 +226,9 @@ export function createClient(options: ClientOptions) {
       store.close();
     },
     sendMessage: sending.sendMessage,
+    editMessage: messageActions.editMessage,
+    deleteMessage: messageActions.deleteMessage,
+    react: messageActions.react,
     sendFile: sending.sendFile,
     retryMessage: sending.retryMessage,
     ...createConversationApi({ ...context, receipts, catchUp }),

@@ -55,7 +55,7 @@ export function createConversationApi(d: ConversationDeps) {
       if (!Number.isSafeInteger(seq) || seq < 1) throw new ParleyError('bad_request', 'seq is a positive integer');
       const conversation = store.conversations.get(conversationId);
       if (!conversation || seq <= conversation.readSeq) return;
-      store.conversations.setRead(conversationId, Math.min(seq, conversation.lastSeq));
+      store.conversations.setRead(conversationId, Math.min(seq, conversation.lastSeq), store.me);
       d.announce.conversation(conversationId);
       if (connection.online) d.receipts.read(conversationId, store.conversations.get(conversationId)!.readSeq);
     },

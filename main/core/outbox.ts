@@ -8,12 +8,17 @@
 //
 // With the account's Media Reference Send configured (seed 004), a file message goes to that web
 // service instead, one request per recipient, and stays on this device only, marked sent.
+//
+// My actions on messages (edit, delete, react, delete for me) travel the same way, in the same
+// order, each idempotent by its clientId; one on my message still here waits for that message (the
+// store's next() passes it over), then names it by the seq the server gave it.
 import { ParleyError, type ErrorCode, type FileInfo } from '../../protocol/index.js';
 import { recipientsFor, sendToRecipients, type MediaRefSendAccount, type MediaRefSendKeys } from './files/media-ref-send.js';
+import { parseMessageId } from './messages/id.js';
 import { withUpload } from './messages/status.js';
 import type { Views } from './messages/views.js';
 import type { Connection } from './net/connection.js';
-import type { Store } from './store/index.js';
+import type { OutboxAction, Store } from './store/index.js';
 import type { Message } from './types.js';
 
 /** Refusals that a resend would only repeat. */
@@ -38,6 +43,11 @@ export interface OutboxItem {
   file: FileInfo | null;
   createdAt: number;
   error: string | null;
+  /** Null for a message; else what is done to `target` (a message id). */
+  action: OutboxAction | null;
+  target: string | null;
+  replyTo: number | null;
+  mentions: string[] | null;
 }
 
 export interface MediaRefSetting {
@@ -50,6 +60,10 @@ export interface OutboxHooks {
   /** Sent through Media Reference Send: no seq, no conversation event. */
   sentElsewhere(message: Message): void;
   failed(item: OutboxItem, reason: string): void;
+  /** The server took my action, and it is stored. */
+  actionSent(item: OutboxItem): void;
+  /** My delete for me is on the server's list, at this version of it. */
+  hidden(version: number, conversationId: string, seqs: number[]): void;
   conversationCreated(conversationId: string): void;
   log(message: string, detail?: unknown): void;
 }
@@ -61,6 +75,8 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
   let retryTimer: NodeJS.Timeout | null = null;
   let stopped = false;
   let mediaRefSend: MediaRefSetting | null = null;
+  /** The item on its way to the server now: a message's text is fixed (an edit of it is sent after it). */
+  let sending: string | null = null;
 
   /** The next message ready to send; a file message takes its URL and checksum from its finished upload. */
   function next(): OutboxItem | null {
@@ -75,7 +91,47 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
       file: file?.url && file.sha256 ? (file as FileInfo) : null,
       createdAt: r.createdAt,
       error: r.error,
+      action: r.action,
+      target: r.target,
+      replyTo: r.replyTo,
+      mentions: r.mentions,
     };
+  }
+
+  /** The seq of the message an action names, now that it is stored (its own, if it was mine and waiting). */
+  function targetSeq(target: string): number {
+    const parsed = parseMessageId(target);
+    const seq = !parsed ? null : 'seq' in parsed ? parsed.seq : (store.messages.written(parsed.sender, parsed.clientId)?.seq ?? null);
+    if (seq === null) throw new ParleyError('not_found', 'that message is not on this device');
+    return seq;
+  }
+
+  async function sendAction(item: OutboxItem & { action: OutboxAction }, conversationId: string): Promise<void> {
+    const target = targetSeq(item.target!);
+    const base = { conversationId, clientId: item.clientId, target };
+    if (item.action === 'hide') {
+      const { version } = await connection.request('message:hide', { conversationId, seqs: [target] });
+      if (stopped) return;
+      store.outbox.remove(item.clientId);
+      return hooks.hidden(version, conversationId, [target]);
+    }
+    const mentions = item.mentions ?? [];
+    const stored =
+      item.action === 'edit'
+        ? await connection.request('message:edit', { ...base, body: item.body, mentions })
+        : item.action === 'delete'
+          ? await connection.request('message:delete', base)
+          : await connection.request('message:react', { ...base, emoji: item.body, on: item.action === 'react' });
+    if (stopped) return;
+    const event = { ...base, seq: stored.seq, serverTime: stored.serverTime, sender: store.me };
+    store.markSent(
+      item.action === 'edit'
+        ? { type: 'revise', ...event, body: item.body, mentions }
+        : item.action === 'delete'
+          ? { type: 'delete', ...event }
+          : { type: 'react', ...event, emoji: item.body, on: item.action === 'react' },
+    );
+    hooks.actionSent(item);
   }
 
   async function sendOne(item: OutboxItem): Promise<void> {
@@ -86,16 +142,31 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
       hooks.conversationCreated(conversation.id);
       conversationId = conversation.id;
     }
+    if (item.action) return sendAction({ ...item, action: item.action }, conversationId);
     const mediaRef = item.file && mediaRefSend;
     if (item.file && mediaRef) return sendElsewhere(item, conversationId, mediaRef);
-    const ack = await connection.request('message:send', {
+    const extra = {
+      ...(item.file ? { file: item.file } : {}),
+      ...(item.replyTo !== null ? { replyTo: item.replyTo } : {}),
+      ...(item.mentions ? { mentions: item.mentions } : {}),
+    };
+    const ack = await connection.request('message:send', { conversationId, clientId: item.clientId, body: item.body, ...extra });
+    if (stopped) return;
+    // The reply's preview is read from its target, stored here (the server's quote is for devices without it).
+    const answered = item.replyTo === null ? null : store.messages.get(conversationId, item.replyTo);
+    store.markSent({
+      type: 'message',
       conversationId,
+      seq: ack.seq,
+      sender: store.me,
       clientId: item.clientId,
       body: item.body,
+      serverTime: ack.serverTime,
       ...(item.file ? { file: item.file } : {}),
+      ...(item.mentions ? { mentions: item.mentions } : {}),
+      ...(item.replyTo !== null ? { replyTo: { seq: item.replyTo, sender: answered?.sender ?? store.me, quote: '' } } : {}),
     });
-    if (stopped) return;
-    hooks.sent(views.stored(store.markSent(item, conversationId, ack.seq, ack.serverTime))!, item);
+    hooks.sent(views.message(conversationId, ack.seq)!, item);
   }
 
   async function sendElsewhere(item: OutboxItem, conversationId: string, { keys, account }: MediaRefSetting): Promise<void> {
@@ -128,6 +199,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     try {
       for (let item = next(); item && connection.online && !stopped; item = next()) {
         try {
+          sending = item.clientId;
           await sendOne(item);
         } catch (error) {
           if (stopped) return;
@@ -144,6 +216,8 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
             }, RETRY_AFTER_MS);
           }
           return;
+        } finally {
+          sending = null;
         }
       }
     } finally {
@@ -164,6 +238,8 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
       mediaRefSend = setting;
     },
     kick: drainSoon,
+    /** The clientId of the message on its way to the server, if any. */
+    sending: (): string | null => sending,
     stop(): void {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);

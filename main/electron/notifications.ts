@@ -1,7 +1,9 @@
 // A native notification for a message someone else wrote while the window is not focused. Catch-up
 // after time away stores history without message events (main/core/sync), so only live messages
 // get here; a busy stretch still cannot flood the desktop: one notification per conversation (the
-// newest replaces the one before) and at most a few a minute in all.
+// newest replaces the one before) and at most a few a minute in all. A message that mentions me
+// notifies even in a muted conversation (mute silences the chatter, not what is addressed to me, as
+// in Slack); edits, reactions and deletes arrive as messageChanged, never here, so never notify.
 import { Notification, type NativeImage } from 'electron';
 import { chatText, conversationTitle, nameOf } from '../../common/conversation-text.js';
 import type { ConversationTarget } from '../../common/deep-link.js';
@@ -64,7 +66,9 @@ export function createNotifier(options: NotifierOptions) {
       if (!settings.notifications || message.mine || !message.conversationId || (message.kind !== 'text' && message.kind !== 'file')) return;
       if (options.windowFocused() || !Notification.isSupported()) return;
       const conversation = options.conversation(message.conversationId);
-      if (!conversation || conversation.muted || !allowedNow()) return;
+      const me = options.me();
+      const forMe = me !== null && (message.mentions?.includes(me) ?? false);
+      if (!conversation || (conversation.muted && !forMe) || !allowedNow()) return;
       const conversationId = message.conversationId;
       const notification = new Notification({ ...text(message, conversation, settings.showMessagePreview), ...(options.icon ? { icon: options.icon } : {}) });
       notification.on('click', () => {

@@ -164,6 +164,7 @@ function summary(id: string, patch: Partial<ConversationSummary> = {}): Conversa
     participants: [member('alice', 'Alice Martin'), member('bob', 'Bob Okafor'), member('carol')],
     lastMessage: null,
     unread: 1,
+    mentions: 0,
     lastSeq: 1,
     readSeq: 0,
     lastActivity: 0,
@@ -238,6 +239,13 @@ describe('notifications', () => {
     fake.Notification.supported = false;
     n.message(message('c-bob'));
     expect(fake.Notification.created).toHaveLength(0);
+  });
+
+  it('notifies a mention of me even in a muted conversation', () => {
+    const n = notifier();
+    n.message(message('c-muted', { body: 'hey @carol', mentions: ['carol'] }));
+    n.message(message('c-muted', { body: 'hey @alice', mentions: ['alice'] }));
+    expect(shown().map((x) => x.options.body)).toEqual(['hey @alice']);
   });
 
   it('hides the message text when previews are off', () => {

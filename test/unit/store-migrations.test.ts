@@ -28,7 +28,8 @@ describe('client store migrations', () => {
     const journal = createJournal(store);
     expect(store.me).toBe(expected.me);
     expect(store.prefs.meta('deviceId')).toBe(expected.deviceId);
-    expect(views.conversations()).toEqual(expected.conversations);
+    // Summaries gained unread mentions in migration 9 (none in a store from before).
+    expect(views.conversations()).toEqual((expected.conversations as object[]).map((c) => ({ ...c, mentions: 0 })));
     expect(views.totalUnread()).toBe(expected.totalUnread);
     for (const [id, page] of Object.entries(expected.messages as Record<string, Array<{ id: string }>>)) {
       expect(views.page(id, {}, 50)).toEqual(page);

@@ -2,7 +2,7 @@
 // delivers it (outbox.ts). A file message starts its upload first and is sent once that is done. A
 // retry sends the same clientId again, so the server stores it once whatever happened before.
 import { z } from 'zod';
-import { Address, Body, Caption, FileInfo, ParleyError } from '../../../protocol/index.js';
+import { Address, Body, Caption, FileInfo, ParleyError, Seq } from '../../../protocol/index.js';
 import { check } from '../check.js';
 import type { EngineContext } from '../context.js';
 import { inspectFile } from '../files/local-file.js';
@@ -12,6 +12,7 @@ import type { Transfers } from '../files/transfers.js';
 import type { Outbox } from '../outbox.js';
 import type { Destination, Message, MessageFile, SendFileOptions } from '../types.js';
 import { clientIdOf, newClientId, writtenId } from './id.js';
+import { mentionsIn } from './mentions.js';
 
 const SendFileOptionsSchema = z.strictObject({
   title: FileInfo.shape.title,
@@ -92,11 +93,22 @@ export function createSending(d: SendDeps) {
       resume(clientId);
       d.outbox.kick();
     },
-    /** Stores the message and returns it with status "sending"; the outbox delivers it. */
-    sendMessage(to: Destination, text: string): Message {
+    /**
+     * Stores the message and returns it with status "sending"; the outbox delivers it. `@address`
+     * tokens of participants become its mentions; replyTo is the seq of the message it answers.
+     */
+    sendMessage(to: Destination, text: string, options: { replyTo?: number } = {}): Message {
       const body = check(Body, text, 'message');
       const { conversationId, peer } = destination(to);
-      const message = views.pending(store.outbox.add({ clientId: newClientId(), conversationId, peer, body, createdAt: Date.now() }));
+      const replyTo = options.replyTo === undefined ? undefined : check(Seq.min(1), options.replyTo, 'replyTo');
+      if (replyTo !== undefined && !(conversationId && store.messages.get(conversationId, replyTo))) {
+        throw new ParleyError('not_found', `no message at seq ${replyTo} to reply to on this device`);
+      }
+      const participants = conversationId ? store.conversations.get(conversationId)!.participants.map((p) => p.address) : peer ? [peer, store.me] : [];
+      const mentions = mentionsIn(body, participants);
+      const message = views.pending(
+        store.outbox.add({ clientId: newClientId(), conversationId, peer, body, createdAt: Date.now(), mentions, ...(replyTo !== undefined ? { replyTo } : {}) }),
+      );
       d.announce.status({ id: message.id, conversationId, seq: null, status: 'sending' });
       // The list shows my newest message, and its conversation on top, while it is still being sent.
       if (conversationId) announceWritten(conversationId, message.time);

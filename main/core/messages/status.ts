@@ -37,15 +37,6 @@ export const pendingStatus = (r: { sentAt: number | null; error: string | null }
 export const withUpload = (file: MessageFile, upload: TransferRecord | null): MessageFile =>
   upload?.state === 'done' ? { ...file, url: upload.url!, sha256: upload.sha256! } : file;
 
-/** From sequences, not by counting rows: the server moves my read mark past my own messages. */
-/**
- * Unread: the events after my read mark, counting no further than `maxJump` past what is stored
- * (a server that claims seq 2^53 − 2 does not put 9e15 on the badge; catch-up lowers a lastSeq
- * the server cannot back with events).
- */
-export const unreadOf = (c: { lastSeq: number; readSeq: number; haveSeq: number }, maxJump: number): number =>
-  Math.max(0, Math.min(c.lastSeq, c.haveSeq + maxJump) - c.readSeq);
-
 /** Moves the receipt's sender's marks forward (read implies delivered); false when they are not a participant. */
 export function advanceMarks(participants: Participant[], receipt: Receipt): boolean {
   const who = participants.find((p) => p.address === receipt.address);

@@ -32,20 +32,27 @@ export function searchableText(kind: string, body: string, file: Pick<FileInfo, 
   return [file.name, file.title, body].filter(Boolean).join('\n');
 }
 
-/** Indexes up to `limit` of the numbered docs not indexed yet, in one transaction; returns how many. */
+/** A doc as the index holds it: its text and filters; no text when it is deleted (for everyone or for me). */
+function docOf(doc: PendingDoc, conversationToken: (id: string) => string): { id: number; text: string | null; scope: string } {
+  if (doc.gone) return { id: doc.id, text: null, scope: '' };
+  return {
+    id: doc.id,
+    text: indexText(searchableText(doc.kind, doc.body, doc.file === null ? null : (JSON.parse(doc.file) as FileInfo))),
+    scope: scopeOf(conversationToken(doc.conversationId), doc.sender, doc.body, doc.kind === 'file'),
+  };
+}
+
+/**
+ * Takes again up to `limit` indexed docs whose text changed (edited) or went (deleted), then indexes
+ * up to `limit` of the numbered docs not indexed yet, each in one transaction; returns how many.
+ */
 export function indexPending(store: Store, limit: number, tokens = new Map<string, string>()): number {
   const conversationToken = (id: string) => tokens.get(id) ?? (tokens.set(id, scope.conversation(id)), tokens.get(id)!);
+  const redone = store.search.redone(limit);
+  if (redone.length > 0) store.search.reindex(redone.map((doc) => docOf(doc, conversationToken)));
   const docs = store.search.pending(limit);
-  if (docs.length > 0) {
-    store.search.index(
-      docs.map((doc: PendingDoc) => ({
-        id: doc.id,
-        text: indexText(searchableText(doc.kind, doc.body, doc.file === null ? null : (JSON.parse(doc.file) as FileInfo))),
-        scope: scopeOf(conversationToken(doc.conversationId), doc.sender, doc.body, doc.kind === 'file'),
-      })),
-    );
-  }
-  return docs.length;
+  if (docs.length > 0) store.search.index(docs.map((doc) => docOf(doc, conversationToken)));
+  return redone.length + docs.length;
 }
 
 export type Indexer = ReturnType<typeof createIndexer>;
@@ -68,7 +75,7 @@ export function createIndexer(d: IndexerDeps) {
     if (numbered) indexed = indexPending(store, batch, tokens);
     // Aim the next batch at the slice's time budget.
     const took = performance.now() - started;
-    if (indexed === batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
+    if (indexed >= batch) batch = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round((batch * SLICE_MS) / Math.max(took, 1))));
     return numbered || indexed > 0;
   }
 

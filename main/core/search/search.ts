@@ -101,7 +101,8 @@ export function createSearch(store: Store, indexer: Indexer) {
     const rows: { m: MessageRecord; text: string; sentAt: number; tf: number; length: number }[] = [];
     for (const w of window) {
       const m = store.messages.get(w.conversationId, w.seq);
-      if (!m || (m.kind !== 'text' && m.kind !== 'file')) continue;
+      // Deleted since it was indexed (the index drops it in its next slice): not a hit.
+      if (!m || (m.kind !== 'text' && m.kind !== 'file') || m.deleted) continue;
       const text = searchableText(m.kind, m.body, m.file);
       const tf = q.terms.length === 0 ? 0 : matchRanges(text, q.terms).length;
       rows.push({ m, text, sentAt: w.sentAt, tf, length: text.match(WORD)?.length ?? 0 });

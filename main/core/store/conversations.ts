@@ -15,6 +15,9 @@ export interface ConversationRecord {
   haveSeq: number;
   /** My read mark. */
   readSeq: number;
+  /** Stored messages from others after my read mark (migration 9), and those of them that mention me. */
+  unread: number;
+  unreadMentions: number;
   lastActivity: number;
   createdAt: number;
   muted: boolean;
@@ -23,7 +26,7 @@ export interface ConversationRecord {
 type Row = Omit<ConversationRecord, 'participants' | 'muted'> & { participants: string; muted: number };
 
 const SELECT = `SELECT c.id, c.type, c.title, c.description, c.participants, c.last_seq AS lastSeq, c.have_seq AS haveSeq, c.read_seq AS readSeq,
-  c.last_activity AS lastActivity, c.created_at AS createdAt, coalesce(p.muted, 0) AS muted
+  c.unread, c.unread_mentions AS unreadMentions, c.last_activity AS lastActivity, c.created_at AS createdAt, coalesce(p.muted, 0) AS muted
   FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id`;
 
 const toRecord = (r: Row): ConversationRecord => ({ ...r, participants: JSON.parse(r.participants) as Participant[], muted: r.muted === 1 });
@@ -35,15 +38,12 @@ export function createConversationsStore(db: Db) {
     get: db.prepare(`${SELECT} WHERE c.id = ?`),
     all: db.prepare(`${SELECT} ORDER BY c.last_activity DESC`),
     // No participants to parse: the badge total is read after every event.
-    unread: db.prepare(
-      'SELECT c.last_seq AS lastSeq, c.read_seq AS readSeq, c.have_seq AS haveSeq, coalesce(p.muted, 0) = 1 AS muted FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id',
-    ),
+    unread: db.prepare('SELECT coalesce(sum(c.unread), 0) FROM conversations c LEFT JOIN conversation_prefs p ON p.conversation_id = c.id WHERE coalesce(p.muted, 0) = 0').pluck(),
     upsert: db.prepare(
       `INSERT INTO conversations (id, type, title, description, participants, last_seq, read_seq, last_activity, created_at)
        VALUES (@id, @type, @title, @description, @participants, @lastSeq, @readSeq, @lastActivity, @createdAt)
        ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, description = excluded.description,
-         participants = excluded.participants, last_seq = max(last_seq, excluded.last_seq),
-         read_seq = max(read_seq, excluded.read_seq), last_activity = max(last_activity, excluded.last_activity)`,
+         participants = excluded.participants, last_seq = max(last_seq, excluded.last_seq), last_activity = max(last_activity, excluded.last_activity)`,
     ),
     behind: db.prepare('SELECT id, have_seq AS haveSeq, last_seq AS lastSeq FROM conversations WHERE have_seq < last_seq ORDER BY last_activity DESC'),
     haveSeq: db.prepare('SELECT have_seq FROM conversations WHERE id = ?').pluck(),
@@ -57,7 +57,19 @@ export function createConversationsStore(db: Db) {
        WHERE id = @id AND last_seq > @seq`,
     ),
     setHave: db.prepare('UPDATE conversations SET have_seq = ? WHERE id = ?'),
-    setRead: db.prepare('UPDATE conversations SET read_seq = max(read_seq, ?) WHERE id = ?'),
+    readSeq: db.prepare('SELECT read_seq FROM conversations WHERE id = ?').pluck(),
+    // What the mark moves over is read: the counts lose the messages they held there (every SET
+    // expression sees the row as it was).
+    setRead: db.prepare(
+      `UPDATE conversations SET
+         unread = unread - (SELECT count(*) FROM messages m WHERE m.conversation_id = @id AND m.seq > conversations.read_seq AND m.seq <= @seq
+           AND m.kind IN ('text', 'file') AND m.sender <> @me AND m.deleted IS NULL AND m.hidden IS NULL),
+         unread_mentions = unread_mentions - (SELECT count(*) FROM messages m WHERE m.conversation_id = @id AND m.seq > conversations.read_seq AND m.seq <= @seq
+           AND m.kind IN ('text', 'file') AND m.sender <> @me AND m.deleted IS NULL AND m.hidden IS NULL AND m.mentions_me = 1),
+         read_seq = @seq
+       WHERE id = @id AND read_seq < @seq`,
+    ),
+    count: db.prepare('UPDATE conversations SET unread = unread + ?, unread_mentions = unread_mentions + ? WHERE id = ?'),
     findDirect: db
       .prepare(
         `SELECT c.id FROM conversations c, json_each(c.participants) p
@@ -75,10 +87,11 @@ export function createConversationsStore(db: Db) {
     all(): ConversationRecord[] {
       return (q.all.all() as Row[]).map(toRecord);
     },
-    unreadMarks(): Array<{ lastSeq: number; readSeq: number; haveSeq: number; muted: boolean }> {
-      return (q.unread.all() as Array<{ lastSeq: number; readSeq: number; haveSeq: number; muted: number }>).map((r) => ({ ...r, muted: r.muted === 1 }));
+    /** Unread over the conversations not muted here. */
+    unreadTotal(): number {
+      return q.unread.get() as number;
     },
-    /** Marks only move forward: a stale copy from the server does not take back what is stored. */
+    /** Marks only move forward: a stale copy from the server does not take back what is stored. My read mark is new rows' only (setRead moves it). */
     upsert(c: Conversation, readSeq: number): void {
       q.upsert.run({
         id: c.id,
@@ -123,9 +136,17 @@ export function createConversationsStore(db: Db) {
     setHave(id: string, seq: number): void {
       q.setHave.run(seq, id);
     },
-    /** Moves my read mark forward only. */
-    setRead(id: string, seq: number): void {
-      q.setRead.run(seq, id);
+    /** Null when there is no such conversation. */
+    readSeq(id: string): number | null {
+      return (q.readSeq.get(id) as number | undefined) ?? null;
+    },
+    /** Moves my read mark forward only; `me` is whose messages were never unread. */
+    setRead(id: string, seq: number, me: string): void {
+      q.setRead.run({ id, seq, me });
+    },
+    /** Messages from others after my read mark came (+) or went (−): unread, and those mentioning me. */
+    count(id: string, unread: number, mentions: number): void {
+      if (unread !== 0 || mentions !== 0) q.count.run(unread, mentions, id);
     },
     findDirect(peer: string): string | null {
       return (q.findDirect.get(peer) as string | undefined) ?? null;

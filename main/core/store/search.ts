@@ -11,6 +11,8 @@ export interface PendingDoc {
   sender: string;
   body: string;
   file: string | null;
+  /** Deleted for everyone or for me: numbered, but not indexed. */
+  gone: number;
 }
 
 export interface Match {
@@ -40,10 +42,22 @@ export function createSearchStore(db: Db) {
   const q = {
     addDoc: db.prepare('INSERT OR IGNORE INTO search_docs (conversation_id, seq, sent_at) VALUES (?, ?, ?)'),
     pending: db.prepare(
-      `SELECT d.id, d.conversation_id AS conversationId, d.seq, m.kind, m.sender, m.body, m.file
+      `SELECT d.id, d.conversation_id AS conversationId, d.seq, m.kind, m.sender, m.body, m.file, (m.deleted IS NOT NULL OR m.hidden IS NOT NULL) AS gone
        FROM search_docs d JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq = d.seq
        WHERE d.id > ? ORDER BY d.id LIMIT ?`,
     ),
+    // Only docs the index holds already: one not indexed yet is read as it is when its turn comes.
+    redo: db.prepare(
+      `INSERT OR IGNORE INTO search_redo (doc_id) SELECT id FROM search_docs WHERE conversation_id = ? AND seq = ?
+         AND id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${INDEXED}'), 0)`,
+    ),
+    redone: db.prepare(
+      `SELECT d.id, d.conversation_id AS conversationId, d.seq, m.kind, m.sender, m.body, m.file, (m.deleted IS NOT NULL OR m.hidden IS NOT NULL) AS gone
+       FROM search_redo r JOIN search_docs d ON d.id = r.doc_id JOIN messages m ON m.conversation_id = d.conversation_id AND m.seq = d.seq
+       ORDER BY r.doc_id LIMIT ?`,
+    ),
+    unindex: db.prepare('DELETE FROM search_text WHERE rowid = -?'),
+    dropRedo: db.prepare('DELETE FROM search_redo WHERE doc_id = ?'),
     // The index's rowid is the doc's number negated: newest first is FTS5's forward order, which
     // stops after a window; walking a common word's doclist backwards decodes all of it first.
     index: db.prepare('INSERT INTO search_text (rowid, text, scope) VALUES (-?, ?, ?)'),
@@ -76,12 +90,31 @@ export function createSearchStore(db: Db) {
     pending(limit: number): PendingDoc[] {
       return q.pending.all(indexedUpTo(), limit) as PendingDoc[];
     },
-    /** Indexes docs and moves the cursor past them, in one transaction. */
-    index: db.transaction((docs: readonly { id: number; text: string; scope: string }[]) => {
+    /**
+     * Indexes docs and moves the cursor past them, in one transaction. A doc without text (deleted
+     * for everyone or for me) is passed over, the cursor moving past it all the same.
+     */
+    index: db.transaction((docs: readonly { id: number; text: string | null; scope: string }[]) => {
       // Newest first: rowids (negated numbers) ascending, as FTS5 wants them within a transaction
       // (a smaller rowid than the last flushes its pending terms, a segment per row).
-      for (let i = docs.length - 1; i >= 0; i--) q.index.run(docs[i]!.id, docs[i]!.text, docs[i]!.scope);
+      for (let i = docs.length - 1; i >= 0; i--) if (docs[i]!.text !== null) q.index.run(docs[i]!.id, docs[i]!.text, docs[i]!.scope);
       if (docs.length > 0) q.setMeta.run(INDEXED, String(docs.at(-1)!.id));
+    }),
+    /** An indexed message's text changed or went: the index takes it again (redone) from search_redo. */
+    redo(conversationId: string, seq: number): void {
+      q.redo.run(conversationId, seq);
+    },
+    /** Indexed docs to take again, at most `limit`. */
+    redone(limit: number): PendingDoc[] {
+      return q.redone.all(limit) as PendingDoc[];
+    },
+    /** Replaces indexed docs' text (none: out of the index) and drops them from search_redo, in one transaction. */
+    reindex: db.transaction((docs: readonly { id: number; text: string | null; scope: string }[]) => {
+      for (const doc of docs) {
+        q.unindex.run(doc.id);
+        if (doc.text !== null) q.index.run(doc.id, doc.text, doc.scope);
+        q.dropRedo.run(doc.id);
+      }
     }),
     /**
      * Numbers up to `limit` messages stored before search existed, in (conversation, seq) order,

@@ -6,6 +6,7 @@ import type { EngineContext } from '../context.js';
 import type { AutoSave } from '../files/auto-save.js';
 import type { Transfers } from '../files/transfers.js';
 import type { CatchUp } from './catch-up.js';
+import type { HiddenSync } from './hidden.js';
 import type { Receipts } from './receipts.js';
 
 export type LiveDeps = Pick<EngineContext, 'connection' | 'store' | 'views' | 'events' | 'announce' | 'log'> & {
@@ -15,6 +16,7 @@ export type LiveDeps = Pick<EngineContext, 'connection' | 'store' | 'views' | 'e
   catchUp: CatchUp;
   autoSave: AutoSave;
   transfers: Transfers;
+  hidden: HiddenSync;
 };
 
 export function followPushes(d: LiveDeps): void {
@@ -29,11 +31,17 @@ export function followPushes(d: LiveDeps): void {
       if (known) store.conversations.bump(event.conversationId, event.seq, known.lastActivity);
       return d.catchUp.soon();
     }
-    const { inserted, have } = store.ingest([event], true);
+    const { inserted, have, changed } = store.ingest([event], true);
     if (!known) return d.catchUp.soon(); // added to a conversation we have not heard of yet
     if (inserted.length === 0) return;
     const haveSeq = have.get(event.conversationId) ?? 0;
     if (haveSeq < event.seq - 1 || event.seq > known.lastSeq + 1) d.catchUp.soon();
+    // Edited, deleted, reacted to, or a reply whose target just landed. Never news: no message event.
+    for (const ref of changed) {
+      const message = views.message(ref.conversationId, ref.seq);
+      if (message) events.emit('messageChanged', message);
+    }
+    if (event.type !== 'message' && event.sender !== store.me) d.receipts.delivered(event.conversationId, haveSeq);
     if (event.type === 'message') {
       const message = views.message(event.conversationId, event.seq);
       if (message) events.emit('message', message);
@@ -63,6 +71,7 @@ export function followPushes(d: LiveDeps): void {
     announce.conversation(conversation.id);
     if (conversation.lastSeq > 0) d.catchUp.soon();
   });
+  d.connection.onPush('hidden', (batch) => d.hidden.pushed(batch));
   d.connection.onPush('typing', (typing) => events.emit('typing', typing));
   d.connection.onPush('protocol:error', (error) => d.log(`the server refused a message: ${error.code}: ${error.message}`));
 }

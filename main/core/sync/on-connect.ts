@@ -8,6 +8,7 @@ import type { Outbox } from '../outbox.js';
 import type { PresenceTracker } from '../people/presence.js';
 import type { Profiles } from '../people/profile.js';
 import type { CatchUp } from './catch-up.js';
+import type { HiddenSync } from './hidden.js';
 import type { Receipts } from './receipts.js';
 
 export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events' | 'announce' | 'stopped' | 'log'> & {
@@ -17,6 +18,7 @@ export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events
   catchUp: CatchUp;
   presence: PresenceTracker;
   profiles: Profiles;
+  hidden: HiddenSync;
 };
 
 export type OnConnect = ReturnType<typeof syncOnConnect>;
@@ -27,7 +29,7 @@ export function syncOnConnect(d: OnConnectDeps) {
   let syncing: Promise<void> | null = null;
 
   async function sync(): Promise<void> {
-    const { me, conversations, left = [], presence, hideLastSeen } = await connection.request('sync', {});
+    const { me, conversations, left = [], presence, hideLastSeen, hiddenVersion } = await connection.request('sync', {});
     if (d.stopped()) return;
     if (store.me && store.me !== me.address) {
       connection.stop();
@@ -55,7 +57,8 @@ export function syncOnConnect(d: OnConnectDeps) {
     }
     d.outbox.kick();
     d.autoSave.resume();
-    await d.catchUp.run();
+    // Messages deleted for me elsewhere meanwhile (hidden whether stored yet or not), beside catch-up.
+    await Promise.all([d.hidden.synced(hiddenVersion), d.catchUp.run()]);
   }
 
   // The connection reports 'online' after every connect and reconnect.

@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, ReplyTarget, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
+import { replyQuote } from '../storage.js';
 import type {
+  ActionTarget,
   AppendResult,
   Authorize,
   ConversationDetails,
@@ -16,7 +18,9 @@ import type {
   Departure,
   FileRecord,
   FileUsage,
+  HiddenBatch,
   MembershipChange,
+  NewAction,
   NewConversation,
   NewMessage,
   Stats,
@@ -35,7 +39,48 @@ interface EventRow {
   client_id: string | null;
   body: string;
   file: string | null;
+  target: number | null;
+  /** JSON: MessageExtra, ReviseExtra or ReactExtra by type. */
+  extra: string | null;
+  deleted: number;
   server_time: number;
+}
+
+interface MessageExtra {
+  replyTo?: ReplyTarget;
+  mentions?: Address[];
+}
+interface ReviseExtra {
+  mentions?: Address[];
+}
+interface ReactExtra {
+  emoji: string;
+  on: boolean;
+}
+
+/** A message or an action as inserted: the named parameters of insertMessage. */
+interface ClientEvent {
+  conversationId: string;
+  type: ConversationEvent['type'];
+  sender: Address;
+  deviceId: string;
+  clientId: string;
+  body: string;
+  file: string | null;
+  fileId: string | null;
+  target: number | null;
+  extra: string | null;
+  serverTime: number;
+}
+
+/** A row an action or a reply names, as the write sees it. */
+interface TargetRow {
+  type: string;
+  sender: string | null;
+  body: string;
+  file: string | null;
+  file_id: string | null;
+  deleted: number;
 }
 
 interface FileRow {
@@ -70,9 +115,15 @@ interface ProfileRow {
   avatar_file: string | null;
   hide_last_seen: number;
   last_seen: number | null;
+  hidden_version: number;
 }
 
-const toProfile = (row: ProfileRow): UserProfile => ({ user: toUser(row), hideLastSeen: row.hide_last_seen === 1, lastSeen: row.last_seen });
+const toProfile = (row: ProfileRow): UserProfile => ({
+  user: toUser(row),
+  hideLastSeen: row.hide_last_seen === 1,
+  lastSeen: row.last_seen,
+  hiddenVersion: row.hidden_version,
+});
 
 function toEvent(row: EventRow): ConversationEvent {
   // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
@@ -80,8 +131,29 @@ function toEvent(row: EventRow): ConversationEvent {
   switch (row.type) {
     case 'message': {
       const event: ConversationEvent = { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
+      // Deleted for everyone: body, file and extra were erased by the delete.
+      if (row.deleted === 1) event.deleted = true;
       if (row.file !== null) event.file = JSON.parse(row.file) as FileInfo;
+      if (row.extra !== null) {
+        const extra = JSON.parse(row.extra) as MessageExtra;
+        if (extra.replyTo) event.replyTo = extra.replyTo;
+        if (extra.mentions) event.mentions = extra.mentions;
+      }
       return event;
+    }
+    case 'revise': {
+      const event: ConversationEvent = { type: 'revise', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, body: row.body, serverTime };
+      if (row.extra !== null) {
+        const extra = JSON.parse(row.extra) as ReviseExtra;
+        if (extra.mentions) event.mentions = extra.mentions;
+      }
+      return event;
+    }
+    case 'delete':
+      return { type: 'delete', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, serverTime };
+    case 'react': {
+      const { emoji, on } = JSON.parse(row.extra!) as ReactExtra;
+      return { type: 'react', conversationId, seq, sender: row.sender!, clientId: row.client_id!, target: row.target!, emoji, on, serverTime };
     }
     case 'members': {
       const change = JSON.parse(row.body) as { added: string[]; removed: string[]; promoted?: string[]; demoted?: string[] };
@@ -98,7 +170,18 @@ function toEvent(row: EventRow): ConversationEvent {
 
 /** An event's size on the wire, near enough: its text in UTF-8 and room for the fields around it. */
 function eventBytes(row: EventRow): number {
-  return 160 + Buffer.byteLength(row.body) + (row.file === null ? 0 : Buffer.byteLength(row.file));
+  return (
+    160 +
+    Buffer.byteLength(row.body) +
+    (row.file === null ? 0 : Buffer.byteLength(row.file)) +
+    (row.extra === null ? 0 : Buffer.byteLength(row.extra))
+  );
+}
+
+/** The people mentioned who are members now, each once, in the order given; undefined when none. */
+function currentMentions(mentions: readonly Address[] | undefined, members: ConversationMembers): Address[] | undefined {
+  const kept = [...new Set(mentions ?? [])].filter((a) => members.roles.has(a));
+  return kept.length > 0 ? kept : undefined;
 }
 
 function toFile(row: FileRow): FileRecord {
@@ -155,7 +238,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     ),
     userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
     getUser: db.prepare('SELECT address, name, avatar_file FROM users WHERE address = ?'),
-    getProfile: db.prepare('SELECT address, name, avatar_file, hide_last_seen, last_seen FROM users WHERE address = ?'),
+    getProfile: db.prepare('SELECT address, name, avatar_file, hide_last_seen, last_seen, hidden_version FROM users WHERE address = ?'),
     setName: db.prepare('UPDATE users SET name = ? WHERE address = ?'),
     setAvatar: db.prepare('UPDATE users SET avatar_file = ? WHERE address = ?'),
     setHideLastSeen: db.prepare('UPDATE users SET hide_last_seen = ? WHERE address = ?'),
@@ -215,11 +298,11 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
        AND client_id IS NOT NULL`,
     ),
     // The seq comes from the conversation in the same statement, and the idempotency index turns a
-    // retried send into no row at all: one write per message, no read first.
+    // retried send into no row at all: one write per message, no read first. Actions use it too.
     insertMessage: db
       .prepare(
-        `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
-         SELECT id, last_seq + 1, 'message', @sender, @deviceId, @clientId, @body, @file, @serverTime
+        `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, file_id, target, extra, server_time)
+         SELECT id, last_seq + 1, @type, @sender, @deviceId, @clientId, @body, @file, @fileId, @target, @extra, @serverTime
          FROM conversations WHERE id = @conversationId
          ON CONFLICT (client_id, sender, device_id, conversation_id) WHERE client_id IS NOT NULL DO NOTHING
          RETURNING seq`,
@@ -227,9 +310,25 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       .pluck(),
     setLastSeq: db.prepare('UPDATE conversations SET last_seq = ?, last_activity = ? WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (conversation_id, seq, type, sender, body, server_time) VALUES (?, ?, ?, ?, ?, ?)'),
-    linkFile: db.prepare(
-      `INSERT OR IGNORE INTO file_links (file_id, conversation_id) SELECT @fileId, @conversationId WHERE ${MAY_READ_FILE}`,
-    ),
+    linkFile: db.prepare('INSERT OR IGNORE INTO file_links (file_id, conversation_id) VALUES (?, ?)'),
+    unlinkFile: db.prepare('DELETE FROM file_links WHERE file_id = ? AND conversation_id = ?'),
+    // A live message of the conversation still carrying the file (a deleted one's file_id is erased).
+    fileCarried: db.prepare('SELECT 1 FROM events WHERE conversation_id = ? AND file_id = ? LIMIT 1').pluck(),
+    findTarget: db.prepare('SELECT type, sender, body, file, file_id, deleted FROM events WHERE conversation_id = ? AND seq = ?'),
+    latestRevise: db
+      .prepare("SELECT body FROM events WHERE conversation_id = ? AND target = ? AND type = 'revise' ORDER BY seq DESC LIMIT 1")
+      .pluck(),
+    eraseMessage: db.prepare("UPDATE events SET deleted = 1, body = '', file = NULL, file_id = NULL, extra = NULL WHERE conversation_id = ? AND seq = ?"),
+    eraseRevisions: db.prepare("UPDATE events SET body = '', extra = NULL WHERE conversation_id = ? AND target = ? AND type = 'revise'"),
+    replies: db.prepare("SELECT seq, extra FROM events WHERE conversation_id = ? AND target = ? AND type = 'message' AND extra IS NOT NULL"),
+    setExtra: db.prepare('UPDATE events SET extra = ? WHERE conversation_id = ? AND seq = ?'),
+    emojiOn: db.prepare('SELECT DISTINCT emoji FROM reactions WHERE conversation_id = ? AND seq = ?').pluck(),
+    reactOn: db.prepare('INSERT INTO reactions (conversation_id, seq, emoji, address) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    reactOff: db.prepare('DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND emoji = ? AND address = ?'),
+    dropReactions: db.prepare('DELETE FROM reactions WHERE conversation_id = ? AND seq = ?'),
+    nextHidden: db.prepare('UPDATE users SET hidden_version = hidden_version + 1 WHERE address = ? RETURNING hidden_version').pluck(),
+    insertHidden: db.prepare('INSERT INTO hidden (address, version, conversation_id, seqs) VALUES (?, ?, ?, ?)'),
+    hiddenAfter: db.prepare('SELECT version, conversation_id, seqs FROM hidden WHERE address = ? AND version > ? ORDER BY version LIMIT ?'),
     // A sender has seen and received everything up to their own message.
     senderMarks: db.prepare(
       `UPDATE members SET read_seq = max(read_seq, @seq), delivered_seq = max(delivered_seq, @seq)
@@ -308,7 +407,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
     q.insertEvent.run(conversationId, seq, type, sender, body, serverTime);
     recent.appended(conversationId, seq, null);
-    return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, server_time: serverTime };
+    return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, target: null, extra: null, deleted: 0, server_time: serverTime };
   };
 
   /** Read through the cache; inside a write it sees that write's transaction. */
@@ -325,8 +424,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return members;
   };
 
-  /** The message this device already sent with this clientId: a retry is answered with the original. */
-  const storedBefore = (m: NewMessage): AppendResult | null => {
+  /** The event this device already stored with this clientId: a retry is answered with the original. */
+  const storedBefore = (m: { conversationId: string; sender: Address; deviceId: string; clientId: string }): AppendResult | null => {
     const existing = q.findMessage.get(m.clientId, m.sender, m.deviceId, m.conversationId) as EventRow | undefined;
     return existing ? { event: toEvent(existing), duplicate: true, members: membersOf(m.conversationId)?.addresses ?? [] } : null;
   };
@@ -339,6 +438,26 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return members;
   };
 
+  /** The message event at seq: not_found when there is none, bad_request when the event is of another kind. */
+  const messageAt = (conversationId: string, seq: number): TargetRow => {
+    const row = q.findTarget.get(conversationId, seq) as TargetRow | undefined;
+    if (!row) throw new ParleyError('not_found', `there is no message ${seq} in conversation ${conversationId}`);
+    if (row.type !== 'message') throw new ParleyError('bad_request', `event ${seq} of conversation ${conversationId} is not a message (it is ${row.type})`);
+    return row;
+  };
+
+  /** What a reply to the message at seq shows of it: its sender and the start of its current text, or its file's name. */
+  const replyTarget = (conversationId: string, seq: number): ReplyTarget => {
+    const row = messageAt(conversationId, seq);
+    if (row.deleted === 1) return { seq, sender: row.sender!, quote: '', deleted: true };
+    const text = (q.latestRevise.get(conversationId, seq) as string | undefined) ?? row.body;
+    const quoted = text.trim() === '' && row.file !== null ? (JSON.parse(row.file) as FileInfo).name : text;
+    return { seq, sender: row.sender!, quote: replyQuote(quoted) };
+  };
+
+  /** Inserts an event with a client id (a message or an action) at the conversation's next seq; undefined on a retry. */
+  const insertWithClientId = (event: ClientEvent) => q.insertMessage.get(event) as number | undefined;
+
   const appendMessage = (m: NewMessage): AppendResult => {
     let members: ConversationMembers;
     try {
@@ -349,9 +468,17 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       if (before) return before;
       throw error;
     }
-    const file = m.file ? JSON.stringify(m.file) : null;
     const { conversationId, sender, deviceId, clientId, body, serverTime } = m;
-    const seq = q.insertMessage.get({ conversationId, sender, deviceId, clientId, body, file, serverTime }) as number | undefined;
+    const file = m.file ? JSON.stringify(m.file) : null;
+    // A file of this server is linked to the conversation (its members may download it) when the sender may read it.
+    const fileId = m.fileId && q.mayReadFile.get({ fileId: m.fileId, address: sender }) === 1 ? m.fileId : null;
+    const extra: MessageExtra = {};
+    if (m.replyTo !== undefined) extra.replyTo = replyTarget(conversationId, m.replyTo);
+    const mentions = currentMentions(m.mentions, members);
+    if (mentions) extra.mentions = mentions;
+    const extraJson = extra.replyTo || extra.mentions ? JSON.stringify(extra) : null;
+    const target = m.replyTo ?? null;
+    const seq = insertWithClientId({ conversationId, type: 'message', sender, deviceId, clientId, body, file, fileId, target, extra: extraJson, serverTime });
     if (seq === undefined) {
       const before = storedBefore(m);
       if (before) return before;
@@ -359,13 +486,86 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     }
     q.setLastSeq.run(seq, serverTime, conversationId);
     q.senderMarks.run({ seq, conversationId, address: sender });
-    if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId, address: sender });
+    if (fileId) q.linkFile.run(fileId, conversationId);
     recent.appended(conversationId, seq, sender);
     return {
-      event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
+      event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, target, extra: extraJson, deleted: 0, server_time: serverTime }),
       duplicate: false,
       members: members.addresses,
     };
+  };
+
+  /** Erases a message deleted for everyone: what it said, its edits, its replies' quotes of it, its reactions, its file's link. */
+  const erase = (conversationId: string, seq: number, row: TargetRow) => {
+    q.eraseMessage.run(conversationId, seq);
+    q.eraseRevisions.run(conversationId, seq);
+    for (const reply of q.replies.all(conversationId, seq) as Array<{ seq: number; extra: string }>) {
+      const extra = JSON.parse(reply.extra) as MessageExtra;
+      extra.replyTo = { seq, sender: row.sender!, quote: '', deleted: true };
+      q.setExtra.run(JSON.stringify(extra), conversationId, reply.seq);
+    }
+    q.dropReactions.run(conversationId, seq);
+    if (row.file_id !== null && !q.fileCarried.get(conversationId, row.file_id)) q.unlinkFile.run(row.file_id, conversationId);
+  };
+
+  const appendAction = (a: NewAction): AppendResult => {
+    const { conversationId, sender, deviceId, clientId, target, change, serverTime } = a;
+    // A retry is answered with what was stored, whatever happened to the target since.
+    const before = storedBefore(a);
+    if (before) {
+      if (before.event.type !== change.type) throw new ParleyError('conflict', `clientId ${clientId} already names a ${before.event.type} event`);
+      return before;
+    }
+    const members = authorized(conversationId, sender, undefined);
+    const row = messageAt(conversationId, target);
+    if (row.deleted === 1) throw new ParleyError('bad_request', `message ${target} was deleted`);
+    const emoji = change.type === 'react' ? (q.emojiOn.all(conversationId, target) as string[]) : [];
+    const subject: ActionTarget = { sender: row.sender!, hasFile: row.file !== null, emoji };
+    a.authorize(members, subject);
+    let body = '';
+    let extra: string | null = null;
+    switch (change.type) {
+      case 'revise': {
+        body = change.body;
+        const mentions = currentMentions(change.mentions, members);
+        if (mentions) extra = JSON.stringify({ mentions } satisfies ReviseExtra);
+        break;
+      }
+      case 'react':
+        extra = JSON.stringify({ emoji: change.emoji, on: change.on } satisfies ReactExtra);
+        if (change.on) q.reactOn.run(conversationId, target, change.emoji, sender);
+        else q.reactOff.run(conversationId, target, change.emoji, sender);
+        break;
+      case 'delete':
+        erase(conversationId, target, row);
+        break;
+    }
+    const seq = insertWithClientId({ conversationId, type: change.type, sender, deviceId, clientId, body, file: null, fileId: null, target, extra, serverTime });
+    if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
+    q.setLastSeq.run(seq, serverTime, conversationId);
+    recent.appended(conversationId, seq, null);
+    return {
+      event: toEvent({ conversation_id: conversationId, seq, type: change.type, sender, client_id: clientId, body, file: null, target, extra, deleted: 0, server_time: serverTime }),
+      duplicate: false,
+      members: members.addresses,
+    };
+  };
+
+  const hideMessages = (address: Address, conversationId: string, seqs: readonly number[]): HiddenBatch => {
+    // A former member hides within the history they had: up to the event that removed them.
+    const last = membersOf(conversationId)?.roles.has(address)
+      ? Number.MAX_SAFE_INTEGER
+      : ((q.departure.get(conversationId, address) as number | undefined) ?? null);
+    if (last === null) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    const unique = [...new Set(seqs)].sort((x, y) => x - y);
+    for (const seq of unique) {
+      if (seq > last) throw new ParleyError('not_member', `message ${seq} came after you left conversation ${conversationId}`);
+      messageAt(conversationId, seq);
+    }
+    const version = q.nextHidden.get(address) as number | undefined;
+    if (version === undefined) throw new ParleyError('not_found', `no such user: ${address}`);
+    q.insertHidden.run(address, version, conversationId, JSON.stringify(unique));
+    return { version, conversationId, seqs: unique };
   };
 
   const createConversation = (c: NewConversation) => {
@@ -530,6 +730,16 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     },
     appendMessage(message) {
       return writes.run(() => appendMessage(message));
+    },
+    appendAction(action) {
+      return writes.run(() => appendAction(action));
+    },
+    hideMessages(address, conversationId, seqs) {
+      return writes.run(() => hideMessages(address, conversationId, seqs));
+    },
+    async hiddenAfter(address, after, limit) {
+      const rows = q.hiddenAfter.all(address, after, limit) as Array<{ version: number; conversation_id: string; seqs: string }>;
+      return rows.map((r) => ({ version: r.version, conversationId: r.conversation_id, seqs: JSON.parse(r.seqs) as number[] }));
     },
     changeMembers(conversationId, change, sender, serverTime, authorize) {
       return writes.run(() => changeMembers(conversationId, change, sender, serverTime, authorize));

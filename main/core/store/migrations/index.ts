@@ -8,5 +8,6 @@ import { migration as m005 } from './005-conversation-prefs.js';
 import { migration as m006 } from './006-save-folders.js';
 import { migration as m007 } from './007-description.js';
 import { migration as m008 } from './008-search.js';
+import { migration as m009 } from './009-message-actions.js';
 
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
