@@ -145,9 +145,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     const conversation = byId.value[id];
     if (!conversation || seq <= conversation.readSeq) return;
     // At once, so the badge goes and the same seq is not sent twice while the events are on their way.
-    const before = { readSeq: conversation.readSeq, unread: conversation.unread };
+    const before = { readSeq: conversation.readSeq, unread: conversation.unread, mentions: conversation.mentions };
     conversation.readSeq = seq;
     conversation.unread = Math.max(0, conversation.lastSeq - seq);
+    if (seq >= conversation.lastSeq) conversation.mentions = 0;
     try {
       await parley.markRead({ conversationId: id, seq });
     } catch {

@@ -2,6 +2,7 @@
 // in or out loads or clears everything that belongs to the user.
 import { onScopeDispose, watch } from 'vue';
 import { parley } from '../bridge';
+import { useComposeStore } from './compose';
 import { useConnectionStore } from './connection';
 import { useConversationDetailsStore } from './conversation-details';
 import { useConversationsStore } from './conversations';
@@ -27,6 +28,7 @@ export function connectToHost(): void {
   const updates = useUpdatesStore();
   const people = usePeopleStore();
   const search = useSearchStore();
+  const compose = useComposeStore();
 
   const unsubscribes = [
     parley.on('session', (state) => session.apply(state)),
@@ -49,6 +51,8 @@ export function connectToHost(): void {
       if (message.conversationId) typing.stopped(message.conversationId, message.sender);
     }),
     parley.on('messageStatus', (change) => messages.applyStatus(change)),
+    parley.on('messageChanged', (message) => messages.applyChanged(message)),
+    parley.on('messagesRemoved', (removed) => messages.applyRemoved(removed)),
     // After its message event: the same message, now known to carry a file.
     parley.on('file', (message) => messages.receive(message)),
     parley.on('fileProgress', (progress) => messages.applyProgress(progress)),
@@ -82,6 +86,7 @@ export function connectToHost(): void {
         conversations.reset();
         details.reset();
         messages.reset();
+        compose.reset();
         search.reset();
         typing.reset();
         folders.reset();

@@ -260,8 +260,40 @@ export const useMessagesStore = defineStore('messages', () => {
     for (const id of Object.keys(threads)) background(refresh(id));
   }
 
-  async function send(conversationId: string, text: string): Promise<void> {
-    receive(await parley.sendMessage({ conversationId, text }));
+  /** A stored message changed (edited, deleted for everyone, reacted to): its copy here is replaced, if loaded. */
+  function applyChanged(message: Message): void {
+    const id = message.conversationId;
+    const thread = id ? threads[id] : undefined;
+    if (!id || !thread?.messages.some((m) => m.id === message.id)) return;
+    update(id, { messages: merge(thread.messages, [message]) });
+  }
+
+  /** Messages deleted for me (here or on another of my devices) leave the thread. */
+  function applyRemoved({ conversationId, ids }: { conversationId: string; ids: string[] }): void {
+    const thread = threads[conversationId];
+    if (!thread) return;
+    const gone = new Set(ids);
+    if (thread.messages.some((m) => gone.has(m.id))) update(conversationId, { messages: thread.messages.filter((m) => !gone.has(m.id)) });
+  }
+
+  /** Sends a message, as a reply to the message with seq `replyTo` when given. */
+  async function send(conversationId: string, text: string, replyTo?: number): Promise<void> {
+    receive(await parley.sendMessage(replyTo === undefined ? { conversationId, text } : { conversationId, text, replyTo }));
+  }
+
+  /** My message's new text: shown at once (the engine answers with it), sent when online. */
+  async function edit(messageId: string, text: string): Promise<void> {
+    applyChanged(await parley.editMessage({ messageId, text }));
+  }
+
+  /** For everyone, or for me only: the engine's messageChanged or messagesRemoved event shows it. */
+  async function remove(messageId: string, forEveryone: boolean): Promise<void> {
+    await parley.deleteMessage({ messageId, forEveryone });
+  }
+
+  /** Adds my emoji to a message, or takes it back. */
+  async function react(messageId: string, emoji: string, on: boolean): Promise<void> {
+    applyChanged(await parley.react({ messageId, emoji, on }));
   }
 
   async function retry(id: string): Promise<void> {
@@ -296,7 +328,12 @@ export const useMessagesStore = defineStore('messages', () => {
     applyProgress,
     onConversation,
     refreshLoaded,
+    applyChanged,
+    applyRemoved,
     send,
+    edit,
+    remove,
+    react,
     retry,
     reset,
   };

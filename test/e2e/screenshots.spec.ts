@@ -84,3 +84,61 @@ test('screenshots: sign-in, conversation list + messages, new conversation (ligh
   await page.keyboard.press('Escape');
   await expect(settings).toBeHidden();
 });
+
+test('screenshots: message actions — formatting, a reply, reactions, an edit, a mention, a tombstone, the menu and the picker', async ({ server, launch }) => {
+  test.setTimeout(120_000); // two windows, and a screenshot of four screens in two schemes
+  await server.user('alice', 'Alice Martin');
+  await server.user('bob', 'Bob Okafor');
+  const bob = await launch({ as: 'bob' });
+  const { page } = await launch({ as: 'alice' });
+  await expectSignedIn(page);
+  await expectSignedIn(bob.page);
+  await startDirect(page, 'bob');
+  await send(page, 'Release checklist for **Friday**:\n\n- build the installers with `npm run dist`\n- ~~write~~ update the notes\n\n> Ship it when CI is green.', 'Release checklist for Friday');
+  await openConversation(bob.page, 'Alice Martin');
+  const checklist = ui.message(bob.page, 'Release checklist').first();
+  await checklist.hover();
+  await checklist.getByTestId('action-reply').click();
+  await bob.page.getByTestId('composer').fill('Installers are building now 🚀 — see https://example.com/ci');
+  await bob.page.getByTestId('composer').press('Enter');
+  for (const [who, emoji] of [[bob.page, '🎉'], [page, '🎉'], [bob.page, '👍']] as const) {
+    const target = ui.message(who, 'Release checklist').first();
+    await target.hover();
+    await target.getByTestId('action-react').click();
+    await who.getByTestId('emoji-search').fill(emoji === '🎉' ? 'party popper' : 'thumbs up');
+    await who.getByTestId('emoji-search').press('Enter');
+    await expect(target.locator(`[data-emoji="${emoji}"]`)).toBeVisible();
+  }
+  await send(bob.page, 'Oops, wrong window');
+  await ui.message(bob.page, 'Oops, wrong window').click({ button: 'right' });
+  await bob.page.getByTestId('message-menu').getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  await send(page, 'Thanks @bob, I will tell the team');
+  await ui.composer(page).press('ArrowUp');
+  await ui.composer(page).fill('Thanks @bob, I will tell the team at standup');
+  await ui.composer(page).press('Enter');
+  await expect(ui.message(page, 'at standup').getByTestId('edited')).toBeVisible();
+  await expect(page.getByTestId('tombstone')).toBeVisible();
+  await page.mouse.move(0, 0);
+  await shoot(page, 'message-actions');
+  await expect(ui.message(bob.page, 'at standup').getByTestId('mention-me')).toBeVisible();
+  await bob.page.mouse.move(0, 0);
+  await shoot(bob.page, 'message-actions-mention');
+
+  // Replying, with the menu of the message open.
+  const answer = ui.message(page, 'Installers are building');
+  await answer.hover();
+  await answer.getByTestId('action-reply').click();
+  await answer.click({ button: 'right' });
+  await expect(page.getByTestId('message-menu')).toBeVisible();
+  await shoot(page, 'message-menu');
+  await page.keyboard.press('Escape');
+  await ui.composer(page).press('Escape');
+
+  // The picker, searched.
+  await answer.hover();
+  await answer.getByTestId('action-react').click();
+  await page.getByTestId('emoji-search').fill('heart');
+  await expect(page.getByTestId('emoji-option').first()).toBeVisible();
+  await shoot(page, 'emoji-picker');
+  await expectAccessible(page, 'the emoji picker, searched');
+});

@@ -288,14 +288,14 @@ export async function expectKeyboardReachable(page: Page, screen: string): Promi
   expect.soft([...unmarked], `controls without a visible focus ring on "${screen}"`).toEqual([]);
 }
 
-/** Types into the composer and sends with Enter. */
-export async function send(page: Page, text: string): Promise<Locator> {
+/** Types into the composer and sends with Enter; the message is found by `shown`, its text as drawn (Markdown formats it). */
+export async function send(page: Page, text: string, shown: string = text): Promise<Locator> {
   const composer = ui.composer(page);
   await composer.click();
   await composer.fill(text);
   await composer.press('Enter');
   await expect(composer).toHaveValue('');
-  const message = ui.message(page, text);
+  const message = ui.message(page, shown).first();
   await expect(message).toBeVisible();
   return message;
 }

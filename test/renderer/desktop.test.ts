@@ -2,7 +2,6 @@
 // desktop settings, in the whole app against the fake host.
 import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { linkify } from '../../renderer/lib/linkify';
 import { mountApp, startApp, unmountApp } from './app-harness';
 import { installFake } from './fake-bridge';
 import type { FakeOptions, FakeParley } from './fake-parley';
@@ -117,18 +116,6 @@ describe('opening a conversation the host asks for', () => {
     await link.trigger('click');
     await flushPromises();
     expect(selected(app)).toBe('c-launch');
-  });
-
-  it('reads only parley://conversation/<id>[/<seq>] as an in-app link', () => {
-    expect(linkify('a parley://conversation/c-1, b https://x.example/p parley://evil/x parley://conversation/c-2/9.')).toEqual([
-      { kind: 'text', text: 'a ' },
-      { kind: 'conversation', text: 'parley://conversation/c-1', href: 'parley://conversation/c-1', conversationId: 'c-1' },
-      { kind: 'text', text: ', b ' },
-      { kind: 'link', text: 'https://x.example/p', href: 'https://x.example/p' },
-      { kind: 'text', text: ' parley://evil/x ' },
-      { kind: 'conversation', text: 'parley://conversation/c-2/9', href: 'parley://conversation/c-2/9', conversationId: 'c-2', seq: 9 },
-      { kind: 'text', text: '.' },
-    ]);
   });
 });
 

@@ -81,10 +81,29 @@ export function createFakeParley(options: FakeOptions = {}) {
     return { id: `${sender}:m${conversationId}-${seq}`, conversationId, seq, kind: 'text', sender, mine, body, time, status: mine ? 'read' : null };
   }
 
-  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq' | 'muted'>, messages: Message[], unread = 0) {
+  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq' | 'muted' | 'mentions'>, messages: Message[], unread = 0) {
     history.set(summary.id, messages);
     const lastSeq = messages.at(-1)?.seq ?? 0;
-    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread, muted: false });
+    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread, mentions: 0, muted: false });
+  }
+
+  /** A stored or still-sending message by id. */
+  function stored(id: string): Message {
+    const found = [...history.values(), pending].flat().find((m) => m.id === id);
+    if (!found) throw new BridgeError('not_found', `no message ${id} on this device`);
+    return found;
+  }
+
+  /** As the engine: `@address` tokens of the conversation's participants. */
+  function mentionsIn(conversationId: string, body: string): Address[] {
+    const addresses = new Set(known(conversationId).participants.map((p) => p.address));
+    return [...new Set([...body.matchAll(/@([A-Za-z0-9+._@-]+)/g)].map((m) => m[1]!).filter((a) => addresses.has(a)))];
+  }
+
+  /** A message changed in place: the engine's messageChanged event, and the message as the answer. */
+  function changed(message: Message): Message {
+    emit('messageChanged', message);
+    return message;
   }
 
   const participants = (...addresses: Address[]) => addresses.map((address) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0 }));
@@ -312,9 +331,13 @@ export function createFakeParley(options: FakeOptions = {}) {
       const page = older.slice(Math.max(0, older.length - limit));
       return beforeSeq === undefined ? [...page, ...unsent] : page;
     },
-    sendMessage: ({ conversationId, text: body }) => {
+    sendMessage: ({ conversationId, text: body, replyTo }) => {
       known(conversationId);
       const message: Message = { id: `${me()}:c${nextClientId++}`, conversationId, seq: null, kind: 'text', sender: me(), mine: true, body, time: NOW, status: 'sending' };
+      const target = replyTo === undefined ? undefined : history.get(conversationId)?.find((m) => m.seq === replyTo);
+      if (replyTo !== undefined) message.replyTo = { seq: replyTo, sender: target?.sender ?? '', text: target?.body.slice(0, 200) ?? '' };
+      const mentions = mentionsIn(conversationId, body);
+      if (mentions.length) message.mentions = mentions;
       pending.push(message);
       emit('messageStatus', { id: message.id, conversationId, seq: null, status: 'sending' });
       // As the engine: the list shows my message while it is being sent.
@@ -322,6 +345,39 @@ export function createFakeParley(options: FakeOptions = {}) {
       emitConversation(conversationId);
       if (options.autoSend) setTimeout(() => markSent(message.id));
       return message;
+    },
+    editMessage: ({ messageId, text: body }) => {
+      const message = stored(messageId);
+      if (!message.mine) throw new BridgeError('forbidden', 'only your own messages can be edited');
+      if (message.deleted) throw new BridgeError('conflict', 'that message was deleted');
+      return changed(Object.assign(message, { body, editedAt: NOW, mentions: mentionsIn(message.conversationId!, body) }));
+    },
+    deleteMessage: ({ messageId, forEveryone }) => {
+      const message = stored(messageId);
+      const conversationId = message.conversationId!;
+      if (!forEveryone) {
+        history.set(conversationId, history.get(conversationId)!.filter((m) => m.id !== messageId));
+        emit('messagesRemoved', { conversationId, ids: [messageId] });
+        return;
+      }
+      const conversation = known(conversationId);
+      const admin = conversation.type !== 'direct' && conversation.participants.some((p) => p.address === me() && p.role === 'admin');
+      if (!message.mine && !admin) throw new BridgeError('forbidden', 'only your own messages, or any as an admin of a group or channel, can be deleted for everyone');
+      const { file: _file, reactions: _reactions, replyTo: _replyTo, mentions: _mentions, editedAt: _editedAt, ...rest } = message;
+      const tombstone: Message = { ...rest, body: '', deleted: true };
+      history.set(conversationId, history.get(conversationId)!.map((m) => (m.id === messageId ? tombstone : m)));
+      changed(tombstone);
+    },
+    react: ({ messageId, emoji, on }) => {
+      const message = stored(messageId);
+      const reactions = (message.reactions ?? []).map((r) => ({ ...r, by: [...r.by] }));
+      let reaction = reactions.find((r) => r.emoji === emoji);
+      if (on && !reaction?.mine) {
+        if (!reaction) reactions.push((reaction = { emoji, count: 0, mine: false, by: [] }));
+        Object.assign(reaction, { count: reaction.count + 1, mine: true, by: [...reaction.by, me()] });
+      } else if (!on && reaction?.mine) Object.assign(reaction, { count: reaction.count - 1, mine: false, by: reaction.by.filter((a) => a !== me()) });
+      message.reactions = reactions.filter((r) => r.count > 0);
+      return changed(message);
     },
     retryMessage: ({ id }) => {
       if (!pending.some((m) => m.id === id)) throw new BridgeError('not_found', `no failed message ${id}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../contract/types';
 import { conversationTitle, nameOf, previewText, systemText } from '../../renderer/lib/conversation';
-import { linkify } from '../../renderer/lib/linkify';
+import { parseMarkdown, plainText, type LinkTarget, type MarkdownNode } from '../../renderer/lib/markdown';
 import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';
 import { createFakeParley, NOW } from './fake-parley';
 
@@ -33,27 +33,70 @@ describe('relativeTime', () => {
   });
 });
 
-describe('linkify', () => {
-  it('splits http(s) URLs out of text, leaving sentence punctuation outside', () => {
-    expect(linkify('see https://example.com/a?b=1. and (http://x.org/y)')).toEqual([
-      { kind: 'text', text: 'see ' },
-      { kind: 'link', text: 'https://example.com/a?b=1', href: 'https://example.com/a?b=1' },
-      { kind: 'text', text: '. and (' },
-      { kind: 'link', text: 'http://x.org/y', href: 'http://x.org/y' },
-      { kind: 'text', text: ')' },
+/** The links a message's text holds: their text and what they do (null: drawn as text). */
+function linksIn(text: string): Array<[string, LinkTarget | null]> {
+  const out: Array<[string, LinkTarget | null]> = [];
+  const walk = (nodes: MarkdownNode[]) =>
+    nodes.forEach((n) => {
+      if (n.type === 'link') out.push([n.children.map((c) => (c.type === 'text' ? c.text : '')).join(''), n.target]);
+      else if (n.type === 'element') walk(n.children);
+    });
+  walk(parseMarkdown(text));
+  return out;
+}
+
+describe('links in messages', () => {
+  it('finds http(s) URLs in text, leaving sentence punctuation outside', () => {
+    const text = 'see https://example.com/a?b=1. and (http://x.org/y)';
+    expect(linksIn(text)).toEqual([
+      ['https://example.com/a?b=1', { kind: 'web', href: 'https://example.com/a?b=1' }],
+      ['http://x.org/y', { kind: 'web', href: 'http://x.org/y' }],
     ]);
+    expect(plainText(text)).toBe(text);
   });
 
   it('keeps brackets that belong to the URL and ignores other schemes', () => {
-    expect(linkify('https://en.wikipedia.org/wiki/Vue_(software)')[0]).toMatchObject({ kind: 'link', text: 'https://en.wikipedia.org/wiki/Vue_(software)' });
-    expect(linkify('javascript:alert(1) ftp://x')).toEqual([{ kind: 'text', text: 'javascript:alert(1) ftp://x' }]);
+    expect(linksIn('https://en.wikipedia.org/wiki/Vue_(software)')[0]![0]).toBe('https://en.wikipedia.org/wiki/Vue_(software)');
+    expect(linksIn('javascript:alert(1) ftp://x file:///etc/passwd').filter(([, target]) => target !== null)).toEqual([]);
+  });
+
+  it('links www. addresses and e-mail addresses, not every dotted word', () => {
+    expect(linksIn('www.example.com/x, mail a@b.co or mailto:c@d.org; readme.md node.js 1.2.3').filter(([, target]) => target !== null)).toEqual([
+      ['www.example.com/x', { kind: 'web', href: 'http://www.example.com/x' }],
+      ['a@b.co', { kind: 'web', href: 'mailto:a@b.co' }],
+      ['mailto:c@d.org', { kind: 'web', href: 'mailto:c@d.org' }],
+    ]);
+  });
+
+  it('reads only parley://conversation/<id>[/<seq>] as an in-app link', () => {
+    expect(linksIn('a parley://conversation/c-1, b https://x.example/p parley://evil/x parley://conversation/c-2/9.')).toEqual([
+      ['parley://conversation/c-1', { kind: 'conversation', href: 'parley://conversation/c-1', conversationId: 'c-1' }],
+      ['https://x.example/p', { kind: 'web', href: 'https://x.example/p' }],
+      ['parley://conversation/c-2/9', { kind: 'conversation', href: 'parley://conversation/c-2/9', conversationId: 'c-2', seq: 9 }],
+    ]);
+  });
+
+  it('draws a Markdown link to a scheme it does not open as its text', () => {
+    expect(linksIn('[x](javascript:alert(1)) [y](file:///etc/passwd) [z](data:text/html,hi) [ok](https://example.com)')).toEqual([
+      ['x', null],
+      ['y', null],
+      ['z', null],
+      ['ok', { kind: 'web', href: 'https://example.com/' }],
+    ]);
+  });
+});
+
+describe('plain text of a message', () => {
+  it('drops the markup and keeps the words, for the list preview', () => {
+    expect(plainText('**Ship** it _today_ ~~maybe~~ `npm run dist`\n\n> quoted\n\n- one\n- two\n\n```\ncode\n```')).toBe('Ship it today maybe npm run dist quoted one two code');
+    expect(plainText('# not a heading, 2 * 3 * 4')).toBe('# not a heading, 2 * 3 * 4');
   });
 });
 
 describe('conversation texts', () => {
   it('shows people by the names the server gives them, by address where it gave none', () => {
     const member = (address: string, name?: string) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0, ...(name && { name }) });
-    const base = { unread: 0, lastSeq: 1, readSeq: 1, lastActivity: NOW, muted: false };
+    const base = { unread: 0, mentions: 0, lastSeq: 1, readSeq: 1, lastActivity: NOW, muted: false };
     const direct = { ...base, id: 'd', type: 'direct' as const, title: null, participants: [member('alice', 'Alice Martin'), member('bob', 'Bob Okafor')], lastMessage: null };
     expect(conversationTitle(direct, 'alice')).toBe('Bob Okafor');
     const said: Message = { id: 'm', conversationId: 'g', seq: 1, kind: 'text', sender: 'bob', mine: false, body: 'hi  there', time: NOW, status: null };

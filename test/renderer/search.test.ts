@@ -27,6 +27,12 @@ describe('SnippetText', () => {
     expect(w.text()).toBe('a <b>bold</b> claim about the café');
   });
 
+  it('leaves out the Markdown marks that only format, the marked words still marked', () => {
+    const w = mount(SnippetText, { props: { snippet: { text: 'the **café** opens at `9:00`, ~~8~~ 2 * 3', highlights: [[6, 10], [22, 28]] } } });
+    expect(w.text()).toBe('the café opens at 9:00, 8 2 * 3');
+    expect(w.findAll('mark').map((m) => m.text())).toEqual(['café', '9:00']);
+  });
+
   it('ignores ranges outside the text or overlapping an earlier one', () => {
     const w = mount(SnippetText, { props: { snippet: { text: 'short', highlights: [[0, 2], [1, 3], [3, 99]] } } });
     expect(w.findAll('mark').map((m) => m.text())).toEqual(['sh']);

@@ -87,6 +87,9 @@ const PAIRS: Array<[Text, Surface[]]> = [
   [['--fg', '--secondary-opacity'], ['--bubble-in']],
   ['--danger', ['--bg', '--bg-raised', ['--danger-soft', '--bg'], ['--danger-soft', '--bg-raised']]],
   ['--warning', ['--bg', ['--warning-soft', '--bg']]],
+  // Message actions: a mention of me, code and reply quotes inside either bubble, my reaction's chip.
+  ['--fg', ['--mention-me', ['--code-bg', '--bubble-in'], ['--quote-bg', '--bubble-in'], ['--selected', '--bg']]],
+  ['--bubble-out-fg', [['--code-bg', '--bubble-out'], ['--quote-bg', '--bubble-out']]],
 ];
 
 const label = (x: Text | Surface) => (typeof x === 'string' ? x : x.join(' / '));

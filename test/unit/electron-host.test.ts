@@ -319,10 +319,11 @@ describe('preload', () => {
 });
 
 describe('external links', () => {
-  it('are http and https only', () => {
+  it('are http, https and mailto only', () => {
     expect(isExternalLink('https://example.com/a?b#c')).toBe(true);
     expect(isExternalLink('http://example.com')).toBe(true);
-    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'parley://open', 'ms-settings:', 'mailto:a@b.c', 'smb://host/share', 'not a url', ''])
+    expect(isExternalLink('mailto:a@b.c')).toBe(true);
+    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'parley://open', 'ms-settings:', 'smb://host/share', 'not a url', ''])
       expect(isExternalLink(url), url).toBe(false);
   });
 
