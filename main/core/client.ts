@@ -108,10 +108,11 @@ export function createClient(options: ClientOptions) {
       announce.status({ id: message.id, conversationId: message.conversationId, seq: null, status: 'sent' });
       announce.conversation(message.conversationId!);
     },
-    failed: (item, reason) => {
-      // A refused action takes its change back, and its message shows why.
-      if (item.target !== null) return void (views.byId(item.target) && messageActions.changed(item.target));
-      announce.status({ id: writtenId(store.me, item.clientId), conversationId: item.conversationId, seq: null, status: 'failed', error: reason });
+    failed: (item, error, dropped) => {
+      if (item.action !== null) return messageActions.refused(item.target!, item.action, error);
+      // The actions that waited for it went with it: the message shows without them.
+      if (dropped) messageActions.changed(writtenId(store.me, item.clientId));
+      announce.status({ id: writtenId(store.me, item.clientId), conversationId: item.conversationId, seq: null, status: 'failed', error: error.message });
     },
     // The message as stored now (the action applied, or passed over when it came too late), no longer from the outbox.
     actionSent: (item) => {

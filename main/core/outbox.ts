@@ -59,7 +59,8 @@ export interface OutboxHooks {
   sent(message: Message, item: OutboxItem): void;
   /** Sent through Media Reference Send: no seq, no conversation event. */
   sentElsewhere(message: Message): void;
-  failed(item: OutboxItem, reason: string): void;
+  /** Refused for good: my message failed (`dropped`: actions waiting for it went), or my action taken back. */
+  failed(item: OutboxItem, error: ParleyError, dropped: boolean): void;
   /** The server took my action, and it is stored. */
   actionSent(item: OutboxItem): void;
   /** My delete for me is on the server's list, at this version of it. */
@@ -98,12 +99,17 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     };
   }
 
-  /** The seq of the message an action names, now that it is stored (its own, if it was mine and waiting). */
-  function targetSeq(target: string): number {
+  /** Where the message an action names is stored (my own, if it was waiting, once sent); null when it is not here. */
+  function storedAt(target: string): { conversationId: string; seq: number } | null {
     const parsed = parseMessageId(target);
-    const seq = !parsed ? null : 'seq' in parsed ? parsed.seq : (store.messages.written(parsed.sender, parsed.clientId)?.seq ?? null);
-    if (seq === null) throw new ParleyError('not_found', 'that message is not on this device');
-    return seq;
+    if (!parsed) return null;
+    return 'seq' in parsed ? parsed : store.messages.written(parsed.sender, parsed.clientId);
+  }
+
+  function targetSeq(target: string): number {
+    const at = storedAt(target);
+    if (!at) throw new ParleyError('not_found', 'that message is not on this device');
+    return at.seq;
   }
 
   async function sendAction(item: OutboxItem & { action: OutboxAction }, conversationId: string): Promise<void> {
@@ -186,6 +192,17 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
     hooks.sentElsewhere(views.pending(store.outbox.markSentElsewhere(item.clientId, Date.now())));
   }
 
+  /**
+   * Refused for good: a message stays, failed, for a retry (the actions waiting for it go, and
+   * their changes with them); an action leaves the outbox, its change taken back.
+   */
+  function refused(item: OutboxItem, error: ParleyError): void {
+    if (!item.action) return hooks.failed(item, error, store.outbox.refuse(item.clientId, error.message));
+    // A delete for me hid its message here at once (when it was stored): it shows again.
+    store.refuseAction(item.clientId, item.action === 'hide' ? storedAt(item.target!) : null);
+    hooks.failed(item, error, false);
+  }
+
   /** The last pass started; while `draining`, the one sending (idle() waits for it). */
   let pass: Promise<void> = Promise.resolve();
   function drain(): Promise<void> {
@@ -204,8 +221,7 @@ export function createOutbox(store: Store, views: Views, connection: Connection,
         } catch (error) {
           if (stopped) return;
           if (error instanceof ParleyError && PERMANENT.has(error.code)) {
-            store.outbox.fail(item.clientId, error.message);
-            hooks.failed(item, error.message);
+            refused(item, error);
             continue;
           }
           // Offline, rate limited or a server fault: try again later, in the same order.

@@ -1,12 +1,15 @@
 // Message actions between real engines and a real server: each action end to end (reply, edit,
 // reactions, mentions, delete for everyone and for me), what a device missed offline arriving by
 // catch-up, two devices of one user ending identical, an action whose target lands later, and my
-// actions made offline shown at once and sent once when online (or refused, and taken back).
+// actions made offline shown at once and sent once when online; one refused for good leaves the
+// outbox, taken back and told once why, one lost on the way stays queued until sent.
+import Database from 'better-sqlite3';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConversationEvent, Reply } from '../../protocol/index.js';
+import { MAX_REACTIONS, type ConversationEvent, type Reply } from '../../protocol/index.js';
 import type { Client, Message } from '../../main/core/index.js';
-import { cleanup, nextEvent, onCleanup, online, pair, rawDevice, startClient, startTestServer, until } from '../support/harness.js';
+import { cleanup, nextEvent, onCleanup, online, pair, rawDevice, startClient, startTestServer, until, type TestClient } from '../support/harness.js';
 
 afterEach(cleanup);
 
@@ -32,17 +35,23 @@ async function events(url: string, token: string, conversationId: string): Promi
   return reply.data.events;
 }
 
-/** A door between one engine and the server: shut, it drops every link and refuses new ones. */
+/** A door between one engine and the server: shut, it drops every link and refuses new ones; held, what the engine sends is lost on the way. */
 async function door(target: string) {
   const { port } = new URL(target);
   let open = true;
+  let holding = false;
+  let lost = 0;
   const links = new Set<Socket>();
   const server = createServer((client) => {
     if (!open) return void client.destroy();
     const upstream = connect(Number(port), '127.0.0.1');
+    client.on('data', (chunk: Buffer) => {
+      if (holding) lost += chunk.length;
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
     for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
       links.add(a);
-      a.pipe(b);
       a.on('error', () => b.destroy());
       a.on('close', () => {
         links.delete(a);
@@ -57,12 +66,38 @@ async function door(target: string) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     shut(): void {
       open = false;
+      holding = false;
       for (const s of links) s.destroy();
     },
     open(): void {
       open = true;
     },
+    hold(): void {
+      holding = true;
+    },
+    /** Bytes the engine sent while held. */
+    lost: () => lost,
   };
+}
+
+/** An engine's database file (the engine keeps it open; SQLite's WAL lets a second connection in). */
+function engineDb(client: TestClient, readonly = true): Database.Database {
+  const db = new Database(join(client.dataDir, 'parley-client.db'), { readonly, timeout: 5000 });
+  onCleanup(() => void db.close());
+  return db;
+}
+
+/** My actions left in an engine's outbox. */
+const queuedActions = (client: TestClient) =>
+  engineDb(client).prepare('SELECT action, target, error FROM outbox WHERE action IS NOT NULL ORDER BY rowid').all() as Array<{ action: string; target: string; error: string | null }>;
+
+/** The messages an engine told the host of with an error, as told. */
+function refusals(client: Client): Message[] {
+  const told: Message[] = [];
+  client.on('messageChanged', (m) => {
+    if (m.error !== undefined) told.push(m);
+  });
+  return told;
 }
 
 describe('message actions, engine and server', () => {
@@ -258,5 +293,138 @@ describe('message actions, engine and server', () => {
     expect(log.filter((e) => e.type === 'revise')).toHaveLength(1);
     expect(log.filter((e) => e.type === 'react')).toHaveLength(0);
     expect(log.filter((e) => e.type === 'message' && e.sender === 'alice').map((e) => e.type === 'message' && e.body)).toEqual(['draft', 'the typo, fixed']);
+  });
+
+  it('takes back an edit refused for good (I was removed meanwhile), tells why once, and fails my message refused so with the action waiting for it', async () => {
+    const t = await startTestServer();
+    const gate = await door(t.url);
+    const { alice, bob, bobToken, conversationId: direct } = await pair(t, { bobUrl: gate.url });
+    const { id: c } = await alice.createConversation({ participants: ['bob'], type: 'group', title: 'Crew' });
+    await until(() => bob.readConversation(c) !== null, 'the group at bob');
+    bob.sendMessage({ conversationId: c }, 'my plan');
+    alice.sendMessage({ conversationId: direct }, 'hi');
+    await until(() => byBody(alice, c, 'my plan') !== undefined && byBody(bob, direct, 'hi') !== undefined && byBody(bob, c, 'my plan').seq !== null, 'both sent');
+    const plan = byBody(bob, c, 'my plan');
+    gate.shut();
+    await until(() => bob.status.state !== 'online', 'bob offline');
+    await alice.removeMembers(c, ['bob']);
+
+    expect(bob.editMessage(plan.id, 'my plan, v2')).toMatchObject({ body: 'my plan, v2', editedAt: expect.any(Number) });
+    const late = bob.sendMessage({ conversationId: c }, 'too late');
+    expect(bob.react(late.id, '👍', true).reactions).toMatchObject([{ emoji: '👍', mine: true }]);
+    // Queued after the refused ones: not held back by them.
+    bob.react(byBody(bob, direct, 'hi').id, '🎉', true);
+    expect(queuedActions(bob).map((a) => a.action)).toEqual(['edit', 'react', 'react']);
+    const told = refusals(bob);
+
+    const lateFailed = nextEvent(bob, 'messageStatus', (s) => s.id === late.id && s.status === 'failed');
+    gate.open();
+    await online(bob);
+    expect((await lateFailed).error).toMatch(/participant|member/);
+    await until(() => byBody(alice, direct, 'hi').reactions?.[0]?.emoji === '🎉', 'the reaction after them at alice');
+    await until(() => told.length > 0, 'the refusal told');
+    await bob.idle();
+    // Each once: the edit taken back, and my failed message without the reaction that waited for it.
+    expect(told.map((m) => m.id).sort()).toEqual([plan.id, late.id].sort());
+    const [edit, failed] = [told.find((m) => m.id === plan.id)!, told.find((m) => m.id === late.id)!];
+    expect(edit).toMatchObject({ body: 'my plan', error: 'Your edit was refused: you are not a member of this conversation' });
+    expect(edit.editedAt).toBeUndefined();
+    expect([failed.status, failed.reactions]).toEqual(['failed', undefined]);
+    // Not kept: the next read shows the message as stored.
+    const now = page(bob, c).find((m) => m.id === plan.id)!;
+    expect([now.body, now.editedAt, now.error]).toEqual(['my plan', undefined, undefined]);
+    const failedNow = page(bob, c).find((m) => m.id === late.id)!;
+    expect([failedNow.status, failedNow.reactions]).toEqual(['failed', undefined]);
+    expect(queuedActions(bob)).toEqual([]);
+    const log = await events(t.url, bobToken, c);
+    expect(log.filter((e) => e.type === 'revise' || e.type === 'react')).toEqual([]);
+  });
+
+  it('takes back a reaction past the limit of distinct emoji, and sends the one queued after it', async () => {
+    const t = await startTestServer();
+    const { alice, bob, aliceToken, conversationId: c } = await pair(t);
+    alice.sendMessage({ conversationId: c }, 'rate this');
+    await until(() => page(bob, c).length === 1, 'at bob');
+    const target = page(bob, c)[0]!;
+    const raw = await rawDevice(t.url, aliceToken, 'alice-raw');
+    const emoji = Array.from({ length: MAX_REACTIONS }, (_, i) => String.fromCodePoint(0x1f600 + i));
+    for (const [i, e] of emoji.entries()) {
+      const reply = await raw.request('message:react', { conversationId: c, clientId: `r-${i}`, target: target.seq, emoji: e, on: true });
+      expect(reply.ok).toBe(true);
+    }
+    await until(() => page(bob, c)[0]!.reactions?.length === MAX_REACTIONS, 'every reaction at bob');
+    const told = refusals(bob);
+
+    expect(bob.react(target.id, '🚀', true).reactions).toHaveLength(MAX_REACTIONS + 1);
+    bob.react(target.id, emoji[0]!, true);
+    await until(() => page(alice, c)[0]!.reactions?.[0]?.count === 2, 'the reaction after it at alice');
+    await until(() => told.length > 0, 'the refusal told');
+    await bob.idle();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ id: target.id, error: expect.stringMatching(/^Your reaction was refused: .*at most 50/) });
+    expect(told[0]!.reactions?.map((r) => r.emoji)).toEqual(emoji);
+    const now = page(bob, c)[0]!;
+    expect(now.error).toBeUndefined();
+    expect(now.reactions?.map((r) => [r.emoji, r.mine])).toEqual(emoji.map((e, i) => [e, i === 0]));
+    expect(page(alice, c)[0]!.reactions?.some((r) => r.emoji === '🚀')).toBe(false);
+    expect(queuedActions(bob)).toEqual([]);
+  });
+
+  it('shows and counts again a message whose delete for me the server refused', async () => {
+    const t = await startTestServer();
+    const gate = await door(t.url);
+    const { alice, bob, conversationId: c } = await pair(t, { bobUrl: gate.url });
+    await t.user('carol');
+    const { id: notBobs } = await alice.createConversation({ participants: ['carol'], type: 'direct' });
+    alice.sendMessage({ conversationId: c }, 'keep this, @bob');
+    await until(() => page(bob, c).length === 1, 'at bob');
+    expect(bob.readConversation(c)).toMatchObject({ unread: 1, mentions: 1 });
+    const { id } = page(bob, c)[0]!;
+    gate.shut();
+    await until(() => bob.status.state !== 'online', 'bob offline');
+    const removed = nextEvent(bob, 'messagesRemoved');
+    bob.deleteMessage(id, false);
+    expect(await removed).toEqual({ conversationId: c, ids: [id] });
+    expect([page(bob, c), bob.readConversation(c)?.unread]).toEqual([[], 0]);
+    // The server refuses a delete for me only where I never was, which this engine never sends:
+    // the queued one is pointed at alice and carol's conversation, its target left as it is.
+    expect(engineDb(bob, false).prepare(`UPDATE outbox SET conversation_id = ? WHERE action = 'hide'`).run(notBobs).changes).toBe(1);
+    const told = refusals(bob);
+
+    const back = nextEvent(bob, 'messageChanged', (m) => m.id === id);
+    gate.open();
+    expect(await back).toMatchObject({ id, body: 'keep this, @bob', error: 'Your delete for me was refused: you are not a member of this conversation' });
+    await bob.idle();
+    expect(told).toHaveLength(1);
+    expect(page(bob, c).map((m) => [m.id, m.error])).toEqual([[id, undefined]]);
+    expect(bob.readConversation(c)).toMatchObject({ unread: 1, mentions: 1 });
+    expect(queuedActions(bob)).toEqual([]);
+  });
+
+  it('keeps an action whose request was lost on the way queued, and sends it once after reconnecting', async () => {
+    const t = await startTestServer();
+    const gate = await door(t.url);
+    const { alice, bob, bobToken, conversationId: c } = await pair(t, { bobUrl: gate.url });
+    alice.sendMessage({ conversationId: c }, 'ship it?');
+    await until(() => page(bob, c).length === 1, 'at bob');
+    const { id } = page(bob, c)[0]!;
+    const told = refusals(bob);
+    gate.hold();
+    bob.react(id, '🚀', true);
+    await until(() => gate.lost() > 0, 'the reaction on its way');
+    gate.shut();
+    await until(() => bob.status.state !== 'online', 'bob offline');
+    // The pass that sent it ends with the link: the reaction is still queued, shown, and nothing refused.
+    await bob.idle();
+    expect(queuedActions(bob)).toEqual([{ action: 'react', target: id, error: null }]);
+    expect(page(bob, c)[0]!.reactions).toEqual([{ emoji: '🚀', count: 1, mine: true, by: ['bob'] }]);
+
+    gate.open();
+    await online(bob);
+    await until(() => page(alice, c)[0]!.reactions?.[0]?.emoji === '🚀', 'the reaction at alice');
+    await bob.idle();
+    expect(told).toEqual([]);
+    expect(queuedActions(bob)).toEqual([]);
+    expect((await events(t.url, bobToken, c)).filter((e) => e.type === 'react')).toHaveLength(1);
   });
 });

@@ -147,6 +147,45 @@ describe('message actions in the store', () => {
     store.close();
   });
 
+  it('takes back a delete for me the server refused: the message shows, counts and is found again, and leaves the outbox', () => {
+    const store = open();
+    const views = createViews(store);
+    const indexer = { progress: () => ({ indexed: 0, total: 0 }) } as unknown as Indexer;
+    const { search } = createSearch(store, indexer);
+    store.ingest([msg(1, 'bob', 'one'), msg(2, 'cat', 'plum @ann', { mentions: ['ann'] })], false);
+    while (indexPending(store, 100) > 0);
+    const hide = { conversationId: C, peer: null, body: '', createdAt: 0, action: 'hide' as const, target: 'cat:m2' };
+    store.outbox.add({ ...hide, clientId: 'h1' });
+    store.outbox.add({ ...hide, clientId: 'h2', target: 'bob:m1' });
+    store.hide(C, [2]);
+    while (indexPending(store, 100) > 0);
+    expect([views.conversation(C), search('plum').hits]).toMatchObject([{ unread: 1, mentions: 0 }, []]);
+
+    store.refuseAction('h1', { conversationId: C, seq: 2 });
+    while (indexPending(store, 100) > 0);
+    expect(shown(store).map((m) => m.body)).toEqual(['one', 'plum @ann']);
+    expect(views.conversation(C)).toMatchObject({ unread: 2, mentions: 1 });
+    expect(search('plum').hits.map((h) => h.seq)).toEqual([2]);
+    // Only that action left; the next is untouched, and taking back what is not hidden changes nothing.
+    expect([store.outbox.get('h1'), store.outbox.get('h2')?.target]).toEqual([null, 'bob:m1']);
+    store.refuseAction('h2', { conversationId: C, seq: 1 });
+    expect(views.conversation(C)).toMatchObject({ unread: 2, mentions: 1 });
+    store.close();
+  });
+
+  it('fails a message refused for good and drops the actions waiting for it, not the others', () => {
+    const store = open();
+    const base = { conversationId: C, peer: null, createdAt: 0 };
+    store.outbox.add({ ...base, clientId: 'm1', body: 'refused' });
+    store.outbox.add({ ...base, clientId: 'm2', body: 'fine' });
+    store.outbox.add({ ...base, clientId: 'a1', body: '👍', action: 'react', target: 'ann:m1', waitsFor: 'm1' });
+    store.outbox.add({ ...base, clientId: 'a2', body: '👍', action: 'react', target: 'ann:m2', waitsFor: 'm2' });
+    expect(store.outbox.refuse('m1', 'no')).toBe(true);
+    expect(store.outbox.refuse('m1', 'no')).toBe(false);
+    expect([store.outbox.get('m1')?.error, store.outbox.get('a1'), store.outbox.get('a2')?.waitsFor]).toEqual(['no', null, 'm2']);
+    store.close();
+  });
+
   it('replaces an edited message’s indexed text and takes a deleted or hidden one out of the index', () => {
     const store = open();
     const indexer = { progress: () => ({ indexed: 0, total: 0 }) } as unknown as Indexer;

@@ -1,7 +1,8 @@
 // What a person does to a message: edit my own, delete it (for everyone, or for me on all my
 // devices), react to it. Each shows here at once and is queued in the outbox like a message
 // (exactly once by clientId, in order, offline first); the server's answer then stores it as the
-// conversation event it is, or a refusal takes the change back and the message shows why.
+// conversation event it is, or a refusal for good takes the change back and the message is told
+// once why (a retryable failure keeps it queued).
 // My message not sent yet is simpler: an edit changes its queued text, a delete cancels it.
 import { Body, Caption, Emoji, ParleyError } from '../../../protocol/index.js';
 import { check } from '../check.js';
@@ -12,6 +13,22 @@ import type { Message } from '../types.js';
 import { clientIdOf, newClientId } from './id.js';
 import { mentionsIn } from './mentions.js';
 import { idOf } from './views.js';
+
+/** What a person did, as the refusal names it. */
+const REFUSED: Record<OutboxAction, string> = {
+  edit: 'Your edit',
+  delete: 'Your delete for everyone',
+  react: 'Your reaction',
+  unreact: 'Removing your reaction',
+  hide: 'Your delete for me',
+};
+
+/** Why, for a person: the server's words, but for the refusals that name ids. */
+function why(error: ParleyError): string {
+  if (error.code === 'not_member') return 'you are not a member of this conversation';
+  if (error.code === 'not_found') return 'the message or its conversation is gone';
+  return error.message;
+}
 
 export type ActionDeps = Pick<EngineContext, 'store' | 'views' | 'events' | 'announce'> & { outbox: Outbox };
 
@@ -113,6 +130,18 @@ export function createMessageActions(d: ActionDeps) {
       if (mine === on) return message;
       queue(message, on ? 'react' : 'unreact', checked);
       return changed(id);
+    },
+
+    /**
+     * My action the server refused for good, already out of the outbox and its change taken back:
+     * the message as stored, told once with why (the reason is not kept: the next read has none).
+     */
+    refused(target: string, action: OutboxAction, error: ParleyError): void {
+      const now = views.byId(target);
+      if (!now) return;
+      d.events.emit('messageChanged', { ...now, error: `${REFUSED[action]} was refused: ${why(error)}` });
+      // A delete for me taken back shows the message again, and may count it unread again.
+      if (action === 'hide' && now.conversationId) d.announce.conversation(now.conversationId);
     },
 
     /** The messages a delete for me removed, told to the host (another device's, or mine acknowledged). */

@@ -1,8 +1,7 @@
 // Messages and conversation summaries as the seeds' API and the renderer see them, built from the
 // store's rows with the rules in status.ts: reads by page, by seq and by id, and what a receipt
 // changed. A message shows its current state: the newest edit, a tombstone once deleted, its
-// reactions, the message it answers; my actions still in the outbox show on it at once (a refused
-// one shows its reason instead).
+// reactions, the message it answers; my actions still in the outbox show on it at once.
 import { MAX_QUOTE_CHARS, type Participant, type Receipt } from '../../../protocol/index.js';
 import { publicTransfer, type ConversationRecord, type MessageRecord, type OutboxRecord, type ReactionRow, type Store } from '../store/index.js';
 import type { ConversationSummary, Message, ReactionSummary, ReplyPreview } from '../types.js';
@@ -114,9 +113,8 @@ export function createViews(store: Store) {
     return list.map((s, i) => (i === at ? { ...s, count: s.count - 1, mine: false, by: s.by.filter((a) => a !== me) } : s));
   }
 
-  /** My actions not sent yet show at once; a refused one shows why, and changes nothing. */
+  /** My actions not sent yet show at once (a refused one leaves the outbox, and shows no more). */
   function overlay(m: Message, action: OutboxRecord): Message {
-    if (action.error) return { ...m, error: action.error };
     switch (action.action) {
       case 'edit':
         return m.deleted ? m : { ...m, body: action.body, editedAt: action.createdAt, ...(action.mentions ? { mentions: action.mentions } : {}) };

@@ -41,6 +41,8 @@ export function createActionsStore(db: Db) {
     hide: db.prepare('INSERT OR IGNORE INTO hidden (conversation_id, seq) VALUES (?, ?)'),
     isHidden: db.prepare('SELECT 1 FROM hidden WHERE conversation_id = ? AND seq = ?').pluck(),
     setHidden: db.prepare('UPDATE messages SET hidden = 1 WHERE conversation_id = ? AND seq = ?'),
+    unhide: db.prepare('DELETE FROM hidden WHERE conversation_id = ? AND seq = ?'),
+    clearHidden: db.prepare('UPDATE messages SET hidden = NULL WHERE conversation_id = ? AND seq = ?'),
   };
 
   return {
@@ -69,6 +71,12 @@ export function createActionsStore(db: Db) {
     },
     setHidden(conversationId: string, seq: number): void {
       q.setHidden.run(conversationId, seq);
+    },
+    /** My delete for me the server refused: the message shows again; false when it was not hidden. */
+    unhide(conversationId: string, seq: number): boolean {
+      if (q.unhide.run(conversationId, seq).changes === 0) return false;
+      q.clearHidden.run(conversationId, seq);
+      return true;
     },
   };
 }

@@ -308,6 +308,22 @@ export function openStore(dataDir: string) {
     hide: db.transaction((conversationId: string, seqs: readonly number[]): RemovedRef[] => hideAll(conversationId, seqs)),
 
     /**
+     * My action the server refused for good leaves the outbox (what it showed goes with it); a delete
+     * for me of a stored message (`hidden`) shows and counts it again.
+     */
+    refuseAction: db.transaction((clientId: string, hidden: { conversationId: string; seq: number } | null): void => {
+      outbox.remove(clientId);
+      if (!hidden) return;
+      const { conversationId, seq } = hidden;
+      const target = actions.target(conversationId, seq);
+      if (!actions.unhide(conversationId, seq) || !target?.hidden) return;
+      search.redo(conversationId, seq);
+      if (counted({ ...target, hidden: false }, seq, conversations.readSeq(conversationId) ?? 0)) {
+        conversations.count(conversationId, 1, target.mentionsMe ? 1 : 0);
+      }
+    }),
+
+    /**
      * A page of my hidden list from the server, applied with the version it brings me to, in one
      * transaction: a crash resumes from the version stored.
      */

@@ -1,7 +1,8 @@
 // The outbox table: my messages and my actions on messages (migration 9) not yet acknowledged by
 // the server, resent in the order written with the same clientId until they are; error is set when
-// the server refused one for good (until a retry), sentAt when one went through Media Reference Send
-// instead and stays here as my record. An action on my message still here waits for it.
+// the server refused a message for good (until a retry; a refused action leaves instead), sentAt
+// when one went through Media Reference Send instead and stays here as my record. An action on my
+// message still here waits for it.
 import type { Db } from '../../../common/node/sqlite.js';
 import type { MessageFile } from '../types.js';
 
@@ -85,6 +86,7 @@ export function createOutboxStore(db: Db) {
     cancel: db.prepare('DELETE FROM outbox WHERE client_id = ? OR waits_for = ?'),
     resolvePeer: db.prepare('UPDATE outbox SET conversation_id = ? WHERE peer = ? AND conversation_id IS NULL'),
     fail: db.prepare('UPDATE outbox SET error = ? WHERE client_id = ?'),
+    dropWaiting: db.prepare('DELETE FROM outbox WHERE waits_for = ?'),
     sentElsewhere: db.prepare(`UPDATE outbox SET sent_at = ?, error = NULL WHERE client_id = ? RETURNING ${COLUMNS}`),
     retry: db.prepare('UPDATE outbox SET error = NULL WHERE client_id = ? RETURNING upload'),
     failUpload: db.prepare(`UPDATE outbox SET error = ? WHERE upload = ? AND error IS NULL RETURNING ${COLUMNS}`),
@@ -124,7 +126,7 @@ export function createOutboxStore(db: Db) {
     forConversation(conversationId: string): OutboxRecord[] {
       return (q.forConversation.all(conversationId) as Row[]).map(toRecord);
     },
-    /** My actions waiting (or refused) in this conversation, in the order written. */
+    /** My actions waiting in this conversation, in the order written. */
     actions(conversationId: string): OutboxRecord[] {
       return (q.actions.all(conversationId) as Row[]).map(toRecord);
     },
@@ -145,9 +147,11 @@ export function createOutboxStore(db: Db) {
     resolvePeer(conversationId: string, peer: string): void {
       q.resolvePeer.run(conversationId, peer);
     },
-    fail(clientId: string, error: string): void {
+    /** The server refused my message for good: it waits for a retry, and the actions waiting for it go (true if any did). */
+    refuse: db.transaction((clientId: string, error: string): boolean => {
       q.fail.run(error, clientId);
-    },
+      return q.dropWaiting.run(clientId).changes > 0;
+    }),
     /** Clears a failure so the message is sent again; null when no such message waits, else its upload's id. */
     retry(clientId: string): { upload: string | null } | null {
       return (q.retry.get(clientId) as { upload: string | null } | undefined) ?? null;
