@@ -38,6 +38,8 @@ async function answer(message: Request): Promise<unknown> {
       return reply(process.cpuUsage());
     case 'memory':
       return reply(process.memoryUsage());
+    case 'load':
+      return reply(server.realtimeLoad());
     case 'seed': {
       // Writes messages through the storage interface, as the server would on sends.
       const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };

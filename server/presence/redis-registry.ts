@@ -118,8 +118,14 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
 
   return {
     async start() {
-      if (await client.exists(aliveKey(o.nodeId))) {
-        throw new Error(`node id ${o.nodeId} is in use by a running node; give each node its own --node-id`);
+      // The id's liveness key left by a run killed just now runs out within 3 heartbeats; one that a
+      // running node keeps renewing means two nodes were given one id.
+      let left = await client.pttl(aliveKey(o.nodeId));
+      while (left > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, 500)));
+        const now = await client.pttl(aliveKey(o.nodeId));
+        if (now > left) throw new Error(`node id ${o.nodeId} is in use by a running node; give each node its own --node-id`);
+        left = now;
       }
       // A node restarted with the same id clears what its previous run left.
       await clear(o.nodeId);
