@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS as U } from './files/index.js';
 import { DEFAULT_REALTIME_LIMITS as L } from './realtime/limits.js';
+import { drainOnSignals } from './drain.js';
 import { startServer } from './server.js';
 import { DEFAULT_MAX_RETRANSMIT_BYTES } from './services/messaging.js';
 
@@ -140,15 +141,4 @@ if (server.createdAppToken) {
 }
 process.stdout.write(`Parley server listening on ${server.url}\n`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stdout.write(`${signal}: closing connections and the database\n`);
-    server.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        process.stderr.write(`shutdown failed: ${error.message}\n`);
-        process.exit(1);
-      },
-    );
-  });
-}
+drainOnSignals(server);

@@ -1,5 +1,6 @@
 // A Parley server in its own process, so a benchmark measures the server's CPU apart from the
 // clients that load it. Speaks to its parent over the IPC channel.
+import { drainOnSignals } from '../../server/drain.js';
 import { startServer } from '../../server/server.js';
 
 const dataDir = process.argv[2]!;
@@ -60,4 +61,6 @@ async function answer(message: Request): Promise<unknown> {
       return process.send!({ id: message.id, data: true }, () => process.exit(0));
   }
 }
+// As the CLI: a SIGTERM drains (test/cluster/ stops nodes so).
+drainOnSignals(server, () => {});
 process.send!({ type: 'ready', url: server.url });

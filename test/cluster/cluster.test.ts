@@ -74,6 +74,13 @@ function engines(names: string[], tokens: string[]): Device[] {
   });
 }
 
+/** Engines through the proxy, online, with the conversation in their store. */
+async function joined(devices: Device[], conversationId: string) {
+  await allOnline(devices);
+  await Promise.all(devices.map((d) => d.client.caughtUp()));
+  await until(() => devices.every((d) => d.client.readConversation(conversationId) !== null), 'the conversation on every engine', 30_000);
+}
+
 async function allOnline(devices: Device[], timeout = 30_000) {
   await until(
     () => devices.every((d) => d.client.status.state === 'online'),
@@ -120,7 +127,7 @@ describe('three nodes behind nginx', () => {
   it('spreads engines over the nodes, and a group across them gets every message once, in order, with receipts', async () => {
     const { names, tokens, id } = await group(6);
     const devices = engines(names, tokens);
-    await allOnline(devices);
+    await joined(devices, id);
     // nginx's round robin puts two of the six on each node: no sticky sessions, no node left out.
     const loads = await Promise.all(cluster.nodes.map((node) => node.load()));
     expect(loads.map((l) => l.connections)).toEqual([2, 2, 2]);
@@ -134,13 +141,16 @@ describe('three nodes behind nginx', () => {
     }
     await converged(devices, id);
 
-    // Everyone reads to the end: each sender sees each of their messages read (by all five others).
-    for (const device of devices) device.client.markRead(id, Math.max(...storedState(device, id).rows.map((r) => r.seq)));
-    await until(
-      () => devices.every((d) => d.client.readMessages(id, { limit: 500 }).filter((m) => m.mine).every((m) => m.status === 'read')),
-      'every message read',
-      30_000,
-    );
+    // Receipts across nodes: the others (on all three nodes) read u1's last message; u1 sees it read.
+    const [first, ...others] = devices as [Device, ...Device[]];
+    first.written.push('read me');
+    const last = first.client.sendMessage({ conversationId: id }, 'read me');
+    await until(() => first.client.getMessage(last.id)?.seq != null, 'the last message acknowledged');
+    const seq = first.client.getMessage(last.id)!.seq!;
+    await until(() => others.every((d) => storedState(d, id).rows.some((r) => r.seq === seq)), 'the last message everywhere');
+    await until(() => first.client.getMessage(last.id)?.status === 'delivered', 'delivered to all five', 30_000);
+    for (const device of others) device.client.markRead(id, seq);
+    await until(() => first.client.getMessage(last.id)?.status === 'read', 'read by all five', 30_000);
     // The backend API of any node counts the devices on all of them.
     for (const node of cluster.nodes) {
       expect((await cluster.api<{ connectedDevices: number }>('GET', '/stats', undefined, node.url)).connectedDevices).toBe(6);
@@ -172,7 +182,7 @@ describe('three nodes behind nginx', () => {
   it('kill -9 of a node under continuous sending, five times: engines reconnect through the proxy, catch up, and every message is stored once everywhere', async () => {
     const { names, tokens, id } = await group(6);
     const devices = engines(names, tokens);
-    await allOnline(devices);
+    await joined(devices, id);
     let acked = 0;
     for (const device of devices) {
       device.client.on('messageStatus', (change) => {
@@ -212,7 +222,7 @@ describe('three nodes behind nginx', () => {
   it('Redis restarted under traffic: sending goes on, and the pushes lost meanwhile are caught up by seq', async () => {
     const { names, tokens, id } = await group(4);
     const devices = engines(names, tokens);
-    await allOnline(devices);
+    await joined(devices, id);
     let acked = 0;
     for (const device of devices) {
       device.client.on('messageStatus', (change) => {
@@ -285,8 +295,8 @@ describe('three nodes behind nginx', () => {
       body,
       duplex: 'half',
     } as RequestInit).then(
-      (response) => response.status,
-      () => 'cut',
+      (response) => ({ status: response.status, offset: response.headers.get('upload-offset') }),
+      () => null,
     );
     await until(() => statSync(join(cluster.filesDir, id)).size >= size / 4, 'the first quarter on the shared volume', 15_000);
 
@@ -304,9 +314,11 @@ describe('three nodes behind nginx', () => {
     const fileUrl = rest.headers.get('parley-file-url');
     expect(fileUrl).toContain(id);
 
-    // Node 0's sender wakes up with bytes of its own: nothing more reaches the file.
+    // Node 0 let go when node 1 asked (tus answers what it had written then); its sender's late
+    // bytes reach nothing: without the shared lock node 0 would write them over the finished file.
     resume(Buffer.alloc(size / 4, 0xff));
-    expect(await first).not.toBe(204);
+    const answer = await first;
+    if (answer) expect(answer).toEqual({ status: 204, offset: String(size / 4) });
     expect(statSync(join(cluster.filesDir, id)).size).toBe(size);
 
     const whole = await fetch(`${n2}/files/${id}`, { headers: { authorization: `Bearer ${tokens[0]}` } });
@@ -339,10 +351,31 @@ describe('three nodes behind nginx', () => {
     for (const device of devices) expect(device.pushes.some((p) => p.name === 'auth:revoked')).toBe(true);
   });
 
+  it('presence is shared: a device on another node shows online, leaving shows offline, a killed node’s devices go offline', async () => {
+    const { names, tokens } = await group(3);
+    const watcher = await rawDevice(cluster.nodes[0]!.url, tokens[0]!, 'w');
+    const leaver = await rawDevice(cluster.nodes[1]!.url, tokens[1]!, 'l');
+    await rawDevice(cluster.nodes[2]!.url, tokens[2]!, 'v');
+    const seen = (address: string, state: string) =>
+      watcher.pushes.some(
+        (p) => p.name === 'presence' && (p.payload as { presence: Array<{ address: string; state: string }> }).presence.some((e) => e.address === address && e.state === state),
+      );
+    const synced = await watcher.request<{ presence: Array<{ address: string; state: string }> }>('sync', {});
+    if (!synced.ok) throw new Error(JSON.stringify(synced.error));
+    expect(synced.data.presence.filter((p) => p.address !== names[0]).map((p) => p.state)).toEqual(['online', 'online']);
+
+    leaver.socket.disconnect();
+    await until(() => seen(names[1]!, 'offline'), 'the one who left, offline', 10_000);
+    // Killed without a word: the other nodes find its liveness key expired and clear its devices.
+    await cluster.nodes[2]!.kill();
+    await until(() => seen(names[2]!, 'offline'), 'the killed node’s user, offline', 40_000);
+    await cluster.nodes[2]!.start();
+  });
+
   it('SIGTERM drains a node: it stops listening, exits 0, and its devices reconnect through the proxy to the others', async () => {
     const { names, tokens, id } = await group(3);
     const devices = engines(names, tokens);
-    await allOnline(devices);
+    await joined(devices, id);
     const node = cluster.nodes[1]!;
     expect(await node.terminate()).toBe(0);
     await allOnline(devices);
