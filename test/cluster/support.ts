@@ -247,7 +247,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       return (await response.json()) as T;
     },
     async stop() {
-      await Promise.all(nodes.map((node) => (node.proc ? node.proc.stop() : undefined)));
+      await Promise.all(nodes.map(async (node) => node.proc?.stop()));
     },
   };
 }
