@@ -1,13 +1,14 @@
 // Several real server nodes for test/cluster/ and bench:cluster: each node a process (server-child)
 // on its own port and data dir, all on one PostgreSQL database made for the run, one Redis of the
 // run's own (redis-server on a free port, nothing saved) and one shared files dir, behind a real
-// nginx started from deploy/nginx/parley.conf with the nodes' and its own ports swapped in.
+// nginx started from deploy/nginx/parley.conf with the nodes' and its own ports swapped in. A
+// "cluster" of one node without a database URL or Redis is the plain SQLite server (bench:cluster's baseline).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
-import { forkServer, type ChildServer } from '../../bench/support/server-process.js';
+import { forkServer, type ChildServer } from './server-process.js';
 
 export const CLUSTER_APP_TOKEN = 'cluster-app-token-0123456789';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -164,8 +165,10 @@ export interface ClusterNode {
 export interface ClusterOptions {
   dir: string;
   nodes: number;
-  redisUrl: string;
-  databaseUrl: string;
+  /** None: each node alone (one node only). */
+  redisUrl?: string;
+  /** None: SQLite in the node's data dir (one node only). */
+  databaseUrl?: string;
   /** Default: a fresh one per run. */
   redisPrefix?: string;
   /** Extra environment for the nodes (the server child reads PARLEY_… like the CLI). */
@@ -182,6 +185,7 @@ export interface Cluster {
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
+  if (o.nodes > 1 && !(o.redisUrl && o.databaseUrl)) throw new Error('several nodes need a shared database and Redis');
   const filesDir = join(o.dir, 'files');
   mkdirSync(filesDir, { recursive: true });
   const prefix = o.redisPrefix ?? `parley-test-${randomBytes(4).toString('hex')}:`;
@@ -202,9 +206,8 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
           ...process.env,
           ...o.env,
           PARLEY_APP_TOKEN: CLUSTER_APP_TOKEN,
-          PARLEY_DATABASE_URL: o.databaseUrl,
-          PARLEY_REDIS_URL: o.redisUrl,
-          PARLEY_REDIS_PREFIX: prefix,
+          ...(o.databaseUrl && { PARLEY_DATABASE_URL: o.databaseUrl }),
+          ...(o.redisUrl && { PARLEY_REDIS_URL: o.redisUrl, PARLEY_REDIS_PREFIX: prefix }),
           PARLEY_NODE_ID: `node-${index}-${starts++}`,
           PARLEY_FILES_DIR: filesDir,
         });
