@@ -48,6 +48,8 @@ function exited(child: ChildProcess): Promise<void> {
 export interface OwnRedis {
   url: string;
   port: number;
+  /** The running redis-server's pid (bench:cluster reads its CPU); null while it is down. */
+  pid(): number | null;
   /** Killed (SIGKILL): it keeps nothing, so it comes back empty. */
   kill(): Promise<void>;
   start(): Promise<void>;
@@ -72,7 +74,7 @@ export async function startRedis(dir: string): Promise<OwnRedis> {
     await exited(child);
     child = null;
   };
-  return { url: `redis://127.0.0.1:${port}`, port, kill, start, stop: kill };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: () => child?.pid ?? null, kill, start, stop: kill };
 }
 
 export interface Nginx {
