@@ -210,9 +210,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   for (const path of ['/health', '/healthz']) app.get(path, async () => ({ ok: true, node: nodeId }));
   // Readiness: the database and Redis answer and the node is not draining; a proxy sends devices elsewhere otherwise.
   app.get('/readyz', async (_request, reply) => {
+    const labelled = (what: string, check: Promise<void>) =>
+      within(check, READY_TIMEOUT_MS, what).catch((error: Error) => Promise.reject(new Error(`${what}: ${error.message}`)));
     const checks = await Promise.allSettled([
-      within(storage.ping(), READY_TIMEOUT_MS, 'the database'),
-      ...(redis ? [within(redis.ping(), READY_TIMEOUT_MS, 'redis')] : []),
+      labelled('the database', storage.ping()),
+      ...(redis ? [labelled('redis', redis.ping())] : []),
     ]);
     const problems = checks.flatMap((check) => (check.status === 'rejected' ? [(check.reason as Error).message] : []));
     if (draining) problems.unshift('the node is draining');

@@ -49,6 +49,16 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     return copy;
   };
 
+  // The adapter publishes its server-side events without waiting for the answer: while Redis is away
+  // that promise rejects with no one to hear it, which would end the process. Marked handled here;
+  // a caller that awaits still sees the failure.
+  const publish = client.publish.bind(client) as (channel: string, message: string | Buffer) => Promise<number>;
+  client.publish = ((channel: string, message: string | Buffer) => {
+    const published = publish(channel, message);
+    published.catch(() => {});
+    return published;
+  }) as typeof client.publish;
+
   let up = false;
   let wasDown = false;
   const reconnectListeners: Array<() => void> = [];

@@ -158,9 +158,14 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
       if (timer) clearInterval(timer);
       timer = null;
       // This node's devices have all left by now (their disconnects were written); it is no longer alive.
-      await client.del(aliveKey(o.nodeId));
-      await client.srem(nodesKey, o.nodeId);
-      await client.del(nodeUsersKey(o.nodeId));
+      // With Redis away the others clear this node once its liveness key runs out, as after a kill.
+      try {
+        await client.del(aliveKey(o.nodeId));
+        await client.srem(nodesKey, o.nodeId);
+        await client.del(nodeUsersKey(o.nodeId));
+      } catch (error) {
+        o.log('could not take this node out of the shared presence; the other nodes will', error);
+      }
     },
   };
 }

@@ -109,8 +109,10 @@ function createFanout(
       const here = io.of('/').sockets.size;
       if (!clustered) return here;
       // Each other node answers its own count; one that does not answer in time is left out of the sum.
+      // Through the adapter itself, whose promise tells when Redis could not be asked (then: this node's only).
       const counts = await new Promise<unknown[]>((resolve) => {
-        io.serverSideEmit(COUNT_DEVICES, (_error: Error | null, answers: unknown[]) => resolve(answers ?? []));
+        const asked = io.of('/').adapter.serverSideEmit([COUNT_DEVICES, (_error: Error | null, answers: unknown[]) => resolve(answers ?? [])]);
+        Promise.resolve(asked).catch(() => resolve([]));
       });
       return counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0), here);
     },

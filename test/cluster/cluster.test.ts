@@ -49,6 +49,8 @@ async function group(size: number, base = cluster.nodes[0]!.url) {
 interface Device {
   name: string;
   client: TestClient;
+  /** The engine's own log, shown when a wait for it fails. */
+  log: string[];
   /** Bodies this engine was asked to send. */
   written: string[];
   db(): Database.Database;
@@ -56,11 +58,15 @@ interface Device {
 
 function engines(names: string[], tokens: string[]): Device[] {
   return names.map((name, i) => {
-    const client = startClient(nginx.url, tokens[i]!);
+    const log: string[] = [];
+    const client = startClient(nginx.url, tokens[i]!, {
+      log: (message, detail) => void log.push(`${new Date().toISOString()} ${message} ${detail instanceof Error ? detail.message : detail === undefined ? '' : JSON.stringify(detail)}`),
+    });
     let handle: Database.Database | null = null;
     return {
       name,
       client,
+      log,
       written: [],
       db() {
         if (!handle) {
@@ -86,7 +92,10 @@ async function allOnline(devices: Device[], timeout = 30_000) {
     () => devices.every((d) => d.client.status.state === 'online'),
     'every engine online',
     timeout,
-    () => devices.map((d) => `${d.name}:${d.client.status.state}`).join(' '),
+    () =>
+      devices
+        .map((d) => `${d.name}:${d.client.status.state}${d.client.status.state === 'online' ? '' : ` (${d.log.slice(-6).join(' | ')})`}`)
+        .join(' '),
   );
 }
 
@@ -206,11 +215,14 @@ describe('three nodes behind nginx', () => {
         const before = acked;
         await until(() => acked >= before + 30, `30 messages acknowledged before kill ${round + 1}`, 30_000);
         await node.kill();
-        // Those on the killed node reconnect through nginx to the others, and sending goes on.
-        const atKill = acked;
-        await allOnline(devices);
-        await until(() => acked >= atKill + 30, `30 messages acknowledged after kill ${round + 1}`, 30_000);
-        await node.start();
+        try {
+          // Those on the killed node reconnect through nginx to the others, and sending goes on.
+          const atKill = acked;
+          await allOnline(devices, 60_000);
+          await until(() => acked >= atKill + 30, `30 messages acknowledged after kill ${round + 1}`, 30_000);
+        } finally {
+          await node.start();
+        }
       }
     } finally {
       sending = false;
@@ -242,11 +254,14 @@ describe('three nodes behind nginx', () => {
     try {
       await until(() => acked >= 20, '20 messages acknowledged before the restart', 30_000);
       await redis.kill();
-      // Messages are stored and acknowledged while Redis is away (PostgreSQL holds them)...
-      const atKill = acked;
-      await until(() => acked >= atKill + 20, '20 messages acknowledged while Redis is down', 30_000);
-      for (const node of cluster.nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(503);
-      await redis.start();
+      try {
+        // Messages are stored and acknowledged while Redis is away (PostgreSQL holds them)...
+        const atKill = acked;
+        await until(() => acked >= atKill + 20, '20 messages acknowledged while Redis is down', 30_000);
+        for (const node of cluster.nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(503);
+      } finally {
+        await redis.start();
+      }
       // ...and every node finds it again.
       await until(
         async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
@@ -368,8 +383,11 @@ describe('three nodes behind nginx', () => {
     await until(() => seen(names[1]!, 'offline'), 'the one who left, offline', 10_000);
     // Killed without a word: the other nodes find its liveness key expired and clear its devices.
     await cluster.nodes[2]!.kill();
-    await until(() => seen(names[2]!, 'offline'), 'the killed node’s user, offline', 40_000);
-    await cluster.nodes[2]!.start();
+    try {
+      await until(() => seen(names[2]!, 'offline'), 'the killed node’s user, offline', 40_000);
+    } finally {
+      await cluster.nodes[2]!.start();
+    }
   });
 
   it('SIGTERM drains a node: it stops listening, exits 0, and its devices reconnect through the proxy to the others', async () => {
@@ -377,14 +395,16 @@ describe('three nodes behind nginx', () => {
     const devices = engines(names, tokens);
     await joined(devices, id);
     const node = cluster.nodes[1]!;
-    expect(await node.terminate()).toBe(0);
-    await allOnline(devices);
-    expect((await node.load()).connections).toBe(0);
-    for (const [i, device] of devices.entries()) {
-      device.written.push(`after drain ${i}`);
-      device.client.sendMessage({ conversationId: id }, `after drain ${i}`);
+    try {
+      expect(await node.terminate()).toBe(0);
+      await allOnline(devices);
+      for (const [i, device] of devices.entries()) {
+        device.written.push(`after drain ${i}`);
+        device.client.sendMessage({ conversationId: id }, `after drain ${i}`);
+      }
+      await converged(devices, id);
+    } finally {
+      await node.start();
     }
-    await converged(devices, id);
-    await node.start();
   });
 });
