@@ -375,9 +375,13 @@ describe('three nodes behind nginx', () => {
       watcher.pushes.some(
         (p) => p.name === 'presence' && (p.payload as { presence: Array<{ address: string; state: string }> }).presence.some((e) => e.address === address && e.state === state),
       );
-    const synced = await watcher.request<{ presence: Array<{ address: string; state: string }> }>('sync', {});
-    if (!synced.ok) throw new Error(JSON.stringify(synced.error));
-    expect(synced.data.presence.filter((p) => p.address !== names[0]).map((p) => p.state)).toEqual(['online', 'online']);
+    // Each node writes its device's arrival to Redis as it connects: the sync on node 0 sees both once written.
+    const others = async () => {
+      const synced = await watcher.request<{ presence: Array<{ address: string; state: string }> }>('sync', {});
+      if (!synced.ok) throw new Error(JSON.stringify(synced.error));
+      return synced.data.presence.filter((p) => p.address !== names[0]).map((p) => p.state);
+    };
+    await until(async () => (await others()).join() === 'online,online', 'both others online at the watcher', 10_000);
 
     leaver.socket.disconnect();
     await until(() => seen(names[1]!, 'offline'), 'the one who left, offline', 10_000);
