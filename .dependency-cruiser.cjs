@@ -15,7 +15,7 @@ const PACKAGES = 'node_modules/';
 const ELECTRON = '^electron$|(^|/)node_modules/electron/';
 /** Packages that only run in Node; importing one from renderer-safe code is a Node dependency too. */
 const NODE_ONLY_PACKAGES =
-  '(^|/)node_modules/(better-sqlite3|chokidar|sharp|ws|fastify|@fastify|socket\\.io|pino|@tus|file-type)/';
+  '(^|/)node_modules/(better-sqlite3|chokidar|sharp|ws|fastify|@fastify|socket\\.io|pino|@tus|file-type|pg|pg-[a-z-]+)/';
 
 /** "Files under `from` import only `allowed` and packages." Node builtins are judged by no-node-in-isomorphic. */
 function allowList(name, comment, from, allowed) {

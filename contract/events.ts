@@ -30,6 +30,10 @@ export const engineEvents = {
   /** A new message: live from others, or mine from another device. Catch-up history is not replayed here. */
   message: payload<Message>(),
   messageStatus: payload<MessageStatusChange>(),
+  /** A stored message changed: edited, deleted for everyone, reacted to, or its reply's target arrived. */
+  messageChanged: payload<Message>(),
+  /** Messages deleted for me (here or on another of my devices): gone from this device. */
+  messagesRemoved: payload<{ conversationId: string; ids: string[] }>(),
   /** A conversation was created, changed, or caught up. */
   conversation: payload<ConversationSummary>(),
   /** total: unread over the conversations that are not muted. */

@@ -4,7 +4,7 @@
 // in main/bridge/handlers.ts, which fails the type-check until it exists. Only the host imports
 // this module at run time; the renderer and preload take its types, so their bundles carry no zod.
 import { z } from 'zod';
-import { Address, Body, Caption, ConversationId, ConversationType, DEFAULT_MAX_FILE_BYTES, Description, DisplayName, FileInfo, Role, Seq, Title, UploadAuthToken, type Presence, type User } from '../protocol/index.js';
+import { Address, Body, Caption, ConversationId, Emoji, ConversationType, DEFAULT_MAX_FILE_BYTES, Description, DisplayName, FileInfo, Role, Seq, Title, UploadAuthToken, type Presence, type User } from '../protocol/index.js';
 import type {
   AppInfo,
   ConversationSummary,
@@ -123,7 +123,14 @@ export const requests = {
     aroundSeq: Seq.min(1).optional(),
     limit: z.number().int().min(1).max(500).optional(),
   }).refine((a) => [a.beforeSeq, a.afterSeq, a.aroundSeq].filter((seq) => seq !== undefined).length <= 1, 'give at most one of beforeSeq, afterSeq and aroundSeq'), result<Message[]>()),
-  sendMessage: request(z.strictObject({ conversationId: ConversationId, text: Body }), result<Message>()),
+  /** `@address` tokens of participants in the text become the message's mentions. */
+  sendMessage: request(z.strictObject({ conversationId: ConversationId, text: Body, replyTo: Seq.min(1).optional() }), result<Message>()),
+  /** My own message's new text (a file message's caption may be emptied); shown at once, sent when online. */
+  editMessage: request(z.strictObject({ messageId: Id, text: Caption }), result<Message>()),
+  /** For everyone (my own, or any as a group's or channel's admin), or for me only, on all my devices. */
+  deleteMessage: request(z.strictObject({ messageId: Id, forEveryone: z.boolean() }), result<void>()),
+  /** Adds my emoji to a message, or takes it back. */
+  react: request(z.strictObject({ messageId: Id, emoji: Emoji, on: z.boolean() }), result<Message>()),
   retryMessage: request(z.strictObject({ id: z.string().min(1).max(200) }), result<void>()),
   markRead: request(z.strictObject({ conversationId: ConversationId, seq: Seq.min(1) }), result<void>()),
   setTyping: request(z.strictObject({ conversationId: ConversationId }), result<void>()),

@@ -36,6 +36,33 @@ export interface Message {
    * latest download of it (path set once saved), or the upload that sent it from here; absent when none.
    */
   transfer?: FileTransfer;
+  /** Deleted for everyone: a tombstone ("This message was deleted"), body '' and no file. */
+  deleted?: boolean;
+  /** When the newest edit was made (mine waiting in the outbox too): the body shown is that edit's. */
+  editedAt?: number;
+  /** The message this one answers. */
+  replyTo?: ReplyPreview;
+  /** The emoji on it, in the order each was first added. */
+  reactions?: ReactionSummary[];
+  /** The people the text mentions (`@address` tokens resolved when it was written or last edited). */
+  mentions?: Address[];
+}
+
+/** What a reply shows of its target: the stored message where this device has it, else the server's quote. */
+export interface ReplyPreview {
+  seq: number;
+  sender: Address;
+  /** The start of its text, or its file's name. */
+  text: string;
+  deleted?: boolean;
+}
+
+/** One emoji on a message: how many reacted, whether I did, and who (at most the first 20). */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  mine: boolean;
+  by: Address[];
 }
 
 /** A file message's metadata: url and sha256 are absent only on my message while its upload runs. */
@@ -86,7 +113,10 @@ export interface ConversationSummary {
   description?: string;
   participants: Participant[];
   lastMessage: Message | null;
+  /** Messages from others after my read mark (not edits, reactions, deletes or membership events). */
   unread: number;
+  /** Unread messages that mention me: the list shows an @ marker, and they notify even when muted. */
+  mentions: number;
   lastSeq: number;
   readSeq: number;
   lastActivity: number;

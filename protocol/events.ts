@@ -12,9 +12,11 @@ import {
   Description,
   DeviceId,
   DisplayName,
+  Emoji,
   FileId,
   FileInfo,
   MAX_MEMBERS,
+  Mentions,
   Presence,
   PRESENCE_PUSH,
   Receipt,
@@ -31,6 +33,17 @@ import {
 const GroupChange = z.object({ seq: Seq, event: ConversationEvent });
 /** People added or removed in one request. */
 const Members = z.array(Address).min(1).max(256);
+
+/** Where an event was stored: its seq, and the server's time. */
+const Stored = z.object({ seq: Seq, serverTime: z.number().int() });
+/** An action on one message of a conversation, and its idempotency key. */
+const Action = z.object({ conversationId: ConversationId, clientId: ClientId, target: Seq.min(1) });
+/** Messages one delete-for-me names at most. */
+export const HIDE_BATCH = 100;
+/** Hidden batches one `hidden:list` answer carries at most. */
+export const HIDDEN_PAGE = 500;
+/** Messages of one conversation I deleted for me, at one version of my hidden list. */
+const HiddenBatch = z.object({ version: z.number().int().positive(), conversationId: ConversationId, seqs: z.array(Seq.min(1)).min(1).max(HIDE_BATCH) });
 
 /** How many conversations a sync names that the user was removed from (the most recent). */
 export const SYNC_LEFT = 1000;
@@ -59,9 +72,36 @@ export const requests = {
   'conversation:role': { payload: z.object({ conversationId: ConversationId, address: Address, role: Role }), result: GroupChange },
   'message:send': {
     payload: z
-      .object({ conversationId: ConversationId, clientId: ClientId, body: Caption, file: FileInfo.optional() })
+      .object({
+        conversationId: ConversationId,
+        clientId: ClientId,
+        body: Caption,
+        file: FileInfo.optional(),
+        /** The seq of the message this one replies to (the server adds its quote). */
+        replyTo: Seq.min(1).optional(),
+        mentions: Mentions.optional(),
+      })
       .refine((p) => p.file !== undefined || p.body.trim().length > 0, { message: 'the body is empty', path: ['body'] }),
-    result: z.object({ seq: Seq, serverTime: z.number().int() }),
+    result: Stored,
+  },
+  // Actions on one message: each is an event of the conversation, idempotent by clientId like a send.
+  /** My own message's new body (a text message's is not empty; a file message's caption may be). */
+  'message:edit': { payload: Action.extend({ body: Caption, mentions: Mentions.optional() }), result: Stored },
+  /** For everyone: my own message, or any in a group or channel I am admin of. */
+  'message:delete': { payload: Action, result: Stored },
+  'message:react': { payload: Action.extend({ emoji: Emoji, on: z.boolean() }), result: Stored },
+  /**
+   * Delete for me: these messages disappear from my devices only. The server keeps my hidden list,
+   * numbered by a version of its own, so my other devices learn of it live or at their next sync.
+   */
+  'message:hide': {
+    payload: z.object({ conversationId: ConversationId, seqs: z.array(Seq.min(1)).min(1).max(HIDE_BATCH) }),
+    result: z.object({ version: z.number().int().nonnegative() }),
+  },
+  /** My hidden messages added after `after` (a version), oldest first, a page at a time. */
+  'hidden:list': {
+    payload: z.object({ after: z.number().int().nonnegative() }),
+    result: z.object({ hidden: z.array(HiddenBatch).max(HIDDEN_PAGE), more: z.boolean() }),
   },
   receipt: {
     payload: z.object({ conversationId: ConversationId, type: ReceiptType, seq: Seq }),
@@ -79,6 +119,8 @@ export const requests = {
       presence: z.array(Presence).max(PRESENCE_PUSH).optional(),
       /** My setting: others see no last-seen time of mine, and I see none of theirs. */
       hideLastSeen: z.boolean().optional(),
+      /** The version of my hidden list (delete for me): a device behind it asks `hidden:list`. */
+      hiddenVersion: z.number().int().nonnegative().optional(),
     }),
   },
   retransmit: {
@@ -119,6 +161,8 @@ export const pushes = {
   presence: z.object({ presence: z.array(Presence).min(1).max(PRESENCE_PUSH) }),
   /** Someone I share a conversation with (or I, on another device) changed name or avatar. */
   profile: User,
+  /** I deleted messages for me on another device. */
+  hidden: HiddenBatch,
   /** My own settings changed on another device. */
   'profile:settings': z.object({ hideLastSeen: z.boolean() }),
   'auth:revoked': z.object({ message: z.string() }),

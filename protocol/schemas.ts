@@ -118,6 +118,40 @@ export const FileInfo = z.strictObject({
 });
 export type FileInfo = z.infer<typeof FileInfo>;
 
+/** People one message (or one edit of it) mentions at most. */
+export const MAX_MENTIONS = 50;
+/** `@address` tokens resolved against the participants when the message was written. */
+export const Mentions = z.array(Address).max(MAX_MENTIONS);
+/** Distinct emoji one message carries at most: one more is refused (a reaction already there is not). */
+export const MAX_REACTIONS = 50;
+/** A reply's quote of its target: the start of its text (or its file's name), for display where the target is not stored. */
+export const MAX_QUOTE_CHARS = 200;
+
+// One emoji as a person picks it: a single RGI emoji, skin tones and ZWJ sequences included.
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+export const Emoji = z.string().min(1).max(64).refine((s) => RGI_EMOJI.test(s), { message: 'a reaction is one emoji' });
+
+/** The message a reply answers, as the server saw it when the reply was sent (emptied if that message is deleted). */
+export const ReplyTarget = z.object({
+  seq: Seq.min(1),
+  sender: Address,
+  quote: z.string().max(MAX_QUOTE_CHARS),
+  /** The target was deleted for everyone: the quote is empty. */
+  deleted: z.literal(true).optional(),
+});
+export type ReplyTarget = z.infer<typeof ReplyTarget>;
+
+/** The fields an action on one message carries: its author, its idempotency key and the message's seq. */
+const action = {
+  conversationId: ConversationId,
+  seq: Seq,
+  sender: Address,
+  clientId: ClientId,
+  /** The message acted on: a `message` event of the same conversation. */
+  target: Seq.min(1),
+  serverTime: z.number().int(),
+};
+
 /** Everything that happens in a conversation, numbered by its gap-free seq. */
 export const ConversationEvent = z.discriminatedUnion('type', [
   z.object({
@@ -129,8 +163,18 @@ export const ConversationEvent = z.discriminatedUnion('type', [
     /** Within the limit a send has: a device refuses a bigger one from a broken or hostile server. */
     body: Caption,
     file: FileInfo.optional(),
+    replyTo: ReplyTarget.optional(),
+    mentions: Mentions.optional(),
+    /** Deleted for everyone: served from then on as a tombstone, its body empty and its file gone. */
+    deleted: z.literal(true).optional(),
     serverTime: z.number().int(),
   }),
+  /** A new body for the sender's own message (a file message's caption); the newest by seq wins. */
+  z.object({ type: z.literal('revise'), ...action, body: Caption, mentions: Mentions.optional() }),
+  /** The target deleted for everyone, by its sender or a group's or channel's admin. */
+  z.object({ type: z.literal('delete'), ...action }),
+  /** One emoji of the sender on the target, added (on) or taken back. */
+  z.object({ type: z.literal('react'), ...action, emoji: Emoji, on: z.boolean() }),
   z.object({
     type: z.literal('members'),
     conversationId: ConversationId,

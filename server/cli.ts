@@ -1,6 +1,6 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_MAX_FILE_SIZE, PARLEY_UPDATES_DIR, PARLEY_REDIS_URL, PARLEY_REDIS_PREFIX, PARLEY_NODE_ID,
-// PARLEY_FILES_DIR, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_DATABASE_URL, PARLEY_MAX_FILE_SIZE, PARLEY_UPDATES_DIR, PARLEY_REDIS_URL,
+// PARLEY_REDIS_PREFIX, PARLEY_NODE_ID, PARLEY_FILES_DIR, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS as U } from './files/index.js';
@@ -34,6 +34,8 @@ const usage = `Usage: npm run server -- [options]
   --port <n>           port to listen on (PARLEY_PORT, default 7300)
   --host <addr>        address to bind (PARLEY_HOST, default 127.0.0.1)
   --data-dir <dir>     where the database, app token and files live (PARLEY_DATA_DIR, default ./data)
+  --database <url>     postgres://user@host:5432/db: storage on PostgreSQL, for several nodes
+                       (PARLEY_DATABASE_URL; default SQLite in the data dir)
   --max-file-size <n>  the largest upload in bytes (PARLEY_MAX_FILE_SIZE, default ${DEFAULT_MAX_FILE_SIZE}: 2 GiB)
   --updates-dir <dir>  the desktop app's update feeds, a folder per channel, served at /updates/<channel>/
                        (PARLEY_UPDATES_DIR, default <data-dir>/updates; README: Updates)
@@ -64,6 +66,7 @@ const { values } = (() => {
         port: { type: 'string' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
+        database: { type: 'string' },
         'log-level': { type: 'string' },
         'max-file-size': { type: 'string' },
         'updates-dir': { type: 'string' },
@@ -100,6 +103,8 @@ const limit = (flag: LimitFlag): number => {
   return value;
 };
 
+const database = values.database ?? (env.PARLEY_DATABASE_URL || undefined);
+if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) fail('--database must be a postgres:// or postgresql:// URL');
 const dataDir = resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data');
 const updatesDir = values['updates-dir'] ?? (env.PARLEY_UPDATES_DIR || undefined);
 const redisUrl = values.redis ?? (env.PARLEY_REDIS_URL || undefined);
@@ -113,6 +118,7 @@ const server = await startServer({
   port,
   host: values.host ?? env.PARLEY_HOST ?? '127.0.0.1',
   dataDir,
+  database,
   ...(updatesDir && { updatesDir: resolve(updatesDir) }),
   ...(redisUrl && { redis: { url: redisUrl, prefix: redisPrefix } }),
   ...(nodeId && { nodeId }),

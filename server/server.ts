@@ -20,6 +20,7 @@ import { createMemoryRegistry } from './presence/registry.js';
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/limits.js';
 import type { RateLimit } from './realtime/rate-limit.js';
 import { DEFAULT_MAX_RETRANSMIT_BYTES, createMessaging } from './services/messaging.js';
+import { openPostgresStorage } from './storage/postgres/postgres-storage.js';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { updateFeed } from './updates/feed.js';
@@ -27,7 +28,10 @@ import { updateFeed } from './updates/feed.js';
 export interface ServerOptions {
   port: number;
   host: string;
+  /** The app token and files (and, without `database`, the SQLite database) live here. */
   dataDir: string;
+  /** A postgres:// URL: storage on PostgreSQL, for several nodes; without it SQLite in the data dir. */
+  database?: string | undefined;
   /** The operator's app token; without it one is created in the data dir on first start. */
   appToken?: string | undefined;
   logger?: LoggerOptions | false;
@@ -125,7 +129,6 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   preparePrivateDataDir(options.dataDir);
   const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
-  const storage = openSqliteStorage(options.dataDir);
   const appToken = loadAppToken(options.dataDir, options.appToken);
   const logger = options.logger ?? { level: 'info' };
   const app = Fastify({
@@ -139,6 +142,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       (reply as FastifyReply).code(400).send({ error: { code: 'bad_request', message: error.message } });
     },
   });
+
+  const storage = options.database
+    ? await openPostgresStorage(options.database, { log: (message, error) => app.log.error({ err: error }, message) })
+    : openSqliteStorage(options.dataDir);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ParleyError) return reply.code(error.status).send({ error: error.toBody() });

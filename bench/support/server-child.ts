@@ -18,6 +18,7 @@ const server = await startServer({
   // bench:latency's presence workload measures the same reconnect without presence as its baseline.
   presence: process.env.PARLEY_BENCH_PRESENCE !== 'off',
   // One node of several (bench:cluster, test/cluster/): the same variables as the CLI's.
+  database: process.env.PARLEY_DATABASE_URL || undefined,
   ...(process.env.PARLEY_REDIS_URL && { redis: { url: process.env.PARLEY_REDIS_URL, prefix: process.env.PARLEY_REDIS_PREFIX } }),
   ...(process.env.PARLEY_NODE_ID && { nodeId: process.env.PARLEY_NODE_ID }),
   ...(process.env.PARLEY_FILES_DIR && { filesDir: process.env.PARLEY_FILES_DIR }),

@@ -19,6 +19,7 @@ import {
 import { fileIdOf } from '../files/file-url.js';
 import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers, Storage } from '../storage/storage.js';
+import { createActions } from './actions.js';
 import { createGroups } from './groups.js';
 import type { PresenceService } from '../presence/presence.js';
 import { createProfiles } from './profiles.js';
@@ -127,7 +128,14 @@ export function createMessaging(
     async sendMessage(
       sender: Address,
       deviceId: string,
-      message: { conversationId: string; clientId: string; body: string; file?: FileInfo | undefined },
+      message: {
+        conversationId: string;
+        clientId: string;
+        body: string;
+        file?: FileInfo | undefined;
+        replyTo?: number | undefined;
+        mentions?: Address[] | undefined;
+      },
       socketId?: string,
     ) {
       // A file of this server becomes readable by the conversation's members when the sender may read
@@ -150,6 +158,8 @@ export function createMessaging(
     },
 
     ...createGroups({ storage, fanout, now, requireUsers, viewOf, presence }),
+
+    ...createActions({ storage, fanout, now }),
 
     /** The operator's backend changes a group's members (REST). */
     async changeMembers(conversationId: string, change: { add: Address[]; remove: Address[] }) {
@@ -205,6 +215,7 @@ export function createMessaging(
         ...(left.length > 0 ? { left } : {}),
         serverTime: now(),
         hideLastSeen: profile.hideLastSeen,
+        hiddenVersion: profile.hiddenVersion,
         ...(present && { presence: present }),
       };
     },

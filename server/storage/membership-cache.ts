@@ -21,17 +21,20 @@ export interface MembershipCacheLimits {
 /** About 50 MB at most: every conversation of a 20,000-person organisation's active day. */
 export const DEFAULT_MEMBERSHIP_CACHE_LIMITS: MembershipCacheLimits = { conversations: 20_000, members: 500_000 };
 
-export interface MembershipCache {
-  get(conversationId: string): ConversationMembers | undefined;
-  put(conversationId: string, members: ConversationMembers): void;
+/** M: what a storage keeps with the members (PostgreSQL: the version they were read at). */
+export interface MembershipCache<M extends ConversationMembers = ConversationMembers> {
+  get(conversationId: string): M | undefined;
+  put(conversationId: string, members: M): void;
   forget(conversationId: string): void;
   clear(): void;
 }
 
-export function createMembershipCache(limits: MembershipCacheLimits = DEFAULT_MEMBERSHIP_CACHE_LIMITS): MembershipCache {
+export function createMembershipCache<M extends ConversationMembers = ConversationMembers>(
+  limits: MembershipCacheLimits = DEFAULT_MEMBERSHIP_CACHE_LIMITS,
+): MembershipCache<M> {
   // Second chance, not strict LRU: a hit only marks its entry (every send and receipt is one, so it
   // must be cheap); eviction walks from the oldest, giving each marked entry one more round.
-  const entries = new Map<string, { members: ConversationMembers; used: boolean }>();
+  const entries = new Map<string, { members: M; used: boolean }>();
   let members = 0;
 
   const forget = (conversationId: string) => {

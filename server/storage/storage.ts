@@ -2,7 +2,7 @@
 // SQLite without touching the services; every multi-row change is atomic inside one method.
 import type { UserLimits } from '../realtime/rate-limit.js';
 import type { ConversationMembers } from './membership-cache.js';
-import type { Address, Conversation, ConversationEvent, ConversationType, FileInfo, Participant, ReceiptType, Role, User } from '../../protocol/index.js';
+import { MAX_QUOTE_CHARS, type Address, type Conversation, type ConversationEvent, type ConversationType, type FileInfo, type Participant, type PushPayload, type ReceiptType, type Role, type User } from '../../protocol/index.js';
 
 export interface TokenRecord {
   address: Address;
@@ -69,6 +69,53 @@ export interface NewMessage {
   serverTime: number;
   /** Beyond being a member, e.g. only admins post in a channel. */
   authorize?: Authorize | undefined;
+  /**
+   * The seq of the message this one replies to: it must be a message of the conversation (else
+   * not_found, bad_request). Storage stores its ReplyTarget: its sender and replyQuote of its current
+   * text (newest revise) or file name; a target deleted for everyone is quoted deleted, not refused.
+   */
+  replyTo?: number | undefined;
+  /** The people the text mentions: those who are not members when the write commits are dropped, not refused. */
+  mentions?: readonly Address[] | undefined;
+}
+
+/** What an action does to its target message. */
+export type ActionChange =
+  | { type: 'revise'; body: string; mentions?: readonly Address[] | undefined }
+  | { type: 'delete' }
+  | { type: 'react'; emoji: string; on: boolean };
+
+/** The message an action names, as the write sees it: what the action's rules look at. */
+export interface ActionTarget {
+  sender: Address;
+  /** It carries a file (a caption may be emptied). */
+  hasFile: boolean;
+  /** The distinct emoji on it now; filled for a reaction only (empty otherwise). */
+  emoji: readonly string[];
+}
+
+/** A revise, delete or react event to append; idempotent by (sender, deviceId, clientId, conversation) like a message. */
+export interface NewAction {
+  conversationId: string;
+  sender: Address;
+  deviceId: string;
+  clientId: string;
+  /** The seq of the message acted on. */
+  target: number;
+  change: ActionChange;
+  serverTime: number;
+  /** The action's own rules (whose message, admins, limits): throws to refuse. Membership is always checked. */
+  authorize: (members: ConversationMembers, target: ActionTarget) => void;
+}
+
+/** One delete-for-me: messages of one conversation, at one version of the user's hidden list. */
+export type HiddenBatch = PushPayload<'hidden'>;
+
+/** A reply's quote of its target: the start of its text, at most MAX_QUOTE_CHARS UTF-16 units, never half a surrogate pair. */
+export function replyQuote(text: string): string {
+  if (text.length <= MAX_QUOTE_CHARS) return text;
+  const cut = text.slice(0, MAX_QUOTE_CHARS);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** What one user's files hold on this server, for the upload limits. */
@@ -114,6 +161,8 @@ export interface UserProfile {
   hideLastSeen: boolean;
   /** When their last device went offline; null: not since the server kept it. */
   lastSeen: number | null;
+  /** The version of their hidden list (delete for me): 0 while it is empty. */
+  hiddenVersion: number;
 }
 
 /** Someone who shares a conversation with a user, with what their presence needs. */
@@ -162,6 +211,26 @@ export interface Storage {
 
   /** Refuses a sender who is no longer a member when the write commits (not_member). */
   appendMessage(message: NewMessage): Promise<AppendResult>;
+  /**
+   * Appends a revise, delete or react event in the same write path as messages, after checking
+   * inside the write: a retry of the same (sender, deviceId, clientId, conversation) answers the
+   * stored event (duplicate; conflict when that clientId named another kind of event); the sender is
+   * a member (not_member); the target exists (not_found), is a message (bad_request) and is not
+   * deleted (bad_request); then `authorize`. A revise's mentions are kept of current members only.
+   * A react adds or removes the (target, emoji, sender) reaction. A delete erases in the same write
+   * the target's body, file and extra (served as a tombstone from then on), the bodies of its
+   * revises, the quotes of its replies (served deleted), its reactions, and its file's link to the
+   * conversation unless another live message there carries that file. Sender's read marks stay.
+   */
+  appendAction(action: NewAction): Promise<AppendResult>;
+  /**
+   * Delete for me: appends one batch to the user's hidden list and answers it with its new version.
+   * The seqs (deduplicated, ascending) must be messages (not_found, bad_request) of a conversation the
+   * user is a member of, or was up to their departure (not_member past it).
+   */
+  hideMessages(address: Address, conversationId: string, seqs: readonly number[]): Promise<HiddenBatch>;
+  /** The user's hidden batches with a version above `after`, oldest first, at most limit. */
+  hiddenAfter(address: Address, after: number, limit: number): Promise<HiddenBatch[]>;
   /**
    * The event (null when nothing changed) and the members just before it, as the write saw them. A
    * member's change (sender and authorize given) checks membership and `authorize` inside the write.

@@ -1,4 +1,4 @@
-// A TCP proxy between one engine and the server, to cut its link on demand: every connection at
+// A TCP proxy between one engine and the server (or a server and its database), to cut its link on demand: every connection at
 // once (FIN or RST), or after letting the client's next request through and swallowing the
 // server's reply, so the engine never learns whether what it sent was stored.
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
@@ -28,6 +28,8 @@ export interface Proxy {
    * cuts; connections that send nothing are cut after `maxMs`. Answers how many were cut.
    */
   swallowThenCut(maxMs: number): Promise<number>;
+  /** Down: every open connection is cut (RST) and new ones are closed at once, as by a host that is gone; up again: as before. */
+  setDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,9 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     link.swallow?.done();
   };
 
+  let down = false;
   const server = createServer((client) => {
+    if (down) return void client.destroy();
     stats.connections++;
     const upstream = connect(targetPort, '127.0.0.1');
     const link: Link = { client, upstream, swallow: null };
@@ -101,6 +105,10 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
         ),
       );
       return open.length;
+    },
+    setDown(value) {
+      down = value;
+      if (down) for (const link of [...links]) drop(link, true);
     },
     async close() {
       for (const link of [...links]) drop(link, false);

@@ -1,53 +1,23 @@
 // The server's file routes against a real server and real temp dirs: tus resumable uploads, the
 // seed's upload URL protocol, downloads with ranges, who may download, capability URLs, and file
 // messages round-tripping through the real-time API. The tus client here is a few fetch calls.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conversation, ConversationEvent, FileInfo } from '../../protocol/index.js';
 import { loadCapabilities } from '../../server/files/capability.js';
 import { cleanup, rawDevice, startTestServer, until, type RawDevice, type TestServer } from '../support/harness.js';
+import { TUS, bearer, sha256, tusCreate, tusPatch, tusUpload } from '../support/tus.js';
 
 afterEach(cleanup);
 
-const TUS = { 'tus-resumable': '1.0.0' };
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 const filesDir = (t: TestServer) => join(t.dataDir, 'files');
 /** What the files dir holds besides tus's <id>.json info files. */
 const storedFiles = (t: TestServer) => readdirSync(filesDir(t)).filter((name) => !name.endsWith('.json'));
 
-async function tusCreate(t: TestServer, token: string, length: number, metadata: Record<string, string> = {}) {
-  const meta = Object.entries(metadata).map(([k, v]) => `${k} ${b64(v)}`).join(',');
-  return fetch(`${t.url}/files/tus`, {
-    method: 'POST',
-    headers: { ...TUS, ...bearer(token), 'upload-length': String(length), ...(meta ? { 'upload-metadata': meta } : {}) },
-  });
-}
-
-function tusPatch(location: string, token: string, offset: number, body: Uint8Array | ReadableStream<Uint8Array>, signal?: AbortSignal) {
-  return fetch(location, {
-    method: 'PATCH',
-    headers: { ...TUS, ...bearer(token), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
-    body,
-    signal,
-    duplex: 'half',
-  } as RequestInit);
-}
-
 async function tusHead(location: string, token: string) {
   return fetch(location, { method: 'HEAD', headers: { ...TUS, ...bearer(token) } });
-}
-
-/** A complete tus upload in one PATCH; returns the download URL the server announced. */
-async function tusUpload(t: TestServer, token: string, bytes: Uint8Array, metadata: Record<string, string> = {}) {
-  const created = await tusCreate(t, token, bytes.length, metadata);
-  expect(created.status).toBe(201);
-  const done = await tusPatch(created.headers.get('location')!, token, 0, bytes);
-  expect(done.status).toBe(204);
-  return done.headers.get('parley-file-url')!;
 }
 
 interface UploadAnswer {

@@ -4,11 +4,19 @@ import { io, type Socket } from 'socket.io-client';
 import { createClient, type Client, type ClientOptions, type EngineEvents } from '../../main/core/index.js';
 import type { Reply } from '../../protocol/index.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/server.js';
+import { testDatabase } from './postgres.js';
 import { onCleanup, tempDir } from './temp.js';
 
 export { cleanup, onCleanup, tempDir } from './temp.js';
 
 export const APP_TOKEN = 'test-app-token-0123456789';
+
+/**
+ * PARLEY_TEST_STORAGE=postgres runs every test server on PostgreSQL, in a database of its own (.ci/run
+ * runs the server-level suites that way once more); otherwise SQLite in the data dir.
+ */
+const STORAGE = process.env.PARLEY_TEST_STORAGE ?? 'sqlite';
+if (STORAGE !== 'sqlite' && STORAGE !== 'postgres') throw new Error(`PARLEY_TEST_STORAGE is sqlite or postgres, not ${STORAGE}`);
 
 export interface TestServer {
   server: RunningServer;
@@ -21,12 +29,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { port?: number; dataDir?: string; rateLimit?: { burst: number; perSecond: number }; limits?: ServerOptions['limits']; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { port?: number; dataDir?: string; database?: string; rateLimit?: { burst: number; perSecond: number }; limits?: ServerOptions['limits']; maxFileSize?: number; uploadExpiryMs?: number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir('parley-server-');
+  const database = options.database ?? (STORAGE === 'postgres' ? await testDatabase() : undefined);
   // Tests flood on purpose: rates are lifted unless a test sets them; the other limits keep their defaults.
   const limits = { userRateLimit: { burst: 10_000, perSecond: 10_000 }, ...options.limits };
   const open = (port: number) =>
-    startServer({ port, host: '127.0.0.1', dataDir, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, limits, maxFileSize: options.maxFileSize, uploadExpiryMs: options.uploadExpiryMs });
+    startServer({ port, host: '127.0.0.1', dataDir, database, appToken: APP_TOKEN, logger: false, rateLimit: options.rateLimit ?? { burst: 10_000, perSecond: 10_000 }, limits, maxFileSize: options.maxFileSize, uploadExpiryMs: options.uploadExpiryMs });
   let server = await open(options.port ?? 0);
   let running = true;
   const t: TestServer = {

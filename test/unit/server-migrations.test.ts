@@ -86,4 +86,45 @@ describe('server database migrations', () => {
     expect(await storage.departure('g', 'ann')).toBe(1);
     await storage.close();
   });
+
+  it('gives a database at migration 7 message actions: old events served as before, an old file message’s link dropped with its last live carrier', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'parley.db');
+    const fileId = 'ab'.repeat(16);
+    const info = JSON.stringify({ url: `http://127.0.0.1:7300/files/${fileId}`, name: 'plan.pdf', size: 3, mime: 'application/pdf', sha256: 'c'.repeat(64) });
+    const v7 = openDatabase(file, migrations.slice(0, 7));
+    v7.exec(`
+      INSERT INTO users (address, name, created_at) VALUES ('ann', 'Ann', 1000), ('bob', 'Bob', 1000);
+      INSERT INTO conversations (id, type, title, distinct_key, last_seq, last_activity, created_at) VALUES ('g', 'group', 'Team', NULL, 3, 2000, 1000);
+      INSERT INTO members (conversation_id, address, role, delivered_seq, read_seq, joined_at) VALUES ('g', 'ann', 'admin', 3, 3, 1000), ('g', 'bob', 'member', 0, 0, 1000);
+      INSERT INTO files (id, owner, name, size, mime, sha256, created_at, complete) VALUES ('${fileId}', 'ann', 'plan.pdf', 3, 'application/pdf', '${'c'.repeat(64)}', 1500, 1);
+      INSERT INTO file_links (file_id, conversation_id) VALUES ('${fileId}', 'g');
+      INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, server_time, file) VALUES
+        ('g', 1, 'message', 'ann', 'd1', 'a-1', 'the plan', 2000, '${info}'),
+        ('g', 2, 'message', 'ann', 'd1', 'a-2', 'again', 2001, '${info}'),
+        ('g', 3, 'message', 'bob', 'd2', 'b-1', 'thanks', 2002, NULL);
+    `);
+    v7.close();
+
+    const storage = openSqliteStorage(dir);
+    expect(await storage.getEvents('g', 1, 3, 10)).toEqual([
+      { type: 'message', conversationId: 'g', seq: 1, sender: 'ann', clientId: 'a-1', body: 'the plan', file: JSON.parse(info) as object, serverTime: 2000 },
+      { type: 'message', conversationId: 'g', seq: 2, sender: 'ann', clientId: 'a-2', body: 'again', file: JSON.parse(info) as object, serverTime: 2001 },
+      { type: 'message', conversationId: 'g', seq: 3, sender: 'bob', clientId: 'b-1', body: 'thanks', serverTime: 2002 },
+    ]);
+    expect(await storage.getProfile('bob')).toMatchObject({ hiddenVersion: 0 });
+    const action = { conversationId: 'g', sender: 'ann', deviceId: 'd1', serverTime: 3000, authorize: () => {} };
+    expect(await storage.appendAction({ ...action, clientId: 'x-1', target: 3, change: { type: 'react', emoji: '👍', on: true } })).toMatchObject({ event: { type: 'react', seq: 4, target: 3 } });
+    expect(await storage.appendMessage({ ...action, clientId: 'x-2', body: 'yes', replyTo: 1 })).toMatchObject({ event: { seq: 5, replyTo: { seq: 1, sender: 'ann', quote: 'the plan' } } });
+    // The links of messages sent before migration 8 were found: deleting one carrier keeps the file shared, the last ends it.
+    await storage.appendAction({ ...action, clientId: 'x-3', target: 1, change: { type: 'delete' } });
+    expect(await storage.mayReadFile(fileId, 'bob')).toBe(true);
+    await storage.appendAction({ ...action, clientId: 'x-4', target: 2, change: { type: 'delete' } });
+    expect(await storage.mayReadFile(fileId, 'bob')).toBe(false);
+    expect((await storage.getEvents('g', 5, 5, 1))[0]).toMatchObject({ replyTo: { seq: 1, quote: '', deleted: true } });
+    expect(await storage.hideMessages('bob', 'g', [3])).toEqual({ version: 1, conversationId: 'g', seqs: [3] });
+    await storage.close();
+    expect(userVersion(file)).toBe(migrations.length);
+  });
 });
+

@@ -5,129 +5,70 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../../common/node/sqlite.js';
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, FileInfo, Participant, ReceiptType, Role, User } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, ReplyTarget, Role, User } from '../../../protocol/index.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
+import {
+  actionColumns,
+  currentMentions,
+  deletedQuoteExtra,
+  eventBytes,
+  likePattern,
+  mayReadFileSql,
+  messageRow,
+  replyTargetOf,
+  toEvent,
+  toFile,
+  toParticipant,
+  toProfile,
+  toRecord,
+  toToken,
+  toUser,
+  type ConversationRow,
+  type EventRow,
+  type FileRow,
+  type MemberRow,
+  type MessageExtra,
+  type ProfileRow,
+  type TargetRow,
+  type TokenRow,
+  type UserRow,
+} from '../rows.js';
 import type {
+  ActionTarget,
   AppendResult,
   Authorize,
   ConversationDetails,
-  ConversationRecord,
   Departure,
-  FileRecord,
   FileUsage,
+  HiddenBatch,
   MembershipChange,
+  NewAction,
   NewConversation,
   NewMessage,
   Stats,
   Storage,
-  UserProfile,
 } from '../storage.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { migrations } from './migrations/index.js';
 import { createWriteQueue } from './write-queue.js';
 
-interface EventRow {
-  conversation_id: string;
-  seq: number;
-  type: string;
-  sender: string | null;
-  client_id: string | null;
+/** A message or an action as inserted: the named parameters of insertMessage. */
+interface ClientEvent {
+  conversationId: string;
+  type: ConversationEvent['type'];
+  sender: Address;
+  deviceId: string;
+  clientId: string;
   body: string;
   file: string | null;
-  server_time: number;
+  fileId: string | null;
+  target: number | null;
+  extra: string | null;
+  serverTime: number;
 }
 
-interface FileRow {
-  id: string;
-  owner: string;
-  name: string;
-  size: number;
-  mime: string;
-  sha256: string | null;
-  created_at: number;
-  complete: number;
-}
-
-interface MemberRow {
-  conversation_id: string;
-  address: string;
-  role: Role;
-  delivered_seq: number;
-  read_seq: number;
-  name: string | null;
-  avatar_file: string | null;
-}
-
-/** A user row as the protocol's User: the avatar only when there is one. */
-function toUser(row: { address: string; name: string; avatar_file: string | null }): User {
-  return row.avatar_file === null ? { address: row.address, name: row.name } : { address: row.address, name: row.name, avatar: row.avatar_file };
-}
-
-interface ProfileRow {
-  address: string;
-  name: string;
-  avatar_file: string | null;
-  hide_last_seen: number;
-  last_seen: number | null;
-}
-
-const toProfile = (row: ProfileRow): UserProfile => ({ user: toUser(row), hideLastSeen: row.hide_last_seen === 1, lastSeen: row.last_seen });
-
-function toEvent(row: EventRow): ConversationEvent {
-  // Built field by field, not by spreading a base: retransmit maps 1,000 rows a call.
-  const { conversation_id: conversationId, seq, server_time: serverTime } = row;
-  switch (row.type) {
-    case 'message': {
-      const event: ConversationEvent = { type: 'message', conversationId, seq, sender: row.sender!, clientId: row.client_id!, body: row.body, serverTime };
-      if (row.file !== null) event.file = JSON.parse(row.file) as FileInfo;
-      return event;
-    }
-    case 'members': {
-      const change = JSON.parse(row.body) as { added: string[]; removed: string[]; promoted?: string[]; demoted?: string[] };
-      return { type: 'members', conversationId, seq, sender: row.sender, ...change, serverTime };
-    }
-    case 'edit': {
-      const change = JSON.parse(row.body) as { title?: string; description?: string };
-      return { type: 'edit', conversationId, seq, sender: row.sender, ...change, serverTime };
-    }
-    default:
-      throw new Error(`unknown event type ${row.type} in ${conversationId}#${seq}`);
-  }
-}
-
-/** An event's size on the wire, near enough: its text in UTF-8 and room for the fields around it. */
-function eventBytes(row: EventRow): number {
-  return 160 + Buffer.byteLength(row.body) + (row.file === null ? 0 : Buffer.byteLength(row.file));
-}
-
-function toFile(row: FileRow): FileRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    name: row.name,
-    size: row.size,
-    mime: row.mime,
-    sha256: row.sha256,
-    createdAt: row.created_at,
-    complete: row.complete === 1,
-  };
-}
-
-// Who may read a file: its uploader, or a current member of a conversation it was sent in.
-const MAY_READ_FILE = `(EXISTS (SELECT 1 FROM files WHERE id = @fileId AND owner = @address)
-  OR EXISTS (SELECT 1 FROM file_links l JOIN members m ON m.conversation_id = l.conversation_id
-             WHERE l.file_id = @fileId AND m.address = @address)
-  OR EXISTS (SELECT 1 FROM users u JOIN members a ON a.address = u.address
-             JOIN members b ON b.conversation_id = a.conversation_id AND b.address = @address
-             WHERE u.avatar_file = @fileId))`;
-
-function toParticipant(row: MemberRow): Participant {
-  const participant: Participant = { address: row.address, role: row.role, deliveredSeq: row.delivered_seq, readSeq: row.read_seq };
-  if (row.name !== null) participant.name = row.name;
-  if (row.avatar_file !== null) participant.avatar = row.avatar_file;
-  return participant;
-}
+const MAY_READ_FILE = mayReadFileSql('@fileId', '@address');
 
 export interface SqliteStorageOptions {
   membershipCache?: MembershipCacheLimits;
@@ -155,7 +96,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     ),
     userExists: db.prepare('SELECT 1 FROM users WHERE address = ?').pluck(),
     getUser: db.prepare('SELECT address, name, avatar_file FROM users WHERE address = ?'),
-    getProfile: db.prepare('SELECT address, name, avatar_file, hide_last_seen, last_seen FROM users WHERE address = ?'),
+    getProfile: db.prepare('SELECT address, name, avatar_file, hide_last_seen, last_seen, hidden_version FROM users WHERE address = ?'),
     setName: db.prepare('UPDATE users SET name = ? WHERE address = ?'),
     setAvatar: db.prepare('UPDATE users SET avatar_file = ? WHERE address = ?'),
     setHideLastSeen: db.prepare('UPDATE users SET hide_last_seen = ? WHERE address = ?'),
@@ -215,11 +156,11 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
        AND client_id IS NOT NULL`,
     ),
     // The seq comes from the conversation in the same statement, and the idempotency index turns a
-    // retried send into no row at all: one write per message, no read first.
+    // retried send into no row at all: one write per message, no read first. Actions use it too.
     insertMessage: db
       .prepare(
-        `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, server_time)
-         SELECT id, last_seq + 1, 'message', @sender, @deviceId, @clientId, @body, @file, @serverTime
+        `INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, file_id, target, extra, server_time)
+         SELECT id, last_seq + 1, @type, @sender, @deviceId, @clientId, @body, @file, @fileId, @target, @extra, @serverTime
          FROM conversations WHERE id = @conversationId
          ON CONFLICT (client_id, sender, device_id, conversation_id) WHERE client_id IS NOT NULL DO NOTHING
          RETURNING seq`,
@@ -227,9 +168,25 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       .pluck(),
     setLastSeq: db.prepare('UPDATE conversations SET last_seq = ?, last_activity = ? WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (conversation_id, seq, type, sender, body, server_time) VALUES (?, ?, ?, ?, ?, ?)'),
-    linkFile: db.prepare(
-      `INSERT OR IGNORE INTO file_links (file_id, conversation_id) SELECT @fileId, @conversationId WHERE ${MAY_READ_FILE}`,
-    ),
+    linkFile: db.prepare('INSERT OR IGNORE INTO file_links (file_id, conversation_id) VALUES (?, ?)'),
+    unlinkFile: db.prepare('DELETE FROM file_links WHERE file_id = ? AND conversation_id = ?'),
+    // A live message of the conversation still carrying the file (a deleted one's file_id is erased).
+    fileCarried: db.prepare('SELECT 1 FROM events WHERE conversation_id = ? AND file_id = ? LIMIT 1').pluck(),
+    findTarget: db.prepare('SELECT type, sender, body, file, file_id, deleted FROM events WHERE conversation_id = ? AND seq = ?'),
+    latestRevise: db
+      .prepare("SELECT body FROM events WHERE conversation_id = ? AND target = ? AND type = 'revise' ORDER BY seq DESC LIMIT 1")
+      .pluck(),
+    eraseMessage: db.prepare("UPDATE events SET deleted = 1, body = '', file = NULL, file_id = NULL, extra = NULL WHERE conversation_id = ? AND seq = ?"),
+    eraseRevisions: db.prepare("UPDATE events SET body = '', extra = NULL WHERE conversation_id = ? AND target = ? AND type = 'revise'"),
+    replies: db.prepare("SELECT seq, extra FROM events WHERE conversation_id = ? AND target = ? AND type = 'message' AND extra IS NOT NULL"),
+    setExtra: db.prepare('UPDATE events SET extra = ? WHERE conversation_id = ? AND seq = ?'),
+    emojiOn: db.prepare('SELECT DISTINCT emoji FROM reactions WHERE conversation_id = ? AND seq = ?').pluck(),
+    reactOn: db.prepare('INSERT INTO reactions (conversation_id, seq, emoji, address) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    reactOff: db.prepare('DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND emoji = ? AND address = ?'),
+    dropReactions: db.prepare('DELETE FROM reactions WHERE conversation_id = ? AND seq = ?'),
+    nextHidden: db.prepare('UPDATE users SET hidden_version = hidden_version + 1 WHERE address = ? RETURNING hidden_version').pluck(),
+    insertHidden: db.prepare('INSERT INTO hidden (address, version, conversation_id, seqs) VALUES (?, ?, ?, ?)'),
+    hiddenAfter: db.prepare('SELECT version, conversation_id, seqs FROM hidden WHERE address = ? AND version > ? ORDER BY version LIMIT ?'),
     // A sender has seen and received everything up to their own message.
     senderMarks: db.prepare(
       `UPDATE members SET read_seq = max(read_seq, @seq), delivered_seq = max(delivered_seq, @seq)
@@ -278,25 +235,6 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     countMessages: db.prepare("SELECT count(*) FROM events WHERE type = 'message'").pluck(),
   };
 
-  const toRecord = (row: {
-    id: string;
-    type: string;
-    title: string | null;
-    description: string | null;
-    last_seq: number;
-    last_activity: number;
-    created_at: number;
-  }) =>
-    ({
-      id: row.id,
-      type: row.type,
-      title: row.title,
-      description: row.description,
-      lastSeq: row.last_seq,
-      lastActivity: row.last_activity,
-      createdAt: row.created_at,
-    }) as ConversationRecord;
-
   const appendEvent = (
     conversationId: string,
     type: ConversationEvent['type'],
@@ -308,7 +246,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
     q.insertEvent.run(conversationId, seq, type, sender, body, serverTime);
     recent.appended(conversationId, seq, null);
-    return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, server_time: serverTime };
+    return { conversation_id: conversationId, seq, type, sender, client_id: null, body, file: null, target: null, extra: null, deleted: 0, server_time: serverTime };
   };
 
   /** Read through the cache; inside a write it sees that write's transaction. */
@@ -325,8 +263,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return members;
   };
 
-  /** The message this device already sent with this clientId: a retry is answered with the original. */
-  const storedBefore = (m: NewMessage): AppendResult | null => {
+  /** The event this device already stored with this clientId: a retry is answered with the original. */
+  const storedBefore = (m: { conversationId: string; sender: Address; deviceId: string; clientId: string }): AppendResult | null => {
     const existing = q.findMessage.get(m.clientId, m.sender, m.deviceId, m.conversationId) as EventRow | undefined;
     return existing ? { event: toEvent(existing), duplicate: true, members: membersOf(m.conversationId)?.addresses ?? [] } : null;
   };
@@ -339,6 +277,15 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return members;
   };
 
+  const messageAt = (conversationId: string, seq: number): TargetRow =>
+    messageRow(q.findTarget.get(conversationId, seq) as TargetRow | undefined, conversationId, seq);
+
+  const replyTarget = (conversationId: string, seq: number): ReplyTarget =>
+    replyTargetOf(seq, messageAt(conversationId, seq), q.latestRevise.get(conversationId, seq) as string | undefined);
+
+  /** Inserts an event with a client id (a message or an action) at the conversation's next seq; undefined on a retry. */
+  const insertWithClientId = (event: ClientEvent) => q.insertMessage.get(event) as number | undefined;
+
   const appendMessage = (m: NewMessage): AppendResult => {
     let members: ConversationMembers;
     try {
@@ -349,9 +296,17 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       if (before) return before;
       throw error;
     }
-    const file = m.file ? JSON.stringify(m.file) : null;
     const { conversationId, sender, deviceId, clientId, body, serverTime } = m;
-    const seq = q.insertMessage.get({ conversationId, sender, deviceId, clientId, body, file, serverTime }) as number | undefined;
+    const file = m.file ? JSON.stringify(m.file) : null;
+    // A file of this server is linked to the conversation (its members may download it) when the sender may read it.
+    const fileId = m.fileId && q.mayReadFile.get({ fileId: m.fileId, address: sender }) === 1 ? m.fileId : null;
+    const extra: MessageExtra = {};
+    if (m.replyTo !== undefined) extra.replyTo = replyTarget(conversationId, m.replyTo);
+    const mentions = currentMentions(m.mentions, members);
+    if (mentions) extra.mentions = mentions;
+    const extraJson = extra.replyTo || extra.mentions ? JSON.stringify(extra) : null;
+    const target = m.replyTo ?? null;
+    const seq = insertWithClientId({ conversationId, type: 'message', sender, deviceId, clientId, body, file, fileId, target, extra: extraJson, serverTime });
     if (seq === undefined) {
       const before = storedBefore(m);
       if (before) return before;
@@ -359,13 +314,69 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     }
     q.setLastSeq.run(seq, serverTime, conversationId);
     q.senderMarks.run({ seq, conversationId, address: sender });
-    if (m.fileId) q.linkFile.run({ fileId: m.fileId, conversationId, address: sender });
+    if (fileId) q.linkFile.run(fileId, conversationId);
     recent.appended(conversationId, seq, sender);
     return {
-      event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, server_time: serverTime }),
+      event: toEvent({ conversation_id: conversationId, seq, type: 'message', sender, client_id: clientId, body, file, target, extra: extraJson, deleted: 0, server_time: serverTime }),
       duplicate: false,
       members: members.addresses,
     };
+  };
+
+  /** Erases a message deleted for everyone: what it said, its edits, its replies' quotes of it, its reactions, its file's link. */
+  const erase = (conversationId: string, seq: number, row: TargetRow) => {
+    q.eraseMessage.run(conversationId, seq);
+    q.eraseRevisions.run(conversationId, seq);
+    for (const reply of q.replies.all(conversationId, seq) as Array<{ seq: number; extra: string }>) {
+      q.setExtra.run(deletedQuoteExtra(reply.extra, seq, row.sender!), conversationId, reply.seq);
+    }
+    q.dropReactions.run(conversationId, seq);
+    if (row.file_id !== null && !q.fileCarried.get(conversationId, row.file_id)) q.unlinkFile.run(row.file_id, conversationId);
+  };
+
+  const appendAction = (a: NewAction): AppendResult => {
+    const { conversationId, sender, deviceId, clientId, target, change, serverTime } = a;
+    // A retry is answered with what was stored, whatever happened to the target since.
+    const before = storedBefore(a);
+    if (before) {
+      if (before.event.type !== change.type) throw new ParleyError('conflict', `clientId ${clientId} already names a ${before.event.type} event`);
+      return before;
+    }
+    const members = authorized(conversationId, sender, undefined);
+    const row = messageAt(conversationId, target);
+    if (row.deleted === 1) throw new ParleyError('bad_request', `message ${target} was deleted`);
+    const emoji = change.type === 'react' ? (q.emojiOn.all(conversationId, target) as string[]) : [];
+    const subject: ActionTarget = { sender: row.sender!, hasFile: row.file !== null, emoji };
+    a.authorize(members, subject);
+    const { body, extra } = actionColumns(change, members);
+    if (change.type === 'react') (change.on ? q.reactOn : q.reactOff).run(conversationId, target, change.emoji, sender);
+    if (change.type === 'delete') erase(conversationId, target, row);
+    const seq = insertWithClientId({ conversationId, type: change.type, sender, deviceId, clientId, body, file: null, fileId: null, target, extra, serverTime });
+    if (seq === undefined) throw new ParleyError('not_found', `conversation ${conversationId} does not exist`);
+    q.setLastSeq.run(seq, serverTime, conversationId);
+    recent.appended(conversationId, seq, null);
+    return {
+      event: toEvent({ conversation_id: conversationId, seq, type: change.type, sender, client_id: clientId, body, file: null, target, extra, deleted: 0, server_time: serverTime }),
+      duplicate: false,
+      members: members.addresses,
+    };
+  };
+
+  const hideMessages = (address: Address, conversationId: string, seqs: readonly number[]): HiddenBatch => {
+    // A former member hides within the history they had: up to the event that removed them.
+    const last = membersOf(conversationId)?.roles.has(address)
+      ? Number.MAX_SAFE_INTEGER
+      : ((q.departure.get(conversationId, address) as number | undefined) ?? null);
+    if (last === null) throw new ParleyError('not_member', `you are not a participant of conversation ${conversationId}`);
+    const unique = [...new Set(seqs)].sort((x, y) => x - y);
+    for (const seq of unique) {
+      if (seq > last) throw new ParleyError('not_member', `message ${seq} came after you left conversation ${conversationId}`);
+      messageAt(conversationId, seq);
+    }
+    const version = q.nextHidden.get(address) as number | undefined;
+    if (version === undefined) throw new ParleyError('not_found', `no such user: ${address}`);
+    q.insertHidden.run(address, version, conversationId, JSON.stringify(unique));
+    return { version, conversationId, seqs: unique };
   };
 
   const createConversation = (c: NewConversation) => {
@@ -433,8 +444,6 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     return { previous, current: seq };
   };
 
-  const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
   return {
     async createUser(user: User) {
       try {
@@ -448,12 +457,12 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return user;
     },
     async getUser(address) {
-      const row = q.getUser.get(address) as Parameters<typeof toUser>[0] | undefined;
+      const row = q.getUser.get(address) as UserRow | undefined;
       return row ? toUser(row) : null;
     },
     async searchUsers(query, limit) {
       const pattern = likePattern(query);
-      return (q.searchUsers.all(pattern, pattern, limit) as Array<Parameters<typeof toUser>[0]>).map(toUser);
+      return (q.searchUsers.all(pattern, pattern, limit) as Array<UserRow>).map(toUser);
     },
     async getProfile(address) {
       const row = q.getProfile.get(address) as ProfileRow | undefined;
@@ -495,10 +504,8 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       q.insertToken.run(hash, address, expiresAt, Date.now());
     },
     async findToken(hash) {
-      const row = q.findToken.get(hash) as
-        | { hash: string; address: string; expires_at: number; revoked: number }
-        | undefined;
-      return row ? { hash: row.hash, address: row.address, expiresAt: row.expires_at, revoked: row.revoked === 1 } : null;
+      const row = q.findToken.get(hash) as TokenRow | undefined;
+      return row ? toToken(row) : null;
     },
     async revokeTokens(address) {
       return q.revokeTokens.run(address).changes;
@@ -508,7 +515,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       return writes.run(() => createConversation(conversation));
     },
     async getConversation(id) {
-      const row = q.getConversation.get(id) as Parameters<typeof toRecord>[0] | undefined;
+      const row = q.getConversation.get(id) as ConversationRow | undefined;
       return row ? toRecord(row) : null;
     },
     async getParticipants(conversationId) {
@@ -524,12 +531,22 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         if (!list) participants.set(row.conversation_id, (list = []));
         list.push(toParticipant(row));
       }
-      return (q.myConversations.all(address) as Array<Parameters<typeof toRecord>[0]>).map(
+      return (q.myConversations.all(address) as Array<ConversationRow>).map(
         (row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }),
       );
     },
     appendMessage(message) {
       return writes.run(() => appendMessage(message));
+    },
+    appendAction(action) {
+      return writes.run(() => appendAction(action));
+    },
+    hideMessages(address, conversationId, seqs) {
+      return writes.run(() => hideMessages(address, conversationId, seqs));
+    },
+    async hiddenAfter(address, after, limit) {
+      const rows = q.hiddenAfter.all(address, after, limit) as Array<{ version: number; conversation_id: string; seqs: string }>;
+      return rows.map((r) => ({ version: r.version, conversationId: r.conversation_id, seqs: JSON.parse(r.seqs) as number[] }));
     },
     changeMembers(conversationId, change, sender, serverTime, authorize) {
       return writes.run(() => changeMembers(conversationId, change, sender, serverTime, authorize));

@@ -7,5 +7,6 @@ import { migration as m004 } from './004-user-limits.js';
 import { migration as m005 } from './005-idempotency-by-client-id.js';
 import { migration as m006 } from './006-groups.js';
 import { migration as m007 } from './007-profile-presence.js';
+import { migration as m008 } from './008-message-actions.js';
 
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008];

@@ -1,0 +1,48 @@
+// One statement for every request of a kind that arrives within one turn of the event loop: a
+// receipt costs PostgreSQL a statement and a commit of its own otherwise, and there are two for each
+// message delivered. Each caller's promise settles with its own answer once the batch's statement
+// has committed (or with the batch's error when it did not).
+import { ParleyError } from '../../../protocol/index.js';
+
+/** Requests one statement takes at most: a longer batch would hold every caller's answer back. */
+export const MAX_BATCH = 512;
+/** Requests waiting at most: past it the database cannot keep up, and a new one is refused as busy. */
+export const MAX_WAITING = 20_000;
+
+export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+export interface TurnBatch<I, O> {
+  run(item: I): Promise<O>;
+}
+
+/** `write` answers one outcome per item, in order; when it throws, every item of the batch gets that error. */
+export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outcome<O>>>): TurnBatch<I, O> {
+  const waiting: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }> = [];
+  let scheduled: NodeJS.Immediate | null = null;
+
+  const flush = () => {
+    scheduled = null;
+    const batch = waiting.splice(0, MAX_BATCH);
+    if (waiting.length > 0) scheduled = setImmediate(flush);
+    write(batch.map((b) => b.item)).then(
+      (outcomes) =>
+        batch.forEach((b, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) b.resolve(outcome.value);
+          else b.reject(outcome.error);
+        }),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    );
+  };
+
+  return {
+    run(item) {
+      if (waiting.length >= MAX_WAITING) return Promise.reject(new ParleyError('rate_limited', 'the server is busy writing; retry shortly'));
+      return new Promise<O>((resolve, reject) => {
+        waiting.push({ item, resolve, reject });
+        // setImmediate runs after the poll phase: every request read in this turn joins the batch.
+        scheduled ??= setImmediate(flush);
+      });
+    },
+  };
+}
