@@ -88,7 +88,7 @@ async function deploy(name: DeploymentName, dir: string): Promise<Deployment> {
     const cluster = await startCluster({ dir, nodes: 1, script });
     return { name, title: '1 node, SQLite', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database: null };
   }
-  const database = createDatabase();
+  const database = await createDatabase();
   if (name === 'postgres') {
     const cluster = await startCluster({ dir, nodes: 1, databaseUrl: database.url, script });
     return { name, title: '1 node, PostgreSQL', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database };

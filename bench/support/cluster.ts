@@ -3,11 +3,12 @@
 // run's own (redis-server on a free port, nothing saved) and one shared files dir, behind a real
 // nginx started from deploy/nginx/parley.conf with the nodes' and its own ports swapped in. A
 // "cluster" of one node without a database URL or Redis is the plain SQLite server (bench:cluster's baseline).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
+import { POSTGRES_ADMIN_URL, adminQuery } from '../../test/support/postgres.js';
 import { forkServer, type ChildServer } from './server-process.js';
 
 export const CLUSTER_APP_TOKEN = 'cluster-app-token-0123456789';
@@ -133,18 +134,16 @@ export interface Database {
   drop(): Promise<void>;
 }
 
-const PG_ADMIN = process.env.PARLEY_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** A PostgreSQL database of the run's own, created now and dropped at the end. */
-export function createDatabase(): Database {
+/** A PostgreSQL database of the run's own (test/support/postgres.ts's server), created now and dropped at the end. */
+export async function createDatabase(): Promise<Database> {
   const name = `parley_cluster_${randomBytes(6).toString('hex')}`;
-  execFileSync('psql', [PG_ADMIN, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
-  const url = new URL(PG_ADMIN);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      execFileSync('psql', [PG_ADMIN, '-v', 'ON_ERROR_STOP=1', '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'pipe' });
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

@@ -20,7 +20,7 @@ let nginx: Nginx;
 beforeAll(async () => {
   dir = tempDir('parley-cluster-');
   redis = await startRedis(join(dir, 'redis'));
-  database = createDatabase();
+  database = await createDatabase();
   cluster = await startCluster({ dir, nodes: 3, redisUrl: redis.url, databaseUrl: database.url });
   nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
 });
