@@ -117,7 +117,14 @@ async function converged(devices: Device[], conversationId: string, timeout = 90
       return outbox === 0 && texts.length === expected.length;
     });
   await until(agree, 'every engine to hold every message', timeout, () =>
-    devices.map((d) => `${d.name}: ${storedState(d, conversationId).texts.length}/${expected.length} outbox ${storedState(d, conversationId).outbox}`).join('; '),
+    devices
+      .map((d) => {
+        const { texts, outbox } = storedState(d, conversationId);
+        const errors = d.db().prepare('SELECT DISTINCT error FROM outbox WHERE error IS NOT NULL LIMIT 3').all() as Array<{ error: string }>;
+        const stuck = outbox > 0 ? ` ${d.client.status.state}, errors [${errors.map((e) => e.error).join(' / ')}], log: ${d.log.slice(-4).join(' | ')}` : '';
+        return `${d.name}: ${texts.length}/${expected.length} outbox ${outbox}${stuck}`;
+      })
+      .join('; '),
   );
   for (const device of devices) {
     const { rows, texts } = storedState(device, conversationId);
