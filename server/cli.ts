@@ -1,9 +1,11 @@
 // `npm run server -- --port 7300 --host 127.0.0.1 --data-dir ./data`; flags win over
-// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_DATABASE_URL, PARLEY_MAX_FILE_SIZE, PARLEY_UPDATES_DIR, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
+// PARLEY_PORT, PARLEY_HOST, PARLEY_DATA_DIR, PARLEY_DATABASE_URL, PARLEY_MAX_FILE_SIZE, PARLEY_UPDATES_DIR, PARLEY_REDIS_URL,
+// PARLEY_REDIS_PREFIX, PARLEY_NODE_ID, PARLEY_FILES_DIR, PARLEY_APP_TOKEN and the limits' PARLEY_… variables.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_LIMITS as U } from './files/index.js';
 import { DEFAULT_REALTIME_LIMITS as L } from './realtime/limits.js';
+import { drainOnSignals } from './drain.js';
 import { startServer } from './server.js';
 import { DEFAULT_MAX_RETRANSMIT_BYTES } from './services/messaging.js';
 
@@ -38,6 +40,13 @@ const usage = `Usage: npm run server -- [options]
   --updates-dir <dir>  the desktop app's update feeds, a folder per channel, served at /updates/<channel>/
                        (PARLEY_UPDATES_DIR, default <data-dir>/updates; README: Updates)
   --log-level <lvl>    pino level: fatal, error, warn, info, debug (PARLEY_LOG_LEVEL, default info)
+
+Several nodes (README: Several nodes):
+  --redis <url>        redis://host:port[/db]: fan-out, presence and upload locks shared by the nodes
+                       (PARLEY_REDIS_URL; default none: one node)
+  --redis-prefix <p>   the start of every Redis key and channel of this deployment (PARLEY_REDIS_PREFIX, default parley:)
+  --node-id <id>       this node's name in logs and in Redis, unique among the nodes (PARLEY_NODE_ID, default hostname-pid)
+  --files-dir <dir>    where file bytes live, a volume every node shares (PARLEY_FILES_DIR, default <data-dir>/files)
   -h, --help           show this help
 
 Limits, per node (README: Server, Limits):
@@ -61,6 +70,10 @@ const { values } = (() => {
         'log-level': { type: 'string' },
         'max-file-size': { type: 'string' },
         'updates-dir': { type: 'string' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'node-id': { type: 'string' },
+        'files-dir': { type: 'string' },
         ...Object.fromEntries(Object.keys(limitFlags).map((flag) => [flag, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
@@ -94,12 +107,22 @@ const database = values.database ?? (env.PARLEY_DATABASE_URL || undefined);
 if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) fail('--database must be a postgres:// or postgresql:// URL');
 const dataDir = resolve(values['data-dir'] ?? env.PARLEY_DATA_DIR ?? './data');
 const updatesDir = values['updates-dir'] ?? (env.PARLEY_UPDATES_DIR || undefined);
+const redisUrl = values.redis ?? (env.PARLEY_REDIS_URL || undefined);
+if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) fail('--redis must be a redis:// or rediss:// URL');
+const redisPrefix = values['redis-prefix'] ?? (env.PARLEY_REDIS_PREFIX || undefined);
+if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) fail('--redis-prefix must be 1-64 letters, digits, _ . : -');
+const nodeId = values['node-id'] ?? (env.PARLEY_NODE_ID || undefined);
+if (nodeId !== undefined && !/^[\w.-]{1,64}$/.test(nodeId)) fail('--node-id must be 1-64 letters, digits, _ . -');
+const filesDir = values['files-dir'] ?? (env.PARLEY_FILES_DIR || undefined);
 const server = await startServer({
   port,
   host: values.host ?? env.PARLEY_HOST ?? '127.0.0.1',
   dataDir,
   database,
   ...(updatesDir && { updatesDir: resolve(updatesDir) }),
+  ...(redisUrl && { redis: { url: redisUrl, prefix: redisPrefix } }),
+  ...(nodeId && { nodeId }),
+  ...(filesDir && { filesDir: resolve(filesDir) }),
   appToken: env.PARLEY_APP_TOKEN || undefined,
   logger: { level },
   maxFileSize,
@@ -124,15 +147,4 @@ if (server.createdAppToken) {
 }
 process.stdout.write(`Parley server listening on ${server.url}\n`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stdout.write(`${signal}: closing connections and the database\n`);
-    server.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        process.stderr.write(`shutdown failed: ${error.message}\n`);
-        process.exit(1);
-      },
-    );
-  });
-}
+drainOnSignals(server);

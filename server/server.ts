@@ -1,5 +1,6 @@
 // Assembles a Parley server: storage, the backend API and the file routes on Fastify and the
 // real-time API on socket.io sharing one HTTP port.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,7 +12,10 @@ import { demoTokens, seedDemo } from './demo.js';
 import { preparePrivateDataDir } from './data-dir.js';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_UPLOAD_EXPIRY_MS, DEFAULT_UPLOAD_LIMITS, fileRoutes, redactCapabilities } from './files/index.js';
 import { createGateway, type RealtimeLoad } from './realtime/gateway.js';
+import { sharedCircles } from './cluster/circles.js';
+import { connectRedis, type ClusterRedis } from './cluster/redis.js';
 import { createPresence } from './presence/presence.js';
+import { createRedisRegistry } from './presence/redis-registry.js';
 import { createMemoryRegistry } from './presence/registry.js';
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtime/limits.js';
 import type { RateLimit } from './realtime/rate-limit.js';
@@ -51,6 +55,25 @@ export interface ServerOptions {
   presence?: boolean;
   /** The desktop app's update feeds, a folder per channel served at /updates/<channel>/ (default <dataDir>/updates). */
   updatesDir?: string;
+  /** This node's name in logs and in Redis (default hostname-pid); unique among the nodes. */
+  nodeId?: string;
+  /** Several nodes: fan-out, presence and upload locks through this Redis (README: Several nodes). */
+  redis?: { url: string; prefix?: string | undefined } | undefined;
+  /** Where file bytes live (default <dataDir>/files); with several nodes a volume they all share. */
+  filesDir?: string | undefined;
+  /** How long a closing node waits for the requests in progress to finish (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+/** The longest /readyz waits for the database and Redis to answer. */
+const READY_TIMEOUT_MS = 2000;
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Fastify's request fields for the log, with download links' capabilities redacted. */
@@ -72,8 +95,14 @@ export interface RunningServer {
   /** With the demo option: a fresh access token per demo user. */
   demoTokens: Record<string, string> | null;
   storage: Storage;
+  nodeId: string;
   /** What the real-time API holds at the moment on this node. */
   realtimeLoad(): RealtimeLoad;
+  /**
+   * The drain: stops accepting connections (/readyz answers 503), closes the devices' connections
+   * (through a proxy they reconnect to another node), waits for the requests in progress to commit,
+   * then closes the rest. Every acknowledged message is committed before its ack.
+   */
   close(): Promise<void>;
 }
 
@@ -99,10 +128,12 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   preparePrivateDataDir(options.dataDir);
+  const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
   const appToken = loadAppToken(options.dataDir, options.appToken);
   const logger = options.logger ?? { level: 'info' };
   const app = Fastify({
-    logger: logger && { ...logger, serializers: { ...logger.serializers, req: requestForLog } },
+    // Every line names the node it came from: several nodes log to one place.
+    logger: logger && { ...logger, base: { node: nodeId, ...logger.base }, serializers: { ...logger.serializers, req: requestForLog } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
     clientErrorHandler: answerUnreadable,
@@ -128,19 +159,37 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }),
   );
 
-  const gateway = createGateway(app.server);
+  let redis: ClusterRedis | null = null;
+  try {
+    redis = options.redis ? await connectRedis({ url: options.redis.url, prefix: options.redis.prefix ?? 'parley:' }, app.log) : null;
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const gateway = createGateway(app.server, redis?.adapter);
+  const log = (message: string, error: unknown) => app.log.error({ err: error }, message);
   const { maxRetransmitBytes = DEFAULT_MAX_RETRANSMIT_BYTES, ...realtimeLimits } = options.limits ?? {};
   if (!(maxRetransmitBytes >= 1)) throw new Error(`the limit maxRetransmitBytes must be at least 1 (is ${maxRetransmitBytes})`);
+  const registry = redis && options.presence !== false ? createRedisRegistry({ redis, nodeId, log }) : null;
+  try {
+    await registry?.start();
+  } catch (error) {
+    await Promise.allSettled([storage.close(), redis?.close()]);
+    throw error;
+  }
   const presence =
     options.presence === false
       ? null
       : createPresence({
-          registry: createMemoryRegistry(),
+          registry: registry ?? createMemoryRegistry(),
           storage,
           push: (to, list) => gateway.fanout.emit([to], 'presence', { presence: list }),
-          log: (message, error) => app.log.error({ err: error }, message),
+          log,
         });
-  const messaging = createMessaging(storage, gateway.fanout, Date.now, { maxRetransmitBytes, presence });
+  const messaging = createMessaging(storage, gateway.fanout, Date.now, {
+    maxRetransmitBytes,
+    presence: presence && redis ? sharedCircles(presence, gateway.io, app.log) : presence,
+  });
   gateway.attach(messaging, {
     storage,
     presence,
@@ -152,6 +201,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await app.register(fileRoutes, {
     storage,
     dataDir: options.dataDir,
+    filesDir: options.filesDir,
+    redis,
     maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
     uploadExpiryMs: options.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
     limits: {
@@ -161,7 +212,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   await app.register(updateFeed, { dir: options.updatesDir ?? join(options.dataDir, 'updates') });
-  app.get('/health', async () => ({ ok: true }));
+  let draining = false;
+  // Liveness: the process answers. /health is the older name.
+  for (const path of ['/health', '/healthz']) app.get(path, async () => ({ ok: true, node: nodeId }));
+  // Readiness: the database and Redis answer and the node is not draining; a proxy sends devices elsewhere otherwise.
+  app.get('/readyz', async (_request, reply) => {
+    const labelled = (what: string, check: Promise<void>) =>
+      within(check, READY_TIMEOUT_MS, what).catch((error: Error) => Promise.reject(new Error(`${what}: ${error.message}`)));
+    const checks = await Promise.allSettled([
+      labelled('the database', storage.ping()),
+      ...(redis ? [labelled('redis', redis.ping())] : []),
+    ]);
+    const problems = checks.flatMap((check) => (check.status === 'rejected' ? [(check.reason as Error).message] : []));
+    if (draining) problems.unshift('the node is draining');
+    if (problems.length === 0) return { ok: true, node: nodeId };
+    return reply.code(503).send({ ok: false, node: nodeId, error: { code: 'unavailable', message: problems.join('; ') } });
+  });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
@@ -175,18 +241,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     createdAppToken: appToken.created,
     demoTokens: tokens,
     storage,
+    nodeId,
     realtimeLoad: () => gateway.load(),
     close() {
-      // Devices first, so no new request starts; every acknowledged message is already committed.
-      // Then every HTTP connection, file transfers too: they resume, and waiting for them would hold
-      // a shutdown as long as the slowest transfer (or a client that went quiet mid-upload).
+      // Devices first, with the listening socket, so no new request starts here (through a proxy they
+      // reconnect to another node); then the requests they had begun finish, so what a device sent just
+      // before is committed (its ack is lost, its resend finds it). Then every HTTP connection, file
+      // transfers too: they resume, and waiting for them would hold a shutdown as long as the slowest
+      // transfer (or a client that went quiet mid-upload).
       closing ??= (async () => {
+        draining = true;
+        app.log.info('draining: closing device connections');
         const devices = gateway.io.close();
+        await within(gateway.settled(), options.drainTimeoutMs ?? 10_000, 'the requests in progress').catch((error: unknown) =>
+          app.log.warn({ err: error }, 'closing with requests still in progress'),
+        );
         await app.close();
         await devices;
         // After the devices: each one's leaving is a last-seen time to keep.
         await presence?.close();
         await storage.close();
+        await redis?.close();
+        app.log.info('closed');
       })();
       return closing;
     },

@@ -1,5 +1,6 @@
 // A Parley server in its own process, so a benchmark measures the server's CPU apart from the
 // clients that load it. Speaks to its parent over the IPC channel.
+import { drainOnSignals } from '../../server/drain.js';
 import { startServer } from '../../server/server.js';
 import { mixEvents, tally, type MixOptions } from './mix.js';
 
@@ -17,6 +18,11 @@ const server = await startServer({
   limits: { userRateLimit: { burst: 1_000_000, perSecond: 1_000_000 } },
   // bench:latency's presence workload measures the same reconnect without presence as its baseline.
   presence: process.env.PARLEY_BENCH_PRESENCE !== 'off',
+  // One node of several (bench:cluster, test/cluster/): the same variables as the CLI's.
+  database: process.env.PARLEY_DATABASE_URL || undefined,
+  ...(process.env.PARLEY_REDIS_URL && { redis: { url: process.env.PARLEY_REDIS_URL, prefix: process.env.PARLEY_REDIS_PREFIX } }),
+  ...(process.env.PARLEY_NODE_ID && { nodeId: process.env.PARLEY_NODE_ID }),
+  ...(process.env.PARLEY_FILES_DIR && { filesDir: process.env.PARLEY_FILES_DIR }),
 });
 
 type Request = { type: string; id: number; [key: string]: unknown };
@@ -35,6 +41,8 @@ async function answer(message: Request): Promise<unknown> {
       return reply(process.cpuUsage());
     case 'memory':
       return reply(process.memoryUsage());
+    case 'load':
+      return reply(server.realtimeLoad());
     case 'seed': {
       // Writes messages through the storage interface, as the server would on sends.
       const { conversationId, sender, count, from } = message as unknown as { conversationId: string; sender: string; count: number; from: number };
@@ -79,6 +87,8 @@ async function answer(message: Request): Promise<unknown> {
       return process.send!({ id: message.id, data: true }, () => process.exit(0));
   }
 }
+// As the CLI: a SIGTERM drains (test/cluster/ stops nodes so).
+drainOnSignals(server, () => {});
 process.send!({ type: 'ready', url: server.url });
 
 /** The mix's text: the message's number, and which edit. */

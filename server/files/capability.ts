@@ -1,10 +1,10 @@
 // Capability URLs: a download link that needs no token until it expires, for people and services
 // outside Parley. The cap is an HMAC over the file id, the expiry and the user who asked for it,
-// with a random server key kept in the data dir, so links survive restarts and cannot be forged,
+// with a random server key kept in the data dir (the shared files dir with several nodes), so links survive restarts and cannot be forged,
 // stretched or passed to another user's name. The link works while that user may still download the
 // file (the download checks it each time): leaving the conversation ends the links one made.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Address, ParleyError } from '../../protocol/index.js';
 
@@ -15,12 +15,22 @@ export interface Capabilities {
   verify(id: string, cap: string, exp: string, by: string): Address;
 }
 
-export function loadCapabilities(dataDir: string): Capabilities {
-  const file = join(dataDir, 'file-capability-key.json');
+export function loadCapabilities(dir: string, name = 'file-capability-key.json'): Capabilities {
+  const file = join(dir, name);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Written whole under another name, then linked: nodes starting together on a shared dir all
+    // read the one key that won, never a half-written file.
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     const key = randomBytes(32).toString('base64url');
-    writeFileSync(file, JSON.stringify({ key, createdAt: new Date().toISOString() }), { mode: 0o600, flag: 'wx' });
+    writeFileSync(draft, JSON.stringify({ key, createdAt: new Date().toISOString() }), { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(draft, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(draft, { force: true });
+    }
   }
   const key = Buffer.from((JSON.parse(readFileSync(file, 'utf8')) as { key: string }).key, 'base64url');
   // Unambiguous: the id is hex and the expiry digits, so only the address may hold a dot.

@@ -2,6 +2,7 @@
 // bytes in a FileStore under <dataDir>/files and the records in Storage.
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ClusterRedis } from '../cluster/redis.js';
 import type { Storage } from '../storage/storage.js';
 import { loadCapabilities } from './capability.js';
 import { download } from './download.js';
@@ -17,17 +18,23 @@ export { redactCapabilities } from './capability.js';
 export interface FileRoutesOptions {
   storage: Storage;
   dataDir: string;
+  /** Where file bytes live (default <dataDir>/files): a volume all nodes share when there are several. */
+  filesDir?: string | undefined;
+  /** With several nodes: tus upload locks in Redis. */
+  redis?: ClusterRedis | null;
   maxFileSize: number;
   uploadExpiryMs: number;
   limits: UploadLimits;
 }
 
 export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, options) => {
-  const { storage, dataDir, maxFileSize, uploadExpiryMs, limits } = options;
-  const directory = join(dataDir, 'files');
+  const { storage, dataDir, filesDir, maxFileSize, uploadExpiryMs, limits } = options;
+  const directory = filesDir ?? join(dataDir, 'files');
   const files = await localFileStore(directory);
   const quota = createUploadQuota(storage, limits);
-  await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs, quota });
+  await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs, quota, redis: options.redis ?? null });
   await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize, quota });
-  await app.register(download, { storage, files, capabilities: loadCapabilities(dataDir) });
+  // A shared files dir holds the link key too: a link made on one node opens on every other.
+  const capabilities = filesDir ? loadCapabilities(filesDir, '.capability-key.json') : loadCapabilities(dataDir);
+  await app.register(download, { storage, files, capabilities });
 };

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { FileConfigstore, FileStore as TusFileStore } from '@tus/file-store';
 import { ERRORS, EVENTS, Server } from '@tus/server';
 import { ParleyError } from '../../protocol/index.js';
+import type { ClusterRedis } from '../cluster/redis.js';
 import type { Storage } from '../storage/storage.js';
 import { callerOf } from './caller.js';
 import type { FileStore } from './file-store.js';
@@ -16,6 +17,7 @@ import { TUS_PATH, fileUrl, newFileId, tusUploadId } from './file-url.js';
 import { fileTooLarge } from './limits.js';
 import { storedName, storedType } from './metadata.js';
 import type { UploadQuota } from './quota.js';
+import { createRedisLocker, type RedisLocker } from './redis-locker.js';
 import { hashThrough, sha256Of } from './sha256.js';
 
 export interface TusServerOptions {
@@ -25,6 +27,8 @@ export interface TusServerOptions {
   directory: string;
   maxFileSize: number;
   quota: UploadQuota;
+  /** With several nodes: uploads are locked in Redis, so any node resumes one and no two write it. */
+  redis: ClusterRedis | null;
 }
 
 type TusUploadInfo = Parameters<TusFileStore['create']>[0];
@@ -92,12 +96,21 @@ class HashingFileStore extends TusFileStore {
 export interface TusServer {
   tus: Server;
   datastore: HashingFileStore;
+  close(): Promise<void>;
 }
 
 export function createTusServer(options: TusServerOptions, log: FastifyBaseLogger): TusServer {
-  const { storage, files, directory, maxFileSize, quota } = options;
+  const { storage, files, directory, maxFileSize, quota, redis } = options;
   const datastore = new HashingFileStore(directory);
+  // Made with the first upload; made again by the next one if Redis could not be reached then.
+  let locker: Promise<RedisLocker> | null = null;
+  const sharedLocker = (redis: ClusterRedis) => {
+    const made = (locker ??= createRedisLocker(redis, (message, error) => log.error({ err: error }, message)));
+    made.catch(() => locker === made && (locker = null));
+    return made;
+  };
   const tus = new Server({
+    ...(redis && { locker: () => sharedLocker(redis) }),
     path: TUS_PATH,
     datastore,
     // The same function as the route's owner check, on the same raw request target.
@@ -140,5 +153,11 @@ export function createTusServer(options: TusServerOptions, log: FastifyBaseLogge
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     storage.deleteFile(id).catch((error: unknown) => log.error({ err: error, id }, 'could not delete a terminated upload'));
   });
-  return { tus, datastore };
+  return {
+    tus,
+    datastore,
+    async close() {
+      await (await locker?.catch(() => null))?.close();
+    },
+  };
 }

@@ -22,7 +22,10 @@ export const tusUpload: FastifyPluginAsync<TusUploadOptions> = async (app, optio
     sweepAbandoned().catch((error: unknown) => app.log.error({ err: error }, 'could not sweep abandoned uploads'));
   }, Math.min(uploadExpiryMs, 3600_000));
   sweep.unref();
-  app.addHook('onClose', async () => clearInterval(sweep));
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    await (await loaded?.catch(() => null))?.close();
+  });
   async function sweepAbandoned() {
     try {
       const stale = await storage.staleUploads(Date.now() - uploadExpiryMs);

@@ -159,6 +159,8 @@ export function createPresence(o: PresenceOptions) {
     changed(address);
   };
 
+  o.registry.watch?.(follow);
+
   return {
     async connected(address: Address, deviceKey: string, active: boolean): Promise<void> {
       follow(address, await o.registry.connect(address, deviceKey, active));
@@ -196,6 +198,15 @@ export function createPresence(o: PresenceOptions) {
       changed(address);
     },
 
+    /**
+     * Another node changed these circles (null: someone's setting, so every circle): the copies here
+     * are dropped, and that node tells the people concerned.
+     */
+    forgetCircles(addresses: readonly Address[] | null): void {
+      if (addresses === null) circles.clear();
+      else for (const address of addresses) circles.delete(address);
+    },
+
     /** Stops pushing; the last-seen times of devices that left (the server's own close included) are written. */
     async close(): Promise<void> {
       closed = true;
@@ -205,6 +216,7 @@ export function createPresence(o: PresenceOptions) {
       const batch = unwritten;
       unwritten = [];
       await o.storage.setLastSeen(batch);
+      await o.registry.close?.();
     },
   };
 }

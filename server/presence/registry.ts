@@ -1,7 +1,6 @@
 // Which devices of each user are connected, and whether each is in use: the state presence is
-// computed from. The seam for several nodes (issue 17): this in-memory registry knows one node's
-// devices; a Redis-backed one (a hash per user of device → active, with the node's devices expiring
-// with it) replaces it behind the same interface, which is async for that reason.
+// computed from. This in-memory registry knows one node's devices; with several nodes the Redis one
+// (redis-registry.ts) replaces it behind the same interface, which is async for that reason.
 import type { Address, PresenceState } from '../../protocol/index.js';
 
 /** A user's state before and after a device's change: presence goes out only when they differ. */
@@ -16,6 +15,10 @@ export interface PresenceRegistry {
   disconnect(address: Address, deviceKey: string): Promise<Transition>;
   /** Each user's state now: offline when no device of theirs is connected. */
   states(addresses: readonly Address[]): Promise<Map<Address, PresenceState>>;
+  /** Changes that happened elsewhere (a dead node's devices cleared): presence tells those users' circles. */
+  watch?(listener: (address: Address, transition: Transition) => void): void;
+  /** Takes this node's devices out of a shared registry; after its devices have left. */
+  close?(): Promise<void>;
 }
 
 /** Online if any device is active, away if connected but all idle, offline with none connected. */

@@ -1,7 +1,8 @@
 // The real-time API: socket.io with the handshake checked once, then one dispatch point that
 // validates every incoming event against the protocol before a handler sees it.
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
+import { z } from 'zod';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   Handshake,
@@ -18,6 +19,7 @@ import {
   type PushPayload,
   type Receipt,
   type Reply,
+  Address as AddressSchema,
 } from '../../protocol/index.js';
 import { verifyAccessToken } from '../auth/access-token.js';
 import { hashSecret } from '../auth/secrets.js';
@@ -27,7 +29,7 @@ import type { PresenceService } from '../presence/presence.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
 import { checkLimits, type RealtimeLimits } from './limits.js';
 import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
-import { createRateLimiter, type RateLimiter, type UserLimits } from './rate-limit.js';
+import { UserLimits as UserLimitsSchema, createRateLimiter, type RateLimiter, type UserLimits } from './rate-limit.js';
 
 /** Big enough for a 64 KiB body in the worst UTF-16/JSON escaping; larger frames close the socket. */
 const MAX_FRAME_BYTES = 512 * 1024;
@@ -59,7 +61,11 @@ interface SocketData {
   user: UserState;
 }
 
-function createFanout(io: Server, users: Map<Address, UserState>, defaults: () => RealtimeLimits): Fanout {
+function createFanout(
+  io: Server,
+  clustered: boolean,
+  applyLimits: (address: Address, overrides: UserLimits) => void,
+): Fanout {
   // A group commit answers a batch of receipts in one turn: what each user is owed goes out together.
   let receipts = new Map<Address, Receipt[]>();
   let scheduled = false;
@@ -96,12 +102,38 @@ function createFanout(io: Server, users: Map<Address, UserState>, defaults: () =
       io.in(userRoom(address)).disconnectSockets(true);
     },
     userLimitsChanged(address, overrides) {
-      users.get(address)?.setLimits(effectiveLimits(defaults(), overrides));
+      applyLimits(address, overrides);
+      if (clustered) io.serverSideEmit(LIMITS_CHANGED, address, overrides);
     },
     async connectedDevices() {
-      return (await io.fetchSockets()).length;
+      const here = io.of('/').sockets.size;
+      if (!clustered) return here;
+      // Each other node answers its own count; one that does not answer in time is left out of the sum.
+      // Through the adapter itself, whose promise tells when Redis could not be asked (then: this node's only).
+      const counts = await new Promise<unknown[]>((resolve) => {
+        const asked = io.of('/').adapter.serverSideEmit([COUNT_DEVICES, (_error: Error | null, answers: unknown[]) => resolve(answers ?? [])]);
+        Promise.resolve(asked).catch(() => resolve([]));
+      });
+      return counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0), here);
     },
   };
+}
+
+/** Between nodes (serverSideEmit, over the adapter): a user's limits changed; how many devices are here. */
+const LIMITS_CHANGED = 'parley:limits';
+const COUNT_DEVICES = 'parley:devices';
+const LimitsMessage = z.tuple([AddressSchema, UserLimitsSchema]);
+
+/** What other nodes tell this one: limits to apply here, the device count to answer. */
+function listenToNodes(io: Server, applyLimits: (address: Address, overrides: UserLimits) => void, log: () => FastifyBaseLogger | null) {
+  io.on(LIMITS_CHANGED, (...args: unknown[]) => {
+    const message = LimitsMessage.safeParse(args);
+    if (message.success) applyLimits(...message.data);
+    else log()?.warn({ issues: describeIssues(message.error) }, 'a malformed message from another node was ignored');
+  });
+  io.on(COUNT_DEVICES, (reply: unknown) => {
+    if (typeof reply === 'function') (reply as (count: number) => void)(io.of('/').sockets.size);
+  });
 }
 
 export interface GatewayOptions {
@@ -119,23 +151,38 @@ interface Counters {
   slowConsumersDropped: number;
 }
 
-/** Two steps, because the service needs the fan-out that needs the socket.io server. */
-export function createGateway(httpServer: HttpServer) {
+/**
+ * Two steps, because the service needs the fan-out that needs the socket.io server. With an adapter
+ * (Redis, several nodes) rooms span the nodes and the fan-out tells the other nodes what they hold.
+ */
+export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['adapter']) {
   const users = new Map<Address, UserState>();
   let limits: RealtimeLimits | null = null;
+  let logger: FastifyBaseLogger | null = null;
   const io = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
+    ...(adapter && { adapter }),
   });
   const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
+  const inFlight = new Set<Promise<unknown>>();
+  const applyLimits = (address: Address, overrides: UserLimits) => {
+    if (limits) users.get(address)?.setLimits(effectiveLimits(limits, overrides));
+  };
+  if (adapter) listenToNodes(io, applyLimits, () => logger);
   return {
     io,
-    fanout: createFanout(io, users, () => limits!),
+    fanout: createFanout(io, adapter !== undefined, applyLimits),
     attach(messaging: Messaging, options: GatewayOptions) {
       limits = checkLimits(options.limits);
-      attachHandlers(io, messaging, { ...options, limits }, users, counters);
+      logger = options.logger;
+      attachHandlers(io, messaging, { ...options, limits }, users, counters, inFlight);
+    },
+    /** Resolves once the requests being handled have finished (their writes committed or refused). */
+    async settled(): Promise<void> {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     load(): RealtimeLoad {
       let bytes = 0;
@@ -189,6 +236,7 @@ function attachHandlers(
   options: GatewayOptions,
   users: Map<Address, UserState>,
   counters: Counters,
+  inFlight: Set<Promise<unknown>>,
 ): void {
   const { storage, logger, limits } = options;
   /** Each token's connections, oldest first. */
@@ -330,8 +378,8 @@ function attachHandlers(
       if (!user.allow()) {
         return refuse(new ParleyError('rate_limited', 'too many requests from your devices together; slow down and retry shortly'));
       }
-      const answer = () =>
-        dispatch(name, args[0], device, messaging).then(
+      const answer = () => {
+        const handled = dispatch(name, args[0], device, messaging).then(
           (data) => ack?.({ ok: true, data }),
           (error: unknown) => {
             if (error instanceof ParleyError) return refuse(error);
@@ -339,6 +387,10 @@ function attachHandlers(
             refuse(new ParleyError('internal', 'the server failed to handle this request'));
           },
         );
+        // A draining node waits for these: a write begun before its device left still commits.
+        inFlight.add(handled);
+        return handled.finally(() => inFlight.delete(handled));
+      };
       if (name !== 'retransmit') {
         answer().catch((error: unknown) => logger.error({ err: error, event: name }, 'answer failed'));
         return;

@@ -282,5 +282,7 @@ export interface Storage {
   fileUsage(owner: Address): Promise<FileUsage>;
 
   stats(): Promise<Stats>;
+  /** Resolves when the database answers (readiness, /readyz); rejects when it cannot be reached. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

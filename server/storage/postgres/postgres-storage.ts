@@ -275,6 +275,7 @@ const q = statements({
   fileUsage: `SELECT COALESCE(SUM(size), 0)::bigint AS bytes, count(*) FILTER (WHERE NOT complete) AS uploads,
       COALESCE(SUM(size) FILTER (WHERE NOT complete), 0)::bigint AS "uploadBytes"
     FROM files WHERE owner = $1`,
+  ping: 'SELECT 1',
   stats: `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM conversations) AS conversations,
       (SELECT count(*) FROM events WHERE type = 'message') AS messages`,
 });
@@ -795,6 +796,10 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     async stats() {
       const [row] = await query<{ users: number; conversations: number; messages: number }>(q.stats, []);
       return row!;
+    },
+    async ping() {
+      // A connection from the pool answering: what /readyz asks of the database.
+      await query(q.ping, []);
     },
     close() {
       closing ??= (async () => {

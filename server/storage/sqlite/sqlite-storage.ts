@@ -610,6 +610,10 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
         messages: q.countMessages.get() as number,
       };
     },
+    async ping() {
+      // In-process: open is reachable.
+      if (!db.open) throw new Error('the database is closed');
+    },
     async close() {
       if (!db.open) return;
       writes.flush();

@@ -1,0 +1,189 @@
+// bench:cluster (issue 17): bench:latency's groups load (1,000 devices in 100 groups of 10, delivered
+// receipts as the engine sends them) against three deployments in one run, each node built and run
+// with plain node (bench/support/server-process.ts, builtChild):
+//   sqlite    one node on SQLite: the baseline
+//   postgres  one node on PostgreSQL (a database made for the run)
+//   cluster   three nodes on PostgreSQL + Redis (a redis-server of the run's own) behind nginx
+//             (deploy/nginx/parley.conf), the devices connecting through nginx
+// For each: latency p50/p99 at light load; delivered messages per second at saturation; CPU µs per
+// delivered message of the nodes summed, of Redis, of PostgreSQL (every `postgres` process: the
+// backends serving the pool and the background writers), from /proc/<pid>/stat; and the cluster's
+// cost per delivered message over one SQLite node's (target ≤ 2×, counting Redis and PostgreSQL).
+//
+// On 2 cores absolute throughput cannot grow with nodes: what matters is the cost per message.
+// BENCH_DEVICES (default 1000, a multiple of 10) and BENCH_MESSAGES (default 20,000) make a short
+// smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. A benchmark, not a test: it prints
+// its figures and the target (met or MISSED) and exits 0; non-zero only on a real error.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLUSTER_APP_TOKEN, createDatabase, startCluster, startNginx, startRedis, type Cluster, type Database, type Nginx, type OwnRedis } from './support/cluster.js';
+import { createFleet, seedGroups, type CpuUsage, type Percentiles, type Target } from './support/load.js';
+import { lightLoad, load, recordDelivery, type LoadResult } from './support/phases.js';
+import { builtChild, type ServerProcess } from './support/server-process.js';
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const GROUP_SIZE = 10;
+const LOAD_WINDOW = 200;
+const TARGET_RATIO = 2;
+if (!Number.isInteger(DEVICES) || DEVICES < GROUP_SIZE || DEVICES % GROUP_SIZE !== 0) throw new Error('BENCH_DEVICES is a multiple of 10');
+if (!Number.isInteger(MESSAGES) || MESSAGES < 1) throw new Error('BENCH_MESSAGES is a whole number');
+
+const DEPLOYMENTS = ['sqlite', 'postgres', 'cluster'] as const;
+type DeploymentName = (typeof DEPLOYMENTS)[number];
+const asked = (process.env.BENCH_DEPLOYMENTS ?? DEPLOYMENTS.join(',')).split(',').map((s) => s.trim());
+for (const name of asked) if (!(DEPLOYMENTS as readonly string[]).includes(name)) throw new Error(`BENCH_DEPLOYMENTS takes ${DEPLOYMENTS.join(', ')}`);
+
+// ---------------------------------------------------------------------------------------------
+// CPU of other processes, from /proc/<pid>/stat (utime + stime, in clock ticks)
+
+const TICK_MICROS = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+function cpuMicros(pid: number): number {
+  try {
+    // Fields after the command (which may hold spaces) start at ") "; utime and stime are the 12th and 13th of them.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** Every process of this name (PostgreSQL forks a backend per connection): pid → CPU µs. */
+function cpuByName(name: string): Map<number, number> {
+  let pids: number[];
+  try {
+    pids = execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    pids = []; // none running
+  }
+  return new Map(pids.map((pid) => [pid, cpuMicros(pid)]));
+}
+
+/** CPU spent between two readings; a process that appeared meanwhile counts from zero. */
+function spent(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, micros] of after) sum += micros - (before.get(pid) ?? 0);
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Deployment {
+  name: DeploymentName;
+  title: string;
+  cluster: Cluster;
+  url: string;
+  redis: OwnRedis | null;
+  nginx: Nginx | null;
+  database: Database | null;
+}
+
+async function deploy(name: DeploymentName, dir: string): Promise<Deployment> {
+  const script = builtChild('server-child');
+  if (name === 'sqlite') {
+    const cluster = await startCluster({ dir, nodes: 1, script });
+    return { name, title: '1 node, SQLite', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database: null };
+  }
+  const database = await createDatabase();
+  if (name === 'postgres') {
+    const cluster = await startCluster({ dir, nodes: 1, databaseUrl: database.url, script });
+    return { name, title: '1 node, PostgreSQL', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database };
+  }
+  const redis = await startRedis(join(dir, 'redis'));
+  const cluster = await startCluster({ dir, nodes: 3, databaseUrl: database.url, redisUrl: redis.url, script });
+  const nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
+  return { name, title: '3 nodes, PostgreSQL + Redis, behind nginx', cluster, url: nginx.url, redis, nginx, database };
+}
+
+async function undeploy(d: Deployment): Promise<void> {
+  await d.nginx?.stop();
+  await d.cluster.stop();
+  await d.redis?.stop();
+  await d.database?.drop();
+}
+
+interface Result {
+  name: DeploymentName;
+  title: string;
+  light: Percentiles;
+  load: LoadResult;
+  nodesMicros: number;
+  redisMicros: number;
+  postgresMicros: number;
+}
+
+async function run(name: DeploymentName): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), `parley-bench-cluster-${name}-`));
+  const d = await deploy(name, dir);
+  try {
+    console.log(`\n${name}: ${d.title}; ${DEVICES} devices in ${DEVICES / GROUP_SIZE} groups of ${GROUP_SIZE}`);
+    const first = d.cluster.nodes[0]!;
+    // Seeded over the backend API of the first node: the others read the same database.
+    const seeder: ServerProcess = { ...first.proc!, appToken: CLUSTER_APP_TOKEN, api: (method, path, body) => d.cluster.api(method, path, body) };
+    const { conversationIds, tokens } = await seedGroups(seeder, { users: DEVICES, groupSize: GROUP_SIZE }, { concurrency: 16 });
+    const nodesCpu = async (): Promise<CpuUsage> => {
+      const usages = await Promise.all(d.cluster.nodes.map((node) => node.proc!.call<CpuUsage>('cpu')));
+      return usages.reduce((sum, u) => ({ user: sum.user + u.user, system: sum.system + u.system }), { user: 0, system: 0 });
+    };
+    const target: Target = {
+      name,
+      url: d.url,
+      cpu: nodesCpu,
+      auth: (i) => ({ token: tokens[i]!, deviceId: `bench-${i}` }),
+      sendEvent: 'message:send',
+      receipts: true,
+    };
+    const fleet = createFleet({ users: DEVICES, groupSize: GROUP_SIZE }, recordDelivery);
+    const devices = await fleet.connectAll(target, conversationIds);
+    try {
+      if (d.cluster.nodes.length > 1) {
+        const spread = await Promise.all(d.cluster.nodes.map((node) => node.load()));
+        console.log(`  ${name}: devices per node through nginx: ${spread.map((l) => l.connections).join(', ')}`);
+      }
+      const light = await lightLoad(fleet, target, devices, GROUP_SIZE - 1);
+      const redisPid = d.redis?.pid() ?? null;
+      const pg0 = cpuByName('postgres');
+      const redis0 = redisPid ? cpuMicros(redisPid) : 0;
+      const result = await load(fleet, target, first.proc!.child.pid!, devices, { size: GROUP_SIZE, loadMessages: MESSAGES, loadWindow: LOAD_WINDOW });
+      const redisMicros = redisPid ? cpuMicros(redisPid) - redis0 : 0;
+      const postgresMicros = d.database ? spent(pg0, cpuByName('postgres')) : 0;
+      const per = (micros: number) => (micros / result.deliveries).toFixed(1);
+      console.log(
+        `  ${name}: CPU per delivered message: nodes ${per(result.serverCpuMicros)} µs, Redis ${per(redisMicros)} µs, ` +
+          `PostgreSQL ${per(postgresMicros)} µs; all ${per(result.serverCpuMicros + redisMicros + postgresMicros)} µs`,
+      );
+      return { name, title: d.title, light, load: result, nodesMicros: result.serverCpuMicros, redisMicros, postgresMicros };
+    } finally {
+      fleet.close(devices);
+    }
+  } finally {
+    await undeploy(d);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Result[] = [];
+for (const name of DEPLOYMENTS) if (asked.includes(name)) results.push(await run(name));
+
+const costOf = (r: Result) => (r.nodesMicros + r.redisMicros + r.postgresMicros) / r.load.deliveries;
+const f1 = (n: number) => n.toFixed(1);
+console.log(`\nbench:cluster, ${DEVICES} devices in groups of ${GROUP_SIZE}, ${MESSAGES} messages at saturation (${LOAD_WINDOW} in flight)\n`);
+console.log('| deployment | light p50 | light p99 | delivered msg/s | nodes µs/delivery | Redis µs | PostgreSQL µs | all µs/delivery |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const per = (micros: number) => f1(micros / r.load.deliveries);
+  console.log(
+    `| ${r.title} | ${f1(r.light.p50)} ms | ${f1(r.light.p99)} ms | ${Math.round(r.load.deliveries / r.load.seconds)} | ` +
+      `${per(r.nodesMicros)} | ${per(r.redisMicros)} | ${per(r.postgresMicros)} | ${f1(costOf(r))} |`,
+  );
+}
+const baseline = results.find((r) => r.name === 'sqlite');
+const cluster = results.find((r) => r.name === 'cluster');
+if (baseline && cluster) {
+  const ratio = costOf(cluster) / costOf(baseline);
+  console.log(`\ncluster cost per delivered message over one SQLite node: ${ratio.toFixed(2)}× (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'})`);
+}

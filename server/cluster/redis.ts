@@ -1,0 +1,122 @@
+// The node's connections to Redis (issue 17): fan-out between nodes through a socket.io adapter on a
+// Redis stream, and the shared state the nodes keep there (presence, tus upload locks, node liveness).
+//
+// The adapter is @socket.io/redis-streams-adapter rather than @socket.io/redis-adapter: the pub/sub
+// one drops whatever is published while a node is cut from Redis, the streams one reads the stream
+// from the offset it had reached, so a short outage of the link delays pushes instead of losing them
+// (a Redis that restarts empty loses what it held: devices then close the gaps by seq, as after any cut).
+//
+// Two kinds of client. Commands that answer a device now (publishing a push, presence, locks) fail at
+// once while Redis is away (no offline queue): a push still reaches this node's own devices, the rest
+// wait for catch-up, and nothing stalls behind a dead link. The adapter's stream reader and pub/sub
+// subscriber wait for Redis instead (their duplicate() gets a queue and unbounded retries).
+import { Redis, type RedisOptions } from 'ioredis';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { FastifyBaseLogger } from 'fastify';
+
+export interface RedisOptionsForNode {
+  url: string;
+  /** Every key, stream and channel of this deployment starts with it (default "parley:"). */
+  prefix: string;
+}
+
+export interface ClusterRedis {
+  /** Fails fast while Redis is away. */
+  client: Redis;
+  prefix: string;
+  /** The socket.io adapter over this Redis. */
+  adapter: ReturnType<typeof createAdapter>;
+  /** True while the link is up. */
+  up(): boolean;
+  /** Told when the link comes back after an outage (presence re-registers this node's devices). */
+  onReconnect(listener: () => void): void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reconnects every 100 ms, backing off to 2 s: a restarted Redis is found within 2 s. */
+const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
+
+export async function connectRedis(options: RedisOptionsForNode, log: FastifyBaseLogger): Promise<ClusterRedis> {
+  const base: RedisOptions = { lazyConnect: true, retryStrategy, connectTimeout: 5000, connectionName: 'parley' };
+  const client = new Redis(options.url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const waiting: RedisOptions = { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null };
+  const duplicates: Redis[] = [];
+  // The adapter duplicates the client for its stream reader and its subscriber: those wait for Redis.
+  client.duplicate = (override?: Partial<RedisOptions>) => {
+    const copy = new Redis(options.url, { ...waiting, ...override });
+    duplicates.push(copy);
+    return copy;
+  };
+
+  // The adapter publishes its server-side events without waiting for the answer: while Redis is away
+  // that promise rejects with no one to hear it, which would end the process. Marked handled here;
+  // a caller that awaits still sees the failure.
+  const publish = client.publish.bind(client) as (channel: string, message: string | Buffer) => Promise<number>;
+  client.publish = ((channel: string, message: string | Buffer) => {
+    const published = publish(channel, message);
+    published.catch(() => {});
+    return published;
+  }) as typeof client.publish;
+
+  let up = false;
+  let wasDown = false;
+  const reconnectListeners: Array<() => void> = [];
+  client.on('ready', () => {
+    up = true;
+    if (!wasDown) return;
+    wasDown = false;
+    log.info('redis is reachable again: fan-out between nodes resumes');
+    for (const listener of reconnectListeners) listener();
+  });
+  client.on('error', (error: Error) => {
+    // One line per outage, not one per retry.
+    if (up || !wasDown) log.warn({ err: error }, 'redis is unreachable: devices on other nodes miss pushes until it is back, then catch up by seq');
+    up = false;
+    wasDown = true;
+  });
+  client.on('end', () => (up = false));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new Error(`could not reach Redis at ${redactUrl(options.url)}: ${(error as Error).message}`, { cause: error });
+  }
+  up = true;
+
+  const adapter = createAdapter(client, {
+    streamName: `${options.prefix}socket.io`,
+    channelPrefix: `${options.prefix}socket.io`,
+    // A second of blocking read: a closing node's reader notices within a second.
+    blockTimeInMs: 1000,
+    // Pushes are JSON: the binary scan of every packet is skipped.
+    onlyPlaintext: true,
+  });
+
+  return {
+    client,
+    prefix: options.prefix,
+    adapter,
+    up: () => up,
+    onReconnect: (listener) => reconnectListeners.push(listener),
+    async ping() {
+      await client.ping();
+    },
+    async close() {
+      // QUIT after what is queued; the adapter's own clients are dropped (their reads only wait).
+      await client.quit().catch(() => client.disconnect());
+      for (const copy of duplicates) copy.disconnect();
+    },
+  };
+}
+
+/** A Redis URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unreadable URL)';
+  }
+}

@@ -1,0 +1,171 @@
+// The presence registry shared by every node (issue 17): a Redis hash per user, device → "<node>|<1 if
+// active, else 0>". Each node is the authority for its own devices: it keeps them in memory, and every
+// change writes that user's devices of this node whole (one Lua script: drop the node's fields, set
+// the current ones, answer the state before and after), so a lost write is repaired by the next one
+// and, when Redis comes back after an outage, by writing every user of this node again.
+//
+// A node that dies without saying so (kill -9) leaves its devices behind: every node renews a
+// liveness key every few seconds, and the first to find another's expired takes a short lock and
+// writes that node's devices as none, which tells those users' circles they went offline.
+import type { Address, PresenceState } from '../../protocol/index.js';
+import type { ClusterRedis } from '../cluster/redis.js';
+import type { PresenceRegistry, Transition } from './registry.js';
+
+/** KEYS: the user's hash, the node's set of users. ARGV: node id, address, then device key, active (1/0) pairs. */
+const REPLACE = `
+local function state(values)
+  if #values == 0 then return 'offline' end
+  for _, v in ipairs(values) do if string.sub(v, -1) == '1' then return 'online' end end
+  return 'away'
+end
+local all = redis.call('HGETALL', KEYS[1])
+local values = {}
+local mine = ARGV[1] .. '|'
+for i = 2, #all, 2 do
+  values[#values + 1] = all[i]
+  if string.sub(all[i], 1, #mine) == mine then redis.call('HDEL', KEYS[1], all[i - 1]) end
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], mine .. ARGV[i + 1]) end
+if #ARGV > 2 then redis.call('SADD', KEYS[2], ARGV[2]) end
+return {state(values), state(redis.call('HVALS', KEYS[1]))}
+`;
+
+export interface RedisRegistryOptions {
+  redis: ClusterRedis;
+  nodeId: string;
+  /** How often this node says it is alive, in ms (default 5 s); it counts as dead after 3 of them. */
+  heartbeatMs?: number;
+  log(message: string, error: unknown): void;
+}
+
+export type RedisRegistry = PresenceRegistry & {
+  /** Starts the heartbeat; refuses a node id another live node uses. */
+  start(): Promise<void>;
+};
+
+function stateOf(values: readonly string[]): PresenceState {
+  if (values.length === 0) return 'offline';
+  return values.some((v) => v.endsWith('|1')) ? 'online' : 'away';
+}
+
+export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
+  const { client, prefix } = o.redis;
+  const heartbeatMs = o.heartbeatMs ?? 5000;
+  const userKey = (address: Address) => `${prefix}presence:user:${address}`;
+  const nodeUsersKey = (node: string) => `${prefix}presence:node:${node}`;
+  const aliveKey = (node: string) => `${prefix}node:${node}`;
+  const nodesKey = `${prefix}nodes`;
+  /** This node's devices: address → device key → active. */
+  const local = new Map<Address, Map<string, boolean>>();
+  const listeners: Array<(address: Address, transition: Transition) => void> = [];
+  let timer: NodeJS.Timeout | null = null;
+
+  const replace = async (node: string, address: Address, devices: ReadonlyMap<string, boolean>): Promise<Transition> => {
+    const pairs: string[] = [];
+    for (const [key, active] of devices) pairs.push(key, active ? '1' : '0');
+    const [before, after] = (await client.eval(REPLACE, 2, userKey(address), nodeUsersKey(node), node, address, ...pairs)) as [
+      PresenceState,
+      PresenceState,
+    ];
+    return { before, after };
+  };
+
+  const write = (address: Address) => replace(o.nodeId, address, local.get(address) ?? new Map());
+
+  const change = (address: Address, update: (devices: Map<string, boolean>) => void): Promise<Transition> => {
+    let devices = local.get(address);
+    if (!devices) local.set(address, (devices = new Map()));
+    update(devices);
+    if (devices.size === 0) local.delete(address);
+    return write(address);
+  };
+
+  const tell = (address: Address, transition: Transition) => {
+    for (const listener of listeners) listener(address, transition);
+  };
+
+  /** Writes a node's devices as none, user by user (a dead node's, or this node's own leftovers). */
+  async function clear(node: string): Promise<void> {
+    const users = await client.smembers(nodeUsersKey(node));
+    for (const address of users) {
+      if (node === o.nodeId && local.has(address)) continue;
+      tell(address, await replace(node, address, new Map()));
+    }
+    if (node !== o.nodeId) {
+      await client.del(nodeUsersKey(node));
+      await client.srem(nodesKey, node);
+    }
+  }
+
+  async function heartbeat(): Promise<void> {
+    await client.set(aliveKey(o.nodeId), '1', 'PX', heartbeatMs * 3);
+    await client.sadd(nodesKey, o.nodeId);
+    for (const node of await client.smembers(nodesKey)) {
+      if (node === o.nodeId || (await client.exists(aliveKey(node)))) continue;
+      // One node clears a dead one; the lock outlives the clearing of a big node's users.
+      if ((await client.set(`${prefix}reap:${node}`, o.nodeId, 'PX', 60_000, 'NX')) !== 'OK') continue;
+      await clear(node);
+    }
+  }
+
+  // Back after an outage: what changed meanwhile was not written; this node's devices are written whole.
+  o.redis.onReconnect(() => {
+    (async () => {
+      for (const address of [...local.keys()]) tell(address, await write(address));
+      await clear(o.nodeId);
+    })().catch((error: unknown) => o.log('could not re-register presence after the Redis outage', error));
+  });
+
+  return {
+    async start() {
+      // The id's liveness key left by a run killed just now runs out within 3 heartbeats; one that a
+      // running node keeps renewing means two nodes were given one id.
+      let left = await client.pttl(aliveKey(o.nodeId));
+      while (left > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, 500)));
+        const now = await client.pttl(aliveKey(o.nodeId));
+        if (now > left) throw new Error(`node id ${o.nodeId} is in use by a running node; give each node its own --node-id`);
+        left = now;
+      }
+      // A node restarted with the same id clears what its previous run left.
+      await clear(o.nodeId);
+      await heartbeat();
+      timer = setInterval(() => {
+        heartbeat().catch((error: unknown) => o.log('presence heartbeat failed', error));
+      }, heartbeatMs);
+      timer.unref();
+    },
+    connect: (address, deviceKey, active) => change(address, (devices) => devices.set(deviceKey, active)),
+    // A device that already left stays gone: its late activity signal adds nothing.
+    setActive: (address, deviceKey, active) => change(address, (devices) => devices.has(deviceKey) && devices.set(deviceKey, active)),
+    disconnect: (address, deviceKey) => change(address, (devices) => devices.delete(deviceKey)),
+    async states(addresses) {
+      const pipeline = client.pipeline();
+      for (const address of addresses) pipeline.hvals(userKey(address));
+      const results = (await pipeline.exec()) ?? [];
+      return new Map(
+        addresses.map((address, i) => {
+          const [error, values] = results[i] ?? [new Error('no answer'), null];
+          if (error) throw error;
+          return [address, stateOf(values as string[])];
+        }),
+      );
+    },
+    watch(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      // This node's devices have all left by now (their disconnects were written); it is no longer alive.
+      // With Redis away the others clear this node once its liveness key runs out, as after a kill.
+      try {
+        await client.del(aliveKey(o.nodeId));
+        await client.srem(nodesKey, o.nodeId);
+        await client.del(nodeUsersKey(o.nodeId));
+      } catch (error) {
+        o.log('could not take this node out of the shared presence; the other nodes will', error);
+      }
+    },
+  };
+}
