@@ -72,6 +72,15 @@ function merge(messages: readonly Message[], incoming: readonly Message[]): read
   return merged.concat([...fresh.values()]).sort(bySeq);
 }
 
+/** Whether a message with this seq belongs between the oldest and newest loaded messages of the thread. */
+function inWindow(thread: Thread, seq: number | null): boolean {
+  if (seq === null) return false;
+  const numbered = thread.messages.filter((m) => m.seq !== null);
+  const oldest = numbered[0]?.seq ?? null;
+  const newest = numbered.at(-1)?.seq ?? null;
+  return (!thread.hasOlder || (oldest !== null && seq >= oldest)) && (!thread.hasNewer || (newest !== null && seq <= newest));
+}
+
 function withStatus(message: Message, change: MessageStatusChange): Message {
   const { error: _previous, ...rest } = message;
   const next = { ...rest, status: change.status, seq: change.seq ?? message.seq };
@@ -264,7 +273,9 @@ export const useMessagesStore = defineStore('messages', () => {
   function applyChanged(message: Message): void {
     const id = message.conversationId;
     const thread = id ? threads[id] : undefined;
-    if (!id || !thread?.messages.some((m) => m.id === message.id)) return;
+    if (!id || !thread?.loaded) return;
+    // One the thread lacks joins it only inside the loaded window: a delete for me the server refused brings it back.
+    if (!thread.messages.some((m) => m.id === message.id) && !inWindow(thread, message.seq)) return;
     update(id, { messages: merge(thread.messages, [message]) });
   }
 

@@ -362,7 +362,7 @@ describe('message text', () => {
 });
 
 describe('the message store', () => {
-  it('follows messageChanged and messagesRemoved for loaded messages only', async () => {
+  it('follows messageChanged and messagesRemoved within the loaded window only', async () => {
     fake = installFake();
     const store = useMessagesStore();
     await store.open('c-bob');
@@ -373,5 +373,8 @@ describe('the message store', () => {
     expect(store.threadOf('c-launch').messages).toEqual([]);
     store.applyRemoved({ conversationId: 'c-bob', ids: [edited.id] });
     expect(store.threadOf('c-bob').messages.map((m) => m.seq)).toEqual([2, 3]);
+    // A delete for me the server refused: the engine sends the message back, and it takes its place again.
+    store.applyChanged({ ...edited, error: 'Your delete was refused' });
+    expect(store.threadOf('c-bob').messages.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 });
