@@ -23,6 +23,8 @@ export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events
 
 export type OnConnect = ReturnType<typeof syncOnConnect>;
 
+const SYNC_RETRY_MS = 2000;
+
 export function syncOnConnect(d: OnConnectDeps) {
   const { connection, store } = d;
   /** The sync in progress, for idle(). */
@@ -61,22 +63,41 @@ export function syncOnConnect(d: OnConnectDeps) {
     await Promise.all([d.hidden.synced(hiddenVersion), d.catchUp.run()]);
   }
 
-  // The connection reports 'online' after every connect and reconnect.
-  d.events.on('connectionStatus', (status) => {
-    if (status.state !== 'online') return;
+  /** Set while a sync that failed on a link still up waits to be tried again. */
+  let retry: NodeJS.Timeout | null = null;
+
+  function start(): void {
     const running = sync()
       .catch((error: unknown) => {
-        if (!d.stopped() && !(error instanceof ParleyError && error.code === 'unavailable')) d.log('sync failed', error);
+        if (d.stopped()) return;
+        if (!(error instanceof ParleyError && error.code === 'unavailable')) d.log('sync failed', error);
+        // Refused or unanswered while the link stays up (rate limited, a node not ready, a lost reply): no
+        // reconnect comes to sync again, and only a sync resumes the outbox and catches up. A sync of an
+        // earlier link that fails late is not retried: the latest link's own sync stands.
+        if (connection.online && syncing === running) {
+          retry = setTimeout(() => {
+            retry = null;
+            start();
+          }, SYNC_RETRY_MS);
+        }
       })
       // A reconnect may start another sync before this one ends: only the latest clears the mark.
       .finally(() => {
         if (syncing === running) syncing = null;
       });
     syncing = running;
+  }
+
+  // The connection reports 'online' after every connect and reconnect. Any change of the link ends a
+  // wait to retry: a reconnect syncs anew, and nothing syncs offline or once stopped.
+  d.events.on('connectionStatus', (status) => {
+    if (retry) clearTimeout(retry);
+    retry = null;
+    if (status.state === 'online') start();
   });
 
   return {
-    /** Resolves when no sync is running. */
+    /** Resolves when no sync is running (a retry SYNC_RETRY_MS after a failed one is not waited for). */
     async idle(): Promise<void> {
       while (syncing) await syncing;
     },
