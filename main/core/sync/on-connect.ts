@@ -23,7 +23,9 @@ export type OnConnectDeps = Pick<EngineContext, 'connection' | 'store' | 'events
 
 export type OnConnect = ReturnType<typeof syncOnConnect>;
 
+/** A failed sync is tried again after 2 s, then twice as long each time, at most every 30 s. */
 const SYNC_RETRY_MS = 2000;
+const SYNC_RETRY_MAX_MS = 30_000;
 
 export function syncOnConnect(d: OnConnectDeps) {
   const { connection, store } = d;
@@ -65,9 +67,14 @@ export function syncOnConnect(d: OnConnectDeps) {
 
   /** Set while a sync that failed on a link still up waits to be tried again. */
   let retry: NodeJS.Timeout | null = null;
+  /** Syncs failed in a row on this link: a refusal that lasts is asked again ever less often. */
+  let failures = 0;
 
   function start(): void {
     const running = sync()
+      .then(() => {
+        failures = 0;
+      })
       .catch((error: unknown) => {
         if (d.stopped()) return;
         if (!(error instanceof ParleyError && error.code === 'unavailable')) d.log('sync failed', error);
@@ -78,7 +85,7 @@ export function syncOnConnect(d: OnConnectDeps) {
           retry = setTimeout(() => {
             retry = null;
             start();
-          }, SYNC_RETRY_MS);
+          }, Math.min(SYNC_RETRY_MS * 2 ** failures++, SYNC_RETRY_MAX_MS));
         }
       })
       // A reconnect may start another sync before this one ends: only the latest clears the mark.
@@ -93,11 +100,12 @@ export function syncOnConnect(d: OnConnectDeps) {
   d.events.on('connectionStatus', (status) => {
     if (retry) clearTimeout(retry);
     retry = null;
+    failures = 0;
     if (status.state === 'online') start();
   });
 
   return {
-    /** Resolves when no sync is running (a retry SYNC_RETRY_MS after a failed one is not waited for). */
+    /** Resolves when no sync is running (the retry after a failed one is not waited for). */
     async idle(): Promise<void> {
       while (syncing) await syncing;
     },
