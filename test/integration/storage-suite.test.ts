@@ -642,8 +642,14 @@ describe('PostgreSQL: several nodes on one database', () => {
       await Promise.all(sends);
     }
     expect(terminated).toBeGreaterThan(0);
-    // The refused are sent again, as a device would: each stored once, the acknowledged never twice.
-    for (const clientId of refused) await send(clientId, a);
+    // The refused are sent again, as a device would, until answered (the pool may refuse again while it
+    // reconnects): each stored once, the acknowledged never twice.
+    for (const clientId of refused) {
+      await until(async () => {
+        await send(clientId, a);
+        return acked.has(clientId);
+      }, `${clientId} stored once the database is back`);
+    }
     const events = await b.getEvents('g', 1, 1000, 1000);
     expect(seqsOf(events)).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
     const stored = new Map(events.map((e) => [e.type === 'message' ? e.clientId : '', e.seq]));
