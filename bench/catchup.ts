@@ -79,9 +79,13 @@ try {
     client.start();
   });
   const seconds = (performance.now() - start) / 1000;
+  loop.disable();
+  // The index build after catch-up, measured apart: a long turn there is the indexer's slices.
+  const indexLoop = monitorEventLoopDelay({ resolution: 10 });
+  indexLoop.enable();
   await client.searchSettled();
   const searchableSeconds = (performance.now() - start) / 1000;
-  loop.disable();
+  indexLoop.disable();
   const stored = client.readConversations().reduce((n, c) => n + c.lastSeq, 0);
   if (stored < total) throw new Error(`caught up only ${stored} of ${total}`);
   const rate = total / seconds;
@@ -92,6 +96,7 @@ try {
   const rawRate = mix ? rawCopy(join(dataDir, 'parley-client.db'), join(root, 'raw', 'raw.db'), mix) : rawMessages(join(root, 'raw', 'raw.db'), ids);
 
   const p99 = loop.percentile(99) / 1e6;
+  const indexP99 = indexLoop.percentile(99) / 1e6;
   const line = (label: string, value: string, target: string, ok: boolean) =>
     `${label.padEnd(26)}${value.padEnd(22)}${target.padEnd(22)}${ok ? 'ok' : 'MISSED'}`;
   console.log(`\nbench:catchup${MIX ? ' --mix' : ''}  (${total.toLocaleString()} ${MIX ? 'events' : 'messages'}, ${CONVERSATIONS} conversations, 127.0.0.1)`);
@@ -111,8 +116,9 @@ try {
   console.log(line('all searchable after', `${searchableSeconds.toFixed(1)} s (${Math.round(searchable).toLocaleString()} ${unit}/s)`, '', true));
   console.log(line('ratio, searchable', (searchable / rawRate).toFixed(2), '≥ 0.30', searchable / rawRate >= 0.3));
   console.log(line('engine RSS afterwards', mb(rss), '≤ 200 MB', rss <= 200 * 2 ** 20));
-  console.log(line('event-loop delay p99', `${p99.toFixed(1)} ms`, '≤ 50 ms', p99 <= 50));
-  console.log('(the event-loop delay and RSS cover the index build after catch-up too)');
+  console.log(line('event-loop p99, catch-up', `${p99.toFixed(1)} ms`, '≤ 50 ms', p99 <= 50));
+  console.log(line('event-loop p99, indexing', `${indexP99.toFixed(1)} ms`, '≤ 50 ms', indexP99 <= 50));
+  console.log('(RSS covers the index build after catch-up too)');
 } finally {
   await server.stop();
   rmSync(root, { recursive: true, force: true });

@@ -15,6 +15,8 @@ import type { Connection } from '../net/connection.js';
 import type { Store } from '../store/index.js';
 
 const PAGES_IN_FLIGHT = 4;
+/** Events stored in one transaction, one turn of the event loop. */
+const INGEST_SLICE = 250;
 
 export interface CatchUpHooks {
   /** A page of a conversation was stored; haveSeq is its new contiguous high-water mark. */
@@ -52,12 +54,20 @@ export function checkPage(page: Page, events: readonly ConversationEvent[]): num
 export function createCatchUp(store: Store, connection: Connection, hooks: CatchUpHooks, limits: Pick<EngineLimits, 'pagesPerPass'> = DEFAULT_LIMITS) {
   let running: Promise<void> | null = null;
   let again = false;
-  // Pages that arrive in one socket read are stored one per event-loop turn, so timers and IPC
-  // get their turn between them.
+  // A page is stored a slice at a time, each slice one transaction on its own event-loop turn, so
+  // timers and IPC get their turn between them (a page of 1,000 edits and reactions is ~30 ms of
+  // work). Slices are stored in order: each leaves a gap-free prefix, so a crash midway loses nothing.
   let storing: Promise<unknown> = Promise.resolve();
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const storePage = (events: readonly ConversationEvent[]) => {
-    const stored = storing.then(nextTurn).then(() => store.ingest(events, false));
+    const stored = storing.then(async () => {
+      let have: ReadonlyMap<string, number> = new Map();
+      for (let i = 0; i < events.length; i += INGEST_SLICE) {
+        await nextTurn();
+        have = store.ingest(events.slice(i, i + INGEST_SLICE), false).have;
+      }
+      return have;
+    });
     storing = stored.catch(() => {});
     return stored;
   };
@@ -113,7 +123,7 @@ export function createCatchUp(store: Store, connection: Connection, hooks: Catch
             continue;
           }
           if (top < page.toSeq) rests.push({ ...page, fromSeq: top + 1 });
-          const { have } = await storePage(events);
+          const have = await storePage(events);
           hooks.stored(page.conversationId, have.get(page.conversationId) ?? 0, page.last && top === page.toSeq);
         } catch (error) {
           // Removed from the conversation meanwhile: nothing more to fetch there.
