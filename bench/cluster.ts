@@ -85,16 +85,16 @@ interface Deployment {
 async function deploy(name: DeploymentName, dir: string): Promise<Deployment> {
   const script = builtChild('server-child');
   if (name === 'sqlite') {
-    const cluster = await startCluster({ dir, nodes: 1, script });
+    const cluster = await startCluster({ dir, nodes: 1, script, profileTag: name });
     return { name, title: '1 node, SQLite', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database: null };
   }
   const database = await createDatabase();
   if (name === 'postgres') {
-    const cluster = await startCluster({ dir, nodes: 1, databaseUrl: database.url, script });
+    const cluster = await startCluster({ dir, nodes: 1, databaseUrl: database.url, script, profileTag: name });
     return { name, title: '1 node, PostgreSQL', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database };
   }
   const redis = await startRedis(join(dir, 'redis'));
-  const cluster = await startCluster({ dir, nodes: 3, databaseUrl: database.url, redisUrl: redis.url, script });
+  const cluster = await startCluster({ dir, nodes: 3, databaseUrl: database.url, redisUrl: redis.url, script, profileTag: name });
   const nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
   return { name, title: '3 nodes, PostgreSQL + Redis, behind nginx', cluster, url: nginx.url, redis, nginx, database };
 }

@@ -176,6 +176,8 @@ export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** Built with esbuild and run with plain node (bench); default tsx. */
   script?: string;
+  /** With BENCH_CPU_PROF: each node's profile goes under <profileTag>/node-<index>. */
+  profileTag?: string;
 }
 
 export interface Cluster {
@@ -211,7 +213,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
           ...(o.redisUrl && { PARLEY_REDIS_URL: o.redisUrl, PARLEY_REDIS_PREFIX: prefix }),
           PARLEY_NODE_ID: `node-${index}-${starts++}`,
           PARLEY_FILES_DIR: filesDir,
-        });
+        }, { profileTag: join(o.profileTag ?? '', `node-${index}`) });
       },
       async kill() {
         const child = node.proc?.child;

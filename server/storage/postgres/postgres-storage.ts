@@ -13,7 +13,7 @@
 // The members cache is kept across nodes by LISTEN/NOTIFY (member-changes.ts); recent senders only
 // hold runs of seqs this node wrote itself, which stay true whoever writes next.
 import { ParleyError } from '../../../protocol/index.js';
-import type { Address, Conversation, ConversationEvent, Participant, ReceiptType, Role } from '../../../protocol/index.js';
+import type { Address, Conversation, ConversationEvent, ReceiptType, Role } from '../../../protocol/index.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
 import { createMembershipCache, membersFrom, type ConversationMembers, type MembershipCacheLimits } from '../membership-cache.js';
 import { createRecentSenders } from '../recent-senders.js';
@@ -128,12 +128,12 @@ const q = statements({
   // The same, holding the conversation until the transaction ends: no event and no change of members meanwhile.
   lockMembers: `SELECT c.type, c.members_version, m.address, m.role FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
     WHERE c.id = $1 FOR UPDATE OF c`,
-  myConversations: `SELECT c.id, c.type, c.title, c.description, c.last_seq, c.last_activity, c.created_at FROM members m
-    JOIN conversations c ON c.id = m.conversation_id WHERE m.address = $1`,
-  myParticipants: `SELECT o.${MEMBER_COLUMNS.replaceAll(', ', ', o.')}, u.name, u.avatar_file FROM members m
-    JOIN members o ON o.conversation_id = m.conversation_id
-    LEFT JOIN users u ON u.address = o.address
-    WHERE m.address = $1 ORDER BY o.conversation_id, o.address`,
+  // One statement, so one snapshot: two reads side by side could see a conversation created between
+  // them without its participants (and a device's sync would store it so).
+  myConversations: `SELECT c.id, c.type, c.title, c.description, c.last_seq, c.last_activity, c.created_at,
+      (SELECT json_agg(json_build_object(${MEMBER_COLUMNS.split(', ').map((column) => `'${column}', o.${column}`).join(', ')}, 'name', u.name, 'avatar_file', u.avatar_file) ORDER BY o.address)
+        FROM members o LEFT JOIN users u ON u.address = o.address WHERE o.conversation_id = c.id) AS participants
+    FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.address = $1`,
 
   // The messages of one turn into one conversation in one statement, one round trip, one commit
   // ($1 the conversation; $2..$8 each message's sender, device, clientId, body, file, time and file
@@ -262,9 +262,14 @@ const q = statements({
       WHERE m.conversation_id = t.conversation_id AND m.address = t.address AND (m.read_seq <> t.read_seq OR m.delivered_seq <> t.delivered_seq)
     )
     SELECT conversation_id, address, delivered_seq, read_seq, last_seq FROM cur`,
-  // Current members only: someone removed hears no more receipts of the conversation.
-  sendersBetween: `SELECT DISTINCT e.sender FROM events e JOIN members m ON m.conversation_id = e.conversation_id AND m.address = e.sender
-    WHERE e.conversation_id = $1 AND e.seq > $2 AND e.seq <= $3 AND e.type = 'message'`,
+  // For each range, the senders of its messages; current members only: someone removed hears no
+  // more receipts of the conversation.
+  sendersBetween: `SELECT i.n, s.sender
+    FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS i(conversation_id, previous, current, n)
+    CROSS JOIN LATERAL (
+      SELECT DISTINCT e.sender FROM events e JOIN members m ON m.conversation_id = e.conversation_id AND m.address = e.sender
+      WHERE e.conversation_id = i.conversation_id AND e.seq > i.previous AND e.seq <= i.current AND e.type = 'message'
+    ) s`,
 
   insertFile: 'INSERT INTO files (id, owner, name, size, mime, sha256, created_at, complete) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
   getFile: 'SELECT id, owner, name, size, mime, sha256, created_at, complete FROM files WHERE id = $1',
@@ -570,6 +575,22 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     });
   });
 
+  /**
+   * A turn's sender lookups in one statement: with several nodes, most receipts cover messages
+   * another node wrote, which this node's recent senders do not hold (a query each cost the cluster
+   * more than the messages themselves).
+   */
+  const senderLookups = createTurnBatch<{ conversationId: string; previous: number; current: number }, Address[]>(async (items) => {
+    const rows = await query<{ n: number; sender: Address }>(q.sendersBetween, [
+      items.map((r) => r.conversationId),
+      items.map((r) => r.previous),
+      items.map((r) => r.current),
+    ]);
+    const senders: Address[][] = items.map(() => []);
+    for (const row of rows) senders[row.n - 1]!.push(row.sender);
+    return senders.map((value) => ({ ok: true, value }));
+  });
+
   /** An event other than a message, in a transaction that holds the conversation. */
   const appendEvent = async (
     tx: Queryable,
@@ -671,14 +692,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     },
     getMembers: (conversationId) => membersOf(conversationId),
     async listConversations(address) {
-      const [rows, conversations] = await Promise.all([query<MemberRow>(q.myParticipants, [address]), query<ConversationRow>(q.myConversations, [address])]);
-      const participants = new Map<string, Participant[]>();
-      for (const row of rows) {
-        let list = participants.get(row.conversation_id);
-        if (!list) participants.set(row.conversation_id, (list = []));
-        list.push(toParticipant(row));
-      }
-      return conversations.map((row): Conversation => ({ ...toRecord(row), participants: participants.get(row.id) ?? [] }));
+      const rows = await query<ConversationRow & { participants: MemberRow[] }>(q.myConversations, [address]);
+      return rows.map((row): Conversation => ({ ...toRecord(row), participants: row.participants.map(toParticipant) }));
     },
 
     appendMessage: (message) => sendBatch.run(message),
@@ -764,7 +779,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     advanceReceipt: (conversationId, address, type, seq) => receipts.run({ conversationId, address, type, seq }),
     async sendersBetween(conversationId, previous, current) {
       const held = recent.between(conversationId, previous, current);
-      if (held === null) return (await query<{ sender: Address }>(q.sendersBetween, [conversationId, previous, current])).map((r) => r.sender);
+      if (held === null) return senderLookups.run({ conversationId, previous, current });
       const members = await membersOf(conversationId);
       return held.filter((sender) => members?.roles.has(sender));
     },

@@ -1,7 +1,9 @@
-// One statement for every request of a kind that arrives within one turn of the event loop: a
-// receipt costs PostgreSQL a statement and a commit of its own otherwise, and there are two for each
-// message delivered. Each caller's promise settles with its own answer once the batch's statement
-// has committed (or with the batch's error when it did not).
+// One statement for the requests of a kind that gather while the previous statements of that kind
+// run (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
+// a node a round trip, and there are two for each message delivered. At light load nothing is in
+// flight, so a request goes at the end of the turn it arrived in; under load the batch grows with
+// the database's latency instead of the number of statements. Each caller's promise settles with
+// its own answer once the batch's statement has committed (or with the batch's error when it did not).
 import { ParleyError } from '../../../protocol/index.js';
 
 /** Requests one statement takes at most: a longer batch would hold every caller's answer back. */
@@ -15,24 +17,39 @@ export interface TurnBatch<I, O> {
   run(item: I): Promise<O>;
 }
 
-/** `write` answers one outcome per item, in order; when it throws, every item of the batch gets that error. */
-export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outcome<O>>>): TurnBatch<I, O> {
+/**
+ * `write` answers one outcome per item, in order; when it throws, every item of the batch gets that
+ * error. At most `inFlight` batches run at once; what arrives meanwhile waits for one to end.
+ */
+export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outcome<O>>>, inFlight = 2): TurnBatch<I, O> {
   const waiting: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }> = [];
   let scheduled: NodeJS.Immediate | null = null;
+  let running = 0;
 
   const flush = () => {
     scheduled = null;
-    const batch = waiting.splice(0, MAX_BATCH);
-    if (waiting.length > 0) scheduled = setImmediate(flush);
-    write(batch.map((b) => b.item)).then(
-      (outcomes) =>
-        batch.forEach((b, i) => {
-          const outcome = outcomes[i]!;
-          if (outcome.ok) b.resolve(outcome.value);
-          else b.reject(outcome.error);
-        }),
-      (error: unknown) => batch.forEach((b) => b.reject(error)),
-    );
+    while (running < inFlight && waiting.length > 0) {
+      const batch = waiting.splice(0, MAX_BATCH);
+      running++;
+      write(batch.map((b) => b.item))
+        .then(
+          (outcomes) =>
+            batch.forEach((b, i) => {
+              const outcome = outcomes[i]!;
+              if (outcome.ok) b.resolve(outcome.value);
+              else b.reject(outcome.error);
+            }),
+          (error: unknown) => batch.forEach((b) => b.reject(error)),
+        )
+        .finally(() => {
+          running--;
+          schedule();
+        });
+    }
+  };
+  // setImmediate runs after the poll phase: every request read in this turn joins the batch.
+  const schedule = () => {
+    if (waiting.length > 0 && running < inFlight) scheduled ??= setImmediate(flush);
   };
 
   return {
@@ -40,8 +57,7 @@ export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outco
       if (waiting.length >= MAX_WAITING) return Promise.reject(new ParleyError('rate_limited', 'the server is busy writing; retry shortly'));
       return new Promise<O>((resolve, reject) => {
         waiting.push({ item, resolve, reject });
-        // setImmediate runs after the poll phase: every request read in this turn joins the batch.
-        scheduled ??= setImmediate(flush);
+        schedule();
       });
     },
   };
