@@ -22,6 +22,7 @@ import {
   Address as AddressSchema,
 } from '../../protocol/index.js';
 import { verifyAccessToken } from '../auth/access-token.js';
+import { BUNDLE_ROOM, withBundles } from '../cluster/bundles.js';
 import { hashSecret } from '../auth/secrets.js';
 import type { Fanout, Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
@@ -73,11 +74,21 @@ function createFanout(
     const owed = receipts;
     receipts = new Map();
     scheduled = false;
+    deliverReceipts(io, owed);
+    if (!clustered) return;
+    // The other nodes get the turn's receipts as bundles (server/cluster/bundles.ts), bounded in size.
+    let bundle: Record<Address, Receipt[]> = {};
+    let size = 0;
     for (const [address, list] of owed) {
-      for (let i = 0; i < list.length; i += RECEIPTS_PUSH) {
-        io.to(userRoom(address)).emit('receipts', { receipts: list.slice(i, i + RECEIPTS_PUSH) });
+      bundle[address] = list;
+      size += list.length;
+      if (size >= RECEIPTS_BUNDLE_MAX) {
+        io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
+        bundle = {};
+        size = 0;
       }
     }
+    if (size > 0) io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
   };
   return {
     emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
@@ -117,6 +128,28 @@ function createFanout(
       return counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0), here);
     },
   };
+}
+
+/** Receipts a bundle carries at most (a stream entry of ~100 KiB). */
+const RECEIPTS_BUNDLE_MAX = 1000;
+const RECEIPTS_BUNDLE = 'parley:receipts';
+
+/** Each user's receipts to their devices on this node (rooms this node holds only: no encoding for nobody). */
+function deliverReceipts(io: Server, owed: Iterable<[Address, readonly Receipt[]]>): void {
+  const rooms = io.of('/').adapter.rooms;
+  for (const [address, list] of owed) {
+    if (!rooms.has(userRoom(address))) continue;
+    for (let i = 0; i < list.length; i += RECEIPTS_PUSH) {
+      io.local.to(userRoom(address)).emit('receipts', { receipts: list.slice(i, i + RECEIPTS_PUSH) });
+    }
+  }
+}
+
+/** A bundle from another node: its parts for the devices here. */
+function openBundle(io: Server, event: string, bundle: unknown, log: () => FastifyBaseLogger | null): void {
+  if (event === RECEIPTS_BUNDLE && bundle !== null && typeof bundle === 'object' && Object.values(bundle).every(Array.isArray)) {
+    deliverReceipts(io, Object.entries(bundle as Record<Address, Receipt[]>));
+  } else log()?.warn({ event }, 'a malformed bundle from another node was ignored');
 }
 
 /** Between nodes (serverSideEmit, over the adapter): a user's limits changed; how many devices are here. */
@@ -159,12 +192,12 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
   const users = new Map<Address, UserState>();
   let limits: RealtimeLimits | null = null;
   let logger: FastifyBaseLogger | null = null;
-  const io = new Server(httpServer, {
+  const io: Server = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
-    ...(adapter && { adapter }),
+    ...(adapter && { adapter: withBundles(adapter, (event, bundle) => openBundle(io, event, bundle, () => logger)) }),
   });
   const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
   const inFlight = new Set<Promise<unknown>>();

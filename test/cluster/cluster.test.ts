@@ -99,6 +99,36 @@ async function allOnline(devices: Device[], timeout = 30_000) {
   );
 }
 
+/**
+ * Each engine writes a message every 40 ms until stopped (the outbox sends them in order); acked()
+ * counts the messages acknowledged so far, the signal the fault tests wait on.
+ */
+function sendContinuously(devices: Device[], conversationId: string, tag: string) {
+  let acked = 0;
+  for (const device of devices) {
+    device.client.on('messageStatus', (change) => {
+      if (change.status === 'sent' && change.conversationId === conversationId) acked++;
+    });
+  }
+  let sending = true;
+  const loops = devices.map(async (device) => {
+    let i = 0;
+    while (sending) {
+      const body = `${device.name} ${tag}${i++}`;
+      device.written.push(body);
+      device.client.sendMessage({ conversationId }, body);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+  });
+  return {
+    acked: () => acked,
+    async stop() {
+      sending = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
 /** Each engine's store against what they all sent: every body once, seqs without a gap, outboxes empty. */
 function storedState(device: Device, conversationId: string) {
   const rows = device
@@ -199,41 +229,24 @@ describe('three nodes behind nginx', () => {
     const { names, tokens, id } = await group(6);
     const devices = engines(names, tokens);
     await joined(devices, id);
-    let acked = 0;
-    for (const device of devices) {
-      device.client.on('messageStatus', (change) => {
-        if (change.status === 'sent' && change.conversationId === id) acked++;
-      });
-    }
-    // Each engine writes a message every 40 ms until told to stop: the outbox sends them in order.
-    let sending = true;
-    const loops = devices.map(async (device) => {
-      let i = 0;
-      while (sending) {
-        const body = `${device.name} #${i++}`;
-        device.written.push(body);
-        device.client.sendMessage({ conversationId: id }, body);
-        await new Promise((resolve) => setTimeout(resolve, 40));
-      }
-    });
+    const sending = sendContinuously(devices, id, '#');
     try {
       for (let round = 0; round < 5; round++) {
         const node = cluster.nodes[round % 3]!;
-        const before = acked;
-        await until(() => acked >= before + 30, `30 messages acknowledged before kill ${round + 1}`, 30_000);
+        const before = sending.acked();
+        await until(() => sending.acked() >= before + 30, `30 messages acknowledged before kill ${round + 1}`, 30_000);
         await node.kill();
         try {
           // Those on the killed node reconnect through nginx to the others, and sending goes on.
-          const atKill = acked;
+          const atKill = sending.acked();
           await allOnline(devices, 60_000);
-          await until(() => acked >= atKill + 30, `30 messages acknowledged after kill ${round + 1}`, 30_000);
+          await until(() => sending.acked() >= atKill + 30, `30 messages acknowledged after kill ${round + 1}`, 30_000);
         } finally {
           await node.start();
         }
       }
     } finally {
-      sending = false;
-      await Promise.all(loops);
+      await sending.stop();
     }
     await converged(devices, id, 120_000);
   });
@@ -242,29 +255,14 @@ describe('three nodes behind nginx', () => {
     const { names, tokens, id } = await group(4);
     const devices = engines(names, tokens);
     await joined(devices, id);
-    let acked = 0;
-    for (const device of devices) {
-      device.client.on('messageStatus', (change) => {
-        if (change.status === 'sent' && change.conversationId === id) acked++;
-      });
-    }
-    let sending = true;
-    const loops = devices.map(async (device) => {
-      let i = 0;
-      while (sending) {
-        const body = `${device.name} r${i++}`;
-        device.written.push(body);
-        device.client.sendMessage({ conversationId: id }, body);
-        await new Promise((resolve) => setTimeout(resolve, 40));
-      }
-    });
+    const sending = sendContinuously(devices, id, 'r');
     try {
-      await until(() => acked >= 20, '20 messages acknowledged before the restart', 30_000);
+      await until(() => sending.acked() >= 20, '20 messages acknowledged before the restart', 30_000);
       await redis.kill();
       try {
         // Messages are stored and acknowledged while Redis is away (PostgreSQL holds them)...
-        const atKill = acked;
-        await until(() => acked >= atKill + 20, '20 messages acknowledged while Redis is down', 30_000);
+        const atKill = sending.acked();
+        await until(() => sending.acked() >= atKill + 20, '20 messages acknowledged while Redis is down', 30_000);
         for (const node of cluster.nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(503);
       } finally {
         await redis.start();
@@ -275,11 +273,10 @@ describe('three nodes behind nginx', () => {
         'every node ready again',
         30_000,
       );
-      const back = acked;
-      await until(() => acked >= back + 20, '20 messages acknowledged after the restart', 30_000);
+      const back = sending.acked();
+      await until(() => sending.acked() >= back + 20, '20 messages acknowledged after the restart', 30_000);
     } finally {
-      sending = false;
-      await Promise.all(loops);
+      await sending.stop();
     }
     await converged(devices, id, 120_000);
   });

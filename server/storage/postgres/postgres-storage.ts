@@ -135,47 +135,54 @@ const q = statements({
         FROM members o LEFT JOIN users u ON u.address = o.address WHERE o.conversation_id = c.id) AS participants
     FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.address = $1`,
 
-  // The messages of one turn into one conversation in one statement, one round trip, one commit
-  // ($1 the conversation; $2..$8 each message's sender, device, clientId, body, file, time and file
-  // id; $9 the members' version they were authorized against). Those already stored (a retried send)
-  // are answered with what is stored. The others take the next seqs in order, only while the members
-  // are still those ($9): otherwise they get no row (ask again). The senders' marks move past their
-  // messages, locked in address order (as receipts lock them); a file of this server a message
-  // carries is linked when its sender may read it.
+  // The messages of one turn, into any number of conversations, in one statement: one round trip,
+  // one commit. Per message: its conversation, sender, device, clientId, body, file, time, file id,
+  // the members' version it was authorized against, reply target and extra. Those already stored (a
+  // retried send) are answered with what is stored. The others take their conversation's next seqs
+  // in order, only while its members are still those of their version: otherwise they get no row
+  // (ask again). Conversations are locked in id order, the senders' marks (moved past their
+  // messages) in (conversation, address) order as receipts lock them, so two nodes' statements never
+  // deadlock. A file of this server a message carries is linked when its sender may read it.
   appendMessages: `WITH input AS (
-      SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $10::bigint[], $11::text[])
-        WITH ORDINALITY AS i(sender, device_id, client_id, body, file, server_time, file_id, target, extra, n)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
+        WITH ORDINALITY AS i(conversation_id, sender, device_id, client_id, body, file, server_time, file_id, version, target, extra, n)
     ), prior AS (
       SELECT i.n, e.seq, e.body, e.file, e.target, e.extra, e.deleted, e.server_time FROM input i JOIN events e
-        ON e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = $1
+        ON e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = i.conversation_id
     ), fresh AS (
-      SELECT i.sender, i.device_id, i.client_id, i.body, i.file, i.server_time, i.target, i.extra, i.n,
+      SELECT i.conversation_id, i.sender, i.device_id, i.client_id, i.body, i.file, i.server_time, i.target, i.extra, i.n, i.version,
         CASE WHEN i.file_id IS NOT NULL AND ${mayReadFileSql('i.file_id', 'i.sender')} THEN i.file_id END AS linked,
-        row_number() OVER (ORDER BY i.n) AS k
+        row_number() OVER (PARTITION BY i.conversation_id ORDER BY i.n) AS k
       FROM input i WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.n = i.n)
+    ), wanted AS (
+      SELECT conversation_id, count(*) AS count, max(server_time) AS last_activity, min(version) AS version FROM fresh GROUP BY conversation_id
+    ), locked AS (
+      SELECT c.id FROM conversations c JOIN wanted w ON w.conversation_id = c.id ORDER BY c.id FOR UPDATE OF c
     ), conv AS (
-      UPDATE conversations SET last_seq = last_seq + (SELECT count(*) FROM fresh), last_activity = (SELECT max(server_time) FROM fresh)
-      WHERE id = $1 AND members_version = $9 AND EXISTS (SELECT 1 FROM fresh)
-      RETURNING last_seq - (SELECT count(*) FROM fresh) AS base
+      UPDATE conversations c SET last_seq = c.last_seq + w.count, last_activity = w.last_activity
+      FROM wanted w, locked l WHERE c.id = w.conversation_id AND l.id = c.id AND c.members_version = w.version
+      RETURNING c.id, c.last_seq - w.count AS base
     ), message AS (
       INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, file_id, target, extra, server_time)
-      SELECT $1, conv.base + f.k, 'message', f.sender, f.device_id, f.client_id, f.body, f.file, f.linked, f.target, f.extra, f.server_time
-      FROM conv, fresh f
-      RETURNING seq, sender
+      SELECT f.conversation_id, conv.base + f.k, 'message', f.sender, f.device_id, f.client_id, f.body, f.file, f.linked, f.target, f.extra, f.server_time
+      FROM fresh f JOIN conv ON conv.id = f.conversation_id
+      RETURNING conversation_id, seq, sender
     ), senders AS (
-      SELECT m.address FROM members m WHERE m.conversation_id = $1 AND m.address IN (SELECT sender FROM fresh)
-        AND EXISTS (SELECT 1 FROM conv) ORDER BY m.address FOR UPDATE
+      SELECT m.conversation_id, m.address FROM members m
+      WHERE (m.conversation_id, m.address) IN (SELECT f.conversation_id, f.sender FROM fresh f JOIN conv ON conv.id = f.conversation_id)
+      ORDER BY m.conversation_id, m.address FOR UPDATE
     ), marks AS (
       UPDATE members m SET read_seq = GREATEST(m.read_seq, s.seq), delivered_seq = GREATEST(m.delivered_seq, s.seq)
-      FROM (SELECT sender, max(seq) AS seq FROM message GROUP BY sender) s
-      WHERE m.conversation_id = $1 AND m.address = s.sender AND m.address IN (SELECT address FROM senders)
+      FROM (SELECT conversation_id, sender, max(seq) AS seq FROM message GROUP BY conversation_id, sender) s
+      WHERE m.conversation_id = s.conversation_id AND m.address = s.sender
+        AND (m.conversation_id, m.address) IN (SELECT conversation_id, address FROM senders)
     ), link AS (
       INSERT INTO file_links (file_id, conversation_id)
-      SELECT DISTINCT f.linked, $1 FROM conv, fresh f WHERE f.linked IS NOT NULL
+      SELECT DISTINCT f.linked, f.conversation_id FROM fresh f JOIN conv ON conv.id = f.conversation_id WHERE f.linked IS NOT NULL
       ON CONFLICT DO NOTHING
     )
     SELECT f.n, false AS duplicate, conv.base + f.k AS seq, NULL::text AS body, NULL::text AS file, NULL::bigint AS target,
-      NULL::text AS extra, false AS deleted, NULL::bigint AS server_time FROM conv, fresh f
+      NULL::text AS extra, false AS deleted, NULL::bigint AS server_time FROM fresh f JOIN conv ON conv.id = f.conversation_id
     UNION ALL
     SELECT n, true, seq, body, file, target, extra, deleted, server_time FROM prior`,
   // An event with a client id other than a message (an action), in a transaction that holds the conversation.
@@ -365,60 +372,37 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   };
 
   /**
-   * Messages into one conversation, in order, in one statement a try: each answered, or refused as
-   * the members (read again before any refusal) refuse it. A try that finds the members changed
-   * (another node's change) reads them again; one that meets the same send committed on another node
-   * after it began finds it stored the next time. Replies quote their target as the write sees it:
-   * with one among them, the try runs in a transaction holding the conversation (so no delete or
-   * revise of the target commits between the quote and the reply).
+   * One conversation's sends, ready for the statement: those its members refuse are answered (a
+   * retry of a send stored while it was allowed still gets its original answer), the rest carry what
+   * they store beside their text (the reply's target as quoted now, the mentions of members). A send
+   * twice in one batch is one message: `batch` holds the first copies.
    */
-  const appendToConversation = async (conversationId: string, sends: NewMessage[]): Promise<Array<Outcome<AppendResult>>> => {
-    const outcomes: Array<Outcome<AppendResult> | undefined> = sends.some((m) => m.replyTo !== undefined)
-      ? await db.transaction((tx) => appendTry(conversationId, sends, tx))
-      : sends.map(() => undefined);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && outcomes.includes(undefined); attempt++) {
-      try {
-        const answered = await appendTry(conversationId, sends.filter((_, i) => !outcomes[i]), null, attempt > 0);
-        let k = 0;
-        sends.forEach((_, i) => {
-          if (!outcomes[i]) outcomes[i] = answered[k++];
-        });
-      } catch (error) {
-        // The same send committed on another node after this try began: the next one finds it stored.
-        if (uniqueViolation(error) !== 'events_idempotency') throw error;
-      }
-    }
-    const busy = new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
-    return outcomes.map((o) => o ?? { ok: false, error: busy });
-  };
+  interface Prepared {
+    conversationId: string;
+    sends: NewMessage[];
+    members: VersionedMembers | null;
+    outcomes: Array<Outcome<AppendResult> | undefined>;
+    extras: Map<number, string | null>;
+    batch: number[];
+  }
 
-  /** One try: an answer per send, undefined for those whose members changed under it. `tx`: in a transaction that holds the conversation. */
-  const appendTry = async (
-    conversationId: string,
-    sends: NewMessage[],
-    tx: Queryable | null,
-    fresh = false,
-  ): Promise<Array<Outcome<AppendResult> | undefined>> => {
+  const sendKey = (m: NewMessage) => `${m.sender}\n${m.deviceId}\n${m.clientId}`;
+
+  /** `tx`: in a transaction that holds the conversation; `fresh`: the members read from the database. */
+  const prepare = async (conversationId: string, sends: NewMessage[], tx: Queryable | null, fresh: boolean): Promise<Prepared> => {
     const on = tx ?? db;
     const outcomes: Array<Outcome<AppendResult> | undefined> = sends.map(() => undefined);
     let members = tx ? await lockedMembers(tx, conversationId) : await membersOf(conversationId, fresh);
     // A refusal is never made on memory alone: the members are read again first.
     if (!tx && !fresh && sends.some((m) => refusal(members, m) !== null)) members = await membersOf(conversationId, true);
-    const allowed: number[] = [];
+    const extras = new Map<number, string | null>();
     for (const [i, m] of sends.entries()) {
       const refused = refusal(members, m);
-      if (refused === null) allowed.push(i);
-      else {
-        // A retry of a send stored while it was allowed still gets its original answer.
+      if (refused !== null) {
         const before = await storedBefore(m, on);
         outcomes[i] = before ? { ok: true, value: before } : { ok: false, error: refused };
+        continue;
       }
-    }
-    if (allowed.length === 0) return outcomes;
-    // What each stores beside its text: the reply's target as quoted now, the mentions of members.
-    const extras = new Map<number, string | null>();
-    for (const i of allowed) {
-      const m = sends[i]!;
       const extra: MessageExtra = {};
       try {
         if (m.replyTo !== undefined) {
@@ -435,47 +419,104 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       if (mentions) extra.mentions = mentions;
       extras.set(i, extra.replyTo || extra.mentions ? JSON.stringify(extra) : null);
     }
-    // The same send twice in one batch is one message: the later copies get the first's answer.
-    const key = (m: NewMessage) => `${m.sender}\n${m.deviceId}\n${m.clientId}`;
     const firsts = new Map<string, number>();
-    for (const i of extras.keys()) if (!firsts.has(key(sends[i]!))) firsts.set(key(sends[i]!), i);
-    const batch = [...firsts.values()];
-    if (batch.length === 0) return outcomes;
-    const column = <T>(pick: (m: NewMessage, i: number) => T) => batch.map((i) => pick(sends[i]!, i));
+    for (const i of extras.keys()) if (!firsts.has(sendKey(sends[i]!))) firsts.set(sendKey(sends[i]!), i);
+    return { conversationId, sends, members, outcomes, extras, batch: [...firsts.values()] };
+  };
+
+  /**
+   * One statement for the prepared conversations' messages; fills in each one's outcomes, leaving
+   * undefined those whose members changed under it (another node's change: read them again).
+   */
+  const appendPrepared = async (prepared: Prepared[], tx: Queryable | null): Promise<void> => {
+    const entries = prepared.flatMap((p) => p.batch.map((i) => ({ p, i, m: p.sends[i]! })));
+    if (entries.length === 0) return;
+    const column = <T>(pick: (e: (typeof entries)[number]) => T) => entries.map(pick);
     const rows = await query<EventRow & { n: number; duplicate: boolean }>(
       q.appendMessages,
       [
-        conversationId,
-        column((m) => m.sender),
-        column((m) => m.deviceId),
-        column((m) => m.clientId),
-        column((m) => m.body),
-        column((m) => (m.file ? JSON.stringify(m.file) : null)),
-        column((m) => m.serverTime),
-        column((m) => m.fileId ?? null),
-        members!.version,
-        column((m) => m.replyTo ?? null),
-        column((_, i) => extras.get(i) ?? null),
+        column((e) => e.p.conversationId),
+        column((e) => e.m.sender),
+        column((e) => e.m.deviceId),
+        column((e) => e.m.clientId),
+        column((e) => e.m.body),
+        column((e) => (e.m.file ? JSON.stringify(e.m.file) : null)),
+        column((e) => e.m.serverTime),
+        column((e) => e.m.fileId ?? null),
+        column((e) => e.p.members!.version),
+        column((e) => e.m.replyTo ?? null),
+        column((e) => e.p.extras.get(e.i) ?? null),
       ],
-      on,
+      tx ?? db,
     );
-    if (rows.length < batch.length) forget(conversationId); // the members changed: read them again
+    const answered = new Map<Prepared, number>();
     for (const row of rows.sort((x, y) => x.seq - y.seq)) {
-      const i = batch[row.n - 1]!;
-      const m = sends[i]!;
+      const { p, i, m } = entries[row.n - 1]!;
+      answered.set(p, (answered.get(p) ?? 0) + 1);
       const stored = row.duplicate
         ? row
-        : { body: m.body, file: m.file ? JSON.stringify(m.file) : null, target: m.replyTo ?? null, extra: extras.get(i) ?? null, deleted: false, server_time: m.serverTime };
-      const event = toEvent({ ...stored, conversation_id: conversationId, seq: row.seq, type: 'message', sender: m.sender, client_id: m.clientId });
-      if (!row.duplicate && !tx) recent.appended(conversationId, row.seq, m.sender);
-      for (const j of extras.keys()) {
-        if (key(sends[j]!) === key(m)) outcomes[j] = { ok: true, value: { event, duplicate: row.duplicate || j !== i, members: members!.addresses } };
+        : { body: m.body, file: m.file ? JSON.stringify(m.file) : null, target: m.replyTo ?? null, extra: p.extras.get(i) ?? null, deleted: false, server_time: m.serverTime };
+      const event = toEvent({ ...stored, conversation_id: p.conversationId, seq: row.seq, type: 'message', sender: m.sender, client_id: m.clientId });
+      if (!row.duplicate && !tx) recent.appended(p.conversationId, row.seq, m.sender);
+      for (const j of p.extras.keys()) {
+        if (sendKey(p.sends[j]!) === sendKey(m)) p.outcomes[j] = { ok: true, value: { event, duplicate: row.duplicate || j !== i, members: p.members!.addresses } };
       }
     }
-    return outcomes;
+    // The members changed: read them again.
+    for (const p of prepared) if ((answered.get(p) ?? 0) < p.batch.length) forget(p.conversationId);
   };
 
-  /** A turn's messages: one statement per conversation, the conversations side by side. */
+  /** Settles every outcome left undefined with `answer`. */
+  const fill = (outcomes: Array<Outcome<AppendResult> | undefined>, answers: ReadonlyArray<Outcome<AppendResult>>) => {
+    let k = 0;
+    outcomes.forEach((o, i) => {
+      if (!o) outcomes[i] = answers[k++];
+    });
+  };
+
+  /**
+   * Messages into one conversation, in order, a statement a try, after a first try (`tried`) that
+   * left some unanswered: each answered, or refused as the members (read again before any refusal)
+   * refuse it. A try that finds the members changed (another node's change) reads them again; one
+   * that meets the same send committed on another node after it began finds it stored the next
+   * time. Replies quote their target as the write sees it: with one among them, the try runs in a
+   * transaction holding the conversation (so no delete or revise of the target commits between the
+   * quote and the reply).
+   */
+  const appendToConversation = async (
+    conversationId: string,
+    sends: NewMessage[],
+    tried: Array<Outcome<AppendResult> | undefined> = sends.map(() => undefined),
+  ): Promise<Array<Outcome<AppendResult>>> => {
+    const outcomes = [...tried];
+    if (sends.some((m, i) => !outcomes[i] && m.replyTo !== undefined)) {
+      const pending = sends.filter((_, i) => !outcomes[i]);
+      const p = await db.transaction(async (tx) => {
+        const prepared = await prepare(conversationId, pending, tx, true);
+        await appendPrepared([prepared], tx);
+        return prepared;
+      });
+      fill(outcomes, p.outcomes as Array<Outcome<AppendResult>>);
+    }
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && outcomes.includes(undefined); attempt++) {
+      try {
+        const p = await prepare(conversationId, sends.filter((_, i) => !outcomes[i]), null, attempt > 0 || tried.some(Boolean));
+        await appendPrepared([p], null);
+        fill(outcomes, p.outcomes as Array<Outcome<AppendResult>>);
+      } catch (error) {
+        // The same send committed on another node after this try began: the next one finds it stored.
+        if (uniqueViolation(error) !== 'events_idempotency') throw error;
+      }
+    }
+    const busy = new ParleyError('unavailable', `the members of conversation ${conversationId} kept changing; retry shortly`);
+    return outcomes.map((o) => o ?? { ok: false, error: busy });
+  };
+
+  /**
+   * A turn's messages: those of every conversation without a reply in one statement (one commit,
+   * however many conversations the turn wrote to), then each conversation on its own for whatever
+   * that left: replies (a transaction holding the conversation), members that changed meanwhile.
+   */
   const sendBatch = createTurnBatch<NewMessage, AppendResult>(async (items) => {
     const byConversation = new Map<string, number[]>();
     items.forEach((m, i) => {
@@ -483,12 +524,25 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       if (list) list.push(i);
       else byConversation.set(m.conversationId, [i]);
     });
+    const tried = new Map<string, Array<Outcome<AppendResult> | undefined>>();
+    const plain = [...byConversation].filter(([, indexes]) => indexes.every((i) => items[i]!.replyTo === undefined));
+    try {
+      const prepared = await Promise.all(plain.map(([conversationId, indexes]) => prepare(conversationId, indexes.map((i) => items[i]!), null, false)));
+      await appendPrepared(prepared, null);
+      for (const p of prepared) tried.set(p.conversationId, p.outcomes);
+    } catch {
+      // A send committed on another node meanwhile, or a failure: each conversation tries on its own,
+      // so what fails one fails no other.
+      tried.clear();
+    }
     const outcomes: Array<Outcome<AppendResult>> = [];
     await Promise.all(
       [...byConversation].map(async ([conversationId, indexes]) => {
         let answers: Array<Outcome<AppendResult>>;
         try {
-          answers = await appendToConversation(conversationId, indexes.map((i) => items[i]!));
+          const sends = indexes.map((i) => items[i]!);
+          const first = tried.get(conversationId);
+          answers = first && !first.includes(undefined) ? (first as Array<Outcome<AppendResult>>) : await appendToConversation(conversationId, sends, first);
         } catch (error) {
           answers = indexes.map(() => ({ ok: false, error }));
         }
@@ -554,7 +608,10 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     return { version: row.version, conversationId, seqs: unique };
   };
 
-  /** A turn's receipts in one statement; each answered as if they had run one after another. */
+  /**
+   * A turn's receipts in one statement; each answered as if they had run one after another. One
+   * batch at a time: nobody waits on a receipt's answer, so they may gather longer than messages.
+   */
   const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
     const rows = await query<{ conversation_id: string; address: Address; delivered_seq: number; read_seq: number; last_seq: number }>(q.advanceReceipts, [
       items.map((r) => r.conversationId),
@@ -573,7 +630,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       mark.delivered_seq = Math.max(mark.delivered_seq, seq);
       return { ok: true, value: { previous, current: seq } };
     });
-  });
+  }, 1);
 
   /**
    * A turn's sender lookups in one statement: with several nodes, most receipts cover messages
@@ -589,7 +646,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     const senders: Address[][] = items.map(() => []);
     for (const row of rows) senders[row.n - 1]!.push(row.sender);
     return senders.map((value) => ({ ok: true, value }));
-  });
+  }, 1);
 
   /** An event other than a message, in a transaction that holds the conversation. */
   const appendEvent = async (
