@@ -608,10 +608,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     return { version: row.version, conversationId, seqs: unique };
   };
 
-  /**
-   * A turn's receipts in one statement; each answered as if they had run one after another. One
-   * batch at a time: nobody waits on a receipt's answer, so they may gather longer than messages.
-   */
+  /** A batch's receipts in one statement; each answered as if they had run one after another. */
   const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
     const rows = await query<{ conversation_id: string; address: Address; delivered_seq: number; read_seq: number; last_seq: number }>(q.advanceReceipts, [
       items.map((r) => r.conversationId),
@@ -630,7 +627,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       mark.delivered_seq = Math.max(mark.delivered_seq, seq);
       return { ok: true, value: { previous, current: seq } };
     });
-  }, 1);
+  });
 
   /**
    * A turn's sender lookups in one statement: with several nodes, most receipts cover messages
@@ -646,7 +643,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     const senders: Address[][] = items.map(() => []);
     for (const row of rows) senders[row.n - 1]!.push(row.sender);
     return senders.map((value) => ({ ok: true, value }));
-  }, 1);
+  });
 
   /** An event other than a message, in a transaction that holds the conversation. */
   const appendEvent = async (

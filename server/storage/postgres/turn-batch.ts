@@ -1,5 +1,5 @@
-// One statement for the requests of a kind that gather while the previous statements of that kind
-// run (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
+// One statement for the requests of a kind that gather while the previous statement of that kind
+// runs (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
 // a node a round trip, and there are two for each message delivered. At light load nothing is in
 // flight, so a request goes at the end of the turn it arrived in; under load the batch grows with
 // the database's latency instead of the number of statements. Each caller's promise settles with
@@ -19,37 +19,37 @@ export interface TurnBatch<I, O> {
 
 /**
  * `write` answers one outcome per item, in order; when it throws, every item of the batch gets that
- * error. At most `inFlight` batches run at once; what arrives meanwhile waits for one to end.
+ * error. One batch runs at a time: what arrives meanwhile is the next. (Measured with three nodes:
+ * two at a time sent more, smaller statements for the same latency at saturation.)
  */
-export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outcome<O>>>, inFlight = 2): TurnBatch<I, O> {
+export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outcome<O>>>): TurnBatch<I, O> {
   const waiting: Array<{ item: I; resolve: (value: O) => void; reject: (error: unknown) => void }> = [];
   let scheduled: NodeJS.Immediate | null = null;
-  let running = 0;
+  let running = false;
 
   const flush = () => {
     scheduled = null;
-    while (running < inFlight && waiting.length > 0) {
-      const batch = waiting.splice(0, MAX_BATCH);
-      running++;
-      write(batch.map((b) => b.item))
-        .then(
-          (outcomes) =>
-            batch.forEach((b, i) => {
-              const outcome = outcomes[i]!;
-              if (outcome.ok) b.resolve(outcome.value);
-              else b.reject(outcome.error);
-            }),
-          (error: unknown) => batch.forEach((b) => b.reject(error)),
-        )
-        .finally(() => {
-          running--;
-          schedule();
-        });
-    }
+    if (running || waiting.length === 0) return;
+    const batch = waiting.splice(0, MAX_BATCH);
+    running = true;
+    write(batch.map((b) => b.item))
+      .then(
+        (outcomes) =>
+          batch.forEach((b, i) => {
+            const outcome = outcomes[i]!;
+            if (outcome.ok) b.resolve(outcome.value);
+            else b.reject(outcome.error);
+          }),
+        (error: unknown) => batch.forEach((b) => b.reject(error)),
+      )
+      .finally(() => {
+        running = false;
+        schedule();
+      });
   };
   // setImmediate runs after the poll phase: every request read in this turn joins the batch.
   const schedule = () => {
-    if (waiting.length > 0 && running < inFlight) scheduled ??= setImmediate(flush);
+    if (waiting.length > 0 && !running) scheduled ??= setImmediate(flush);
   };
 
   return {
