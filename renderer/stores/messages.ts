@@ -297,6 +297,9 @@ export const useMessagesStore = defineStore('messages', () => {
     applyChanged(await parley.editMessage({ messageId, text }));
   }
 
+  /** The message whose delete for everyone waits for a yes (DeleteForEveryone.vue asks). */
+  const deleting = shallowRef<Message | null>(null);
+
   /** For everyone, or for me only: the engine's messageChanged or messagesRemoved event shows it. */
   async function remove(messageId: string, forEveryone: boolean): Promise<void> {
     await parley.deleteMessage({ messageId, forEveryone });
@@ -344,6 +347,9 @@ export const useMessagesStore = defineStore('messages', () => {
     send,
     edit,
     remove,
+    deleting,
+    askDelete: (message: Message) => void (deleting.value = message),
+    cancelDelete: () => void (deleting.value = null),
     react,
     retry,
     reset,

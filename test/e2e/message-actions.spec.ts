@@ -81,6 +81,21 @@ test('reply, react, edit, mention and delete between two people', async ({ serve
   await expect(menu.getByRole('menuitem')).toHaveText(['Reply', 'Add reaction…', 'Edit', 'Copy text', 'Copy link', 'Delete for me', 'Delete for everyone']);
   await expectAccessible(bob.page, 'the message menu');
   await menu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  // Asked first, Cancel focused: Escape keeps the message; asked again, confirmed from the keyboard.
+  const confirm = bob.page.getByTestId('delete-for-everyone');
+  await expect(confirm).toBeVisible();
+  await expect(confirm.getByTestId('keep-message')).toBeFocused();
+  await expectAccessible(bob.page, 'the delete-for-everyone question');
+  await bob.page.keyboard.press('Escape');
+  await expect(confirm).toBeHidden();
+  await expect(bobsReply).toBeVisible();
+  await bobsReply.focus();
+  await bob.page.keyboard.press('Shift+F10');
+  await menu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  await bob.page.keyboard.press('Tab');
+  await expect(confirm.getByTestId('confirm-delete')).toBeFocused();
+  await bob.page.keyboard.press('Enter');
+  await expect(confirm).toBeHidden();
   const tombstone = alice.page.getByTestId('message').filter({ has: alice.page.getByTestId('tombstone') });
   await expect(tombstone).toHaveText(/This message was deleted/);
   await expectAccessible(alice.page, 'a conversation with a deleted message, reactions, a reply and a mention');

@@ -112,6 +112,7 @@ test('screenshots: message actions — formatting, a reply, reactions, an edit, 
   await send(bob.page, 'Oops, wrong window');
   await ui.message(bob.page, 'Oops, wrong window').click({ button: 'right' });
   await bob.page.getByTestId('message-menu').getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  await bob.page.getByTestId('confirm-delete').click();
   await send(page, 'Thanks @bob, I will tell the team');
   await ui.composer(page).press('ArrowUp');
   await ui.composer(page).fill('Thanks @bob, I will tell the team at standup');

@@ -184,10 +184,31 @@ describe('edit', () => {
 });
 
 describe('delete', () => {
-  it('for everyone leaves a tombstone that only I can delete for me, which removes it', async () => {
+  const confirmDialog = (app: VueWrapper) => app.get<HTMLDialogElement>('[data-testid=delete-for-everyone]');
+
+  it('for everyone asks first: Cancel, focused, keeps the message', async () => {
     const app = await launch();
     await messageEl(app, ALICE_1).trigger('contextmenu');
     await choose('deleteForEveryone');
+    const dialog = confirmDialog(app);
+    expect(dialog.element.open).toBe(true);
+    expect(dialog.attributes('role')).toBe('alertdialog');
+    expect(dialog.text()).toContain('cannot be undone');
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('keep-message');
+    await dialog.get('[data-testid=keep-message]').trigger('click');
+    await flushPromises();
+    expect(dialog.element.open).toBe(false);
+    expect(fake.callsTo('deleteMessage')).toEqual([]);
+    expect(messageEl(app, ALICE_1).attributes('data-deleted')).toBeUndefined();
+  });
+
+  it('for everyone, confirmed, leaves a tombstone that only I can delete for me, which removes it', async () => {
+    const app = await launch();
+    await messageEl(app, ALICE_1).trigger('contextmenu');
+    await choose('deleteForEveryone');
+    await confirmDialog(app).get('[data-testid=confirm-delete]').trigger('click');
+    await flushPromises();
+    expect(confirmDialog(app).element.open).toBe(false);
     expect(fake.callsTo('deleteMessage')).toEqual([{ messageId: ALICE_1, forEveryone: true }]);
     const tombstone = messageEl(app, ALICE_1);
     expect(tombstone.attributes('data-deleted')).toBe('true');
@@ -200,7 +221,7 @@ describe('delete', () => {
     expect(app.find(`[data-message-id="${ALICE_1}"]`).exists()).toBe(false);
   });
 
-  it('shows the host’s refusal under the message', async () => {
+  it('shows the host’s refusal in the dialog, which stays open', async () => {
     const app = await launch();
     const { BridgeError } = await import('../../contract/api');
     fake.override('deleteMessage', () => {
@@ -208,7 +229,10 @@ describe('delete', () => {
     });
     await messageEl(app, ALICE_1).trigger('contextmenu');
     await choose('deleteForEveryone');
-    expect(messageEl(app, ALICE_1).get('[role=alert]').text()).toBe('Only your own messages can be deleted for everyone');
+    await confirmDialog(app).get('[data-testid=confirm-delete]').trigger('click');
+    await flushPromises();
+    expect(confirmDialog(app).element.open).toBe(true);
+    expect(confirmDialog(app).get('[role=alert]').text()).toBe('Only your own messages can be deleted for everyone');
   });
 });
 
