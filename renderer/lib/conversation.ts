@@ -2,7 +2,6 @@
 // membership and title changes (whose body is the engine's JSON description of the change).
 import type { Address, ConversationSummary, Message } from '../../contract/types';
 import { chatText, nameOf } from '../../common/conversation-text';
-import { plainText } from './markdown';
 
 export { conversationTitle, nameOf } from '../../common/conversation-text';
 
@@ -102,7 +101,7 @@ export function previewText(conversation: ConversationSummary, me: Address | nul
   if (!message) return 'No messages yet';
   if (!isChat(message)) return systemText(message, me, name, nounOf(conversation));
   // The words as read, not the Markdown that formats them.
-  const text = message.deleted ? 'This message was deleted' : chatText({ ...message, body: plainText(message.body) });
+  const text = message.deleted ? 'This message was deleted' : chatText(message);
   if (message.mine) return `You: ${text}`;
   // In groups the first name is enough to tell people apart in a one-line preview.
   return conversation.type === 'direct' ? text : `${nameOf(conversation, message.sender).split(' ')[0]}: ${text}`;

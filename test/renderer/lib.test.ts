@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../contract/types';
 import { conversationTitle, nameOf, previewText, systemText } from '../../renderer/lib/conversation';
-import { parseMarkdown, plainText, type LinkTarget, type MarkdownNode } from '../../renderer/lib/markdown';
+import { parseMarkdown, plainText, type LinkTarget, type MarkdownNode } from '../../common/markdown';
 import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';
 import { createFakeParley, NOW } from './fake-parley';
 

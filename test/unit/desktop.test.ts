@@ -211,11 +211,12 @@ describe('notifications', () => {
   it('shows who wrote and what while the window is not focused; a click opens the conversation', () => {
     const n = notifier();
     n.message(message('c-bob', { body: 'Lunch at\n noon?' }));
-    n.message(message('c-group', { sender: 'carol', body: 'Draft is up' }));
-    n.message(message('c-bob', { id: 'bob:f', kind: 'file', body: 'the deck', file: { name: 'deck.pdf', size: 10, mime: 'application/pdf' } }));
+    // Markdown reads as the app draws it, its marks gone.
+    n.message(message('c-group', { sender: 'carol', body: 'Draft is **up**: see `notes.md` and ~~the old~~ [the plan](https://example.com/plan)' }));
+    n.message(message('c-bob', { id: 'bob:f', kind: 'file', body: 'the _deck_', file: { name: 'deck.pdf', size: 10, mime: 'application/pdf' } }));
     expect(shown().map((x) => x.options)).toEqual([
       { title: 'Bob Okafor', body: 'Lunch at noon?' },
-      { title: 'carol in Launch plan', body: 'Draft is up' },
+      { title: 'carol in Launch plan', body: 'Draft is up: see notes.md and the old the plan' },
       { title: 'Bob Okafor', body: '📎 deck.pdf the deck' },
     ]);
     fake.Notification.created[1]!.emit('click');

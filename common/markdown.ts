@@ -5,7 +5,7 @@
 // anything else (javascript:, file:, data:, another parley: link) stays text.
 import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
-import { parseConversationLink, type ConversationTarget } from '../../common/deep-link';
+import { parseConversationLink, type ConversationTarget } from './deep-link.js';
 
 /** Blocks inside blocks (quotes in lists in quotes…) past this stay text: bounded work and depth. */
 const MAX_NESTING = 20;
@@ -104,7 +104,7 @@ function flatten(nodes: readonly MarkdownNode[], out: string[]): void {
   }
 }
 
-/** The words a reader sees, on one line, markup gone: for the conversation list's preview. */
+/** The words a reader sees, on one line, markup gone: previews, quotes, notifications. */
 export function plainText(text: string): string {
   const out: string[] = [];
   flatten(parseMarkdown(text), out);
