@@ -118,6 +118,11 @@ export interface ConversationSummary {
   /** Unread messages that mention me: the list shows an @ marker, and they notify even when muted. */
   mentions: number;
   lastSeq: number;
+  /**
+   * Events stored here without a gap up to this seq: a seq readMessages skips at or below it is an
+   * event not shown (a reaction, an edit, a delete, a message deleted for me), not one still to come.
+   */
+  haveSeq: number;
   readSeq: number;
   lastActivity: number;
   /** Muted on this device (a local preference): no notifications, not in the badge total. */

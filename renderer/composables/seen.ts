@@ -14,14 +14,19 @@ const THRESHOLDS = [0, 0.02, 0.1, 0.25, 0.5, 1];
 
 /**
  * The read mark the seen messages allow: the end of the contiguous run after `readSeq` in which every
- * event is loaded and was seen, is mine, or is not a message (membership, title). Never below `readSeq`:
- * an unseen message stops it, however much was seen after it. `messages` are in seq order.
+ * event is loaded and was seen, is mine, or is not a message (membership, title), or is stored but
+ * not shown (a reaction, an edit, a delete: at or below `haveSeq`). Never below `readSeq`: an unseen
+ * message stops it, however much was seen after it, and so does a seq not stored yet. `messages`
+ * are in seq order.
  */
-export function contiguousRead(readSeq: number, messages: readonly Message[], seen: ReadonlySet<number>): number {
+export function contiguousRead(readSeq: number, haveSeq: number, messages: readonly Message[], seen: ReadonlySet<number>): number {
   let mark = readSeq;
   for (let i = messages.findIndex((m) => m.seq !== null && m.seq > readSeq); i >= 0 && i < messages.length; i++) {
     const { seq } = messages[i]!;
-    if (seq !== mark + 1) break; // my unsent messages (seq null) or a hole: not seen
+    if (seq === null) break; // my unsent messages
+    // A hole passes only inside the loaded window (a message before it is loaded) and where it is
+    // stored: before the window it may be messages not loaded, past haveSeq ones still to come.
+    if (seq !== mark + 1 && (i === 0 || seq - 1 > haveSeq)) break;
     if (!seen.has(seq) && messages[i]!.mine === false && isChat(messages[i]!)) break;
     mark = seq;
   }

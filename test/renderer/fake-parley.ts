@@ -81,10 +81,10 @@ export function createFakeParley(options: FakeOptions = {}) {
     return { id: `${sender}:m${conversationId}-${seq}`, conversationId, seq, kind: 'text', sender, mine, body, time, status: mine ? 'read' : null };
   }
 
-  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'unread' | 'readSeq' | 'muted' | 'mentions'>, messages: Message[], unread = 0) {
+  function addConversation(summary: Omit<ConversationSummary, 'lastMessage' | 'lastSeq' | 'haveSeq' | 'unread' | 'readSeq' | 'muted' | 'mentions'>, messages: Message[], unread = 0) {
     history.set(summary.id, messages);
     const lastSeq = messages.at(-1)?.seq ?? 0;
-    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, readSeq: lastSeq - unread, unread, mentions: 0, muted: false });
+    conversations.set(summary.id, { ...summary, lastMessage: messages.at(-1) ?? null, lastSeq, haveSeq: lastSeq, readSeq: lastSeq - unread, unread, mentions: 0, muted: false });
   }
 
   /** A stored or still-sending message by id. */
@@ -215,7 +215,7 @@ export function createFakeParley(options: FakeOptions = {}) {
   function append(message: Message): void {
     const conversation = known(message.conversationId!);
     history.get(conversation.id)!.push(message);
-    Object.assign(conversation, { lastMessage: message, lastSeq: message.seq!, lastActivity: Math.max(conversation.lastActivity, message.time) });
+    Object.assign(conversation, { lastMessage: message, lastSeq: message.seq!, haveSeq: message.seq!, lastActivity: Math.max(conversation.lastActivity, message.time) });
     if (message.mine) conversation.readSeq = message.seq!;
   }
 

@@ -96,7 +96,7 @@ describe('plain text of a message', () => {
 describe('conversation texts', () => {
   it('shows people by the names the server gives them, by address where it gave none', () => {
     const member = (address: string, name?: string) => ({ address, role: 'member' as const, deliveredSeq: 0, readSeq: 0, ...(name && { name }) });
-    const base = { unread: 0, mentions: 0, lastSeq: 1, readSeq: 1, lastActivity: NOW, muted: false };
+    const base = { unread: 0, mentions: 0, lastSeq: 1, haveSeq: 1, readSeq: 1, lastActivity: NOW, muted: false };
     const direct = { ...base, id: 'd', type: 'direct' as const, title: null, participants: [member('alice', 'Alice Martin'), member('bob', 'Bob Okafor')], lastMessage: null };
     expect(conversationTitle(direct, 'alice')).toBe('Bob Okafor');
     const said: Message = { id: 'm', conversationId: 'g', seq: 1, kind: 'text', sender: 'bob', mine: false, body: 'hi  there', time: NOW, status: null };

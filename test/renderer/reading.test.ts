@@ -27,22 +27,29 @@ describe('the read mark from what was seen', () => {
   const thread = [message(1, 'bob'), message(2, 'bob'), message(3, 'me'), message(4, 'carol', 'members'), message(5, 'bob'), message(6, 'bob'), message(null, 'me')];
 
   it('moves over the contiguous run of seen messages after the mark', () => {
-    expect(contiguousRead(0, thread, new Set([1, 2, 5, 6]))).toBe(6);
-    expect(contiguousRead(1, thread, new Set([2]))).toBe(4);
+    expect(contiguousRead(0, 7, thread, new Set([1, 2, 5, 6]))).toBe(6);
+    expect(contiguousRead(1, 7, thread, new Set([2]))).toBe(4);
   });
 
   it('takes my messages and membership changes as seen, and stops at the first unseen message', () => {
-    expect(contiguousRead(2, thread, new Set())).toBe(4); // mine, then a membership change, then bob's 5 unseen
-    expect(contiguousRead(0, thread, new Set([2, 5, 6]))).toBe(0); // 1 never seen: nothing after it counts
-    expect(contiguousRead(0, thread, new Set([1, 5, 6]))).toBe(1);
+    expect(contiguousRead(2, 7, thread, new Set())).toBe(4); // mine, then a membership change, then bob's 5 unseen
+    expect(contiguousRead(0, 7, thread, new Set([2, 5, 6]))).toBe(0); // 1 never seen: nothing after it counts
+    expect(contiguousRead(0, 7, thread, new Set([1, 5, 6]))).toBe(1);
   });
 
-  it('never goes back, nor past a hole in what is loaded or my unsent messages', () => {
-    expect(contiguousRead(6, thread, new Set([1, 2]))).toBe(6);
-    expect(contiguousRead(9, thread, new Set())).toBe(9);
+  it('never goes back, nor past a hole still to come, one before what is loaded, or my unsent messages', () => {
+    expect(contiguousRead(6, 7, thread, new Set([1, 2]))).toBe(6);
+    expect(contiguousRead(9, 9, thread, new Set())).toBe(9);
     const holed = [message(1, 'bob'), message(3, 'bob')];
-    expect(contiguousRead(0, holed, new Set([1, 3]))).toBe(1);
-    expect(contiguousRead(0, [message(2, 'bob')], new Set([2]))).toBe(0); // 1 is not loaded, so not seen
+    expect(contiguousRead(0, 1, holed, new Set([1, 3]))).toBe(1); // 2 is not stored yet
+    expect(contiguousRead(0, 3, [message(2, 'bob')], new Set([2]))).toBe(0); // 1 is not loaded, so not seen
+  });
+
+  it('passes events stored but not shown (reactions, edits, deletes) between the messages loaded', () => {
+    // 3 and 4 are a reaction and an edit: stored (haveSeq 6), never a row.
+    const acted = [message(1, 'bob'), message(2, 'bob'), message(5, 'bob'), message(6, 'carol')];
+    expect(contiguousRead(0, 6, acted, new Set([1, 2, 5, 6]))).toBe(6);
+    expect(contiguousRead(0, 6, acted, new Set([1, 2, 6]))).toBe(2); // 5 unseen: the mark stays before the hole it follows
   });
 });
 

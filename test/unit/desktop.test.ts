@@ -166,6 +166,7 @@ function summary(id: string, patch: Partial<ConversationSummary> = {}): Conversa
     unread: 1,
     mentions: 0,
     lastSeq: 1,
+    haveSeq: 1,
     readSeq: 0,
     lastActivity: 0,
     muted: false,

@@ -107,8 +107,14 @@ describe('electron-builder.yml', () => {
   const mainBundle = join(root, 'out', 'main', 'index.js');
   it('ships exactly the packages the built main process imports (npm run build)', () => {
     requireBuilt('out/main/index.js');
-    // A specifier has no spaces or brackets: a string "from" in the code (key === "from") is no import.
-    const specifiers = [...readFileSync(mainBundle, 'utf8').matchAll(/\b(?:from|import)\s*\(?\s*["']([^"'./\s][^"'\s(){}]*)["']/g)].map((m) => m[1] ?? '');
+    // Import statements start a line (a bundled package's doc comment, " * import X from 'x'", does
+    // not), dynamic imports are import("x"); a specifier has no spaces or brackets.
+    const code = readFileSync(mainBundle, 'utf8');
+    const specifiers = [
+      ...code.matchAll(/^[ \t]*(?:import|export)\b[^;]*?\bfrom\s*["']([^"'./\s][^"'\s(){}]*)["']/gm),
+      ...code.matchAll(/^[ \t]*import\s*["']([^"'./\s][^"'\s(){}]*)["']/gm),
+      ...code.matchAll(/\bimport\(\s*["']([^"'./\s][^"'\s(){}]*)["']\s*\)/g),
+    ].map((m) => m[1] ?? '');
     const packages = new Set(
       specifiers.filter((s) => !s.startsWith('node:') && s !== 'electron').map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')),
     );

@@ -170,6 +170,7 @@ export function createViews(store: Store) {
       unread: Math.max(0, c.unread),
       mentions: Math.max(0, c.unreadMentions),
       lastSeq: c.lastSeq,
+      haveSeq: c.haveSeq,
       readSeq: c.readSeq,
       lastActivity: c.lastActivity,
       muted: c.muted,
