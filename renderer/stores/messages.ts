@@ -324,6 +324,7 @@ export const useMessagesStore = defineStore('messages', () => {
     early.clear();
     windows.clear();
     focus.value = null;
+    deleting.value = null;
   }
 
   return {

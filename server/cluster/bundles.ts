@@ -10,7 +10,7 @@ import { MessageType, type ClusterAdapter, type ClusterMessage } from 'socket.io
 /** No socket joins it: a broadcast to it is a bundle. */
 export const BUNDLE_ROOM = 'parley:bundle';
 
-type AdapterFactory = (nsp: Namespace) => ClusterAdapter;
+type AdapterClass = new (nsp: Namespace) => ClusterAdapter;
 
 /** The adapter's handler of messages from other nodes, which socket.io-adapter leaves protected. */
 interface Receiving {
@@ -20,17 +20,22 @@ interface Receiving {
 
 /**
  * The adapter `make` creates, with the bundles of other nodes going to `open(event, bundle)` instead
- * of to the room. Anything else passes through untouched.
+ * of to the room. Anything else passes through untouched. `open` must not throw: the stream reader
+ * would read the same entry again, forever.
  */
 export function withBundles(make: ServerOptions['adapter'], open: (event: string, bundle: unknown) => void): ServerOptions['adapter'] {
-  // socket.io calls it with `new` (a class or, as here, a function returning the adapter).
+  // socket.io calls the adapter with `new` (a class, or a function returning the adapter, as the
+  // Redis adapters are): so does this.
   return function bundling(nsp: Namespace) {
-    const adapter = (make as unknown as AdapterFactory)(nsp) as unknown as Receiving;
-    const onMessage = adapter.onMessage.bind(adapter);
-    adapter.onMessage = (message, offset) => {
-      const packet = message.type === MessageType.BROADCAST && message.uid !== adapter.uid ? bundleOf(message) : null;
-      if (packet) open(...packet);
-      else onMessage(message, offset);
+    const adapter = new (make as unknown as AdapterClass)(nsp);
+    const receiving = adapter as unknown as Receiving;
+    const onMessage = receiving.onMessage.bind(adapter);
+    receiving.onMessage = (message, offset) => {
+      const packet = message.type === MessageType.BROADCAST && message.uid !== receiving.uid && message.nsp === nsp.name ? bundleOf(message) : null;
+      if (!packet) return onMessage(message, offset);
+      // What the adapter learns from any message: the node that sent it is alive (its heartbeats wait while it publishes).
+      onMessage({ uid: message.uid, nsp: message.nsp, type: MessageType.HEARTBEAT }, offset);
+      open(...packet);
     };
     return adapter;
   } as unknown as ServerOptions['adapter'];

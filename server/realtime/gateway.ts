@@ -76,16 +76,20 @@ function createFanout(
     scheduled = false;
     deliverReceipts(io, owed);
     if (!clustered) return;
-    // The other nodes get the turn's receipts as bundles (server/cluster/bundles.ts), bounded in size.
-    let bundle: Record<Address, Receipt[]> = {};
+    // The other nodes get the turn's receipts as bundles (server/cluster/bundles.ts), bounded in size:
+    // [address, receipts] pairs (an address is any string, "__proto__" too: no object keys).
+    let bundle: Array<[Address, Receipt[]]> = [];
     let size = 0;
     for (const [address, list] of owed) {
-      bundle[address] = list;
-      size += list.length;
-      if (size >= RECEIPTS_BUNDLE_MAX) {
-        io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
-        bundle = {};
-        size = 0;
+      for (let i = 0; i < list.length; i += RECEIPTS_BUNDLE_MAX) {
+        const part = list.slice(i, i + RECEIPTS_BUNDLE_MAX);
+        if (size + part.length > RECEIPTS_BUNDLE_MAX) {
+          io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
+          bundle = [];
+          size = 0;
+        }
+        bundle.push([address, part]);
+        size += part.length;
       }
     }
     if (size > 0) io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
@@ -130,8 +134,11 @@ function createFanout(
   };
 }
 
-/** Receipts a bundle carries at most (a stream entry of ~100 KiB). */
-const RECEIPTS_BUNDLE_MAX = 1000;
+/**
+ * Receipts a bundle carries at most: a stream entry of ~20 KiB (the stream keeps its newest 10,000
+ * entries, so Redis holds ~200 MiB of it at most).
+ */
+const RECEIPTS_BUNDLE_MAX = 200;
 const RECEIPTS_BUNDLE = 'parley:receipts';
 
 /** Each user's receipts to their devices on this node (rooms this node holds only: no encoding for nobody). */
@@ -145,11 +152,18 @@ function deliverReceipts(io: Server, owed: Iterable<[Address, readonly Receipt[]
   }
 }
 
-/** A bundle from another node: its parts for the devices here. */
+/** A bundle from another node: its parts for the devices here. Never throws (bundles.ts). */
 function openBundle(io: Server, event: string, bundle: unknown, log: () => FastifyBaseLogger | null): void {
-  if (event === RECEIPTS_BUNDLE && bundle !== null && typeof bundle === 'object' && Object.values(bundle).every(Array.isArray)) {
-    deliverReceipts(io, Object.entries(bundle as Record<Address, Receipt[]>));
-  } else log()?.warn({ event }, 'a malformed bundle from another node was ignored');
+  const wellFormed =
+    event === RECEIPTS_BUNDLE &&
+    Array.isArray(bundle) &&
+    bundle.every((part) => Array.isArray(part) && part.length === 2 && typeof part[0] === 'string' && Array.isArray(part[1]));
+  if (!wellFormed) return void log()?.warn({ event }, 'a malformed bundle from another node was ignored');
+  try {
+    deliverReceipts(io, bundle as Array<[Address, Receipt[]]>);
+  } catch (error) {
+    log()?.error({ err: error }, 'a bundle from another node could not be delivered');
+  }
 }
 
 /** Between nodes (serverSideEmit, over the adapter): a user's limits changed; how many devices are here. */

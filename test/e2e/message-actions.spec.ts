@@ -91,8 +91,8 @@ test('reply, react, edit, mention and delete between two people', async ({ serve
   await expectAccessible(bob.page, 'the delete-for-everyone question');
   await bob.page.keyboard.press('Escape');
   await expect(confirm).toBeHidden();
-  await expect(bobsReply).toBeVisible();
-  await bobsReply.focus();
+  // The keyboard is back on the message.
+  await expect(bobsReply).toBeFocused();
   await bob.page.keyboard.press('Shift+F10');
   await menu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
   await bob.page.keyboard.press('Tab');

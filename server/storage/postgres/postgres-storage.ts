@@ -466,8 +466,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     for (const p of prepared) if ((answered.get(p) ?? 0) < p.batch.length) forget(p.conversationId);
   };
 
-  /** Settles every outcome left undefined with `answer`. */
-  const fill = (outcomes: Array<Outcome<AppendResult> | undefined>, answers: ReadonlyArray<Outcome<AppendResult>>) => {
+  /** Puts `answers`, in order, where `outcomes` has none yet (a try answers what the one before left). */
+  const fill = (outcomes: Array<Outcome<AppendResult> | undefined>, answers: ReadonlyArray<Outcome<AppendResult> | undefined>) => {
     let k = 0;
     outcomes.forEach((o, i) => {
       if (!o) outcomes[i] = answers[k++];
@@ -496,13 +496,15 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
         await appendPrepared([prepared], tx);
         return prepared;
       });
-      fill(outcomes, p.outcomes as Array<Outcome<AppendResult>>);
+      fill(outcomes, p.outcomes);
     }
+    // After a first try, what it left unanswered met members that changed: read them from the database.
+    const triedBefore = tried.some((o) => o !== undefined) || outcomes.some((o) => o !== undefined);
     for (let attempt = 0; attempt < MAX_ATTEMPTS && outcomes.includes(undefined); attempt++) {
       try {
-        const p = await prepare(conversationId, sends.filter((_, i) => !outcomes[i]), null, attempt > 0 || tried.some(Boolean));
+        const p = await prepare(conversationId, sends.filter((_, i) => !outcomes[i]), null, attempt > 0 || triedBefore);
         await appendPrepared([p], null);
-        fill(outcomes, p.outcomes as Array<Outcome<AppendResult>>);
+        fill(outcomes, p.outcomes);
       } catch (error) {
         // The same send committed on another node after this try began: the next one finds it stored.
         if (uniqueViolation(error) !== 'events_idempotency') throw error;
@@ -513,11 +515,13 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   };
 
   /**
-   * A turn's messages: those of every conversation without a reply in one statement (one commit,
-   * however many conversations the turn wrote to), then each conversation on its own for whatever
-   * that left: replies (a transaction holding the conversation), members that changed meanwhile.
+   * A batch's messages: those of every conversation without a reply in one statement (one commit,
+   * however many conversations it writes to). That statement is all the batch holds the next one
+   * back for: whatever it left (replies, in a transaction holding their conversation; members that
+   * changed meanwhile; everything, when it failed) goes on afterwards, a conversation at a time, its
+   * callers answered when it is done, so one slow conversation delays only its own sends.
    */
-  const sendBatch = createTurnBatch<NewMessage, AppendResult>(async (items) => {
+  const sendBatch = createTurnBatch<NewMessage, AppendResult | Promise<AppendResult>>(async (items) => {
     const byConversation = new Map<string, number[]>();
     items.forEach((m, i) => {
       const list = byConversation.get(m.conversationId);
@@ -530,25 +534,25 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       const prepared = await Promise.all(plain.map(([conversationId, indexes]) => prepare(conversationId, indexes.map((i) => items[i]!), null, false)));
       await appendPrepared(prepared, null);
       for (const p of prepared) tried.set(p.conversationId, p.outcomes);
-    } catch {
+    } catch (error) {
       // A send committed on another node meanwhile, or a failure: each conversation tries on its own,
       // so what fails one fails no other.
+      if (uniqueViolation(error) !== 'events_idempotency') log('the batch of messages failed; each conversation tries alone', error);
       tried.clear();
     }
-    const outcomes: Array<Outcome<AppendResult>> = [];
-    await Promise.all(
-      [...byConversation].map(async ([conversationId, indexes]) => {
-        let answers: Array<Outcome<AppendResult>>;
-        try {
-          const sends = indexes.map((i) => items[i]!);
-          const first = tried.get(conversationId);
-          answers = first && !first.includes(undefined) ? (first as Array<Outcome<AppendResult>>) : await appendToConversation(conversationId, sends, first);
-        } catch (error) {
-          answers = indexes.map(() => ({ ok: false, error }));
-        }
-        indexes.forEach((i, k) => (outcomes[i] = answers[k]!));
-      }),
-    );
+    const outcomes: Array<Outcome<AppendResult | Promise<AppendResult>>> = [];
+    for (const [conversationId, indexes] of byConversation) {
+      const first = tried.get(conversationId);
+      if (first && !first.includes(undefined)) {
+        indexes.forEach((i, k) => (outcomes[i] = first[k]!));
+        continue;
+      }
+      // Each caller adopts its own answer's promise, so a failure here reaches every one of them.
+      const answers = appendToConversation(conversationId, indexes.map((i) => items[i]!), first);
+      indexes.forEach((i, k) => {
+        outcomes[i] = { ok: true, value: answers.then((list) => (list[k]!.ok ? list[k]!.value : Promise.reject(list[k]!.error))) };
+      });
+    }
     return outcomes;
   });
 
@@ -630,7 +634,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   });
 
   /**
-   * A turn's sender lookups in one statement: with several nodes, most receipts cover messages
+   * A batch's sender lookups in one statement: with several nodes, most receipts cover messages
    * another node wrote, which this node's recent senders do not hold (a query each cost the cluster
    * more than the messages themselves).
    */
@@ -750,7 +754,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       return rows.map((row): Conversation => ({ ...toRecord(row), participants: row.participants.map(toParticipant) }));
     },
 
-    appendMessage: (message) => sendBatch.run(message),
+    appendMessage: async (message) => await sendBatch.run(message),
     appendAction,
     hideMessages,
     async hiddenAfter(address, after, limit) {

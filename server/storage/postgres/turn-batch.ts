@@ -1,5 +1,5 @@
-// One statement for the requests of a kind that gather while the previous statement of that kind
-// runs (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
+// One statement for the requests of a kind that gather while the statement before them runs
+// (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
 // a node a round trip, and there are two for each message delivered. At light load nothing is in
 // flight, so a request goes at the end of the turn it arrived in; under load the batch grows with
 // the database's latency instead of the number of statements. Each caller's promise settles with
@@ -32,20 +32,23 @@ export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outco
     if (running || waiting.length === 0) return;
     const batch = waiting.splice(0, MAX_BATCH);
     running = true;
+    const settle = (outcomes: Array<Outcome<O>>) => {
+      if (outcomes.length !== batch.length) throw new Error(`a batch of ${batch.length} was answered ${outcomes.length} times`);
+      batch.forEach((b, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) b.resolve(outcome.value);
+        else b.reject(outcome.error);
+      });
+    };
+    // Every caller is settled whatever happens, and the next batch goes after.
     write(batch.map((b) => b.item))
-      .then(
-        (outcomes) =>
-          batch.forEach((b, i) => {
-            const outcome = outcomes[i]!;
-            if (outcome.ok) b.resolve(outcome.value);
-            else b.reject(outcome.error);
-          }),
-        (error: unknown) => batch.forEach((b) => b.reject(error)),
-      )
+      .then(settle)
+      .catch((error: unknown) => batch.forEach((b) => b.reject(error)))
       .finally(() => {
         running = false;
         schedule();
-      });
+      })
+      .catch(() => {});
   };
   // setImmediate runs after the poll phase: every request read in this turn joins the batch.
   const schedule = () => {
