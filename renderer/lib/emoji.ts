@@ -54,11 +54,25 @@ export function loadEmoji(): Promise<EmojiGroup[]> {
   return loading;
 }
 
-/** The emoji whose name or a keyword starts with each word of the query. */
+const hasWord = (text: string, word: string) => text.startsWith(word) || text.includes(` ${word}`);
+
+/**
+ * The emoji whose name or a keyword starts with each word of the query: those whose name starts
+ * with it first, then those whose name holds every word, then keyword matches ("party" finds the
+ * party popper and the partying face before the faces tagged party), each in Unicode's order.
+ */
 export function searchEmoji(groups: readonly EmojiGroup[], query: string): EmojiEntry[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
-  return groups.flatMap((g) => g.emoji).filter((e) => words.every((w) => e.words.startsWith(w) || e.words.includes(` ${w}`)));
+  const found: Array<{ entry: EmojiEntry; rank: number }> = [];
+  for (const entry of groups.flatMap((g) => g.emoji)) {
+    if (!words.every((w) => hasWord(entry.words, w))) continue;
+    const name = entry.label.toLowerCase();
+    const rank = (name.startsWith(words[0]!) ? 0 : 1) + (words.every((w) => hasWord(name, w)) ? 0 : 2);
+    found.push({ entry, rank });
+  }
+  // A stable sort: Unicode's order within a rank.
+  return found.sort((a, b) => a.rank - b.rank).map((f) => f.entry);
 }
 
 const RECENT_KEY = 'parley.recentEmoji';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../../contract/types';
 import { conversationTitle, nameOf, previewText, systemText } from '../../renderer/lib/conversation';
 import { parseMarkdown, plainText, type LinkTarget, type MarkdownNode } from '../../common/markdown';
+import { loadEmoji, searchEmoji } from '../../renderer/lib/emoji';
 import { countdown, dayLabel, relativeTime } from '../../renderer/lib/time';
 import { createFakeParley, NOW } from './fake-parley';
 
@@ -83,6 +84,18 @@ describe('links in messages', () => {
       ['z', null],
       ['ok', { kind: 'web', href: 'https://example.com/' }],
     ]);
+  });
+});
+
+describe('emoji search', () => {
+  it('ranks names that start with the query first, then names that hold it, then keywords', async () => {
+    const groups = await loadEmoji();
+    const party = searchEmoji(groups, 'party').map((e) => e.emoji);
+    expect(party.slice(0, 2).sort()).toEqual(['🎉', '🥳'].sort());
+    expect(party).toContain('😛'); // tagged party, found, later
+    expect(party.indexOf('😛')).toBeGreaterThan(1);
+    expect(searchEmoji(groups, 'thumbs up')[0]?.emoji).toBe('👍');
+    expect(searchEmoji(groups, '  ')).toEqual([]);
   });
 });
 
