@@ -15,7 +15,10 @@ const server = await startServer({
   logger: false,
   // Raised, per connection and per user: a benchmark measures the server's work, not its limiter.
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
-  limits: { userRateLimit: { burst: 1_000_000, perSecond: 1_000_000 } },
+  limits: {
+    userRateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+    ...(process.env.PARLEY_TOKEN_RECHECK_SECONDS && { tokenRecheckSeconds: Number(process.env.PARLEY_TOKEN_RECHECK_SECONDS) }),
+  },
   // bench:latency's presence workload measures the same reconnect without presence as its baseline.
   presence: process.env.PARLEY_BENCH_PRESENCE !== 'off',
   // One node of several (bench:cluster, test/cluster/): the same variables as the CLI's.

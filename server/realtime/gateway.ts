@@ -56,6 +56,8 @@ export interface RealtimeLoad {
 
 interface SocketData {
   device: DeviceContext;
+  /** The hash of the access token it connected with. */
+  tokenHash: string;
   /** Idle as it connected (Handshake.idle). */
   idle: boolean;
   expiresAt: number;
@@ -166,6 +168,39 @@ function openBundle(io: Server, event: string, bundle: unknown, log: () => Fasti
   }
 }
 
+/** Tokens asked of storage in one query. */
+const TOKEN_CHECK_BATCH = 1000;
+
+/**
+ * With several nodes: every so often the tokens of this node's devices are asked of storage, and a
+ * device whose token was revoked is told and disconnected, as the revoking node's message through
+ * Redis would have done had it arrived (Redis away when it was sent, or that node gone since).
+ */
+function recheckTokens(io: Server, httpServer: HttpServer, storage: Storage, seconds: number, log: FastifyBaseLogger): void {
+  const check = async () => {
+    const sockets = [...io.of('/').sockets.values()];
+    for (let i = 0; i < sockets.length; i += TOKEN_CHECK_BATCH) {
+      const batch = sockets.slice(i, i + TOKEN_CHECK_BATCH);
+      const live = await storage.liveTokens([...new Set(batch.map((socket) => (socket.data as SocketData).tokenHash))]);
+      for (const socket of batch) {
+        if (socket.disconnected || live.has((socket.data as SocketData).tokenHash)) continue;
+        socket.emit('auth:revoked', { message: 'your access token was revoked' });
+        socket.disconnect(true);
+      }
+    }
+  };
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    check()
+      .catch((error: unknown) => log.warn({ err: error }, "could not re-check the devices' tokens; trying again later"))
+      .finally(() => (checking = false));
+  }, seconds * 1000);
+  timer.unref();
+  httpServer.once('close', () => clearInterval(timer));
+}
+
 /** Between nodes (serverSideEmit, over the adapter): a user's limits changed; how many devices are here. */
 const LIMITS_CHANGED = 'parley:limits';
 const COUNT_DEVICES = 'parley:devices';
@@ -226,6 +261,7 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
       limits = checkLimits(options.limits);
       logger = options.logger;
       attachHandlers(io, messaging, { ...options, limits }, users, counters, inFlight);
+      if (adapter) recheckTokens(io, httpServer, options.storage, limits.tokenRecheckSeconds, options.logger);
     },
     /** Resolves once the requests being handled have finished (their writes committed or refused). */
     async settled(): Promise<void> {
@@ -352,6 +388,7 @@ function attachHandlers(
       const data = socket.data as SocketData;
       data.device = { address: token.address, deviceId: handshake.data.deviceId, socketId: socket.id };
       data.expiresAt = token.expiresAt;
+      data.tokenHash = tokenHash;
       data.idle = handshake.data.idle === true;
       data.user = reserve(socket, token.address, tokenHash, overrides);
       await socket.join(userRoom(token.address));

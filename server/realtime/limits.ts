@@ -15,6 +15,12 @@ export interface RealtimeLimits {
   maxRetransmitsInFlight: number;
   /** Bytes of output queued for a connection that does not read (pushes, answers) before it is disconnected. */
   maxQueuedBytes: number;
+  /**
+   * With several nodes, how often a node checks that its devices' tokens are not revoked: a
+   * revocation reaches the other nodes through Redis, and this bounds how long a device of a
+   * revoked token can stay connected when that message is lost (Redis away at that moment).
+   */
+  tokenRecheckSeconds: number;
 }
 
 export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
@@ -24,6 +30,7 @@ export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
   maxConnectionsPerUser: 50,
   maxRetransmitsInFlight: 8,
   maxQueuedBytes: 64 * 1024 * 1024,
+  tokenRecheckSeconds: 60,
 };
 
 /** Whole numbers of at least 1: what each limit must be. */
@@ -37,6 +44,7 @@ export function checkLimits(limits: RealtimeLimits): RealtimeLimits {
     ['maxConnectionsPerUser', limits.maxConnectionsPerUser],
     ['maxRetransmitsInFlight', limits.maxRetransmitsInFlight],
     ['maxQueuedBytes', limits.maxQueuedBytes],
+    ['tokenRecheckSeconds', limits.tokenRecheckSeconds],
   ];
   for (const [name, value] of counts) {
     if (!(value >= 1) || !Number.isFinite(value)) throw new Error(`the limit ${name} must be a number of at least 1 (is ${value})`);

@@ -200,6 +200,8 @@ export interface Storage {
   createToken(address: Address, hash: string, expiresAt: number): Promise<void>;
   findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null>;
   revokeTokens(address: Address): Promise<number>;
+  /** Those of these token hashes that are stored and not revoked (expiry is the caller's to check). */
+  liveTokens(hashes: readonly string[]): Promise<Set<string>>;
 
   /** Creates it, or returns the existing one with the same distinct key (created: false). */
   createConversation(conversation: NewConversation): Promise<{ id: string; created: boolean }>;

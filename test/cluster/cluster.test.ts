@@ -21,7 +21,8 @@ beforeAll(async () => {
   dir = tempDir('parley-cluster-');
   redis = await startRedis(join(dir, 'redis'));
   database = await createDatabase();
-  cluster = await startCluster({ dir, nodes: 3, redisUrl: redis.url, databaseUrl: database.url });
+  // Tokens re-checked every second (a minute by default): a revocation Redis lost is found quickly.
+  cluster = await startCluster({ dir, nodes: 3, redisUrl: redis.url, databaseUrl: database.url, env: { PARLEY_TOKEN_RECHECK_SECONDS: '1' } });
   nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
 });
 
@@ -396,6 +397,25 @@ describe('three nodes behind nginx', () => {
     } finally {
       await cluster.nodes[2]!.start();
     }
+  });
+
+  it('a revocation made while Redis is away still ends the devices on the other nodes, which re-check tokens', async () => {
+    const { names, tokens } = await group(1);
+    const far = await rawDevice(cluster.nodes[2]!.url, tokens[0]!, 'far');
+    await redis.kill();
+    try {
+      // Node 0 cannot tell node 2: the device there is found by node 2's own check of its tokens.
+      await cluster.api('DELETE', `/users/${names[0]}/tokens`, undefined, cluster.nodes[0]!.url);
+      await until(() => far.socket.disconnected, 'the device on another node disconnected', 15_000);
+      expect(far.pushes.some((p) => p.name === 'auth:revoked')).toBe(true);
+    } finally {
+      await redis.start();
+    }
+    await until(
+      async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
+      'every node ready again',
+      30_000,
+    );
   });
 
   it('SIGTERM drains a node: it stops listening, exits 0, and its devices reconnect through the proxy to the others', async () => {

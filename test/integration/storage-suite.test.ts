@@ -140,14 +140,18 @@ for (const backend of [sqlite, postgres]) {
       expect((await s.getProfile('bob'))?.lastSeen).toBe(300);
     });
 
-    it('keeps tokens by hash and revokes all of a user’s, counting them', async () => {
+    it('keeps tokens by hash and revokes all of a user’s, counting them; tells which of many are live', async () => {
       const s = await open();
-      await withUsers(s, 'ann');
+      await withUsers(s, 'ann', 'bob');
       await s.createToken('ann', 'hash-1', 1000);
       await s.createToken('ann', 'hash-2', 2000);
+      await s.createToken('bob', 'hash-3', 2000);
       expect(await s.findToken('hash-1')).toEqual({ hash: 'hash-1', address: 'ann', expiresAt: 1000, revoked: false });
       expect(await s.findToken('hash-x')).toBeNull();
+      expect(await s.liveTokens(['hash-1', 'hash-3', 'hash-x', "'); DROP TABLE tokens; --"])).toEqual(new Set(['hash-1', 'hash-3']));
+      expect(await s.liveTokens([])).toEqual(new Set());
       expect(await s.revokeTokens('ann')).toBe(2);
+      expect(await s.liveTokens(['hash-1', 'hash-2', 'hash-3'])).toEqual(new Set(['hash-3']));
       expect(await s.revokeTokens('ann')).toBe(0);
       expect((await s.findToken('hash-2'))?.revoked).toBe(true);
     });

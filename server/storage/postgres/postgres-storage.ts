@@ -105,6 +105,7 @@ const q = statements({
   insertToken: 'INSERT INTO tokens (hash, address, expires_at, created_at) VALUES ($1, $2, $3, $4)',
   findToken: 'SELECT hash, address, expires_at, revoked FROM tokens WHERE hash = $1',
   revokeTokens: 'WITH r AS (UPDATE tokens SET revoked = true WHERE address = $1 AND NOT revoked RETURNING 1) SELECT count(*) AS n FROM r',
+  liveTokens: 'SELECT hash FROM tokens WHERE NOT revoked AND hash = ANY($1::text[])',
 
   // A new conversation and its members in one statement; with a distinct key already taken, the
   // conversation that has it. (Taken by a transaction that committed after this statement began,
@@ -724,6 +725,9 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     async revokeTokens(address) {
       const [row] = await query<{ n: number }>(q.revokeTokens, [address]);
       return row!.n;
+    },
+    async liveTokens(hashes) {
+      return new Set((await query<{ hash: string }>(q.liveTokens, [hashes])).map((r) => r.hash));
     },
 
     async createConversation(c) {

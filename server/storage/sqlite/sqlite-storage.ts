@@ -113,6 +113,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     insertToken: db.prepare('INSERT INTO tokens (hash, address, expires_at, created_at) VALUES (?, ?, ?, ?)'),
     findToken: db.prepare('SELECT hash, address, expires_at, revoked FROM tokens WHERE hash = ?'),
     revokeTokens: db.prepare('UPDATE tokens SET revoked = 1 WHERE address = ? AND revoked = 0'),
+    liveTokens: db.prepare('SELECT hash FROM tokens WHERE revoked = 0 AND hash IN (SELECT value FROM json_each(?))').pluck(),
     insertConversation: db.prepare(
       'INSERT INTO conversations (id, type, title, distinct_key, last_activity, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -509,6 +510,9 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
     },
     async revokeTokens(address) {
       return q.revokeTokens.run(address).changes;
+    },
+    async liveTokens(hashes) {
+      return new Set(q.liveTokens.all(JSON.stringify(hashes)) as string[]);
     },
     // Not async: the queue's promise is the answer, with no second one around it.
     createConversation(conversation) {
