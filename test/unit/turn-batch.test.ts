@@ -1,0 +1,87 @@
+// The PostgreSQL storage's group commit (server/storage/postgres/turn-batch.ts), without a database:
+// one batch at a time, what arrives meanwhile is the next, each caller gets its own answer, and
+// every caller is settled whatever the write does.
+import { describe, expect, it } from 'vitest';
+import { ParleyError } from '../../protocol/index.js';
+import { MAX_BATCH, MAX_WAITING, createTurnBatch, type Outcome } from '../../server/storage/postgres/turn-batch.js';
+
+/** A write the test finishes by hand, recording each batch it was given. */
+function heldWrites() {
+  const batches: number[][] = [];
+  const finish: Array<(outcomes: Array<Outcome<number>>) => void> = [];
+  const write = (items: number[]) =>
+    new Promise<Array<Outcome<number>>>((resolve) => {
+      batches.push(items);
+      finish.push(resolve);
+    });
+  return { batches, finish, write };
+}
+
+const doubled = (items: number[]): Array<Outcome<number>> => items.map((n) => ({ ok: true, value: n * 2 }));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Waits for the batch to take its next step: a few turns (its promise chain, then its setImmediate). */
+async function until(done: () => boolean): Promise<void> {
+  for (let turns = 0; !done(); turns++) {
+    if (turns > 100) throw new Error('the batch did not go on');
+    await nextTurn();
+  }
+}
+
+describe('the turn batch', () => {
+  it('writes a turn’s requests as one batch, and what arrives while it runs as the next', async () => {
+    const { batches, finish, write } = heldWrites();
+    const batch = createTurnBatch(write);
+    const first = [1, 2, 3].map((n) => batch.run(n));
+    await nextTurn();
+    expect(batches).toEqual([[1, 2, 3]]);
+    const second = [4, 5].map((n) => batch.run(n));
+    await nextTurn();
+    // One at a time: 4 and 5 wait for the first batch to end.
+    expect(batches).toHaveLength(1);
+    finish[0]!(doubled(batches[0]!));
+    expect(await Promise.all(first)).toEqual([2, 4, 6]);
+    await until(() => batches.length === 2);
+    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    finish[1]!(doubled(batches[1]!));
+    expect(await Promise.all(second)).toEqual([8, 10]);
+  });
+
+  it('answers each caller its own outcome, a refusal to its caller only', async () => {
+    const batch = createTurnBatch<number, number>(async (items) => items.map((n) => (n % 2 ? { ok: true, value: n } : { ok: false, error: new ParleyError('bad_request', `${n} is even`) })));
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batch.run(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as ParleyError).message))).toEqual([1, '2 is even', 3]);
+  });
+
+  it('gives every caller of a failed write its error, then goes on with the next batch', async () => {
+    let fail = true;
+    const batch = createTurnBatch<number, number>(async (items) => {
+      if (fail) throw new ParleyError('unavailable', 'the database is unreachable');
+      return doubled(items);
+    });
+    const failed = await Promise.allSettled([1, 2].map((n) => batch.run(n)));
+    expect(failed.every((r) => r.status === 'rejected' && (r.reason as ParleyError).code === 'unavailable')).toBe(true);
+    fail = false;
+    expect(await batch.run(7)).toBe(14);
+  });
+
+  it('settles every caller when a write answers the wrong number of outcomes', async () => {
+    const batch = createTurnBatch<number, number>(async () => [{ ok: true, value: 1 }]);
+    const results = await Promise.allSettled([1, 2].map((n) => batch.run(n)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/a batch of 2 was answered 1 times/);
+  });
+
+  it(`splits a long turn into batches of ${MAX_BATCH} and refuses past ${MAX_WAITING} waiting`, async () => {
+    const { batches, finish, write } = heldWrites();
+    const batch = createTurnBatch(write);
+    const answers = Array.from({ length: MAX_WAITING }, (_v, n) => batch.run(n));
+    const refused = await batch.run(-1).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'rate_limited' });
+    for (let k = 0; k < Math.ceil(MAX_WAITING / MAX_BATCH); k++) {
+      await until(() => batches.length === k + 1);
+      expect(batches[k]!.length).toBe(Math.min(MAX_BATCH, MAX_WAITING - k * MAX_BATCH));
+      finish[k]!(doubled(batches[k]!));
+    }
+    expect((await Promise.all(answers)).at(-1)).toBe((MAX_WAITING - 1) * 2);
+  });
+});
