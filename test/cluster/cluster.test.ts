@@ -100,6 +100,15 @@ async function allOnline(devices: Device[], timeout = 30_000) {
   );
 }
 
+/** Every node answers /readyz 200 again (Redis back). */
+async function allReady(): Promise<void> {
+  await until(
+    async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
+    'every node ready again',
+    30_000,
+  );
+}
+
 /**
  * Each engine writes a message every 40 ms until stopped (the outbox sends them in order); acked()
  * counts the messages acknowledged so far, the signal the fault tests wait on.
@@ -269,11 +278,7 @@ describe('three nodes behind nginx', () => {
         await redis.start();
       }
       // ...and every node finds it again.
-      await until(
-        async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
-        'every node ready again',
-        30_000,
-      );
+      await allReady();
       const back = sending.acked();
       await until(() => sending.acked() >= back + 20, '20 messages acknowledged after the restart', 30_000);
     } finally {
@@ -411,11 +416,7 @@ describe('three nodes behind nginx', () => {
     } finally {
       await redis.start();
     }
-    await until(
-      async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
-      'every node ready again',
-      30_000,
-    );
+    await allReady();
   });
 
   it('SIGTERM drains a node: it stops listening, exits 0, and its devices reconnect through the proxy to the others', async () => {
