@@ -104,7 +104,13 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
       if (node === o.nodeId || (await client.exists(aliveKey(node)))) continue;
       // One node clears a dead one; the lock outlives the clearing of a big node's users.
       if ((await client.set(`${prefix}reap:${node}`, o.nodeId, 'PX', 60_000, 'NX')) !== 'OK') continue;
-      await clear(node);
+      try {
+        await clear(node);
+      } catch (error) {
+        // Let go at once: a clearing cut short is taken up at the next heartbeat, not after the lock's minute.
+        await client.del(`${prefix}reap:${node}`).catch(() => {});
+        throw error;
+      }
     }
   }
 
