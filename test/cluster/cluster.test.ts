@@ -4,6 +4,7 @@
 // on a chosen node. Nodes are killed (SIGKILL) and Redis restarted under traffic; every check waits
 // for a signal (acks, engines idle, files on disk), never for a fixed time.
 import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -381,8 +382,9 @@ describe('three nodes behind nginx', () => {
     const watcher = await rawDevice(cluster.nodes[0]!.url, tokens[0]!, 'w');
     const leaver = await rawDevice(cluster.nodes[1]!.url, tokens[1]!, 'l');
     await rawDevice(cluster.nodes[2]!.url, tokens[2]!, 'v');
-    const seen = (address: string, state: string) =>
-      watcher.pushes.some(
+    // A state pushed since `from` (an index into the watcher's pushes): the group's making pushes everyone's state at once.
+    const seen = (address: string, state: string, from: number) =>
+      watcher.pushes.slice(from).some(
         (p) => p.name === 'presence' && (p.payload as { presence: Array<{ address: string; state: string }> }).presence.some((e) => e.address === address && e.state === state),
       );
     // Each node writes its device's arrival to Redis as it connects: the sync on node 0 sees both once written.
@@ -393,12 +395,26 @@ describe('three nodes behind nginx', () => {
     };
     await until(async () => (await others()).join() === 'online,online', 'both others online at the watcher', 10_000);
 
+    const beforeLeaving = watcher.pushes.length;
     leaver.socket.disconnect();
-    await until(() => seen(names[1]!, 'offline'), 'the one who left, offline', 10_000);
+    await until(() => seen(names[1]!, 'offline', beforeLeaving), 'the one who left, offline', 10_000);
     // Killed without a word: the other nodes find its liveness key expired and clear its devices.
+    const beforeKill = watcher.pushes.length;
     await cluster.nodes[2]!.kill();
+    // Should it not come: the nodes' shared presence as Redis holds it, and what the watcher heard.
+    const state = () => {
+      const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).trim();
+      const keys = cli('--scan', '--pattern', '*').split('\n').filter((key) => /:(nodes|node:|reap:|presence:)/.test(key));
+      const heard = watcher.pushes.filter((p) => p.name === 'presence').map((p) => JSON.stringify(p.payload));
+      const show = (key: string) => {
+        const type = cli('type', key);
+        const value = type === 'set' ? cli('smembers', key) : type === 'hash' ? cli('hgetall', key) : type === 'string' ? cli('get', key) : '';
+        return `${key} = [${value.replaceAll('\n', ' ')}] (ttl ${cli('pttl', key)} ms)`;
+      };
+      return `\nredis: ${keys.map(show).join('; ')}\nheard: ${heard.join(' ')}`;
+    };
     try {
-      await until(() => seen(names[2]!, 'offline'), 'the killed node’s user, offline', 40_000);
+      await until(() => seen(names[2]!, 'offline', beforeKill), 'the killed node’s user, offline', 40_000, state);
     } finally {
       await cluster.nodes[2]!.start();
     }
