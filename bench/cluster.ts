@@ -14,10 +14,12 @@
 // BENCH_DEVICES (default 1000, a multiple of 10) and BENCH_MESSAGES (default 20,000) make a short
 // smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. A benchmark, not a test: it prints
 // its figures and the target (met or MISSED) and exits 0; non-zero only on a real error.
+// BENCH_CPU_PROF=<dir> writes a CPU profile of every node (<dir>/<deployment>/node-<i>/server-child/)
+// and each deployment's load window (monotonic µs, the profiles' clock) into <dir>/windows.json.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CLUSTER_APP_TOKEN, createDatabase, startCluster, startNginx, startRedis, type Cluster, type Database, type Nginx, type OwnRedis } from './support/cluster.js';
 import { createFleet, seedGroups, type CpuUsage, type Percentiles, type Target } from './support/load.js';
 import { lightLoad, load, recordDelivery, type LoadResult } from './support/phases.js';
@@ -168,6 +170,9 @@ async function run(name: DeploymentName): Promise<Result> {
 
 const results: Result[] = [];
 for (const name of DEPLOYMENTS) if (asked.includes(name)) results.push(await run(name));
+
+const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+if (profileDir) writeFileSync(join(profileDir, 'windows.json'), JSON.stringify(Object.fromEntries(results.map((r) => [r.name, r.load.window])), null, 2));
 
 const costOf = (r: Result) => (r.nodesMicros + r.redisMicros + r.postgresMicros) / r.load.deliveries;
 const f1 = (n: number) => n.toFixed(1);

@@ -68,15 +68,34 @@ function createFanout(
   io: Server,
   clustered: boolean,
   applyLimits: (address: Address, overrides: UserLimits) => void,
-): Fanout {
-  // A group commit answers a batch of receipts in one turn: what each user is owed goes out together.
+): Fanout & { fromOtherNode(bundle: Array<[Address, Receipt[]]>): void } {
+  // The receipts of a message's readers arrive over a few milliseconds, and with several nodes from
+  // each of them: what each user is owed gathers for RECEIPTS_GATHER_MS, this node's and what other
+  // nodes' bundles brought, and goes out in one push (and this node's to the others in one bundle).
   let receipts = new Map<Address, Receipt[]>();
+  let fromOthers = new Map<Address, Receipt[]>();
   let scheduled = false;
+  const owe = (owed: Map<Address, Receipt[]>, address: Address, list: readonly Receipt[]) => {
+    const pending = owed.get(address);
+    if (pending) pending.push(...list);
+    else owed.set(address, [...list]);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(sendReceipts, RECEIPTS_GATHER_MS);
+    }
+  };
   const sendReceipts = () => {
     const owed = receipts;
+    const heard = fromOthers;
     receipts = new Map();
+    fromOthers = new Map();
     scheduled = false;
-    deliverReceipts(io, owed);
+    for (const [address, list] of owed) {
+      const theirs = heard.get(address);
+      if (theirs) theirs.push(...list);
+      else heard.set(address, list);
+    }
+    deliverReceipts(io, heard);
     if (!clustered) return;
     // The other nodes get the turn's receipts as bundles (server/cluster/bundles.ts), bounded in size:
     // [address, receipts] pairs (an address is any string, "__proto__" too: no object keys).
@@ -104,15 +123,11 @@ function createFanout(
       target.emit(name, payload);
     },
     receipt(to, receipt) {
-      for (const address of to) {
-        const list = receipts.get(address);
-        if (list) list.push(receipt);
-        else receipts.set(address, [receipt]);
-      }
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(sendReceipts);
-      }
+      for (const address of to) owe(receipts, address, [receipt]);
+    },
+    /** Another node's bundle: each part for the devices here, with this turn's own. */
+    fromOtherNode(bundle) {
+      for (const [address, list] of bundle) if (io.of('/').adapter.rooms.has(userRoom(address))) owe(fromOthers, address, list);
     },
     disconnectUser(address, message) {
       io.to(userRoom(address)).emit('auth:revoked', { message });
@@ -136,6 +151,9 @@ function createFanout(
   };
 }
 
+/** A tick on a message may wait this long: far below what a person notices, and a push per user instead of one per receipt. */
+const RECEIPTS_GATHER_MS = 10;
+
 /**
  * Receipts a bundle carries at most: a stream entry of ~20 KiB (the stream keeps its newest 10,000
  * entries, so Redis holds ~200 MiB of it at most).
@@ -155,17 +173,30 @@ function deliverReceipts(io: Server, owed: Iterable<[Address, readonly Receipt[]
 }
 
 /** A bundle from another node: its parts for the devices here. Never throws (bundles.ts). */
-function openBundle(io: Server, event: string, bundle: unknown, log: () => FastifyBaseLogger | null): void {
+function openBundle(deliver: (bundle: Array<[Address, Receipt[]]>) => void, event: string, bundle: unknown, log: () => FastifyBaseLogger | null): void {
   const wellFormed =
     event === RECEIPTS_BUNDLE &&
     Array.isArray(bundle) &&
     bundle.every((part) => Array.isArray(part) && part.length === 2 && typeof part[0] === 'string' && Array.isArray(part[1]));
   if (!wellFormed) return void log()?.warn({ event }, 'a malformed bundle from another node was ignored');
   try {
-    deliverReceipts(io, bundle as Array<[Address, Receipt[]]>);
+    deliver(bundle as Array<[Address, Receipt[]]>);
   } catch (error) {
     log()?.error({ err: error }, 'a bundle from another node could not be delivered');
   }
+}
+
+/**
+ * A push of another node's event: the sender of the event at that seq, which receipts covering it
+ * then find in memory (Storage.writtenElsewhere). Never throws (bundles.ts); anything unexpected is
+ * left alone, and the database answers for it.
+ */
+function learnFromPush(storage: Storage | null, name: string, payload: unknown): void {
+  if (name !== 'event' || !storage || typeof payload !== 'object' || payload === null) return;
+  const { conversationId, seq, type, sender } = payload as Record<string, unknown>;
+  if (typeof conversationId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return;
+  if (type === 'message' && typeof sender !== 'string') return;
+  storage.writtenElsewhere(conversationId, seq, type === 'message' ? (sender as Address) : null);
 }
 
 /** Tokens asked of storage in one query. */
@@ -241,12 +272,18 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
   const users = new Map<Address, UserState>();
   let limits: RealtimeLimits | null = null;
   let logger: FastifyBaseLogger | null = null;
+  let storage: Storage | null = null;
   const io: Server = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
-    ...(adapter && { adapter: withBundles(adapter, (event, bundle) => openBundle(io, event, bundle, () => logger)) }),
+    ...(adapter && {
+      adapter: withBundles(adapter, {
+        open: (event, bundle) => openBundle(fanout.fromOtherNode, event, bundle, () => logger),
+        pushed: (event, payload) => learnFromPush(storage, event, payload),
+      }),
+    }),
   });
   const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
   const inFlight = new Set<Promise<unknown>>();
@@ -254,12 +291,14 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     if (limits) users.get(address)?.setLimits(effectiveLimits(limits, overrides));
   };
   if (adapter) listenToNodes(io, applyLimits, () => logger);
+  const fanout = createFanout(io, adapter !== undefined, applyLimits);
   return {
     io,
-    fanout: createFanout(io, adapter !== undefined, applyLimits),
+    fanout: fanout as Fanout,
     attach(messaging: Messaging, options: GatewayOptions) {
       limits = checkLimits(options.limits);
       logger = options.logger;
+      storage = options.storage;
       attachHandlers(io, messaging, { ...options, limits }, users, counters, inFlight);
       if (adapter) recheckTokens(io, httpServer, options.storage, limits.tokenRecheckSeconds, options.logger);
     },

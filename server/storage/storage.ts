@@ -270,6 +270,11 @@ export interface Storage {
   ): Promise<{ previous: number; current: number }>;
   /** Who sent messages with previous < seq <= current and is still a member: the people a receipt concerns. */
   sendersBetween(conversationId: string, previous: number, current: number): Promise<Address[]>;
+  /**
+   * Another node wrote this event (sender: of a message; null for any other kind), as its push told
+   * this node: sendersBetween answers ranges of it from memory instead of asking the database.
+   */
+  writtenElsewhere(conversationId: string, seq: number, sender: Address | null): void;
 
   createFile(file: FileRecord): Promise<void>;
   getFile(id: string): Promise<FileRecord | null>;

@@ -194,9 +194,13 @@ describe('recent senders', () => {
     recent.appended('c', 5, 'cat'); // holds 2…5 now
     expect(recent.between('c', 0, 5)).toBeNull();
     expect(recent.between('c', 1, 5)).toEqual(['bob', 'ann', 'cat']);
-    recent.appended('c', 7, 'dan'); // 6 was written elsewhere: a gap, it starts again from 7
+    recent.appended('c', 7, 'dan'); // 6 was written elsewhere and not heard of: a gap
     expect(recent.between('c', 4, 7)).toBeNull();
     expect(recent.between('c', 6, 7)).toEqual(['dan']);
+    recent.appended('c', 6, 'eve'); // heard of late (another node's push): the gap closes
+    expect(recent.between('c', 4, 7)).toEqual(['cat', 'eve', 'dan']);
+    recent.appended('c', 2, 'fay'); // older than the four newest: not held
+    expect(recent.between('c', 1, 2)).toBeNull();
     recent.appended('d', 1, 'ann');
     recent.appended('e', 1, 'ann'); // three conversations: the oldest, c, goes
     expect(recent.between('c', 6, 7)).toBeNull();

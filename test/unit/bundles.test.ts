@@ -1,6 +1,6 @@
 // Receipt bundles between nodes (server/cluster/bundles.ts), against a stand-in adapter: a bundle
-// from another node goes to `open` and counts as that node's sign of life; anything else reaches the
-// adapter as it came.
+// from another node goes to `open` and counts as that node's sign of life; another node's push to
+// rooms is shown to `pushed` and reaches the adapter as it came, as does anything else.
 import type { Namespace } from 'socket.io';
 import { MessageType, type ClusterMessage } from 'socket.io-adapter';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,13 @@ import { BUNDLE_ROOM, withBundles } from '../../server/cluster/bundles.js';
 class StandIn {
   uid = 'this-node';
   received: Array<{ message: ClusterMessage; offset?: string }> = [];
+  parsed: string[] = [];
   constructor(readonly nsp: Namespace) {}
+  /** As the streams adapter's: an entry as read, parsed, then handed to onMessage. */
+  onRawMessage(raw: { uid: string; data: string }, offset: string): void {
+    this.parsed.push(offset);
+    this.onMessage({ uid: raw.uid, nsp: '/', type: MessageType.BROADCAST, data: JSON.parse(raw.data) } as ClusterMessage, offset);
+  }
   onMessage(message: ClusterMessage, offset?: string): void {
     this.received.push({ message, offset });
   }
@@ -17,9 +23,13 @@ class StandIn {
 
 function setUp() {
   const opened: Array<[string, unknown]> = [];
-  const make = withBundles(StandIn as never, (event, bundle) => opened.push([event, bundle])) as unknown as new (nsp: Namespace) => StandIn;
+  const pushed: Array<[string, unknown]> = [];
+  const make = withBundles(StandIn as never, {
+    open: (event, bundle) => opened.push([event, bundle]),
+    pushed: (event, payload) => pushed.push([event, payload]),
+  }) as unknown as new (nsp: Namespace) => StandIn;
   const adapter = new make({ name: '/' } as Namespace);
-  return { adapter, opened };
+  return { adapter, opened, pushed };
 }
 
 const broadcast = (uid: string, rooms: string[], data: unknown[], nsp = '/') =>
@@ -34,8 +44,31 @@ describe('receipt bundles', () => {
     expect(adapter.received).toEqual([{ message: { uid: 'other-node', nsp: '/', type: MessageType.HEARTBEAT }, offset: '1-1' }]);
   });
 
+  it('shows another node’s pushes to rooms on their way to the adapter, not its own', () => {
+    const { adapter, opened, pushed } = setUp();
+    const theirs = broadcast('other-node', ['user:ann', 'user:bob'], ['event', { conversationId: 'g', seq: 7 }]);
+    const mine = broadcast('this-node', ['user:ann'], ['event', { conversationId: 'g', seq: 8 }]);
+    adapter.onMessage(theirs, '1-1');
+    adapter.onMessage(mine, '1-2');
+    expect(pushed).toEqual([['event', { conversationId: 'g', seq: 7 }]]);
+    expect(opened).toEqual([]);
+    expect(adapter.received).toEqual([
+      { message: theirs, offset: '1-1' },
+      { message: mine, offset: '1-2' },
+    ]);
+  });
+
+  it('leaves this node’s own entries on the stream unparsed (the adapter would only drop them)', () => {
+    const { adapter, pushed } = setUp();
+    const data = JSON.stringify({ packet: { type: 2, data: ['event', { seq: 1 }], nsp: '/' }, opts: { rooms: ['user:ann'], except: [], flags: {} } });
+    adapter.onRawMessage({ uid: 'this-node', data }, '1-1');
+    adapter.onRawMessage({ uid: 'other-node', data }, '1-2');
+    expect(adapter.parsed).toEqual(['1-2']);
+    expect(pushed).toEqual([['event', { seq: 1 }]]);
+  });
+
   it('passes on everything else: pushes to rooms, its own bundles, another namespace’s, a bundle room among others', () => {
-    const { adapter, opened } = setUp();
+    const { adapter, opened, pushed } = setUp();
     const messages = [
       broadcast('other-node', ['user:ann'], ['event', { seq: 1 }]),
       broadcast('this-node', [BUNDLE_ROOM], ['parley:receipts', []]),
@@ -46,6 +79,11 @@ describe('receipt bundles', () => {
     ];
     for (const message of messages) adapter.onMessage(message);
     expect(opened).toEqual([]);
+    // Other nodes' pushes in this namespace, shown on their way (a bundle room among others is a push).
+    expect(pushed).toEqual([
+      ['event', { seq: 1 }],
+      ['parley:receipts', []],
+    ]);
     expect(adapter.received.map((r) => r.message)).toEqual(messages);
   });
 });

@@ -10,8 +10,8 @@
 //   it was authorized against are still current (members_version), so the hot path is one round
 //   trip with the members from memory; a change of members locks the conversation row in a
 //   transaction and runs the rule against what it locked.
-// The members cache is kept across nodes by LISTEN/NOTIFY (member-changes.ts); recent senders only
-// hold runs of seqs this node wrote itself, which stay true whoever writes next.
+// The members cache is kept across nodes by LISTEN/NOTIFY (member-changes.ts); recent senders hold
+// the seqs this node wrote and those the others' pushes told of (a seq's sender never changes).
 import { ParleyError } from '../../../protocol/index.js';
 import type { Address, Conversation, ConversationEvent, ReceiptType, Role } from '../../../protocol/index.js';
 import { UserLimits } from '../../realtime/rate-limit.js';
@@ -144,12 +144,18 @@ const q = statements({
   // (ask again). Conversations are locked in id order, the senders' marks (moved past their
   // messages) in (conversation, address) order as receipts lock them, so two nodes' statements never
   // deadlock. A file of this server a message carries is linked when its sender may read it.
+  // Rows are found by their keys one input row at a time (LATERAL … LIMIT 1, which the planner
+  // cannot turn into a join): the plan is made once per connection, and a join planned while a
+  // table was small scans all of it on every run after (measured: the events table, each message).
+  // A lateral lock takes its rows in the order of the sorted keys it follows.
   appendMessages: `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
         WITH ORDINALITY AS i(conversation_id, sender, device_id, client_id, body, file, server_time, file_id, version, target, extra, n)
     ), prior AS (
-      SELECT i.n, e.seq, e.body, e.file, e.target, e.extra, e.deleted, e.server_time FROM input i JOIN events e
-        ON e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = i.conversation_id
+      SELECT i.n, e.seq, e.body, e.file, e.target, e.extra, e.deleted, e.server_time FROM input i CROSS JOIN LATERAL (
+        SELECT seq, body, file, target, extra, deleted, server_time FROM events e
+        WHERE e.client_id = i.client_id AND e.sender = i.sender AND e.device_id = i.device_id AND e.conversation_id = i.conversation_id LIMIT 1
+      ) e
     ), fresh AS (
       SELECT i.conversation_id, i.sender, i.device_id, i.client_id, i.body, i.file, i.server_time, i.target, i.extra, i.n, i.version,
         CASE WHEN i.file_id IS NOT NULL AND ${mayReadFileSql('i.file_id', 'i.sender')} THEN i.file_id END AS linked,
@@ -158,10 +164,11 @@ const q = statements({
     ), wanted AS (
       SELECT conversation_id, count(*) AS count, max(server_time) AS last_activity, min(version) AS version FROM fresh GROUP BY conversation_id
     ), locked AS (
-      SELECT c.id FROM conversations c JOIN wanted w ON w.conversation_id = c.id ORDER BY c.id FOR UPDATE OF c
+      SELECT c.id FROM (SELECT conversation_id FROM wanted ORDER BY conversation_id COLLATE "C") w
+      CROSS JOIN LATERAL (SELECT id FROM conversations c WHERE c.id = w.conversation_id LIMIT 1 FOR UPDATE) c
     ), conv AS (
       UPDATE conversations c SET last_seq = c.last_seq + w.count, last_activity = w.last_activity
-      FROM wanted w, locked l WHERE c.id = w.conversation_id AND l.id = c.id AND c.members_version = w.version
+      FROM wanted w WHERE c.id = ANY (ARRAY(SELECT id FROM locked)) AND c.id = w.conversation_id AND c.members_version = w.version
       RETURNING c.id, c.last_seq - w.count AS base
     ), message AS (
       INSERT INTO events (conversation_id, seq, type, sender, device_id, client_id, body, file, file_id, target, extra, server_time)
@@ -255,10 +262,12 @@ const q = statements({
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i(conversation_id, address, type, seq)
     ), cur AS (
       SELECT m.conversation_id, m.address, m.delivered_seq, m.read_seq, c.last_seq
-      FROM members m JOIN conversations c ON c.id = m.conversation_id
-      WHERE (m.conversation_id, m.address) IN (SELECT conversation_id, address FROM input)
-      ORDER BY m.conversation_id, m.address
-      FOR UPDATE OF m
+      FROM (SELECT DISTINCT conversation_id COLLATE "C" AS conversation_id, address COLLATE "C" AS address FROM input ORDER BY 1, 2) k
+      CROSS JOIN LATERAL (
+        SELECT conversation_id, address, delivered_seq, read_seq FROM members m
+        WHERE m.conversation_id = k.conversation_id AND m.address = k.address LIMIT 1 FOR UPDATE
+      ) m
+      CROSS JOIN LATERAL (SELECT last_seq FROM conversations c WHERE c.id = k.conversation_id LIMIT 1) c
     ), target AS (
       SELECT cur.conversation_id, cur.address,
         GREATEST(cur.read_seq, COALESCE(max(i.seq) FILTER (WHERE i.type = 'read' AND i.seq <= cur.last_seq), 0)) AS read_seq,
@@ -845,6 +854,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
       const members = await membersOf(conversationId);
       return held.filter((sender) => members?.roles.has(sender));
     },
+    writtenElsewhere: (conversationId, seq, sender) => recent.appended(conversationId, seq, sender),
 
     async createFile(file) {
       await query(q.insertFile, [file.id, file.owner, file.name, file.size, file.mime, file.sha256, file.createdAt, file.complete]);

@@ -585,6 +585,7 @@ export function openSqliteStorage(dataDir: string, options: SqliteStorageOptions
       const members = membersOf(conversationId);
       return held.filter((sender) => members?.roles.has(sender));
     },
+    writtenElsewhere: (conversationId, seq, sender) => recent.appended(conversationId, seq, sender),
     async createFile(file) {
       q.insertFile.run({ ...file, complete: file.complete ? 1 : 0 });
     },
