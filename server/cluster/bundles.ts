@@ -26,8 +26,8 @@ interface Receiving {
 export interface FromOtherNodes {
   /** A bundle: `event` names its kind. */
   open(event: string, bundle: unknown): void;
-  /** A push to rooms, before the adapter hands it to the devices here (a node learns from what the others wrote). */
-  pushed(event: string, payload: unknown): void;
+  /** A push to these rooms, before the adapter hands it to the devices here (a node learns from what the others wrote). */
+  pushed(event: string, payload: unknown, rooms: readonly unknown[]): void;
 }
 
 /**
@@ -49,23 +49,21 @@ export function withBundles(make: ServerOptions['adapter'], from: FromOtherNodes
       const packet = message.type === MessageType.BROADCAST && message.uid !== receiving.uid && message.nsp === nsp.name ? packetOf(message) : null;
       if (!packet) return onMessage(message, offset);
       if (!packet.bundle) {
-        from.pushed(packet.event, packet.payload);
+        from.pushed(packet.event, packet.payload, packet.rooms);
         return onMessage(message, offset);
       }
-      // What the adapter learns from any message: the node that sent it is alive (its heartbeats wait while it publishes).
-      onMessage({ uid: message.uid, nsp: message.nsp, type: MessageType.HEARTBEAT }, offset);
       from.open(packet.event, packet.payload);
     };
     return adapter;
   } as unknown as ServerOptions['adapter'];
 }
 
-/** A broadcast's event and payload, and whether it is a bundle (to BUNDLE_ROOM alone); null when it carries no named event. */
-function packetOf(message: ClusterMessage): { event: string; payload: unknown; bundle: boolean } | null {
+/** A broadcast's event, payload and rooms, and whether it is a bundle (to BUNDLE_ROOM alone); null when it carries no named event. */
+function packetOf(message: ClusterMessage): { event: string; payload: unknown; rooms: readonly unknown[]; bundle: boolean } | null {
   const data = (message as { data?: { packet?: { data?: unknown }; opts?: { rooms?: unknown } } }).data;
   const args = data?.packet?.data;
   if (!Array.isArray(args) || typeof args[0] !== 'string') return null;
-  const rooms = data?.opts?.rooms;
-  const bundle = Array.isArray(rooms) && rooms.length === 1 && rooms[0] === BUNDLE_ROOM;
-  return { event: args[0], payload: args[1], bundle };
+  const rooms: readonly unknown[] = Array.isArray(data?.opts?.rooms) ? data.opts.rooms : [];
+  const bundle = rooms.length === 1 && rooms[0] === BUNDLE_ROOM;
+  return { event: args[0], payload: args[1], rooms, bundle };
 }

@@ -40,14 +40,16 @@ const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
 /**
  * After a read of the stream that found entries, the reader waits this long before the next: under
  * load one read brings what a few milliseconds published (a round trip and a parse of the reply
- * each, where there was one per entry); at light load the next read blocks anyway.
+ * each, where there was one per entry); at light load the next read blocks anyway. A full read (the
+ * reader is behind) is followed at once.
  */
 const READ_PAUSE_MS = 2;
+/** After a failed read: a closed client fails at once, and the adapter's loop would spin on it. */
+const READ_ERROR_PAUSE_MS = 100;
 
 export async function connectRedis(options: RedisOptionsForNode, log: FastifyBaseLogger): Promise<ClusterRedis> {
   const base: RedisOptions = { lazyConnect: true, retryStrategy, connectTimeout: 5000, connectionName: 'parley' };
-  // Commands of one turn (a batch's pushes) go to Redis in one write.
-  const client = new Redis(options.url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const client = new Redis(options.url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const waiting: RedisOptions = { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null };
   const duplicates: Redis[] = [];
   // The adapter duplicates the client for its stream reader and its subscriber: those wait for Redis.
@@ -119,18 +121,36 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   };
 }
 
-/** XREAD on this client waits READ_PAUSE_MS after a read that found entries (the adapter's reader reads in a loop). */
+/** XREAD on this client waits READ_PAUSE_MS after a read that found entries but not its COUNT (the adapter's reader reads in a loop). */
 function pauseAfterReads(copy: Redis): void {
   const xread = copy.xread.bind(copy) as (...args: unknown[]) => Promise<unknown>;
-  let found = 0;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  let found = -Infinity;
   copy.xread = (async (...args: unknown[]) => {
-    const wait = found + READ_PAUSE_MS - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const entries = await xread(...args);
-    if (entries) found = Date.now();
-    return entries;
+    const wait = Math.min(READ_PAUSE_MS, found + READ_PAUSE_MS - performance.now());
+    if (wait > 0) await sleep(wait);
+    try {
+      const reply = await xread(...args);
+      found = reply && entriesIn(reply) < countIn(args) ? performance.now() : -Infinity;
+      return reply;
+    } catch (error) {
+      await sleep(READ_ERROR_PAUSE_MS);
+      throw error;
+    }
   }) as typeof copy.xread;
 }
+
+/** Entries in an XREAD reply of one stream: [[stream, [[id, fields], …]]]. */
+const entriesIn = (reply: unknown) => {
+  const entries = (reply as Array<[string, unknown[]]>)[0]?.[1];
+  return Array.isArray(entries) ? entries.length : 0;
+};
+
+/** The COUNT an XREAD asked for (none: unbounded). */
+const countIn = (args: unknown[]) => {
+  const at = args.findIndex((arg) => typeof arg === 'string' && arg.toUpperCase() === 'COUNT');
+  return at >= 0 ? Number(args[at + 1]) : Infinity;
+};
 
 /** A Redis URL without its password, for logs and errors. */
 export function redactUrl(url: string): string {

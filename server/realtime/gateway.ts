@@ -68,28 +68,26 @@ function createFanout(
   io: Server,
   clustered: boolean,
   applyLimits: (address: Address, overrides: UserLimits) => void,
-): Fanout & { fromOtherNode(bundle: Array<[Address, Receipt[]]>): void } {
+): Fanout & { fromOtherNode(bundle: Array<[Address, Receipt[]]>): void; flushReceipts(): void } {
   // The receipts of a message's readers arrive over a few milliseconds, and with several nodes from
   // each of them: what each user is owed gathers for RECEIPTS_GATHER_MS, this node's and what other
   // nodes' bundles brought, and goes out in one push (and this node's to the others in one bundle).
   let receipts = new Map<Address, Receipt[]>();
   let fromOthers = new Map<Address, Receipt[]>();
-  let scheduled = false;
+  let scheduled: NodeJS.Timeout | null = null;
   const owe = (owed: Map<Address, Receipt[]>, address: Address, list: readonly Receipt[]) => {
     const pending = owed.get(address);
     if (pending) pending.push(...list);
     else owed.set(address, [...list]);
-    if (!scheduled) {
-      scheduled = true;
-      setTimeout(sendReceipts, RECEIPTS_GATHER_MS);
-    }
+    scheduled ??= setTimeout(sendReceipts, RECEIPTS_GATHER_MS);
   };
   const sendReceipts = () => {
     const owed = receipts;
     const heard = fromOthers;
     receipts = new Map();
     fromOthers = new Map();
-    scheduled = false;
+    if (scheduled) clearTimeout(scheduled);
+    scheduled = null;
     for (const [address, list] of owed) {
       const theirs = heard.get(address);
       if (theirs) theirs.push(...list);
@@ -128,6 +126,10 @@ function createFanout(
     /** Another node's bundle: each part for the devices here, with this turn's own. */
     fromOtherNode(bundle) {
       for (const [address, list] of bundle) if (io.of('/').adapter.rooms.has(userRoom(address))) owe(fromOthers, address, list);
+    },
+    /** What is gathering goes now (a closing node's last receipts reach the others before its Redis link closes). */
+    flushReceipts() {
+      if (scheduled) sendReceipts();
     },
     disconnectUser(address, message) {
       io.to(userRoom(address)).emit('auth:revoked', { message });
@@ -187,12 +189,15 @@ function openBundle(deliver: (bundle: Array<[Address, Receipt[]]>) => void, even
 }
 
 /**
- * A push of another node's event: the sender of the event at that seq, which receipts covering it
- * then find in memory (Storage.writtenElsewhere). Never throws (bundles.ts); anything unexpected is
+ * A push of another node's event, to users some of whom have devices here: the sender of the event
+ * at that seq, which the receipts of those devices then find in memory (Storage.writtenElsewhere).
+ * Every 'event' push is an event as committed. Never throws (bundles.ts); anything unexpected is
  * left alone, and the database answers for it.
  */
-function learnFromPush(storage: Storage | null, name: string, payload: unknown): void {
+function learnFromPush(io: Server, storage: Storage | null, name: string, payload: unknown, rooms: readonly unknown[]): void {
   if (name !== 'event' || !storage || typeof payload !== 'object' || payload === null) return;
+  const here = io.of('/').adapter.rooms;
+  if (!rooms.some((room) => typeof room === 'string' && here.has(room))) return;
   const { conversationId, seq, type, sender } = payload as Record<string, unknown>;
   if (typeof conversationId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return;
   if (type === 'message' && typeof sender !== 'string') return;
@@ -281,7 +286,7 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     ...(adapter && {
       adapter: withBundles(adapter, {
         open: (event, bundle) => openBundle(fanout.fromOtherNode, event, bundle, () => logger),
-        pushed: (event, payload) => learnFromPush(storage, event, payload),
+        pushed: (event, payload, rooms) => learnFromPush(io, storage, event, payload, rooms),
       }),
     }),
   });
@@ -302,9 +307,10 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
       attachHandlers(io, messaging, { ...options, limits }, users, counters, inFlight);
       if (adapter) recheckTokens(io, httpServer, options.storage, limits.tokenRecheckSeconds, options.logger);
     },
-    /** Resolves once the requests being handled have finished (their writes committed or refused). */
+    /** Resolves once the requests being handled have finished (their writes committed or refused), their receipts sent. */
     async settled(): Promise<void> {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      fanout.flushReceipts();
     },
     load(): RealtimeLoad {
       let bytes = 0;

@@ -27,7 +27,7 @@ import { createProfiles } from './profiles.js';
 export interface Fanout {
   /** Sends to every connected device of these users, except the socket that caused it. */
   emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string): void;
-  /** Sends a receipt to these users with the others of this turn for them, in one `receipts` push each. */
+  /** Sends a receipt to these users with the others of the next few milliseconds for them, in one `receipts` push each. */
   receipt(users: readonly Address[], receipt: Receipt): void;
   disconnectUser(address: Address, message: string): void;
   /** A user's own limits changed: their open connections follow them from now on. */

@@ -1,9 +1,9 @@
 // Who sent each of a conversation's newest events, in memory: every receipt asks which senders its
 // range of seqs concerns, and in a group nearly every receipt covers the last few messages. The
-// storage records each event it writes (and forgets everything when a transaction rolls back, as
-// with the members cache); with several nodes, also the events the others wrote, as their pushes
-// arrive (in any order). A range it does not hold whole (older events, a push it never got) is left
-// to the database.
+// storage records each event it writes once it is committed (SQLite records inside its transaction
+// and forgets everything when one rolls back, as with the members cache); with several nodes, also
+// the events the others wrote, as their pushes arrive (in any order). A range it does not hold
+// whole (older events, a push it never got) is left to the database.
 import type { Address } from '../../protocol/index.js';
 
 export interface RecentSendersLimits {
@@ -12,7 +12,7 @@ export interface RecentSendersLimits {
   perConversation: number;
 }
 
-/** About 10 MB at most. */
+/** Some 10–30 MB at most (a slot's sender is a string of its own when it came in a push). */
 export const DEFAULT_RECENT_SENDERS_LIMITS: RecentSendersLimits = { conversations: 10_000, perConversation: 64 };
 
 export interface RecentSenders {

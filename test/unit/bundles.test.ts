@@ -1,5 +1,5 @@
 // Receipt bundles between nodes (server/cluster/bundles.ts), against a stand-in adapter: a bundle
-// from another node goes to `open` and counts as that node's sign of life; another node's push to
+// from another node goes to `open` and nowhere else; another node's push to
 // rooms is shown to `pushed` and reaches the adapter as it came, as does anything else.
 import type { Namespace } from 'socket.io';
 import { MessageType, type ClusterMessage } from 'socket.io-adapter';
@@ -23,10 +23,10 @@ class StandIn {
 
 function setUp() {
   const opened: Array<[string, unknown]> = [];
-  const pushed: Array<[string, unknown]> = [];
+  const pushed: Array<[string, unknown, readonly unknown[]]> = [];
   const make = withBundles(StandIn as never, {
     open: (event, bundle) => opened.push([event, bundle]),
-    pushed: (event, payload) => pushed.push([event, payload]),
+    pushed: (event, payload, rooms) => pushed.push([event, payload, rooms]),
   }) as unknown as new (nsp: Namespace) => StandIn;
   const adapter = new make({ name: '/' } as Namespace);
   return { adapter, opened, pushed };
@@ -36,12 +36,12 @@ const broadcast = (uid: string, rooms: string[], data: unknown[], nsp = '/') =>
   ({ uid, nsp, type: MessageType.BROADCAST, data: { packet: { type: 2, data, nsp }, opts: { rooms, except: [], flags: {} } } }) as unknown as ClusterMessage;
 
 describe('receipt bundles', () => {
-  it('opens another node’s bundle here, and tells the adapter that node is alive', () => {
+  it('opens another node’s bundle here, and the adapter does not see it', () => {
     const { adapter, opened } = setUp();
     const bundle = [['ann', [{ conversationId: 'g', address: 'bob', type: 'read', seq: 3 }]]];
     adapter.onMessage(broadcast('other-node', [BUNDLE_ROOM], ['parley:receipts', bundle]), '1-1');
     expect(opened).toEqual([['parley:receipts', bundle]]);
-    expect(adapter.received).toEqual([{ message: { uid: 'other-node', nsp: '/', type: MessageType.HEARTBEAT }, offset: '1-1' }]);
+    expect(adapter.received).toEqual([]);
   });
 
   it('shows another node’s pushes to rooms on their way to the adapter, not its own', () => {
@@ -50,7 +50,7 @@ describe('receipt bundles', () => {
     const mine = broadcast('this-node', ['user:ann'], ['event', { conversationId: 'g', seq: 8 }]);
     adapter.onMessage(theirs, '1-1');
     adapter.onMessage(mine, '1-2');
-    expect(pushed).toEqual([['event', { conversationId: 'g', seq: 7 }]]);
+    expect(pushed).toEqual([['event', { conversationId: 'g', seq: 7 }, ['user:ann', 'user:bob']]]);
     expect(opened).toEqual([]);
     expect(adapter.received).toEqual([
       { message: theirs, offset: '1-1' },
@@ -64,7 +64,7 @@ describe('receipt bundles', () => {
     adapter.onRawMessage({ uid: 'this-node', data }, '1-1');
     adapter.onRawMessage({ uid: 'other-node', data }, '1-2');
     expect(adapter.parsed).toEqual(['1-2']);
-    expect(pushed).toEqual([['event', { seq: 1 }]]);
+    expect(pushed).toEqual([['event', { seq: 1 }, ['user:ann']]]);
   });
 
   it('passes on everything else: pushes to rooms, its own bundles, another namespace’s, a bundle room among others', () => {
@@ -81,8 +81,8 @@ describe('receipt bundles', () => {
     expect(opened).toEqual([]);
     // Other nodes' pushes in this namespace, shown on their way (a bundle room among others is a push).
     expect(pushed).toEqual([
-      ['event', { seq: 1 }],
-      ['parley:receipts', []],
+      ['event', { seq: 1 }, ['user:ann']],
+      ['parley:receipts', [], [BUNDLE_ROOM, 'user:ann']],
     ]);
     expect(adapter.received.map((r) => r.message)).toEqual(messages);
   });

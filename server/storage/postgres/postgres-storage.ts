@@ -126,6 +126,9 @@ const q = statements({
     WHERE m.conversation_id = $1 ORDER BY m.address`,
   getMembers: `SELECT c.type, c.members_version, m.address, m.role FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
     WHERE c.id = $1`,
+  // Every member's row, in the order receipts lock them: a change of members then waits for no row
+  // while holding another that a receipt batch waits for.
+  lockMemberRows: 'SELECT 1 FROM members WHERE conversation_id = $1 ORDER BY address FOR UPDATE',
   // The same, holding the conversation until the transaction ends: no event and no change of members meanwhile.
   lockMembers: `SELECT c.type, c.members_version, m.address, m.role FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
     WHERE c.id = $1 FOR UPDATE OF c`,
@@ -144,10 +147,11 @@ const q = statements({
   // (ask again). Conversations are locked in id order, the senders' marks (moved past their
   // messages) in (conversation, address) order as receipts lock them, so two nodes' statements never
   // deadlock. A file of this server a message carries is linked when its sender may read it.
-  // Rows are found by their keys one input row at a time (LATERAL … LIMIT 1, which the planner
-  // cannot turn into a join): the plan is made once per connection, and a join planned while a
-  // table was small scans all of it on every run after (measured: the events table, each message).
-  // A lateral lock takes its rows in the order of the sorted keys it follows.
+  // A resent message, and the conversations to lock, are found by key one input row at a time
+  // (LATERAL … LIMIT 1, which the planner cannot turn into a join): the plan is made once per
+  // connection, and a join planned while a table was small scans all of it on every run after
+  // (measured: the events table, on each message). A lateral lock takes its rows in the order of the
+  // sorted keys it follows. The other steps join rows this statement found or wrote.
   appendMessages: `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
         WITH ORDINALITY AS i(conversation_id, sender, device_id, client_id, body, file, server_time, file_id, version, target, extra, n)
@@ -644,9 +648,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   });
 
   /**
-   * A batch's sender lookups in one statement: with several nodes, most receipts cover messages
-   * another node wrote, which this node's recent senders do not hold (a query each cost the cluster
-   * more than the messages themselves).
+   * A batch's sender lookups in one statement, for the ranges recent senders do not hold whole
+   * (older history; a push from another node lost with Redis away).
    */
   const senderLookups = createTurnBatch<{ conversationId: string; previous: number; current: number }, Address[]>(async (items) => {
     const rows = await query<{ n: number; sender: Address }>(q.sendersBetween, [
@@ -780,6 +783,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
         if (sender !== null && authorize) authorizeOn(members, conversationId, sender, authorize);
         // No such conversation: nothing to change (as on SQLite).
         if (!members) return { event: null, before: [] };
+        await query(q.lockMemberRows, [conversationId], tx);
         const before = members.addresses;
         const addedRows = await query<{ address: Address }>(
           q.addMembers,
@@ -792,13 +796,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
         const removed = change.remove.filter((a) => removedSet.delete(a));
         const promoted: Address[] = [];
         const demoted: Address[] = [];
-        // Rows locked in address order, as receipts lock them; the event lists them in the order given.
-        const changed = new Set<Address>();
-        for (const { address, role } of [...(change.roles ?? [])].sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0))) {
-          if ((await query(q.setRole, [conversationId, address, role], tx)).length > 0) changed.add(`${address}\n${role}`);
-        }
         for (const { address, role } of change.roles ?? []) {
-          if (changed.delete(`${address}\n${role}`)) (role === 'admin' ? promoted : demoted).push(address);
+          if ((await query(q.setRole, [conversationId, address, role], tx)).length > 0) (role === 'admin' ? promoted : demoted).push(address);
         }
         // A group never loses its last admin by a departure: the longest-standing member takes over.
         if (members.type !== 'direct' && removed.some((a) => members.roles.get(a) === 'admin')) {
