@@ -24,7 +24,13 @@ export function buildIfStale(log: (line: string) => void = console.log): void {
   const changed = Math.max(...SOURCES.map((p) => newest(join(root, p))));
   if (changed <= builtAt) return;
   log('Building Parley (out/)…');
+  const started = Date.now();
   // The one definition of the build is package.json's; npm is a .cmd on Windows, run through the shell there.
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
-  if (build.status !== 0) throw new Error('the build (npm run build) failed');
+  // Its listing of every bundle is shown only when it fails: otherwise it buries what a newcomer needs to read.
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, shell: process.platform === 'win32' });
+  if (build.status !== 0) {
+    process.stderr.write(`${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? `${build.error.message}\n` : ''}`);
+    throw new Error('the build (npm run build) failed');
+  }
+  log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
