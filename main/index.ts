@@ -200,6 +200,7 @@ if (!app.requestSingleInstanceLock()) {
       demo: config.demo,
       signInAs: config.signInAs,
       signInWith: config.signInWith,
+      offerServer: config.offerServer,
       tokenCodec: secrets.codec,
       reveal: revealWithShell,
       saveAs: saveAsWithDialog(() => win),

@@ -17,7 +17,7 @@ import { buildIfStale } from './build-if-stale.js';
 
 const usage = `Usage: npm start -- [options]
 
-  --server-url <url>  use this Parley server instead of the embedded one (PARLEY_SERVER_URL)
+  --server-url <url>  use this Parley server instead of the embedded one: the sign-in screen offers it (PARLEY_SERVER_URL)
   --token <token>     sign in to --server-url with this user access token (PARLEY_TOKEN)
   --user <address>    demo user to sign in as with the embedded server: ${DEMO_USERS.map((u) => u.address).join(', ')}
                       (default: the first, on a new data dir; later launches resume the last session)
@@ -109,7 +109,8 @@ if (electron) {
       PARLEY_DATA_DIR: clientDir,
       ...(demo && { PARLEY_DEMO: JSON.stringify(demo) }),
       ...(values.user && { PARLEY_USER: values.user }),
-      ...(serverUrl && token && { PARLEY_SERVER_URL: serverUrl, PARLEY_TOKEN: token }),
+      ...(serverUrl && { PARLEY_SERVER_URL: serverUrl }),
+      ...(token && { PARLEY_TOKEN: token }),
     },
   });
   running.electron = child;
@@ -128,6 +129,7 @@ if (electron) {
     demo,
     signInAs: values.user,
     signInWith: serverUrl && token ? { serverUrl, token } : undefined,
+    offerServer: serverUrl && !token ? serverUrl : undefined,
     tokenCodec: secrets.codec,
   });
   running.bridge = bridge;

@@ -37,6 +37,8 @@ export interface SessionOptions {
   dataDir: string;
   /** The embedded server and its demo users, when the host started one. */
   demo?: { serverUrl: string; users: DemoAccount[] };
+  /** The server the sign-in screen offers when there is no embedded one (npm start --server-url without --token). */
+  offerServer?: string;
   tokenCodec?: TokenCodec;
   log?: (message: string, detail?: unknown) => void;
   /** Engine reconnect backoff, for tests. */
@@ -63,7 +65,7 @@ export function createSession(options: SessionOptions) {
   const codec = options.tokenCodec ?? { seal: (t: string) => t, open: (t: string) => t };
   const demoUsers: DemoUser[] = (options.demo?.users ?? []).map(({ address, name }) => ({ address, name }));
   let current: { client: Client; serverUrl: string; me: Address; settings: FileSettingsFile; unsubscribe: Unsubscribe[] } | null = null;
-  let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? null };
+  let signedOut: { reason: string | null; serverUrl: string | null } = { reason: null, serverUrl: options.demo?.serverUrl ?? options.offerServer ?? null };
   makePrivateDir(options.dataDir, log);
   /** Why the saved session could not be resumed, when its token could not be unsealed. */
   let unsealFailure: string | null = null;

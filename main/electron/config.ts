@@ -12,6 +12,8 @@ export interface HostConfig {
   demo?: { serverUrl: string; users: DemoAccount[] };
   signInAs?: string;
   signInWith?: { serverUrl: string; token: string };
+  /** PARLEY_SERVER_URL without PARLEY_TOKEN: the server the sign-in screen offers. */
+  offerServer?: string;
 }
 
 const HttpUrl = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// URL');
@@ -41,9 +43,9 @@ const Env = z
     PARLEY_SERVER_URL: z.preprocess(unsetIfEmpty, HttpUrl.optional()),
     PARLEY_TOKEN: z.preprocess(unsetIfEmpty, z.string().max(512).optional()),
   })
-  .refine((env) => !env.PARLEY_TOKEN === !env.PARLEY_SERVER_URL, {
+  .refine((env) => !env.PARLEY_TOKEN || env.PARLEY_SERVER_URL, {
     path: ['PARLEY_TOKEN'],
-    message: 'PARLEY_SERVER_URL and PARLEY_TOKEN go together',
+    message: 'PARLEY_TOKEN goes with PARLEY_SERVER_URL',
   })
   .refine((env) => !env.PARLEY_USER || env.PARLEY_DEMO?.users.some((u) => u.address === env.PARLEY_USER), {
     path: ['PARLEY_USER'],
@@ -60,5 +62,6 @@ export function readConfig(env: Record<string, string | undefined>): HostConfig 
     ...(PARLEY_DEMO && { demo: PARLEY_DEMO }),
     ...(PARLEY_USER && { signInAs: PARLEY_USER }),
     ...(PARLEY_SERVER_URL && PARLEY_TOKEN && { signInWith: { serverUrl: PARLEY_SERVER_URL, token: PARLEY_TOKEN } }),
+    ...(PARLEY_SERVER_URL && !PARLEY_TOKEN && { offerServer: PARLEY_SERVER_URL }),
   };
 }

@@ -28,6 +28,11 @@ describe('bridge', () => {
     await expect(call(bridge, 'getSession', { me: 'mallory' })).rejects.toMatchObject({ code: 'bad_request' });
   });
 
+  it('offers the server it was given (npm start --server-url without --token) on the sign-in screen', async () => {
+    const bridge = openBridge({ offerServer: 'https://chat.example.org' });
+    expect(await call(bridge, 'getSession')).toMatchObject({ state: 'signedOut', serverUrl: 'https://chat.example.org', demoUsers: [] });
+  });
+
   it('signs in only with a token the server accepts, and resumes the session offline at the next launch', async () => {
     const server = await startTestServer();
     const aliceToken = await server.user('alice');

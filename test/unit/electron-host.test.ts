@@ -746,6 +746,8 @@ describe('host setup', () => {
     expect(readConfig({ PARLEY_SERVER_URL: 'https://chat.example', PARLEY_TOKEN: 'plu_x' })).toEqual({
       signInWith: { serverUrl: 'https://chat.example', token: 'plu_x' },
     });
-    expect(() => readConfig({ PARLEY_SERVER_URL: 'https://chat.example' })).toThrow(/PARLEY_TOKEN: PARLEY_SERVER_URL and PARLEY_TOKEN go together/);
+    expect(() => readConfig({ PARLEY_TOKEN: 'plu_x' })).toThrow(/PARLEY_TOKEN: PARLEY_TOKEN goes with PARLEY_SERVER_URL/);
+    // A server without a token: offered on the sign-in screen.
+    expect(readConfig({ PARLEY_SERVER_URL: 'https://chat.example' })).toEqual({ offerServer: 'https://chat.example' });
   });
 });
