@@ -34,7 +34,8 @@ export interface ServerOptions {
   database?: string | undefined;
   /** The operator's app token; without it one is created in the data dir on first start. */
   appToken?: string | undefined;
-  logger?: LoggerOptions | false;
+  /** pino's options; `file`: Fastify writes the log there instead of to stdout. */
+  logger?: (LoggerOptions & { file?: string }) | false;
   /** Events per connection (default burst 200, 100/s); the same as limits.rateLimit. */
   rateLimit?: RateLimit;
   /** The real-time API's limits (README, Server, Limits); each defaults to DEFAULT_REALTIME_LIMITS'. */

@@ -211,8 +211,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
           PARLEY_APP_TOKEN: CLUSTER_APP_TOKEN,
           ...(o.databaseUrl && { PARLEY_DATABASE_URL: o.databaseUrl }),
           ...(o.redisUrl && { PARLEY_REDIS_URL: o.redisUrl, PARLEY_REDIS_PREFIX: prefix }),
-          PARLEY_NODE_ID: `node-${index}-${starts++}`,
+          PARLEY_NODE_ID: `node-${index}-${starts}`,
           PARLEY_FILES_DIR: filesDir,
+          PARLEY_LOG_FILE: join(o.dir, `node-${index}-${starts++}.log`),
         }, { profileTag: join(o.profileTag ?? '', `node-${index}`) });
       },
       async kill() {

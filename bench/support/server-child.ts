@@ -12,7 +12,8 @@ const server = await startServer({
   host: '127.0.0.1',
   dataDir,
   appToken: process.env.PARLEY_APP_TOKEN,
-  logger: false,
+  // Warnings and errors to a file when asked (test/cluster/ shows them when a wait fails); none otherwise.
+  logger: process.env.PARLEY_LOG_FILE ? { level: 'warn', file: process.env.PARLEY_LOG_FILE } : false,
   // Raised, per connection and per user: a benchmark measures the server's work, not its limiter.
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
   limits: {

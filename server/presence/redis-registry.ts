@@ -11,7 +11,11 @@ import type { Address, PresenceState } from '../../protocol/index.js';
 import type { ClusterRedis } from '../cluster/redis.js';
 import type { PresenceRegistry, Transition } from './registry.js';
 
-/** KEYS: the user's hash, the node's set of users. ARGV: node id, address, then device key, active (1/0) pairs. */
+/**
+ * KEYS: the user's hash, the node's set of users, the set of nodes. ARGV: node id, address, then
+ * device key, active (1/0) pairs. A node that holds devices is among the nodes whatever became of its
+ * heartbeats, so the others clear its devices once it stops saying it is alive.
+ */
 const REPLACE = `
 local function state(values)
   if #values == 0 then return 'offline' end
@@ -26,7 +30,10 @@ for i = 2, #all, 2 do
   if string.sub(all[i], 1, #mine) == mine then redis.call('HDEL', KEYS[1], all[i - 1]) end
 end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], mine .. ARGV[i + 1]) end
-if #ARGV > 2 then redis.call('SADD', KEYS[2], ARGV[2]) end
+if #ARGV > 2 then
+  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
 return {state(values), state(redis.call('HVALS', KEYS[1]))}
 `;
 
@@ -63,7 +70,7 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
   const replace = async (node: string, address: Address, devices: ReadonlyMap<string, boolean>): Promise<Transition> => {
     const pairs: string[] = [];
     for (const [key, active] of devices) pairs.push(key, active ? '1' : '0');
-    const [before, after] = (await client.eval(REPLACE, 2, userKey(address), nodeUsersKey(node), node, address, ...pairs)) as [
+    const [before, after] = (await client.eval(REPLACE, 3, userKey(address), nodeUsersKey(node), nodesKey, node, address, ...pairs)) as [
       PresenceState,
       PresenceState,
     ];
@@ -106,10 +113,10 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
       if ((await client.set(`${prefix}reap:${node}`, o.nodeId, 'PX', 60_000, 'NX')) !== 'OK') continue;
       try {
         await clear(node);
-      } catch (error) {
-        // Let go at once: a clearing cut short is taken up at the next heartbeat, not after the lock's minute.
+      } finally {
+        // Let go at once, done or cut short: a node taken for dead while it was only cut off (its key
+        // lapsed in a Redis restart) comes back, and its real death must not wait out the lock's minute.
         await client.del(`${prefix}reap:${node}`).catch(() => {});
-        throw error;
       }
     }
   }

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, onCleanup, rawDevice, startClient, tempDir, until, type TestClient } from '../support/harness.js';
@@ -411,7 +411,8 @@ describe('three nodes behind nginx', () => {
         const value = type === 'set' ? cli('smembers', key) : type === 'hash' ? cli('hgetall', key) : type === 'string' ? cli('get', key) : '';
         return `${key} = [${value.replaceAll('\n', ' ')}] (ttl ${cli('pttl', key)} ms)`;
       };
-      return `\nredis: ${keys.map(show).join('; ')}\nheard: ${heard.join(' ')}`;
+      const logs = readdirSync(dir).filter((name) => name.endsWith('.log')).map((name) => `${name}: ${readFileSync(join(dir, name), 'utf8').trim().split('\n').slice(-5).join(' | ')}`);
+      return `\nredis: ${keys.map(show).join('; ')}\nheard: ${heard.join(' ')}\nnode logs (warnings): ${logs.join('\n')}`;
     };
     try {
       await until(() => seen(names[2]!, 'offline', beforeKill), 'the killed node’s user, offline', 40_000, state);
