@@ -55,6 +55,8 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   // The adapter duplicates the client for its stream reader and its subscriber: those wait for Redis.
   client.duplicate = (override?: Partial<RedisOptions>) => {
     const copy = new Redis(options.url, { ...waiting, ...override });
+    // The outage is told once, by the client above; without a listener ioredis prints every retry.
+    copy.on('error', () => {});
     duplicates.push(copy);
     pauseAfterReads(copy);
     return copy;
