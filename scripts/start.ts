@@ -70,6 +70,7 @@ mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
 const token = values.token ?? process.env.PARLEY_TOKEN;
 if (token && !serverUrl) fail('--token goes with --server-url');
+if (serverUrl && !(URL.canParse(serverUrl) && /^https?:$/.test(new URL(serverUrl).protocol))) fail('--server-url is an http:// or https:// URL');
 if (values.user && serverUrl) fail('--user picks a demo user of the embedded server; with --server-url, sign in with --token');
 
 try {

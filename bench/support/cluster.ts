@@ -205,15 +205,16 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       proc: null,
       async start() {
         // A restarted node is a new process: a new id, as hostname-pid would give it.
+        const id = `node-${index}-${starts++}`;
         node.proc = await forkServer(script, [dataDir, String(port)], {
           ...process.env,
           ...o.env,
           PARLEY_APP_TOKEN: CLUSTER_APP_TOKEN,
           ...(o.databaseUrl && { PARLEY_DATABASE_URL: o.databaseUrl }),
           ...(o.redisUrl && { PARLEY_REDIS_URL: o.redisUrl, PARLEY_REDIS_PREFIX: prefix }),
-          PARLEY_NODE_ID: `node-${index}-${starts}`,
+          PARLEY_NODE_ID: id,
           PARLEY_FILES_DIR: filesDir,
-          PARLEY_LOG_FILE: join(o.dir, `node-${index}-${starts++}.log`),
+          PARLEY_LOG_FILE: join(o.dir, `${id}.log`),
         }, { profileTag: join(o.profileTag ?? '', `node-${index}`) });
       },
       async kill() {

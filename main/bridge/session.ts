@@ -139,8 +139,11 @@ export function createSession(options: SessionOptions) {
   }
 
   const saved = load();
-  if (saved?.token) open(saved.serverUrl, saved.address, saved.token);
-  else if (saved) signedOut = { reason: unsealFailure, serverUrl: saved.serverUrl };
+  // Asked for another server than the last session's (npm start --server-url): that one is offered,
+  // and the last session stays saved for a launch without it.
+  const elsewhere = saved !== null && options.offerServer !== undefined && new URL(saved.serverUrl).origin !== new URL(options.offerServer).origin;
+  if (saved?.token && !elsewhere) open(saved.serverUrl, saved.address, saved.token);
+  else if (saved && !elsewhere) signedOut = { reason: unsealFailure, serverUrl: saved.serverUrl };
 
   return {
     state,

@@ -12,9 +12,10 @@ import type { ClusterRedis } from '../cluster/redis.js';
 import type { PresenceRegistry, Transition } from './registry.js';
 
 /**
- * KEYS: the user's hash, the node's set of users, the set of nodes. ARGV: node id, address, then
- * device key, active (1/0) pairs. A node that holds devices is among the nodes whatever became of its
- * heartbeats, so the others clear its devices once it stops saying it is alive.
+ * KEYS: the user's hash, the node's set of users, the set of nodes, the node's liveness key. ARGV:
+ * node id, address, liveness in ms, then device key, active (1/0) pairs. A node that writes devices
+ * is alive and among the nodes whatever became of its heartbeats: the others clear its devices once
+ * it has stopped writing and saying it is alive.
  */
 const REPLACE = `
 local function state(values)
@@ -29,9 +30,10 @@ for i = 2, #all, 2 do
   values[#values + 1] = all[i]
   if string.sub(all[i], 1, #mine) == mine then redis.call('HDEL', KEYS[1], all[i - 1]) end
 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], mine .. ARGV[i + 1]) end
-if #ARGV > 2 then
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], mine .. ARGV[i + 1]) end
+if #ARGV > 3 then
   redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[3])
   redis.call('SADD', KEYS[3], ARGV[1])
 end
 return {state(values), state(redis.call('HVALS', KEYS[1]))}
@@ -70,7 +72,7 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
   const replace = async (node: string, address: Address, devices: ReadonlyMap<string, boolean>): Promise<Transition> => {
     const pairs: string[] = [];
     for (const [key, active] of devices) pairs.push(key, active ? '1' : '0');
-    const [before, after] = (await client.eval(REPLACE, 3, userKey(address), nodeUsersKey(node), nodesKey, node, address, ...pairs)) as [
+    const [before, after] = (await client.eval(REPLACE, 4, userKey(address), nodeUsersKey(node), nodesKey, aliveKey(node), node, address, heartbeatMs * 3, ...pairs)) as [
       PresenceState,
       PresenceState,
     ];

@@ -50,6 +50,11 @@ describe('bridge', () => {
     bridge.close();
     await server.stop();
 
+    // Launched for another server: that one is offered, the session kept for a launch without it.
+    const elsewhere = openBridge({ dataDir: bridge.dataDir, offerServer: 'https://chat.example.org' });
+    expect(await call(elsewhere, 'getSession')).toMatchObject({ state: 'signedOut', serverUrl: 'https://chat.example.org' });
+    elsewhere.close();
+
     const again = openBridge({ dataDir: bridge.dataDir });
     expect(await call(again, 'getSession')).toMatchObject({ state: 'signedIn', me: 'alice' });
     const [summary] = await call(again, 'listConversations');
