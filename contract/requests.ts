@@ -28,11 +28,12 @@ interface Request<Args extends z.ZodType, Result> {
 const result = <T>(): T | undefined => undefined;
 const request = <Args extends z.ZodType, Result>(args: Args, _result: Result | undefined): Request<Args, Result> => ({ args });
 
-const Url = z
+/** An http(s) address: a server's to sign in to (also the hosts' launch options'), an upload form's, a save folder's origin. */
+export const HttpUrl = z
   .string()
   .trim()
   .max(2048)
-  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'the server URL is an http:// or https:// address');
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// address');
 
 const Nothing = z.undefined();
 const Id = z.string().min(1).max(200);
@@ -64,14 +65,14 @@ export type DesktopSettings = z.infer<typeof DesktopSettings>;
 export const FileSettings = z
   .strictObject({
     uploadMode: z.enum(['parley', 'uploadUrl']),
-    uploadUrl: Url.optional(),
+    uploadUrl: HttpUrl.optional(),
     uploadAuthToken: UploadAuthToken.optional(),
     /** Bytes; 0 downloads no image by itself. */
     autoDownloadImagesUnder: z.number().int().min(0).max(DEFAULT_MAX_FILE_BYTES).optional(),
     /** Save folders: the largest file saved by itself, in bytes (bigger ones wait for a click); the engine's default when absent. */
     saveFolderMaxBytes: z.number().int().min(0).max(DEFAULT_MAX_FILE_BYTES).optional(),
     /** Save folders: origins besides the Parley server's own file routes that files are saved from. */
-    saveFolderOrigins: z.array(Url).max(20).optional(),
+    saveFolderOrigins: z.array(HttpUrl).max(20).optional(),
     /** The seed's Account XML keys (checked by the engine's parser) and the account they expand. */
     mediaRefSend: z
     .strictObject({
@@ -89,7 +90,7 @@ export const requests = {
   getAppInfo: request(Nothing, result<AppInfo>()),
   getSession: request(Nothing, result<SessionState>()),
   /** Signs in with a user access token, checked with the server before the session is kept. */
-  signIn: request(z.strictObject({ serverUrl: Url, token: z.string().trim().min(1).max(512) }), result<SessionState>()),
+  signIn: request(z.strictObject({ serverUrl: HttpUrl, token: z.string().trim().min(1).max(512) }), result<SessionState>()),
   /** Signs in as one of the embedded server's demo users. */
   signInDemo: request(z.strictObject({ address: Address }), result<SessionState>()),
   signOut: request(Nothing, result<SessionState>()),

@@ -14,6 +14,7 @@ import { browserTokenStorage } from '../main/browser/token-codec.js';
 import { startServer } from '../server/server.js';
 import { DEMO_USERS } from '../server/demo.js';
 import { buildIfStale } from './build-if-stale.js';
+import { HttpUrl } from '../contract/requests.js';
 
 const usage = `Usage: npm start -- [options]
 
@@ -70,7 +71,7 @@ mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const serverUrl = values['server-url'] ?? process.env.PARLEY_SERVER_URL;
 const token = values.token ?? process.env.PARLEY_TOKEN;
 if (token && !serverUrl) fail('--token goes with --server-url');
-if (serverUrl && !(URL.canParse(serverUrl) && /^https?:$/.test(new URL(serverUrl).protocol))) fail('--server-url is an http:// or https:// URL');
+if (serverUrl && !HttpUrl.safeParse(serverUrl).success) fail('--server-url is an http:// or https:// address');
 if (values.user && serverUrl) fail('--user picks a demo user of the embedded server; with --server-url, sign in with --token');
 
 try {

@@ -3,6 +3,7 @@
 // later as a failed sign-in.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { HttpUrl } from '../../contract/requests.js';
 import { Address, describeIssues } from '../../protocol/index.js';
 import type { DemoAccount } from '../bridge/index.js';
 
@@ -16,7 +17,6 @@ export interface HostConfig {
   offerServer?: string;
 }
 
-const HttpUrl = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// URL');
 
 const Demo = z.object({
   serverUrl: HttpUrl,
