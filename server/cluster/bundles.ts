@@ -1,12 +1,9 @@
-// One stream entry for what a turn owes many users, each their own part. Receipts were one entry
-// per user a turn, each read and parsed by every node whether it held that user or not: with three
-// nodes that was most of the cluster's cost per message. A bundle is a broadcast to a room no socket
-// joins, so the adapter carries it like any push (on the stream, in order, resumed after a cut of
-// the link) and delivers it nowhere itself; each node takes the bundles of the others apart here
-// and hands each part to its own devices (the sender did so for its own).
-//
-// The same hook shows a node the others' pushes as they pass (each event's seq and sender, which
-// the receipts that cover it need), and leaves its own entries on the stream unparsed.
+// A bundle: one stream entry for what a turn of a node owes the others, many pushes and receipts
+// for many users (server/realtime/fanout.ts). It is a broadcast to a room no socket joins, so the
+// adapter carries it like any push (on the stream, in order, resumed after a cut of the link) and
+// delivers it nowhere itself; each node takes the bundles of the others apart here and hands each
+// part to its own devices (the sender did so for its own). A node's own entries on the stream are
+// left unparsed.
 import type { Namespace, ServerOptions } from 'socket.io';
 import { MessageType, type ClusterAdapter, type ClusterMessage } from 'socket.io-adapter';
 
@@ -23,19 +20,12 @@ interface Receiving {
   onRawMessage?(raw: { uid?: unknown }, offset: string): void;
 }
 
-export interface FromOtherNodes {
-  /** A bundle: `event` names its kind. */
-  open(event: string, bundle: unknown): void;
-  /** A push to these rooms, before the adapter hands it to the devices here (a node learns from what the others wrote). */
-  pushed(event: string, payload: unknown, rooms: readonly unknown[]): void;
-}
-
 /**
- * The adapter `make` creates, with the bundles of other nodes going to `open` instead of to the
- * room, and their other pushes shown to `pushed` on their way. Anything else passes through
- * untouched. Neither may throw: the stream reader would read the same entry again, forever.
+ * The adapter `make` creates, with the bundles of other nodes going to `open` (`event` names their
+ * kind) instead of to the room. Anything else passes through untouched. `open` may not throw: the
+ * stream reader would read the same entry again, forever.
  */
-export function withBundles(make: ServerOptions['adapter'], from: FromOtherNodes): ServerOptions['adapter'] {
+export function withBundles(make: ServerOptions['adapter'], open: (event: string, bundle: unknown) => void): ServerOptions['adapter'] {
   // socket.io calls the adapter with `new` (a class, or a function returning the adapter, as the
   // Redis adapters are): so does this.
   return function bundling(nsp: Namespace) {
@@ -46,24 +36,20 @@ export function withBundles(make: ServerOptions['adapter'], from: FromOtherNodes
     const onRawMessage = receiving.onRawMessage?.bind(adapter);
     if (onRawMessage) receiving.onRawMessage = (raw, offset) => (raw.uid === receiving.uid ? undefined : onRawMessage(raw, offset));
     receiving.onMessage = (message, offset) => {
-      const packet = message.type === MessageType.BROADCAST && message.uid !== receiving.uid && message.nsp === nsp.name ? packetOf(message) : null;
-      if (!packet) return onMessage(message, offset);
-      if (!packet.bundle) {
-        from.pushed(packet.event, packet.payload, packet.rooms);
-        return onMessage(message, offset);
-      }
-      from.open(packet.event, packet.payload);
+      const bundle = message.type === MessageType.BROADCAST && message.uid !== receiving.uid && message.nsp === nsp.name ? bundleOf(message) : null;
+      if (!bundle) return onMessage(message, offset);
+      open(bundle.event, bundle.payload);
     };
     return adapter;
   } as unknown as ServerOptions['adapter'];
 }
 
-/** A broadcast's event, payload and rooms, and whether it is a bundle (to BUNDLE_ROOM alone); null when it carries no named event. */
-function packetOf(message: ClusterMessage): { event: string; payload: unknown; rooms: readonly unknown[]; bundle: boolean } | null {
+/** A broadcast to BUNDLE_ROOM alone: its event and payload; null for anything else. */
+function bundleOf(message: ClusterMessage): { event: string; payload: unknown } | null {
   const data = (message as { data?: { packet?: { data?: unknown }; opts?: { rooms?: unknown } } }).data;
+  const rooms = data?.opts?.rooms;
+  if (!Array.isArray(rooms) || rooms.length !== 1 || rooms[0] !== BUNDLE_ROOM) return null;
   const args = data?.packet?.data;
   if (!Array.isArray(args) || typeof args[0] !== 'string') return null;
-  const rooms: readonly unknown[] = Array.isArray(data?.opts?.rooms) ? data.opts.rooms : [];
-  const bundle = rooms.length === 1 && rooms[0] === BUNDLE_ROOM;
-  return { event: args[0], payload: args[1], rooms, bundle };
+  return { event: args[0], payload: args[1] };
 }

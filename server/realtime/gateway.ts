@@ -7,7 +7,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   Handshake,
   ParleyError,
-  RECEIPTS_PUSH,
   describeIssues,
   invalidPayload,
   isRequestName,
@@ -15,27 +14,23 @@ import {
   requests,
   signals,
   type Address,
-  type PushName,
-  type PushPayload,
-  type Receipt,
   type Reply,
   Address as AddressSchema,
 } from '../../protocol/index.js';
 import { verifyAccessToken } from '../auth/access-token.js';
-import { BUNDLE_ROOM, withBundles } from '../cluster/bundles.js';
+import { withBundles } from '../cluster/bundles.js';
 import { hashSecret } from '../auth/secrets.js';
 import type { Fanout, Messaging } from '../services/messaging.js';
 import type { Storage } from '../storage/storage.js';
 import type { PresenceService } from '../presence/presence.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
 import { checkLimits, type RealtimeLimits } from './limits.js';
+import { createFanout, userRoom } from './fanout.js';
 import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
 import { UserLimits as UserLimitsSchema, createRateLimiter, type RateLimiter, type UserLimits } from './rate-limit.js';
 
 /** Big enough for a 64 KiB body in the worst UTF-16/JSON escaping; larger frames close the socket. */
 const MAX_FRAME_BYTES = 512 * 1024;
-
-export const userRoom = (address: Address) => `user:${address}`;
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry re-arms the timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -62,146 +57,6 @@ interface SocketData {
   idle: boolean;
   expiresAt: number;
   user: UserState;
-}
-
-function createFanout(
-  io: Server,
-  clustered: boolean,
-  applyLimits: (address: Address, overrides: UserLimits) => void,
-): Fanout & { fromOtherNode(bundle: Array<[Address, Receipt[]]>): void; flushReceipts(): void } {
-  // The receipts of a message's readers arrive over a few milliseconds, and with several nodes from
-  // each of them: what each user is owed gathers for RECEIPTS_GATHER_MS, this node's and what other
-  // nodes' bundles brought, and goes out in one push (and this node's to the others in one bundle).
-  let receipts = new Map<Address, Receipt[]>();
-  let fromOthers = new Map<Address, Receipt[]>();
-  let scheduled: NodeJS.Timeout | null = null;
-  const owe = (owed: Map<Address, Receipt[]>, address: Address, list: readonly Receipt[]) => {
-    const pending = owed.get(address);
-    if (pending) pending.push(...list);
-    else owed.set(address, [...list]);
-    scheduled ??= setTimeout(sendReceipts, RECEIPTS_GATHER_MS);
-  };
-  const sendReceipts = () => {
-    const owed = receipts;
-    const heard = fromOthers;
-    receipts = new Map();
-    fromOthers = new Map();
-    if (scheduled) clearTimeout(scheduled);
-    scheduled = null;
-    for (const [address, list] of owed) {
-      const theirs = heard.get(address);
-      if (theirs) theirs.push(...list);
-      else heard.set(address, list);
-    }
-    deliverReceipts(io, heard);
-    if (!clustered) return;
-    // The other nodes get the turn's receipts as bundles (server/cluster/bundles.ts), bounded in size:
-    // [address, receipts] pairs (an address is any string, "__proto__" too: no object keys).
-    let bundle: Array<[Address, Receipt[]]> = [];
-    let size = 0;
-    for (const [address, list] of owed) {
-      for (let i = 0; i < list.length; i += RECEIPTS_BUNDLE_MAX) {
-        const part = list.slice(i, i + RECEIPTS_BUNDLE_MAX);
-        if (size + part.length > RECEIPTS_BUNDLE_MAX) {
-          io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
-          bundle = [];
-          size = 0;
-        }
-        bundle.push([address, part]);
-        size += part.length;
-      }
-    }
-    if (size > 0) io.to(BUNDLE_ROOM).emit(RECEIPTS_BUNDLE, bundle);
-  };
-  return {
-    emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
-      if (users.length === 0) return;
-      const rooms = users.map(userRoom);
-      const target = exceptSocket ? io.to(rooms).except(exceptSocket) : io.to(rooms);
-      target.emit(name, payload);
-    },
-    receipt(to, receipt) {
-      for (const address of to) owe(receipts, address, [receipt]);
-    },
-    /** Another node's bundle: each part for the devices here, with this turn's own. */
-    fromOtherNode(bundle) {
-      for (const [address, list] of bundle) if (io.of('/').adapter.rooms.has(userRoom(address))) owe(fromOthers, address, list);
-    },
-    /** What is gathering goes now (a closing node's last receipts reach the others before its Redis link closes). */
-    flushReceipts() {
-      if (scheduled) sendReceipts();
-    },
-    disconnectUser(address, message) {
-      io.to(userRoom(address)).emit('auth:revoked', { message });
-      io.in(userRoom(address)).disconnectSockets(true);
-    },
-    userLimitsChanged(address, overrides) {
-      applyLimits(address, overrides);
-      if (clustered) io.serverSideEmit(LIMITS_CHANGED, address, overrides);
-    },
-    async connectedDevices() {
-      const here = io.of('/').sockets.size;
-      if (!clustered) return here;
-      // Each other node answers its own count; one that does not answer in time is left out of the sum.
-      // Through the adapter itself, whose promise tells when Redis could not be asked (then: this node's only).
-      const counts = await new Promise<unknown[]>((resolve) => {
-        const asked = io.of('/').adapter.serverSideEmit([COUNT_DEVICES, (_error: Error | null, answers: unknown[]) => resolve(answers ?? [])]);
-        Promise.resolve(asked).catch(() => resolve([]));
-      });
-      return counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0), here);
-    },
-  };
-}
-
-/** A tick on a message may wait this long: far below what a person notices, and a push per user instead of one per receipt. */
-const RECEIPTS_GATHER_MS = 10;
-
-/**
- * Receipts a bundle carries at most: a stream entry of ~20 KiB (the stream keeps its newest 10,000
- * entries, so Redis holds ~200 MiB of it at most).
- */
-const RECEIPTS_BUNDLE_MAX = 200;
-const RECEIPTS_BUNDLE = 'parley:receipts';
-
-/** Each user's receipts to their devices on this node (rooms this node holds only: no encoding for nobody). */
-function deliverReceipts(io: Server, owed: Iterable<[Address, readonly Receipt[]]>): void {
-  const rooms = io.of('/').adapter.rooms;
-  for (const [address, list] of owed) {
-    if (!rooms.has(userRoom(address))) continue;
-    for (let i = 0; i < list.length; i += RECEIPTS_PUSH) {
-      io.local.to(userRoom(address)).emit('receipts', { receipts: list.slice(i, i + RECEIPTS_PUSH) });
-    }
-  }
-}
-
-/** A bundle from another node: its parts for the devices here. Never throws (bundles.ts). */
-function openBundle(deliver: (bundle: Array<[Address, Receipt[]]>) => void, event: string, bundle: unknown, log: () => FastifyBaseLogger | null): void {
-  const wellFormed =
-    event === RECEIPTS_BUNDLE &&
-    Array.isArray(bundle) &&
-    bundle.every((part) => Array.isArray(part) && part.length === 2 && typeof part[0] === 'string' && Array.isArray(part[1]));
-  if (!wellFormed) return void log()?.warn({ event }, 'a malformed bundle from another node was ignored');
-  try {
-    deliver(bundle as Array<[Address, Receipt[]]>);
-  } catch (error) {
-    log()?.error({ err: error }, 'a bundle from another node could not be delivered');
-  }
-}
-
-/**
- * A push of another node's event, to users some of whom have devices here: the sender of the event
- * at that seq, which the receipts of those devices then find in memory (Storage.writtenElsewhere).
- * Every 'event' push is an event as committed. Never throws (bundles.ts); anything unexpected is
- * left alone, and the database answers for it.
- */
-function learnFromPush(io: Server, storage: Storage | null, name: string, payload: unknown, rooms: readonly unknown[]): void {
-  if (name !== 'event' || !storage || typeof payload !== 'object' || payload === null) return;
-  const here = io.of('/').adapter.rooms;
-  if (!rooms.some((room) => typeof room === 'string' && here.has(room))) return;
-  const { conversationId, seq, type, sender } = payload as Record<string, unknown>;
-  if (typeof conversationId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return;
-  if (type === 'message' && typeof sender !== 'string') return;
-  storage.writtenElsewhere(conversationId, seq, type === 'message' ? (sender as Address) : null);
 }
 
 /** Tokens asked of storage in one query. */
@@ -235,6 +90,18 @@ function recheckTokens(io: Server, httpServer: HttpServer, storage: Storage, sec
   }, seconds * 1000);
   timer.unref();
   httpServer.once('close', () => clearInterval(timer));
+}
+
+/** Devices connected to every node; one that does not answer in time is left out of the sum. */
+async function countDevices(io: Server, clustered: boolean): Promise<number> {
+  const here = io.of('/').sockets.size;
+  if (!clustered) return here;
+  // Through the adapter itself, whose promise tells when Redis could not be asked (then: this node's only).
+  const counts = await new Promise<unknown[]>((resolve) => {
+    const asked = io.of('/').adapter.serverSideEmit([COUNT_DEVICES, (_error: Error | null, answers: unknown[]) => resolve(answers ?? [])]);
+    Promise.resolve(asked).catch(() => resolve([]));
+  });
+  return counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0), here);
 }
 
 /** Between nodes (serverSideEmit, over the adapter): a user's limits changed; how many devices are here. */
@@ -284,10 +151,7 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     pingInterval: 20_000,
     pingTimeout: 20_000,
     ...(adapter && {
-      adapter: withBundles(adapter, {
-        open: (event, bundle) => openBundle(fanout.fromOtherNode, event, bundle, () => logger),
-        pushed: (event, payload, rooms) => learnFromPush(io, storage, event, payload, rooms),
-      }),
+      adapter: withBundles(adapter, (event, bundle) => pushes.fromOtherNode(event, bundle)),
     }),
   });
   const counters: Counters = { retransmitsWaiting: 0, retransmitsAnswered: 0, retransmitsRefused: 0, slowConsumersDropped: 0 };
@@ -296,10 +160,23 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     if (limits) users.get(address)?.setLimits(effectiveLimits(limits, overrides));
   };
   if (adapter) listenToNodes(io, applyLimits, () => logger);
-  const fanout = createFanout(io, adapter !== undefined, applyLimits);
+  const clustered = adapter !== undefined;
+  const pushes = createFanout(io, {
+    clustered,
+    learn: (conversationId, seq, sender) => storage?.writtenElsewhere(conversationId, seq, sender),
+    log: () => logger,
+  });
+  const fanout: Fanout = {
+    ...pushes,
+    userLimitsChanged(address, overrides) {
+      applyLimits(address, overrides);
+      if (clustered) io.serverSideEmit(LIMITS_CHANGED, address, overrides);
+    },
+    connectedDevices: () => countDevices(io, clustered),
+  };
   return {
     io,
-    fanout: fanout as Fanout,
+    fanout,
     attach(messaging: Messaging, options: GatewayOptions) {
       limits = checkLimits(options.limits);
       logger = options.logger;
@@ -310,7 +187,7 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     /** Resolves once the requests being handled have finished (their writes committed or refused), their receipts sent. */
     async settled(): Promise<void> {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      fanout.flushReceipts();
+      pushes.flush();
     },
     load(): RealtimeLoad {
       let bytes = 0;
