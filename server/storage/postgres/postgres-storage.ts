@@ -140,8 +140,9 @@ const q = statements({
     FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.address = $1`,
 
   // The messages of one turn, into any number of conversations, in one statement: one round trip,
-  // one commit. Per message: its conversation, sender, device, clientId, body, file, time, file id,
-  // the members' version it was authorized against, reply target and extra. Those already stored (a
+  // one commit. Per message, a JSON object of $1: its conversation, sender, device, clientId, body,
+  // file, time, file id, the members' version it was authorized against, reply target and extra (one
+  // JSON text parses in ~half the time of eleven text arrays, measured). Those already stored (a
   // retried send) are answered with what is stored. The others take their conversation's next seqs
   // in order, only while its members are still those of their version: otherwise they get no row
   // (ask again). Conversations are locked in id order, the senders' marks (moved past their
@@ -153,7 +154,8 @@ const q = statements({
   // (measured: the events table, on each message). A lateral lock takes its rows in the order of the
   // sorted keys it follows. The other steps join rows this statement found or wrote.
   appendMessages: `WITH input AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
+      SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (conversation_id text, sender text, device_id text, client_id text, body text,
+          file text, server_time bigint, file_id text, version bigint, target bigint, extra text))
         WITH ORDINALITY AS i(conversation_id, sender, device_id, client_id, body, file, server_time, file_id, version, target, extra, n)
     ), prior AS (
       SELECT i.n, e.seq, e.body, e.file, e.target, e.extra, e.deleted, e.server_time FROM input i CROSS JOIN LATERAL (
@@ -258,12 +260,12 @@ const q = statements({
       WINDOW w AS (ORDER BY e.seq)
     ) page WHERE n = 1 OR $5::bigint IS NULL OR bytes <= $5 ORDER BY seq`,
 
-  // The receipts of one turn ($1..$4: conversation, address, type, seq of each) in one statement:
+  // The receipts of one turn (a JSON object of $1 each: conversation, address, type, seq) in one statement:
   // each person's marks locked in key order (no deadlock with another node's batch), then moved to
   // the highest valid seq given (read implies delivered; never back, never past the last seq).
   // Answers the marks as they were, from which each receipt's own answer follows in order.
   advanceReceipts: `WITH input AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i(conversation_id, address, type, seq)
+      SELECT * FROM json_to_recordset($1::json) AS i(conversation_id text, address text, type text, seq bigint)
     ), cur AS (
       SELECT m.conversation_id, m.address, m.delivered_seq, m.read_seq, c.last_seq
       FROM (SELECT DISTINCT conversation_id COLLATE "C" AS conversation_id, address COLLATE "C" AS address FROM input ORDER BY 1, 2) k
@@ -445,24 +447,20 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   const appendPrepared = async (prepared: Prepared[], tx: Queryable | null): Promise<void> => {
     const entries = prepared.flatMap((p) => p.batch.map((i) => ({ p, i, m: p.sends[i]! })));
     if (entries.length === 0) return;
-    const column = <T>(pick: (e: (typeof entries)[number]) => T) => entries.map(pick);
-    const rows = await query<EventRow & { n: number; duplicate: boolean }>(
-      q.appendMessages,
-      [
-        column((e) => e.p.conversationId),
-        column((e) => e.m.sender),
-        column((e) => e.m.deviceId),
-        column((e) => e.m.clientId),
-        column((e) => e.m.body),
-        column((e) => (e.m.file ? JSON.stringify(e.m.file) : null)),
-        column((e) => e.m.serverTime),
-        column((e) => e.m.fileId ?? null),
-        column((e) => e.p.members!.version),
-        column((e) => e.m.replyTo ?? null),
-        column((e) => e.p.extras.get(e.i) ?? null),
-      ],
-      tx ?? db,
-    );
+    const input = entries.map(({ p, i, m }) => ({
+      conversation_id: p.conversationId,
+      sender: m.sender,
+      device_id: m.deviceId,
+      client_id: m.clientId,
+      body: m.body,
+      file: m.file ? JSON.stringify(m.file) : null,
+      server_time: m.serverTime,
+      file_id: m.fileId ?? null,
+      version: p.members!.version,
+      target: m.replyTo ?? null,
+      extra: p.extras.get(i) ?? null,
+    }));
+    const rows = await query<EventRow & { n: number; duplicate: boolean }>(q.appendMessages, [JSON.stringify(input)], tx ?? db);
     const answered = new Map<Prepared, number>();
     for (const row of rows.sort((x, y) => x.seq - y.seq)) {
       const { p, i, m } = entries[row.n - 1]!;
@@ -628,11 +626,9 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
 
   /** A batch's receipts in one statement; each answered as if they had run one after another. */
   const receipts = createTurnBatch<Receipt, { previous: number; current: number }>(async (items) => {
+    const input = items.map((r) => ({ conversation_id: r.conversationId, address: r.address, type: r.type, seq: r.seq }));
     const rows = await query<{ conversation_id: string; address: Address; delivered_seq: number; read_seq: number; last_seq: number }>(q.advanceReceipts, [
-      items.map((r) => r.conversationId),
-      items.map((r) => r.address),
-      items.map((r) => r.type),
-      items.map((r) => r.seq),
+      JSON.stringify(input),
     ]);
     const marks = new Map(rows.map((row) => [`${row.conversation_id}\n${row.address}`, { ...row }]));
     return items.map(({ conversationId, address, type, seq }) => {
