@@ -1,7 +1,7 @@
 // The PostgreSQL storage's group commit (server/storage/postgres/turn-batch.ts), without a database:
-// one batch at a time, what arrives meanwhile is the next, each caller gets its own answer, and
-// every caller is settled whatever the write does.
-import { describe, expect, it } from 'vitest';
+// one batch at a time, what arrives meanwhile is the next, each caller gets its own answer, every
+// caller is settled whatever the write does, and spaced batches wait for their spacing.
+import { describe, expect, it, vi } from 'vitest';
 import { ParleyError } from '../../protocol/index.js';
 import { MAX_BATCH, MAX_WAITING, createTurnBatch, type Outcome } from '../../server/storage/postgres/turn-batch.js';
 
@@ -83,5 +83,30 @@ describe('the turn batch', () => {
       finish[k]!(doubled(batches[k]!));
     }
     expect((await Promise.all(answers)).at(-1)).toBe((MAX_WAITING - 1) * 2);
+  });
+
+  it('starts a spaced batch no sooner than its spacing after the one before, with all that came meanwhile', async () => {
+    const { batches, finish, write } = heldWrites();
+    const starts: number[] = [];
+    const batch = createTurnBatch((items: number[]) => (starts.push(performance.now()), write(items)), { spacingMs: 40 });
+    const first = batch.run(1);
+    await until(() => batches.length === 1);
+    finish[0]!(doubled(batches[0]!));
+    expect(await first).toBe(2);
+    const waiting = [batch.run(2), batch.run(3)];
+    await nextTurn();
+    const late = batch.run(4);
+    await vi.waitUntil(() => batches.length === 2, { timeout: 5000, interval: 5 });
+    expect(batches[1]).toEqual([2, 3, 4]);
+    // Timers fire on whole milliseconds: a little early by performance.now(), never by much.
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(38);
+    finish[1]!(doubled(batches[1]!));
+    expect(await Promise.all([...waiting, late])).toEqual([4, 6, 8]);
+    // After a quiet spell longer than the spacing, the next goes in the turn it arrived.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const alone = batch.run(5);
+    await until(() => batches.length === 3);
+    finish[2]!(doubled(batches[2]!));
+    expect(await alone).toBe(10);
   });
 });
