@@ -17,6 +17,8 @@ export interface LoadShape {
   size: number;
   loadMessages: number;
   loadWindow: number;
+  /** How the printed lines name the phase (default "load"). */
+  label?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +131,7 @@ export interface LoadResult {
 
 export async function load(fleet: Fleet, target: Target, pid: number, devices: Device[], workload: LoadShape): Promise<LoadResult> {
   const messages = workload.loadMessages;
+  const label = `${target.name} ${workload.label ?? 'load'}`;
   const expected = messages * (workload.size - 1);
   const p = startPhase(expected);
   const random = prng(7);
@@ -160,7 +163,7 @@ export async function load(fleet: Fleet, target: Target, pid: number, devices: D
   await waitUntil(
     () => p.deliveries >= expected,
     SETTLE_TIMEOUT_MS,
-    `${target.name} load deliveries`,
+    `${label} deliveries`,
     () => `${p.deliveries}/${expected} delivered`,
   );
   const seconds = (p.lastDeliveryAt - start) / 1000;
@@ -175,7 +178,7 @@ export async function load(fleet: Fleet, target: Target, pid: number, devices: D
   const written1 = writeBytes(pid);
   const client1 = process.cpuUsage(client0);
   phase = null;
-  if (p.unknown > 0) console.log(`  ${target.name} load: ${p.unknown} unexpected or duplicate deliveries`);
+  if (p.unknown > 0) console.log(`  ${label}: ${p.unknown} unexpected or duplicate deliveries`);
   const serverCpuMicros = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
   const result: LoadResult = {
     messages,
@@ -192,12 +195,12 @@ export async function load(fleet: Fleet, target: Target, pid: number, devices: D
     window,
   };
   console.log(
-    `  ${target.name} load: ${messages} messages, ${result.deliveries} deliveries in ${seconds.toFixed(2)} s ` +
+    `  ${label}: ${messages} messages, ${result.deliveries} deliveries in ${seconds.toFixed(2)} s ` +
       `(${Math.round(messages / seconds)} messages/s, ${Math.round(result.deliveries / seconds)} deliveries/s, ` +
       `${workload.loadWindow} in flight); latency p50 ${result.latency.p50.toFixed(1)} ms  p99 ${result.latency.p99.toFixed(1)} ms`,
   );
   console.log(
-    `  ${target.name} load: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s ` +
+    `  ${label}: server CPU ${(serverCpuMicros / 1e6).toFixed(2)} s ` +
       `(${((100 * result.serverSystemMicros) / serverCpuMicros).toFixed(0)}% system) = ${(serverCpuMicros / messages).toFixed(1)} µs per message sent, ` +
       `${(serverCpuMicros / result.deliveries).toFixed(1)} µs per delivery; ` +
       (target.receipts
