@@ -58,16 +58,15 @@ export interface FanoutOptions {
 }
 
 export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
-  const rooms = () => io.of('/').adapter.rooms;
+  const joined = () => io.of('/').adapter.rooms;
   /** The rooms of these users with devices on this node: nothing is encoded for nobody. */
   const roomsHere = (users: readonly Address[]) => {
-    const here = rooms();
+    const here = joined();
     const found: string[] = [];
     for (const user of users) if (here.has(userRoom(user))) found.push(userRoom(user));
     return found;
   };
-  const deliverHere = (users: readonly Address[], name: string, payload: unknown, exceptSocket?: string) => {
-    const to = roomsHere(users);
+  const deliverTo = (to: string[], name: string, payload: unknown, exceptSocket?: string) => {
     if (to.length === 0) return;
     (exceptSocket ? io.local.to(to).except(exceptSocket) : io.local.to(to)).emit(name, payload);
   };
@@ -76,7 +75,7 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   let gathering = new Map<Address, Receipt[]>();
   let gatherTimer: NodeJS.Timeout | null = null;
   const gather = (address: Address, list: readonly Receipt[]) => {
-    if (!rooms().has(userRoom(address))) return;
+    if (!joined().has(userRoom(address))) return;
     const pending = gathering.get(address);
     if (pending) pending.push(...list);
     else gathering.set(address, [...list]);
@@ -125,9 +124,11 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
     const log = options.log();
     if (event !== TURN_BUNDLE || !isBundle(raw)) return void log?.warn({ event }, 'a malformed bundle from another node was ignored');
     for (const [users, name, payload] of raw.pushes) {
+      const to = roomsHere(users);
+      if (to.length === 0) continue;
       try {
-        learnFrom(name, payload, users);
-        deliverHere(users, name, payload);
+        learnFrom(name, payload);
+        deliverTo(to, name, payload);
       } catch (error) {
         log?.error({ err: error, push: name }, 'a push from another node could not be delivered');
       }
@@ -136,8 +137,8 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   };
 
   /** An event another node wrote, to users some of whom have devices here: its seq and sender, which their receipts then find in memory. */
-  const learnFrom = (name: string, payload: unknown, users: readonly Address[]) => {
-    if (name !== 'event' || typeof payload !== 'object' || payload === null || roomsHere(users).length === 0) return;
+  const learnFrom = (name: string, payload: unknown) => {
+    if (name !== 'event' || typeof payload !== 'object' || payload === null) return;
     const { conversationId, seq, type, sender } = payload as Record<string, unknown>;
     if (typeof conversationId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return;
     if (type === 'message' && typeof sender !== 'string') return;
@@ -147,7 +148,7 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   return {
     emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
       if (users.length === 0) return;
-      deliverHere(users, name, payload, exceptSocket);
+      deliverTo(roomsHere(users), name, payload, exceptSocket);
       if (!options.clustered) return;
       makeRoom(estimateChars(payload) + users.length * 40, 1, 0);
       bundle.pushes.push([users, name, payload]);

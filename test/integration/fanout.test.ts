@@ -1,0 +1,161 @@
+// The fan-out's part between nodes (server/realtime/fanout.ts) on a real socket.io server and real
+// clients on 127.0.0.1: a probe client joined to the bundle room sees what this node sends the
+// others, and bundles handed to fromOtherNode stand for what the others send it.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BUNDLE_ROOM } from '../../server/cluster/bundles.js';
+import { TURN_BUNDLE, createFanout, userRoom } from '../../server/realtime/fanout.js';
+import type { Receipt } from '../../protocol/index.js';
+
+interface Setup {
+  fanout: ReturnType<typeof createFanout>;
+  learned: Array<[string, number, string | null]>;
+  warnings: unknown[];
+  /** What the probe in the bundle room received: the bundles this node sent the others. */
+  bundles: Array<{ pushes: unknown[]; receipts: unknown[] }>;
+  /** What ann's device received, in order. */
+  ann: Array<[string, unknown]>;
+  annSocketId: string;
+}
+
+let close: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await close?.();
+  close = null;
+});
+
+async function setUp(): Promise<Setup> {
+  const http: HttpServer = createServer();
+  const io = new Server(http, { transports: ['websocket'] });
+  io.use((socket, next) => {
+    Promise.resolve(socket.join(String(socket.handshake.auth.room))).then(() => next(), next);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const clients: ClientSocket[] = [];
+  const join = async (room: string) => {
+    const client = connect(url, { transports: ['websocket'], auth: { room } });
+    clients.push(client);
+    // Joined before the connection is accepted (the middleware above).
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    return client;
+  };
+  const setup: Setup = {
+    learned: [],
+    warnings: [],
+    bundles: [],
+    ann: [],
+    annSocketId: '',
+    fanout: null as never,
+  };
+  const probe = await join(BUNDLE_ROOM);
+  probe.on(TURN_BUNDLE, (bundle: Setup['bundles'][number]) => setup.bundles.push(bundle));
+  const ann = await join(userRoom('ann'));
+  ann.onAny((name: string, payload: unknown) => setup.ann.push([name, payload]));
+  setup.annSocketId = [...io.of('/').adapter.rooms.get(userRoom('ann'))!][0]!;
+  const log = { warn: (...args: unknown[]) => setup.warnings.push(args), error: (...args: unknown[]) => setup.warnings.push(args) };
+  setup.fanout = createFanout(io, {
+    clustered: true,
+    learn: (conversationId, seq, sender) => setup.learned.push([conversationId, seq, sender]),
+    log: () => log as never,
+  });
+  close = async () => {
+    for (const client of clients) client.close();
+    await io.close();
+  };
+  return setup;
+}
+
+const receipt = (address: string, seq: number): Receipt => ({ conversationId: 'g', address, type: 'delivered', seq });
+
+describe('fan-out between nodes', () => {
+  it('delivers here at once and sends the others a turn’s pushes and receipts as one bundle, in order', async () => {
+    const s = await setUp();
+    s.fanout.emit(['ann', 'bob'], 'typing', { conversationId: 'g', address: 'bob' });
+    s.fanout.receipt(['bob'], receipt('ann', 1));
+    s.fanout.emit(['bob'], 'typing', { conversationId: 'g', address: 'cat' });
+    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { interval: 5 });
+    expect(s.ann).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
+    expect(s.bundles[0]).toEqual({
+      pushes: [
+        [['ann', 'bob'], 'typing', { conversationId: 'g', address: 'bob' }],
+        [['bob'], 'typing', { conversationId: 'g', address: 'cat' }],
+      ],
+      receipts: [['bob', [receipt('ann', 1)]]],
+    });
+  });
+
+  it('skips the device that caused a push here, not on the other nodes', async () => {
+    const s = await setUp();
+    s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'ann' }, s.annSocketId);
+    s.fanout.emit(['ann'], 'typing', { conversationId: 'h', address: 'ann' });
+    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { interval: 5 });
+    expect(s.ann).toEqual([['typing', { conversationId: 'h', address: 'ann' }]]);
+    expect(s.bundles[0]!.pushes).toHaveLength(2);
+  });
+
+  it('splits a turn that owes more than a bundle holds, keeping the order', async () => {
+    const s = await setUp();
+    for (let i = 0; i < 300; i++) s.fanout.emit(['bob'], 'typing', { conversationId: `c${i}`, address: 'ann' });
+    await vi.waitUntil(() => s.bundles.reduce((n, b) => n + b.pushes.length, 0) === 300, { interval: 5 });
+    expect(s.bundles.map((b) => b.pushes.length)).toEqual([256, 44]);
+    const order = s.bundles.flatMap((b) => b.pushes.map((p) => (p as [unknown, unknown, { conversationId: string }])[2].conversationId));
+    expect(order).toEqual(Array.from({ length: 300 }, (_v, i) => `c${i}`));
+  });
+
+  it('opens another node’s bundle: its pushes to the devices here, the senders learnt, receipts gathered into one push a user', async () => {
+    const s = await setUp();
+    const event = { conversationId: 'g', seq: 7, type: 'message', sender: 'zed', body: 'hi' };
+    s.fanout.receipt(['ann'], receipt('bob', 6));
+    s.fanout.fromOtherNode(TURN_BUNDLE, {
+      pushes: [
+        [['ann', 'zed'], 'event', event],
+        // Nobody here: neither delivered nor learnt from.
+        [['zed'], 'event', { ...event, seq: 8 }],
+      ],
+      receipts: [
+        ['ann', [receipt('cat', 6), receipt('dan', 6)]],
+        ['zed', [receipt('ann', 7)]],
+      ],
+    });
+    await vi.waitUntil(() => s.ann.length === 2, { interval: 5 });
+    expect(s.ann).toEqual([
+      ['event', event],
+      ['receipts', { receipts: [receipt('bob', 6), receipt('cat', 6), receipt('dan', 6)] }],
+    ]);
+    expect(s.learned).toEqual([['g', 7, 'zed']]);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('ignores malformed bundles with a warning, and never throws (the stream would read them forever)', async () => {
+    const s = await setUp();
+    const malformed: Array<[string, unknown]> = [
+      ['parley:receipts', []],
+      [TURN_BUNDLE, null],
+      [TURN_BUNDLE, { pushes: 'x', receipts: [] }],
+      [TURN_BUNDLE, { pushes: [[['ann'], 42, {}]], receipts: [] }],
+      [TURN_BUNDLE, { pushes: [], receipts: [['ann', 'not a list']] }],
+    ];
+    for (const [event, bundle] of malformed) expect(() => s.fanout.fromOtherNode(event, bundle)).not.toThrow();
+    expect(s.warnings).toHaveLength(malformed.length);
+    s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'bob' });
+    await vi.waitUntil(() => s.ann.length === 1, { interval: 5 });
+    expect(s.ann).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
+  });
+
+  it('sends what it owes before a revocation goes out', async () => {
+    const s = await setUp();
+    s.fanout.emit(['bob'], 'typing', { conversationId: 'g', address: 'ann' });
+    s.fanout.disconnectUser('bob', 'revoked');
+    s.fanout.emit(['cat'], 'typing', { conversationId: 'h', address: 'ann' });
+    // The bundle left with the revocation, not at the end of the turn: what came after is another.
+    await vi.waitUntil(() => s.bundles.length === 2, { interval: 5 });
+    expect(s.bundles.map((b) => b.pushes)).toEqual([
+      [[['bob'], 'typing', { conversationId: 'g', address: 'ann' }]],
+      [[['cat'], 'typing', { conversationId: 'h', address: 'ann' }]],
+    ]);
+  });
+});
