@@ -6,7 +6,9 @@
 //
 // A node that dies without saying so (kill -9) leaves its devices behind: every node renews a
 // liveness key every few seconds, and the first to find another's expired takes a short lock and
-// writes that node's devices as none, which tells those users' circles they went offline.
+// clears that node's devices, which tells those users' circles they went offline. Each step of the
+// clearing is one script that does nothing once the node's key is back: a node taken for dead while
+// it was only cut off (its key lapsed in a Redis restart) writes again, and what it writes stands.
 import type { Address, PresenceState } from '../../protocol/index.js';
 import type { ClusterRedis } from '../cluster/redis.js';
 import type { PresenceRegistry, Transition } from './registry.js';
@@ -17,12 +19,14 @@ import type { PresenceRegistry, Transition } from './registry.js';
  * is alive and among the nodes whatever became of its heartbeats: the others clear its devices once
  * it has stopped writing and saying it is alive.
  */
-const REPLACE = `
+const STATE = `
 local function state(values)
   if #values == 0 then return 'offline' end
   for _, v in ipairs(values) do if string.sub(v, -1) == '1' then return 'online' end end
   return 'away'
 end
+`;
+const REPLACE = `${STATE}
 local all = redis.call('HGETALL', KEYS[1])
 local values = {}
 local mine = ARGV[1] .. '|'
@@ -39,6 +43,39 @@ end
 return {state(values), state(redis.call('HVALS', KEYS[1]))}
 `;
 
+/**
+ * One step of clearing a node taken for dead, unless its liveness key exists (it wrote since, or
+ * renewed it). KEYS: the node's liveness key, its set of users, the set of nodes, its "cleared" mark,
+ * then the step's users' hashes. ARGV: node id, the mark's life in ms, then those users' addresses.
+ * Answers 0 when the node is alive, else address, state before, state after of each user; the node
+ * leaves the set of nodes with its last user. The mark tells a node that comes back that it was
+ * cleared (in part, if it came back midway): it writes its devices again.
+ */
+const REAP = `${STATE}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
+local mine = ARGV[1] .. '|'
+local out = {}
+for k = 5, #KEYS do
+  local all = redis.call('HGETALL', KEYS[k])
+  local before, after = {}, {}
+  for i = 2, #all, 2 do
+    before[#before + 1] = all[i]
+    if string.sub(all[i], 1, #mine) == mine then redis.call('HDEL', KEYS[k], all[i - 1]) else after[#after + 1] = all[i] end
+  end
+  redis.call('SREM', KEYS[2], ARGV[k - 2])
+  out[#out + 1] = ARGV[k - 2]
+  out[#out + 1] = state(before)
+  out[#out + 1] = state(after)
+end
+if redis.call('SCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+return out
+`;
+/** A "cleared" mark outlives any pause of a node that still runs; a node gone for good leaves none for long. */
+const CLEARED_MARK_MS = 24 * 3600 * 1000;
+/** Users a step of REAP clears: Redis runs nothing else meanwhile. */
+const REAP_STEP = 200;
+
 export interface RedisRegistryOptions {
   redis: ClusterRedis;
   nodeId: string;
@@ -47,7 +84,7 @@ export interface RedisRegistryOptions {
   log(message: string, error: unknown): void;
 }
 
-export type RedisRegistry = PresenceRegistry & {
+export type RedisRegistry = Required<PresenceRegistry> & {
   /** Starts the heartbeat; refuses a node id another live node uses. */
   start(): Promise<void>;
 };
@@ -63,6 +100,7 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
   const userKey = (address: Address) => `${prefix}presence:user:${address}`;
   const nodeUsersKey = (node: string) => `${prefix}presence:node:${node}`;
   const aliveKey = (node: string) => `${prefix}node:${node}`;
+  const clearedKey = (node: string) => `${prefix}cleared:${node}`;
   const nodesKey = `${prefix}nodes`;
   /** This node's devices: address → device key → active. */
   const local = new Map<Address, Map<string, boolean>>();
@@ -93,28 +131,42 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
     for (const listener of listeners) listener(address, transition);
   };
 
-  /** Writes a node's devices as none, user by user (a dead node's, or this node's own leftovers). */
-  async function clear(node: string): Promise<void> {
-    const users = await client.smembers(nodeUsersKey(node));
-    for (const address of users) {
-      if (node === o.nodeId && local.has(address)) continue;
-      tell(address, await replace(node, address, new Map()));
+  /** Writes as none this node's devices that a previous run, or a time cut off, left behind. */
+  async function clearLeftovers(): Promise<void> {
+    for (const address of await client.smembers(nodeUsersKey(o.nodeId))) {
+      if (!local.has(address)) tell(address, await replace(o.nodeId, address, new Map()));
     }
-    if (node !== o.nodeId) {
-      await client.del(nodeUsersKey(node));
-      await client.srem(nodesKey, node);
+  }
+
+  /** Clears a node taken for dead, step by step, until it is cleared or found alive. */
+  async function reap(node: string): Promise<void> {
+    for (;;) {
+      const users = await client.srandmember(nodeUsersKey(node), REAP_STEP);
+      const keys = [aliveKey(node), nodeUsersKey(node), nodesKey, clearedKey(node), ...users.map(userKey)];
+      const reply = (await client.eval(REAP, keys.length, ...keys, node, CLEARED_MARK_MS, ...users)) as 0 | string[];
+      if (reply === 0) return;
+      for (let i = 0; i < reply.length; i += 3) tell(reply[i]!, { before: reply[i + 1] as PresenceState, after: reply[i + 2] as PresenceState });
+      if (users.length === 0) return;
     }
+  }
+
+  /** Every user of this node written again, whole, and what is left of its earlier devices cleared. */
+  async function rewrite(): Promise<void> {
+    for (const address of [...local.keys()]) tell(address, await write(address));
+    await clearLeftovers();
   }
 
   async function heartbeat(): Promise<void> {
     await client.set(aliveKey(o.nodeId), '1', 'PX', heartbeatMs * 3);
     await client.sadd(nodesKey, o.nodeId);
+    // Taken for dead meanwhile (a pause longer than three heartbeats): the others cleared this node's devices.
+    if ((await client.del(clearedKey(o.nodeId))) === 1) await rewrite();
     for (const node of await client.smembers(nodesKey)) {
       if (node === o.nodeId || (await client.exists(aliveKey(node)))) continue;
       // One node clears a dead one; the lock outlives the clearing of a big node's users.
       if ((await client.set(`${prefix}reap:${node}`, o.nodeId, 'PX', 60_000, 'NX')) !== 'OK') continue;
       try {
-        await clear(node);
+        await reap(node);
       } finally {
         // Let go at once, done or cut short: a node taken for dead while it was only cut off (its key
         // lapsed in a Redis restart) comes back, and its real death must not wait out the lock's minute.
@@ -125,10 +177,7 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
 
   // Back after an outage: what changed meanwhile was not written; this node's devices are written whole.
   o.redis.onReconnect(() => {
-    (async () => {
-      for (const address of [...local.keys()]) tell(address, await write(address));
-      await clear(o.nodeId);
-    })().catch((error: unknown) => o.log('could not re-register presence after the Redis outage', error));
+    rewrite().catch((error: unknown) => o.log('could not re-register presence after the Redis outage', error));
   });
 
   return {
@@ -143,7 +192,7 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
         left = now;
       }
       // A node restarted with the same id clears what its previous run left.
-      await clear(o.nodeId);
+      await clearLeftovers();
       await heartbeat();
       timer = setInterval(() => {
         heartbeat().catch((error: unknown) => o.log('presence heartbeat failed', error));
