@@ -96,7 +96,7 @@ async function allOnline(devices: Device[], timeout = 30_000) {
     timeout,
     () =>
       devices
-        .map((d) => `${d.name}:${d.client.status.state}${d.client.status.state === 'online' ? '' : ` (${d.log.slice(-6).join(' | ')})`}`)
+        .map((d) => `${d.name}:${d.client.status.state}${d.client.status.state === 'online' ? '' : ` ${JSON.stringify(d.client.status)} (${d.log.slice(-6).join(' | ')})`}`)
         .join(' '),
   );
 }
