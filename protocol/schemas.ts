@@ -15,11 +15,6 @@ export const Address = z
   .regex(/^[A-Za-z0-9+._@-]+$/, 'an address holds letters, digits and + . _ @ - only');
 export type Address = z.infer<typeof Address>;
 
-export const ConversationId = z.string().min(1).max(64);
-export const ClientId = z.string().min(1).max(64);
-export const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
-export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
 /**
  * A lone surrogate (half of a UTF-16 pair) has no UTF-8 form: stored, it would become U+FFFD and the
  * sender's copy would differ from everyone else's, so text carrying one is refused (issue 12, item 13).
@@ -27,6 +22,12 @@ export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const LONE_SURROGATE = /\p{Cs}/u;
 const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
 const NOT_WELL_FORMED = 'the text holds a lone surrogate (broken UTF-16); send valid Unicode';
+
+export const ConversationId = z.string().min(1).max(64);
+/** Well-formed too: PostgreSQL's JSON refuses a lone surrogate, which would fail its whole batch. */
+export const ClientId = z.string().min(1).max(64).refine(wellFormed, { message: NOT_WELL_FORMED });
+export const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const Title = z.string().trim().min(1).max(200).refine(wellFormed, { message: NOT_WELL_FORMED });
 /** A group's or channel's description; empty clears it. */

@@ -12,25 +12,36 @@ export const BUNDLE_ROOM = 'parley:bundle';
 
 type AdapterClass = new (nsp: Namespace) => ClusterAdapter;
 
-/** The adapter's handler of messages from other nodes, which socket.io-adapter leaves protected. */
-interface Receiving {
+/** What socket.io-adapter's cluster adapter leaves protected: its handler of other nodes' messages, its publishing. */
+interface Internals {
   uid: string;
   onMessage(message: ClusterMessage, offset?: string): void;
   /** The streams adapter's: an entry as read, before its data is parsed. */
   onRawMessage?(raw: { uid?: unknown }, offset: string): void;
+  /** Sends to the other nodes; a failure (Redis away) is logged by the adapter's debug, as its own broadcasts' are. */
+  publish(message: { type: MessageType; data: unknown }): void;
 }
+
+type BroadcastArgs = Parameters<ClusterAdapter['broadcast']>;
 
 /**
  * The adapter `make` creates, with the bundles of other nodes going to `open` (`event` names their
- * kind) instead of to the room. Anything else passes through untouched. `open` may not throw: the
- * stream reader would read the same entry again, forever.
+ * kind) instead of to the room, and this node's bundles published only (the adapter would also
+ * encode each for the room here, which no socket joins). Anything else passes through untouched.
+ * `open` may not throw: the stream reader would read the same entry again, forever.
  */
 export function withBundles(make: ServerOptions['adapter'], open: (event: string, bundle: unknown) => void): ServerOptions['adapter'] {
   // socket.io calls the adapter with `new` (a class, or a function returning the adapter, as the
   // Redis adapters are): so does this.
   return function bundling(nsp: Namespace) {
     const adapter = new (make as unknown as AdapterClass)(nsp);
-    const receiving = adapter as unknown as Receiving;
+    const receiving = adapter as unknown as Internals;
+    const broadcast = adapter.broadcast.bind(adapter);
+    adapter.broadcast = (...[packet, opts]: BroadcastArgs) => {
+      if (opts.rooms.size !== 1 || !opts.rooms.has(BUNDLE_ROOM)) return broadcast(packet, opts);
+      receiving.publish({ type: MessageType.BROADCAST, data: { packet, opts: { rooms: [BUNDLE_ROOM], except: [], flags: opts.flags } } });
+      return Promise.resolve();
+    };
     const onMessage = receiving.onMessage.bind(adapter);
     // The stream holds this node's own entries too, which the adapter parses only to drop them.
     const onRawMessage = receiving.onRawMessage?.bind(adapter);

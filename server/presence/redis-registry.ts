@@ -159,8 +159,13 @@ export function createRedisRegistry(o: RedisRegistryOptions): RedisRegistry {
   async function heartbeat(): Promise<void> {
     await client.set(aliveKey(o.nodeId), '1', 'PX', heartbeatMs * 3);
     await client.sadd(nodesKey, o.nodeId);
-    // Taken for dead meanwhile (a pause longer than three heartbeats): the others cleared this node's devices.
-    if ((await client.del(clearedKey(o.nodeId))) === 1) await rewrite();
+    // Taken for dead meanwhile (a pause longer than three heartbeats): the others cleared this node's
+    // devices. The mark goes once they are written again (a rewrite cut short is tried at the next beat);
+    // no clearing marks it meanwhile, as this node's liveness key is set.
+    if ((await client.exists(clearedKey(o.nodeId))) === 1) {
+      await rewrite();
+      await client.del(clearedKey(o.nodeId));
+    }
     for (const node of await client.smembers(nodesKey)) {
       if (node === o.nodeId || (await client.exists(aliveKey(node)))) continue;
       // One node clears a dead one; the lock outlives the clearing of a big node's users.

@@ -3,10 +3,12 @@
 // server/cluster/bundles.ts), which each other node takes apart for its own devices.
 //
 // Measured with three nodes: one entry per push cost each node a Redis command, a read, a parse and
-// an adapter pass per message, and receipts gathered for 10 ms on the node that wrote them, then
-// for 10 ms more on the node holding their user, reached a sender as three pushes per message (one
-// per node) where one node sends 1.3. Now receipts cross at the end of the turn that wrote them and
-// gather once, for RECEIPTS_GATHER_MS on the node that holds their user.
+// an adapter pass per message, and a node's own devices waited for Redis to answer each publish.
+// Receipts had gathered for 10 ms on the node that wrote them, then 10 ms more on the node holding
+// their user; now they cross at the end of the turn that wrote them and gather once, for
+// RECEIPTS_GATHER_MS on the node that holds their user. (A sender still gets a message's receipts
+// in ~3 pushes, one per node that wrote some, against ~1.2 on one node: they are written at
+// different times.)
 import type { Server } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import { RECEIPTS_PUSH, type Address, type PushName, type PushPayload, type Receipt } from '../../protocol/index.js';
@@ -25,8 +27,9 @@ export const TURN_BUNDLE = 'parley:turn';
  * A bundle holds at most this many characters (estimated as it fills: the payloads' strings and a
  * little per value), pushes and receipts; a turn that owes more sends several, and a push larger
  * than the limit goes alone, as it did when every push was an entry. The stream keeps its newest
- * 10,000 entries: 2.5 GiB at the very most, a few tens of MiB in ordinary traffic (a turn's bundle
- * under load is ~5–15 KiB).
+ * 10,000 entries: 2.5 G estimated characters at the very most (stored as UTF-8 JSON: up to 3× that
+ * for non-Latin text, 6× for escaped control characters), a few tens of MiB in ordinary traffic (a
+ * turn's bundle under load is ~5–15 KiB).
  */
 const BUNDLE_MAX_CHARS = 256 * 1024;
 const BUNDLE_MAX_PUSHES = 256;
@@ -150,21 +153,29 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
       if (users.length === 0) return;
       deliverTo(roomsHere(users), name, payload, exceptSocket);
       if (!options.clustered) return;
-      makeRoom(estimateChars(payload) + users.length * 40, 1, 0);
+      makeRoom(estimateChars(users) + estimateChars(payload), 1, 0);
       bundle.pushes.push([users, name, payload]);
     },
     receipt(to: readonly Address[], receipt: Receipt) {
       for (const address of to) {
         gather(address, [receipt]);
         if (!options.clustered) continue;
-        makeRoom(160, 0, 1);
+        makeRoom(estimateChars(receipt) + address.length + 8, 0, 1);
         const last = bundle.receipts[bundle.receipts.length - 1];
         if (last?.[0] === address) last[1].push(receipt);
         else bundle.receipts.push([address, [receipt]]);
       }
     },
-    /** Revocation: what the user was owed goes first, on every node. */
+    /**
+     * Revocation, after every push already sent: here at once (a push to the other nodes reaches this
+     * node's devices only once Redis has answered, and pushes go to them directly meanwhile), then on
+     * the other nodes behind the bundle of what they were owed. Receipts still gathering for the
+     * user are dropped with the connection.
+     */
     disconnectUser(address: Address, message: string) {
+      io.local.to(userRoom(address)).emit('auth:revoked', { message });
+      io.local.in(userRoom(address)).disconnectSockets(true);
+      if (!options.clustered) return;
       sendBundle();
       io.to(userRoom(address)).emit('auth:revoked', { message });
       io.in(userRoom(address)).disconnectSockets(true);

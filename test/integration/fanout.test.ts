@@ -19,6 +19,8 @@ interface Setup {
   /** What ann's device received, in order. */
   ann: Array<[string, unknown]>;
   annSocketId: string;
+  /** What the probe received, bundles and cat's pushes, in order. */
+  probe: Array<[string, unknown]>;
 }
 
 let close: (() => Promise<void>) | null = null;
@@ -27,17 +29,17 @@ afterEach(async () => {
   close = null;
 });
 
-async function setUp(): Promise<Setup> {
+async function setUp({ clustered = true } = {}): Promise<Setup> {
   const http: HttpServer = createServer();
   const io = new Server(http, { transports: ['websocket'] });
   io.use((socket, next) => {
-    Promise.resolve(socket.join(String(socket.handshake.auth.room))).then(() => next(), next);
+    Promise.resolve(socket.join(socket.handshake.auth.rooms as string[])).then(() => next(), next);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const clients: ClientSocket[] = [];
-  const join = async (room: string) => {
-    const client = connect(url, { transports: ['websocket'], auth: { room } });
+  const join = async (...rooms: string[]) => {
+    const client = connect(url, { transports: ['websocket'], auth: { rooms } });
     clients.push(client);
     // Joined before the connection is accepted (the middleware above).
     await new Promise<void>((resolve) => client.once('connect', resolve));
@@ -49,16 +51,19 @@ async function setUp(): Promise<Setup> {
     bundles: [],
     ann: [],
     annSocketId: '',
+    probe: [],
     fanout: null as never,
   };
-  const probe = await join(BUNDLE_ROOM);
+  // The probe is also cat's device: one socket, so what it receives keeps the order it was sent in.
+  const probe = await join(BUNDLE_ROOM, userRoom('cat'));
   probe.on(TURN_BUNDLE, (bundle: Setup['bundles'][number]) => setup.bundles.push(bundle));
+  probe.onAny((name: string, payload: unknown) => setup.probe.push([name, payload]));
   const ann = await join(userRoom('ann'));
   ann.onAny((name: string, payload: unknown) => setup.ann.push([name, payload]));
   setup.annSocketId = [...io.of('/').adapter.rooms.get(userRoom('ann'))!][0]!;
   const log = { warn: (...args: unknown[]) => setup.warnings.push(args), error: (...args: unknown[]) => setup.warnings.push(args) };
   setup.fanout = createFanout(io, {
-    clustered: true,
+    clustered,
     learn: (conversationId, seq, sender) => setup.learned.push([conversationId, seq, sender]),
     log: () => log as never,
   });
@@ -157,5 +162,32 @@ describe('fan-out between nodes', () => {
       [[['bob'], 'typing', { conversationId: 'g', address: 'ann' }]],
       [[['cat'], 'typing', { conversationId: 'h', address: 'ann' }]],
     ]);
+  });
+
+  it('with one node, sends no bundles: what it owes goes to the devices here only', async () => {
+    const s = await setUp({ clustered: false });
+    s.fanout.emit(['ann', 'bob'], 'typing', { conversationId: 'g', address: 'bob' });
+    s.fanout.receipt(['ann', 'bob'], receipt('dan', 3));
+    // Anything left to send goes now; a bundle would reach the probe before cat's push below.
+    s.fanout.flush();
+    s.fanout.emit(['cat'], 'typing', { conversationId: 'g', address: 'ann' });
+    await vi.waitUntil(() => s.probe.length === 1 && s.ann.length === 2, { interval: 5 });
+    expect(s.probe).toEqual([['typing', { conversationId: 'g', address: 'ann' }]]);
+    expect(s.ann).toEqual([
+      ['typing', { conversationId: 'g', address: 'bob' }],
+      ['receipts', { receipts: [receipt('dan', 3)] }],
+    ]);
+  });
+
+  it('tells a revoked device after what it was sent, and sends the other nodes what they were owed first', async () => {
+    const s = await setUp();
+    s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'bob' });
+    s.fanout.disconnectUser('ann', 'revoked');
+    await vi.waitUntil(() => s.ann.length === 2 && s.bundles.length === 1, { interval: 5 });
+    expect(s.ann).toEqual([
+      ['typing', { conversationId: 'g', address: 'bob' }],
+      ['auth:revoked', { message: 'revoked' }],
+    ]);
+    expect(s.bundles[0]!.pushes).toEqual([[['ann'], 'typing', { conversationId: 'g', address: 'bob' }]]);
   });
 });

@@ -1,5 +1,6 @@
 // Bundles between nodes (server/cluster/bundles.ts), against a stand-in adapter: a bundle from
-// another node goes to `open` and nowhere else; anything else reaches the adapter as it came.
+// another node goes to `open` and nowhere else, this node's is published only; anything else reaches
+// the adapter as it came.
 import type { Namespace } from 'socket.io';
 import { MessageType, type ClusterMessage } from 'socket.io-adapter';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,16 @@ class StandIn {
   }
   onMessage(message: ClusterMessage, offset?: string): void {
     this.received.push({ message, offset });
+  }
+  /** As the cluster adapter's: to the other nodes, then to this node's sockets. */
+  broadcasts: unknown[] = [];
+  broadcast(packet: unknown, opts: unknown): Promise<void> {
+    this.broadcasts.push([packet, opts]);
+    return Promise.resolve();
+  }
+  published: unknown[] = [];
+  publish(message: unknown): void {
+    this.published.push(message);
   }
 }
 
@@ -61,5 +72,19 @@ describe('bundles between nodes', () => {
     for (const message of messages) adapter.onMessage(message);
     expect(opened).toEqual([]);
     expect(adapter.received.map((r) => r.message)).toEqual(messages);
+  });
+
+  it('publishes this node’s bundles without broadcasting them here (no socket joins the room); other broadcasts as they are', async () => {
+    const { adapter } = setUp();
+    const packet = { type: 2, data: ['parley:turn', { pushes: [], receipts: [] }], nsp: '/' };
+    const flags = {};
+    await adapter.broadcast(packet, { rooms: new Set([BUNDLE_ROOM]), except: new Set(), flags });
+    expect(adapter.published).toEqual([{ type: MessageType.BROADCAST, data: { packet, opts: { rooms: [BUNDLE_ROOM], except: [], flags } } }]);
+    expect(adapter.broadcasts).toEqual([]);
+    const push = { type: 2, data: ['event', { seq: 1 }], nsp: '/' };
+    const opts = { rooms: new Set(['user:ann']), except: new Set(), flags };
+    await adapter.broadcast(push, opts);
+    expect(adapter.broadcasts).toEqual([[push, opts]]);
+    expect(adapter.published).toHaveLength(1);
   });
 });

@@ -88,7 +88,9 @@ describe('the turn batch', () => {
   it('starts a spaced batch no sooner than its spacing after the one before, with all that came meanwhile', async () => {
     const { batches, finish, write } = heldWrites();
     const starts: number[] = [];
-    const batch = createTurnBatch((items: number[]) => (starts.push(performance.now()), write(items)), { spacingMs: 40 });
+    // Long enough that the requests below all arrive within it, however slow the machine.
+    const spacingMs = 300;
+    const batch = createTurnBatch((items: number[]) => (starts.push(performance.now()), write(items)), { spacingMs });
     const first = batch.run(1);
     await until(() => batches.length === 1);
     finish[0]!(doubled(batches[0]!));
@@ -99,14 +101,28 @@ describe('the turn batch', () => {
     await vi.waitUntil(() => batches.length === 2, { timeout: 5000, interval: 5 });
     expect(batches[1]).toEqual([2, 3, 4]);
     // Timers fire on whole milliseconds: a little early by performance.now(), never by much.
-    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(38);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(spacingMs - 2);
     finish[1]!(doubled(batches[1]!));
     expect(await Promise.all([...waiting, late])).toEqual([4, 6, 8]);
-    // After a quiet spell longer than the spacing, the next goes in the turn it arrived.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Once the spacing has passed since the last start, the next goes in the turn it arrived.
+    await new Promise((resolve) => setTimeout(resolve, spacingMs - (performance.now() - starts[1]!) + 5));
     const alone = batch.run(5);
     await until(() => batches.length === 3);
     finish[2]!(doubled(batches[2]!));
     expect(await alone).toBe(10);
+  });
+
+  it(`does not space a full batch: ${MAX_BATCH} waiting go at once`, async () => {
+    const { batches, finish, write } = heldWrites();
+    const batch = createTurnBatch(write, { spacingMs: 60_000 });
+    const first = batch.run(0);
+    await until(() => batches.length === 1);
+    finish[0]!(doubled(batches[0]!));
+    await first;
+    const full = Array.from({ length: MAX_BATCH }, (_v, n) => batch.run(n + 1));
+    await until(() => batches.length === 2);
+    expect(batches[1]).toHaveLength(MAX_BATCH);
+    finish[1]!(doubled(batches[1]!));
+    expect((await Promise.all(full)).at(-1)).toBe(MAX_BATCH * 2);
   });
 });

@@ -1,8 +1,9 @@
 // One statement for the requests of a kind that gather while the statement before them runs
 // (group commit): a receipt costs PostgreSQL a statement and a commit of its own otherwise, and
 // a node a round trip, and there are two for each message delivered. At light load nothing is in
-// flight, so a request goes at the end of the turn it arrived in; under load the batch grows with
-// the database's latency instead of the number of statements. Each caller's promise settles with
+// flight, so a request goes at the end of the turn it arrived in (a spaced batch, once its spacing
+// since the one before has passed); under load the batch grows with the database's latency instead
+// of the number of statements. Each caller's promise settles with
 // its own answer once the batch's statement has committed (or with the batch's error when it did not).
 import { ParleyError } from '../../../protocol/index.js';
 
@@ -40,7 +41,8 @@ export function createTurnBatch<I, O>(write: (items: I[]) => Promise<Array<Outco
   const flush = () => {
     scheduled = null;
     if (running || waiting.length === 0) return;
-    const early = started + spacing - performance.now();
+    // A full batch goes at once: spacing saves statements, it must not cap the rate.
+    const early = waiting.length >= MAX_BATCH ? 0 : started + spacing - performance.now();
     if (early > 0) {
       scheduled = setTimeout(flush, early);
       return;
