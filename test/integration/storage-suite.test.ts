@@ -5,7 +5,7 @@
 // connections to the database lost and back, and the migrations.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParleyError, type ConversationEvent } from '../../protocol/index.js';
-import { openDatabase } from '../../server/storage/postgres/database.js';
+import { isUnavailable, openDatabase } from '../../server/storage/postgres/database.js';
 import { migrations } from '../../server/storage/postgres/migrations/index.js';
 import { openPostgresStorage } from '../../server/storage/postgres/postgres-storage.js';
 import { openSqliteStorage } from '../../server/storage/sqlite/sqlite-storage.js';
@@ -712,6 +712,29 @@ describe('PostgreSQL: several nodes on one database', () => {
     // Both nodes hear membership changes again.
     await b.changeMembers('g', { add: [], remove: ['cat'] }, null, 99);
     await until(async () => (await a.getMembers('g'))?.addresses.join() === 'ann,bob', 'a to hear of the change');
+  });
+});
+
+describe('PostgreSQL: a node gone in the middle of a transaction', () => {
+  it('has its session ended and its row locks freed once it idles in the transaction; it then finds the database unavailable', async () => {
+    const url = await testDatabase();
+    const db = await openDatabase(url, { log: () => {}, idleInTransactionMs: 300 });
+    onCleanup(() => db.close());
+    await db.migrate(['CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO t VALUES (1, 0)']);
+    // A connection that locked a row and went quiet, as a node whose host died mid-transaction
+    // (the server ending its session is an 'error' event on a client checked out of the pool).
+    const gone = await db.pool.connect();
+    gone.on('error', () => {});
+    await gone.query('BEGIN');
+    await gone.query('SELECT n FROM t WHERE id = 1 FOR UPDATE');
+    // Waits for the lock, which PostgreSQL frees as it ends the idle session and undoes its transaction.
+    expect(await db.query<{ n: number }>({ name: 'bump', text: 'UPDATE t SET n = n + 1 WHERE id = 1 RETURNING n' }, [])).toEqual([{ n: 1 }]);
+    const error = await gone.query('SELECT 1').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isUnavailable(error)).toBe(true);
+    gone.release(true);
   });
 });
 

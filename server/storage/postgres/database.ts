@@ -16,6 +16,13 @@ export const DEFAULT_POOL_SIZE = 10;
 export const MAX_WAITING = 20_000;
 /** How long a query waits for a new connection before the database counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * A session idle this long inside a transaction is ended by PostgreSQL, which undoes it: Parley's
+ * transactions never pause between statements, so it is a node that died without closing its
+ * connection (a host gone, no FIN), whose row locks would otherwise hold every write to those
+ * conversations until TCP keepalive notices, two hours by default.
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_MS = 10_000;
 /** Advisory lock held while migrating: nodes starting together migrate one at a time. ('parley' in ASCII.) */
 const MIGRATION_LOCK = 0x7061726c6579;
 
@@ -53,9 +60,10 @@ export interface Database extends Queryable {
 }
 
 // SQLSTATE classes and codes that mean the database, not the request, failed: a connection lost or
-// refused, the server shutting down or out of connections, a transaction chosen to give way.
+// refused, the server shutting down or out of connections, a transaction chosen to give way, a
+// session ended for idling inside its transaction.
 const UNAVAILABLE_CLASSES = ['08', '53', '57P'];
-const UNAVAILABLE_CODES = new Set(['40001', '40P01']);
+const UNAVAILABLE_CODES = new Set(['40001', '40P01', '25P03']);
 
 /**
  * Whether an error from pg means "the database is not there right now". Errors without a SQLSTATE
@@ -95,6 +103,8 @@ export const uniqueViolation = (error: unknown): string | null =>
 
 export interface DatabaseOptions {
   poolSize?: number;
+  /** Default DEFAULT_IDLE_IN_TRANSACTION_MS. */
+  idleInTransactionMs?: number;
   /** Told about a connection that failed while idle (the pool replaces it). */
   log: (message: string, error: unknown) => void;
 }
@@ -110,8 +120,9 @@ export async function openDatabase(url: string, options: DatabaseOptions): Promi
     // Every statement is named and run with parameters: plan it once per connection. Otherwise the
     // first executions, and any whose plan PostgreSQL keeps custom, are planned anew each time, and
     // planning the message statement costs more than running it (measured: 2.6 → 0.85 ms of
-    // PostgreSQL CPU per message with its two receipts).
-    options: '-c plan_cache_mode=force_generic_plan',
+    // PostgreSQL CPU per message with its two receipts). A session idle in a transaction is ended
+    // (DEFAULT_IDLE_IN_TRANSACTION_MS).
+    options: `-c plan_cache_mode=force_generic_plan -c idle_in_transaction_session_timeout=${options.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS}`,
   });
   // An idle connection the database dropped: without a listener, pg's 'error' event ends the process.
   pool.on('error', (error) => options.log('a database connection failed while idle', error));
