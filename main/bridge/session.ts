@@ -9,7 +9,7 @@ import { ParleyError, createClient, verifyToken, type Client } from '../core/ind
 import { Emitter, type Unsubscribe } from '../../common/emitter.js';
 import { readJsonFile, writeJsonFile, type Codec, type JsonFile } from '../../common/node/json-file.js';
 import { engineEventNames, type BridgeEvents } from '../../contract/events.js';
-import type { FileSettings } from '../../contract/requests.js';
+import { HttpUrl, type FileSettings } from '../../contract/requests.js';
 import type { DemoUser, SessionState } from '../../contract/types.js';
 import { Address } from '../../protocol/index.js';
 import { applyFileSettings, fileSettingsFile, type FileSettingsFile } from './file-settings.js';
@@ -47,7 +47,7 @@ export interface SessionOptions {
 
 // The token alone is sealed, as session.json has always been written; other keys are ignored, as they always were.
 const Saved = z.object({
-  serverUrl: z.string().refine((url) => URL.canParse(url)),
+  serverUrl: HttpUrl,
   address: Address,
   token: z.string().nullable(),
 });

@@ -17,7 +17,6 @@ export interface HostConfig {
   offerServer?: string;
 }
 
-
 const Demo = z.object({
   serverUrl: HttpUrl,
   users: z.array(z.object({ address: Address, name: z.string().min(1), token: z.string().min(1) })),

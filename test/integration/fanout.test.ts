@@ -82,7 +82,7 @@ describe('fan-out between nodes', () => {
     s.fanout.emit(['ann', 'bob'], 'typing', { conversationId: 'g', address: 'bob' });
     s.fanout.receipt(['bob'], receipt('ann', 1));
     s.fanout.emit(['bob'], 'typing', { conversationId: 'g', address: 'cat' });
-    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { interval: 5 });
+    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { timeout: 5000, interval: 5 });
     expect(s.ann).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
     expect(s.bundles[0]).toEqual({
       pushes: [
@@ -97,7 +97,7 @@ describe('fan-out between nodes', () => {
     const s = await setUp();
     s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'ann' }, s.annSocketId);
     s.fanout.emit(['ann'], 'typing', { conversationId: 'h', address: 'ann' });
-    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { interval: 5 });
+    await vi.waitUntil(() => s.bundles.length === 1 && s.ann.length === 1, { timeout: 5000, interval: 5 });
     expect(s.ann).toEqual([['typing', { conversationId: 'h', address: 'ann' }]]);
     expect(s.bundles[0]!.pushes).toHaveLength(2);
   });
@@ -105,7 +105,7 @@ describe('fan-out between nodes', () => {
   it('splits a turn that owes more than a bundle holds, keeping the order', async () => {
     const s = await setUp();
     for (let i = 0; i < 300; i++) s.fanout.emit(['bob'], 'typing', { conversationId: `c${i}`, address: 'ann' });
-    await vi.waitUntil(() => s.bundles.reduce((n, b) => n + b.pushes.length, 0) === 300, { interval: 5 });
+    await vi.waitUntil(() => s.bundles.reduce((n, b) => n + b.pushes.length, 0) === 300, { timeout: 5000, interval: 5 });
     expect(s.bundles.map((b) => b.pushes.length)).toEqual([256, 44]);
     const order = s.bundles.flatMap((b) => b.pushes.map((p) => (p as [unknown, unknown, { conversationId: string }])[2].conversationId));
     expect(order).toEqual(Array.from({ length: 300 }, (_v, i) => `c${i}`));
@@ -126,7 +126,7 @@ describe('fan-out between nodes', () => {
         ['zed', [receipt('ann', 7)]],
       ],
     });
-    await vi.waitUntil(() => s.ann.length === 2, { interval: 5 });
+    await vi.waitUntil(() => s.ann.length === 2, { timeout: 5000, interval: 5 });
     expect(s.ann).toEqual([
       ['event', event],
       ['receipts', { receipts: [receipt('bob', 6), receipt('cat', 6), receipt('dan', 6)] }],
@@ -147,7 +147,7 @@ describe('fan-out between nodes', () => {
     for (const [event, bundle] of malformed) expect(() => s.fanout.fromOtherNode(event, bundle)).not.toThrow();
     expect(s.warnings).toHaveLength(malformed.length);
     s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'bob' });
-    await vi.waitUntil(() => s.ann.length === 1, { interval: 5 });
+    await vi.waitUntil(() => s.ann.length === 1, { timeout: 5000, interval: 5 });
     expect(s.ann).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
   });
 
@@ -157,7 +157,7 @@ describe('fan-out between nodes', () => {
     s.fanout.disconnectUser('bob', 'revoked');
     s.fanout.emit(['cat'], 'typing', { conversationId: 'h', address: 'ann' });
     // The bundle left with the revocation, not at the end of the turn: what came after is another.
-    await vi.waitUntil(() => s.bundles.length === 2, { interval: 5 });
+    await vi.waitUntil(() => s.bundles.length === 2, { timeout: 5000, interval: 5 });
     expect(s.bundles.map((b) => b.pushes)).toEqual([
       [[['bob'], 'typing', { conversationId: 'g', address: 'ann' }]],
       [[['cat'], 'typing', { conversationId: 'h', address: 'ann' }]],
@@ -171,7 +171,7 @@ describe('fan-out between nodes', () => {
     // Anything left to send goes now; a bundle would reach the probe before cat's push below.
     s.fanout.flush();
     s.fanout.emit(['cat'], 'typing', { conversationId: 'g', address: 'ann' });
-    await vi.waitUntil(() => s.probe.length === 1 && s.ann.length === 2, { interval: 5 });
+    await vi.waitUntil(() => s.probe.length === 1 && s.ann.length === 2, { timeout: 5000, interval: 5 });
     expect(s.probe).toEqual([['typing', { conversationId: 'g', address: 'ann' }]]);
     expect(s.ann).toEqual([
       ['typing', { conversationId: 'g', address: 'bob' }],
@@ -183,7 +183,7 @@ describe('fan-out between nodes', () => {
     const s = await setUp();
     s.fanout.emit(['ann'], 'typing', { conversationId: 'g', address: 'bob' });
     s.fanout.disconnectUser('ann', 'revoked');
-    await vi.waitUntil(() => s.ann.length === 2 && s.bundles.length === 1, { interval: 5 });
+    await vi.waitUntil(() => s.ann.length === 2 && s.bundles.length === 1, { timeout: 5000, interval: 5 });
     expect(s.ann).toEqual([
       ['typing', { conversationId: 'g', address: 'bob' }],
       ['auth:revoked', { message: 'revoked' }],
