@@ -1,8 +1,10 @@
-// `npm run bench:profile -- <dir> [workload]`: where a bench:latency server spent its CPU during
-// the load. Reads the profiles BENCH_CPU_PROF=<dir> wrote (<dir>/<workload>/<child>/*.cpuprofile)
-// and the load windows (<dir>/windows.json), keeps the samples inside the load window, and prints
-// per server the top functions by self time and the time by package or source folder. Positions in
-// a built child are mapped back to the TypeScript sources through the bundle's source map.
+// `npm run bench:profile -- <dir> [workload]`: where the servers of bench:latency or bench:cluster
+// spent their CPU during the load. Reads the profiles BENCH_CPU_PROF=<dir> wrote and the load windows
+// (<dir>/windows.json), keeps the samples inside the load window, and prints the top functions by self
+// time and the time by package or source folder: bench:latency's per server
+// (<dir>/<workload>/<child>/*.cpuprofile), bench:cluster's per deployment, its nodes' profiles
+// (<dir>/<deployment>/node-<i>/…) summed. Positions in a built child are mapped back to the
+// TypeScript sources through the bundle's source map.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -27,7 +29,8 @@ if (!dirArg) {
   process.exit(2);
 }
 const dir = resolve(dirArg);
-const windows = JSON.parse(readFileSync(join(dir, 'windows.json'), 'utf8')) as Record<string, { parley: Window; relay: Window }>;
+/** bench:latency's: a window per side; bench:cluster's: one per deployment. */
+const windows = JSON.parse(readFileSync(join(dir, 'windows.json'), 'utf8')) as Record<string, { parley: Window; relay: Window } | Window>;
 const CHILDREN = { parley: 'server-child', relay: 'relay-baseline-child' } as const;
 
 const maps = new Map<string, SourceMap | null>();
@@ -58,30 +61,33 @@ function groupOf(file: string, functionName: string): string {
   return file.split('/').slice(0, 2).join('/');
 }
 
-function analyse(file: string, window: Window) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** The profiles' samples inside the window, summed (several processes: their busy times add up). */
+function analyse(files: string[], window: Window) {
   const self = new Map<string, number>();
   const groups = new Map<string, number>();
   let busy = 0;
   let idle = 0;
-  let time = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    time += profile.timeDeltas[i] ?? 0;
-    if (time < window.start || time > window.end) continue;
-    // A sample stands for the time until the next one.
-    const span = profile.timeDeltas[i + 1] ?? 0;
-    const frame = byId.get(profile.samples[i]!)!.callFrame;
-    if (frame.functionName === '(idle)') {
-      idle += span;
-      continue;
+  for (const file of files) {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    let time = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+      time += profile.timeDeltas[i] ?? 0;
+      if (time < window.start || time > window.end) continue;
+      // A sample stands for the time until the next one.
+      const span = profile.timeDeltas[i + 1] ?? 0;
+      const frame = byId.get(profile.samples[i]!)!.callFrame;
+      if (frame.functionName === '(idle)') {
+        idle += span;
+        continue;
+      }
+      busy += span;
+      const { file: source, line } = origin(frame);
+      const key = `${frame.functionName || '(anonymous)'}  ${source ? `${source}:${line}` : ''}`.trimEnd();
+      self.set(key, (self.get(key) ?? 0) + span);
+      const group = groupOf(source, frame.functionName);
+      groups.set(group, (groups.get(group) ?? 0) + span);
     }
-    busy += span;
-    const { file: source, line } = origin(frame);
-    const key = `${frame.functionName || '(anonymous)'}  ${source ? `${source}:${line}` : ''}`.trimEnd();
-    self.set(key, (self.get(key) ?? 0) + span);
-    const group = groupOf(source, frame.functionName);
-    groups.set(group, (groups.get(group) ?? 0) + span);
   }
   const pct = (v: number) => `${((100 * v) / busy).toFixed(1).padStart(5)}%`;
   const ms = (v: number) => `${(v / 1000).toFixed(0).padStart(6)} ms`;
@@ -92,10 +98,25 @@ function analyse(file: string, window: Window) {
   for (const [key, v] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${ms(v)} ${pct(v)}  ${key}`);
 }
 
+/** Every profile under a folder, at any depth. */
+function profilesUnder(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.cpuprofile'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
 const workloads = workloadArgs.length > 0 ? workloadArgs : Object.keys(windows);
 for (const workload of workloads) {
   const pair = windows[workload];
   if (!pair) throw new Error(`no load window for ${workload} in ${join(dir, 'windows.json')} (there are: ${Object.keys(windows).join(', ')})`);
+  if ('start' in pair) {
+    const profiles = profilesUnder(join(dir, workload));
+    console.log(`\n${workload}: ${profiles.length} node${profiles.length === 1 ? '' : 's'} summed`);
+    analyse(profiles, pair);
+    continue;
+  }
   for (const [side, child] of Object.entries(CHILDREN) as Array<[keyof typeof CHILDREN, string]>) {
     const folder = join(dir, workload, child);
     const profiles = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.cpuprofile')) : [];
@@ -104,6 +125,6 @@ for (const workload of workloads) {
       continue;
     }
     console.log(`\n${workload} ${side} (${join(folder, profiles[0]!)})`);
-    analyse(join(folder, profiles[0]!), pair[side]);
+    analyse([join(folder, profiles[0]!)], pair[side]);
   }
 }
