@@ -9,6 +9,7 @@ import { download } from './download.js';
 import { localFileStore } from './file-store.js';
 import type { UploadLimits } from './limits.js';
 import { createUploadQuota } from './quota.js';
+import { createRedisAdmissions } from './redis-admissions.js';
 import { tusUpload } from './tus-upload.js';
 import { uploadUrl } from './upload-url.js';
 
@@ -20,7 +21,7 @@ export interface FileRoutesOptions {
   dataDir: string;
   /** Where file bytes live (default <dataDir>/files): a volume all nodes share when there are several. */
   filesDir?: string | undefined;
-  /** With several nodes: tus upload locks in Redis. */
+  /** With several nodes: tus upload locks and the per-user upload admissions in Redis. */
   redis?: ClusterRedis | null;
   maxFileSize: number;
   uploadExpiryMs: number;
@@ -31,7 +32,9 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (app, opt
   const { storage, dataDir, filesDir, maxFileSize, uploadExpiryMs, limits } = options;
   const directory = filesDir ?? join(dataDir, 'files');
   const files = await localFileStore(directory);
-  const quota = createUploadQuota(storage, limits);
+  const admissions = options.redis ? createRedisAdmissions(options.redis, (message, error) => app.log.warn({ err: error }, message)) : undefined;
+  if (admissions) app.addHook('onClose', async () => admissions.close());
+  const quota = createUploadQuota(storage, limits, admissions);
   await app.register(tusUpload, { storage, files, directory, maxFileSize, uploadExpiryMs, quota, redis: options.redis ?? null });
   await app.register(uploadUrl, { prefix: '/api/v1', storage, files, maxFileSize, quota });
   // A shared files dir holds the link key too: a link made on one node opens on every other.

@@ -1,8 +1,10 @@
 // Per-user upload limits: uploads in progress, the bytes they declare, and a storage quota counted
 // from the database (files stored, tus uploads unfinished at their declared length) plus the
-// upload-URL forms being received right now (in memory: they have no record until complete).
+// upload-URL forms being received right now (they have no record until complete).
 // One user's admissions run one at a time, so two uploads started together cannot both take the
-// last room; other users never wait for them.
+// last room; other users never wait for them. Where the admissions are kept is an Admissions: in this
+// process on one node, in Redis with several (redis-admissions.ts), so the limits hold per user
+// whichever nodes their uploads reach.
 import { ParleyError, type Address } from '../../protocol/index.js';
 import type { Storage } from '../storage/storage.js';
 import { describeSize, type UploadLimits } from './limits.js';
@@ -14,27 +16,58 @@ export interface UploadQuota {
   reserve(owner: Address, size: number): Promise<() => void>;
 }
 
-export function createUploadQuota(storage: Storage, limits: UploadLimits): UploadQuota {
-  const receiving = new Map<Address, { uploads: number; bytes: number }>();
+/** Forms being received for a user: how many, and the bytes they may bring. */
+export interface Held {
+  uploads: number;
+  bytes: number;
+}
+
+export interface Admissions {
+  /** Runs `run` while no other admission for `owner` runs. */
+  exclusive<T>(owner: Address, run: () => Promise<T>): Promise<T>;
+  /** The owner's forms being received. */
+  receiving(owner: Address): Promise<Held>;
+  /** Counts a form of `bytes` for the owner until the returned release(), which may be called more than once. */
+  hold(owner: Address, bytes: number): Promise<() => void>;
+}
+
+/** Admissions kept in this process: one node's uploads. */
+export function localAdmissions(): Admissions {
+  const receiving = new Map<Address, Held>();
   const tails = new Map<Address, Promise<void>>();
+  return {
+    async exclusive(owner, run) {
+      const previous = tails.get(owner) ?? Promise.resolve();
+      let done!: () => void;
+      const tail = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+      tails.set(owner, tail);
+      try {
+        await previous;
+        return await run();
+      } finally {
+        done();
+        if (tails.get(owner) === tail) tails.delete(owner);
+      }
+    },
+    receiving: (owner) => Promise.resolve(receiving.get(owner) ?? { uploads: 0, bytes: 0 }),
+    hold(owner, bytes) {
+      const held = receiving.get(owner) ?? { uploads: 0, bytes: 0 };
+      receiving.set(owner, { uploads: held.uploads + 1, bytes: held.bytes + bytes });
+      let released = false;
+      return Promise.resolve(() => {
+        if (released) return;
+        released = true;
+        const now = receiving.get(owner)!;
+        if (now.uploads === 1) receiving.delete(owner);
+        else receiving.set(owner, { uploads: now.uploads - 1, bytes: now.bytes - bytes });
+      });
+    },
+  };
+}
 
-  async function serial<T>(owner: Address, run: () => Promise<T>): Promise<T> {
-    const previous = tails.get(owner) ?? Promise.resolve();
-    let done!: () => void;
-    const tail = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
-    tails.set(owner, tail);
-    try {
-      await previous;
-      return await run();
-    } finally {
-      done();
-      if (tails.get(owner) === tail) tails.delete(owner);
-    }
-  }
-
+export function createUploadQuota(storage: Storage, limits: UploadLimits, admissions: Admissions = localAdmissions()): UploadQuota {
   async function check(owner: Address, size: number): Promise<void> {
-    const usage = await storage.fileUsage(owner);
-    const held = receiving.get(owner) ?? { uploads: 0, bytes: 0 };
+    const [usage, held] = await Promise.all([storage.fileUsage(owner), admissions.receiving(owner)]);
     const uploads = usage.uploads + held.uploads;
     const inFlight = usage.uploadBytes + held.bytes;
     const stored = usage.bytes + held.bytes;
@@ -63,23 +96,14 @@ export function createUploadQuota(storage: Storage, limits: UploadLimits): Uploa
 
   return {
     admit: (owner, size, record) =>
-      serial(owner, async () => {
+      admissions.exclusive(owner, async () => {
         await check(owner, size);
         await record();
       }),
     reserve: (owner, size) =>
-      serial(owner, async () => {
+      admissions.exclusive(owner, async () => {
         await check(owner, size);
-        const held = receiving.get(owner) ?? { uploads: 0, bytes: 0 };
-        receiving.set(owner, { uploads: held.uploads + 1, bytes: held.bytes + size });
-        let released = false;
-        return () => {
-          if (released) return;
-          released = true;
-          const now = receiving.get(owner)!;
-          if (now.uploads === 1) receiving.delete(owner);
-          else receiving.set(owner, { uploads: now.uploads - 1, bytes: now.bytes - size });
-        };
+        return admissions.hold(owner, size);
       }),
   };
 }

@@ -1,0 +1,107 @@
+// Upload admissions across nodes (issue 17): one user's check-and-record runs on one node at a time,
+// whichever nodes their uploads reach, and the upload-URL forms being received on every node count
+// against their limits. The lock is a Redis key set only if absent, with a lease, so a node that dies
+// holding it holds it no longer than that. A form in progress is a member of its user's sorted set,
+// scored by the end of its lease, which its node renews while the form arrives: a killed node's forms
+// stop counting one lease later. Redis's clock sets and reads the leases, so the nodes' clocks need
+// not agree. While Redis is away no upload is admitted (503, which clients retry), as no tus upload
+// can be locked then either.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ParleyError, type Address } from '../../protocol/index.js';
+import type { ClusterRedis } from '../cluster/redis.js';
+import { localAdmissions, type Admissions, type Held } from './quota.js';
+
+export interface RedisAdmissionsOptions {
+  /** How long a form counts without its node renewing it (default 30 s). */
+  formLeaseMs?: number;
+  /** How long an admission holds the user's lock at most (default 5 s: a usage query and a record). */
+  lockLeaseMs?: number;
+}
+
+const LOCK_RETRY_MS = 20;
+/** How long an admission waits for another node's admissions of the same user before refusing. */
+const LOCK_WAIT_MS = 10_000;
+
+/** Deletes the lock only while it is still this admission's. */
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+/** Sets the forms ARGV[3..] to end their lease ARGV[1] ms from now; ARGV[2] is NX (add) or XX (renew: a form gone stays gone). */
+const LEASE = `${NOW}
+  for i = 3, #ARGV do redis.call('ZADD', KEYS[1], ARGV[2], now + tonumber(ARGV[1]), ARGV[i]) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  return 1`;
+/** The forms whose lease has not ended, dropping the others. */
+const LIVE = `${NOW}
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+const away = (error: unknown) =>
+  new ParleyError('unavailable', `upload limits cannot be checked while the cluster's Redis is unreachable (${(error as Error).message}); retry shortly`);
+
+export type RedisAdmissions = Admissions & { close(): void };
+
+export function createRedisAdmissions(redis: ClusterRedis, log: (message: string, error: unknown) => void, options: RedisAdmissionsOptions = {}): RedisAdmissions {
+  const { client, prefix } = redis;
+  const formLeaseMs = options.formLeaseMs ?? 30_000;
+  const lockLeaseMs = options.lockLeaseMs ?? 5_000;
+  const lockKey = (owner: Address) => `${prefix}uploads:admitting:${owner}`;
+  const formsKey = (owner: Address) => `${prefix}uploads:forms:${owner}`;
+  // This node's own admissions of a user queue here first: only one of them asks Redis at a time.
+  const local = localAdmissions();
+  /** This node's forms in progress: owner → members (`<id>:<bytes>`), renewed together. */
+  const mine = new Map<Address, Set<string>>();
+
+  const renewal = setInterval(() => {
+    for (const [owner, members] of mine) {
+      client.eval(LEASE, 1, formsKey(owner), formLeaseMs, 'XX', ...members).catch((error: unknown) => log('could not renew the lease of forms being received', error));
+    }
+  }, formLeaseMs / 3);
+  renewal.unref();
+
+  async function locked<T>(owner: Address, run: () => Promise<T>): Promise<T> {
+    const key = lockKey(owner);
+    const token = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while ((await client.set(key, token, 'PX', lockLeaseMs, 'NX').catch((error: unknown) => Promise.reject(away(error)))) !== 'OK') {
+      if (Date.now() >= deadline) throw new ParleyError('rate_limited', 'your other uploads are still being admitted; retry shortly');
+      await sleep(LOCK_RETRY_MS);
+    }
+    try {
+      return await run();
+    } finally {
+      // Not released (Redis gone meanwhile): the lease ends it.
+      await client.eval(UNLOCK, 1, key, token).catch((error: unknown) => log('could not release an upload admission lock', error));
+    }
+  }
+
+  return {
+    exclusive: (owner, run) => local.exclusive(owner, () => locked(owner, run)),
+    async receiving(owner) {
+      const members = (await client.eval(LIVE, 1, formsKey(owner)).catch((error: unknown) => Promise.reject(away(error)))) as string[];
+      const held: Held = { uploads: 0, bytes: 0 };
+      for (const member of members) {
+        held.uploads++;
+        held.bytes += Number(member.slice(member.lastIndexOf(':') + 1)) || 0;
+      }
+      return held;
+    },
+    async hold(owner, bytes) {
+      const member = `${randomUUID()}:${bytes}`;
+      await client.eval(LEASE, 1, formsKey(owner), formLeaseMs, 'NX', member).catch((error: unknown) => Promise.reject(away(error)));
+      let members = mine.get(owner);
+      if (!members) mine.set(owner, (members = new Set()));
+      members.add(member);
+      return () => {
+        const held = mine.get(owner);
+        if (!held?.delete(member)) return;
+        if (held.size === 0) mine.delete(owner);
+        // Not removed (Redis gone meanwhile): its lease, no longer renewed, ends it.
+        client.zrem(formsKey(owner), member).catch((error: unknown) => log('could not remove a form that was received', error));
+      };
+    },
+    close() {
+      clearInterval(renewal);
+    },
+  };
+}
