@@ -87,7 +87,9 @@ export interface Nginx {
 /** deploy/nginx/parley.conf, its nodes and listen address replaced, inside a minimal nginx.conf of the run. */
 export function nginxConfig(dir: string, listen: number, nodePorts: readonly number[]): string {
   const site = readFileSync(new URL('../../deploy/nginx/parley.conf', import.meta.url), 'utf8');
-  const nodes = nodePorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=5s;`).join('\n');
+  // Each node's line with the parameters the example gives its nodes.
+  const parameters = /^\s*server 127\.0\.0\.1:\d+([^;\n]*);/m.exec(site)?.[1] ?? '';
+  const nodes = nodePorts.map((port) => `    server 127.0.0.1:${port}${parameters};`).join('\n');
   let replaced = false;
   const ours = site
     .replace(/^\s*server 127\.0\.0\.1:\d+[^\n]*\n/gm, () => (replaced ? '' : ((replaced = true), `${nodes}\n`)))

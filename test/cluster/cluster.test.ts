@@ -445,7 +445,9 @@ describe('three nodes behind nginx', () => {
     const node = cluster.nodes[1]!;
     try {
       expect(await node.terminate()).toBe(0);
-      await allOnline(devices);
+      // Within seconds, after the kill -9s above too (nginx had come to offer each node that was
+      // ever killed one new connection per 5 s: these devices waited ~30 s).
+      await allOnline(devices, 10_000);
       for (const [i, device] of devices.entries()) {
         device.written.push(`after drain ${i}`);
         device.client.sendMessage({ conversationId: id }, `after drain ${i}`);
