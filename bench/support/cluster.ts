@@ -1,8 +1,9 @@
 // Several real server nodes for test/cluster/ and bench:cluster: each node a process (server-child)
 // on its own port and data dir, all on one PostgreSQL database made for the run, one Redis of the
 // run's own (redis-server on a free port, nothing saved) and one shared files dir, behind a real
-// nginx started from deploy/nginx/parley.conf with the nodes' and its own ports swapped in. A
-// "cluster" of one node without a database URL or Redis is the plain SQLite server (bench:cluster's baseline).
+// nginx started from deploy/nginx/parley.conf (or HAProxy from deploy/haproxy/parley.cfg) with the
+// nodes' and its own ports swapped in. A "cluster" of one node without a database URL or Redis is
+// the plain SQLite server (bench:cluster's baseline).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,8 @@ export async function startRedis(dir: string): Promise<OwnRedis> {
   return { url: `redis://127.0.0.1:${port}`, port, pid: () => child?.pid ?? null, kill, start, stop: kill };
 }
 
-export interface Nginx {
+/** A proxy in front of the nodes: nginx or HAProxy. */
+export interface Proxy {
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -111,15 +113,48 @@ export function nginxConfig(dir: string, listen: number, nodePorts: readonly num
 }
 
 /** A real nginx (Debian's /usr/sbin/nginx) on a free port in front of these nodes. */
-export async function startNginx(dir: string, nodePorts: readonly number[]): Promise<Nginx> {
+export async function startNginx(dir: string, nodePorts: readonly number[]): Promise<Proxy> {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const port = await freePort();
   const file = join(dir, 'nginx.conf');
   writeFileSync(file, nginxConfig(dir, port, nodePorts));
   // Run as whoever runs the tests (root in CI): its workers then read and write the run's temp dir.
   const user = process.getuid?.() === 0 ? ['-g', 'user root;'] : [];
-  const child = spawn('/usr/sbin/nginx', ['-c', file, '-p', dir, ...user], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await listening(port, 'nginx');
+  return proxyProcess('nginx', '/usr/sbin/nginx', ['-c', file, '-p', dir, ...user], port);
+}
+
+/** deploy/haproxy/parley.cfg, its nodes and bind address replaced. */
+export function haproxyConfig(listen: number, nodePorts: readonly number[]): string {
+  const site = readFileSync(new URL('../../deploy/haproxy/parley.cfg', import.meta.url), 'utf8');
+  let replaced = false;
+  // Each node's line with the parameters the example gives its nodes.
+  const parameters = /^\s*server node\d+ 127\.0\.0\.1:\d+([^\n]*)$/m.exec(site)?.[1] ?? '';
+  const nodes = nodePorts.map((port, i) => `    server node${i + 1} 127.0.0.1:${port}${parameters}`).join('\n');
+  const ours = site
+    .replace(/^\s*server node\d+ 127\.0\.0\.1:\d+[^\n]*\n/gm, () => (replaced ? '' : ((replaced = true), `${nodes}\n`)))
+    .replace(/^(\s*)bind :80$/m, `$1bind 127.0.0.1:${listen}`)
+    // Two descriptors a connection: 200,000 needs a hard limit above 400,000 (systemd's default is
+    // 524,288), more than a test machine may allow.
+    .replace(/^(\s*)maxconn 200000$/m, '$1maxconn 5000');
+  if (!replaced || !ours.includes(`bind 127.0.0.1:${listen}`) || !ours.includes('maxconn 5000')) {
+    throw new Error('deploy/haproxy/parley.cfg no longer has the lines the tests replace');
+  }
+  return ours;
+}
+
+/** A real HAProxy (Debian's /usr/sbin/haproxy) on a free port in front of these nodes. */
+export async function startHaproxy(dir: string, nodePorts: readonly number[]): Promise<Proxy> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, haproxyConfig(port, nodePorts));
+  // -db: in the foreground, logs on stdout (ignored).
+  return proxyProcess('haproxy', '/usr/sbin/haproxy', ['-db', '-f', file], port);
+}
+
+async function proxyProcess(what: string, binary: string, args: string[], port: number): Promise<Proxy> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await listening(port, what);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -52,26 +52,13 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   const client = new Redis(options.url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const waiting: RedisOptions = { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null };
   const duplicates: Redis[] = [];
-  let closed = false;
+  let forAdapter = false;
   // The adapter duplicates the client for its stream reader and its subscriber: those wait for Redis.
   client.duplicate = (override?: Partial<RedisOptions>) => {
     const copy = new Redis(options.url, { ...waiting, ...override });
     // The outage is told once, by the client above; without a listener ioredis prints every retry.
     copy.on('error', () => {});
-    // connect() rejects when the link drops before it is up, though the copy goes on retrying; the
-    // adapter awaits it where nothing catches, so a node started as Redis went away would end with an
-    // unhandled rejection (and its reader would never start). Here it settles when the copy is up at
-    // last, and never for a copy closed first.
-    const connect = copy.connect.bind(copy);
-    let ready: Promise<void> | null = null;
-    const whenReady = () =>
-      (ready ??= new Promise<void>((resolve) =>
-        copy.once('ready', () => {
-          ready = null;
-          resolve();
-        }),
-      ));
-    copy.connect = ((callback?: () => void) => connect(callback).catch(() => (closed ? new Promise<void>(() => {}) : whenReady()))) as typeof copy.connect;
+    if (forAdapter) settleWhenUp(copy);
     duplicates.push(copy);
     pauseAfterReads(copy);
     return copy;
@@ -112,6 +99,8 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   }
   up = true;
 
+  // createAdapter duplicates the client before it returns.
+  forAdapter = true;
   const adapter = createAdapter(client, {
     streamName: `${options.prefix}socket.io`,
     channelPrefix: `${options.prefix}socket.io`,
@@ -120,6 +109,7 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     // Pushes are JSON: the binary scan of every packet is skipped.
     onlyPlaintext: true,
   });
+  forAdapter = false;
 
   return {
     client,
@@ -132,11 +122,30 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     },
     async close() {
       // QUIT after what is queued; the adapter's own clients are dropped (their reads only wait).
-      closed = true;
       await client.quit().catch(() => client.disconnect());
       for (const copy of duplicates) copy.disconnect();
     },
   };
+}
+
+/**
+ * connect() rejects when the link drops before it is up, though the copy goes on retrying; the
+ * adapter awaits it where nothing catches, so a node started as Redis went away ended with an
+ * unhandled rejection, and its stream reader never began. Here it settles once the copy is up at
+ * last (never, for a copy closed first). ioredis calls connect() itself at each retry: they share
+ * one wait for 'ready'.
+ */
+function settleWhenUp(copy: Redis): void {
+  const connect = copy.connect.bind(copy);
+  let up: Promise<void> | null = null;
+  const whenUp = () =>
+    (up ??= new Promise<void>((resolve) =>
+      copy.once('ready', () => {
+        up = null;
+        resolve();
+      }),
+    ));
+  copy.connect = ((callback?: () => void) => connect(callback).catch(whenUp)) as typeof copy.connect;
 }
 
 /** XREAD on this client waits READ_PAUSE_MS after a read that found entries but not its COUNT (the adapter's reader reads in a loop). */

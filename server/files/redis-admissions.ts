@@ -1,21 +1,23 @@
 // Upload admissions across nodes (issue 17): one user's check-and-record runs on one node at a time,
 // whichever nodes their uploads reach, and the upload-URL forms being received on every node count
-// against their limits. The lock is a Redis key set only if absent, with a lease, so a node that dies
-// holding it holds it no longer than that. A form in progress is a member of its user's sorted set,
-// scored by the end of its lease, which its node renews while the form arrives: a killed node's forms
-// stop counting one lease later. Redis's clock sets and reads the leases, so the nodes' clocks need
+// against their limits. The lock is a key with a lease its holder renews while it admits
+// (server/cluster/lease.ts), so a node that dies holding it holds it no longer than that. A form in
+// progress is a member of its user's sorted set, scored by the end of its lease, which its node
+// renews while the form arrives (and writes again, should Redis have lost it): a killed node's forms
+// stop counting within a lease. Redis's clock sets and reads the leases, so the nodes' clocks need
 // not agree. While Redis is away no upload is admitted (503, which clients retry), as no tus upload
 // can be locked then either.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyError, type Address } from '../../protocol/index.js';
+import { RELEASE_LEASE, RENEW_LEASE } from '../cluster/lease.js';
 import type { ClusterRedis } from '../cluster/redis.js';
 import { localAdmissions, type Admissions, type Held } from './quota.js';
 
 export interface RedisAdmissionsOptions {
   /** How long a form counts without its node renewing it (default 30 s). */
   formLeaseMs?: number;
-  /** How long an admission holds the user's lock at most (default 5 s: a usage query and a record). */
+  /** How long the user's lock outlives a node that died admitting (default 5 s; renewed while it admits). */
   lockLeaseMs?: number;
 }
 
@@ -23,12 +25,10 @@ const LOCK_RETRY_MS = 20;
 /** How long an admission waits for another node's admissions of the same user before refusing. */
 const LOCK_WAIT_MS = 10_000;
 
-/** Deletes the lock only while it is still this admission's. */
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-/** Sets the forms ARGV[3..] to end their lease ARGV[1] ms from now; ARGV[2] is NX (add) or XX (renew: a form gone stays gone). */
+/** Sets the forms ARGV[2..] to end their lease ARGV[1] ms from now. */
 const LEASE = `${NOW}
-  for i = 3, #ARGV do redis.call('ZADD', KEYS[1], ARGV[2], now + tonumber(ARGV[1]), ARGV[i]) end
+  for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return 1`;
 /** The forms whose lease has not ended, dropping the others. */
@@ -36,8 +36,7 @@ const LIVE = `${NOW}
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
   return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
-const away = (error: unknown) =>
-  new ParleyError('unavailable', `upload limits cannot be checked while the cluster's Redis is unreachable (${(error as Error).message}); retry shortly`);
+const AWAY = "upload limits cannot be checked while the cluster's Redis is unreachable; retry shortly";
 
 export type RedisAdmissions = Admissions & { close(): void };
 
@@ -47,15 +46,20 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
   const lockLeaseMs = options.lockLeaseMs ?? 5_000;
   const lockKey = (owner: Address) => `${prefix}uploads:admitting:${owner}`;
   const formsKey = (owner: Address) => `${prefix}uploads:forms:${owner}`;
+  /** A command that needs Redis: while it is away, a retryable refusal (its reason goes to the log). */
+  const needed = <T>(command: Promise<T>) =>
+    command.catch((error: unknown) => {
+      log('upload limits could not be checked: redis is unreachable', error);
+      return Promise.reject(new ParleyError('unavailable', AWAY));
+    });
   // This node's own admissions of a user queue here first: only one of them asks Redis at a time.
   const local = localAdmissions();
   /** This node's forms in progress: owner → members (`<id>:<bytes>`), renewed together. */
   const mine = new Map<Address, Set<string>>();
 
   const renewal = setInterval(() => {
-    for (const [owner, members] of mine) {
-      client.eval(LEASE, 1, formsKey(owner), formLeaseMs, 'XX', ...members).catch((error: unknown) => log('could not renew the lease of forms being received', error));
-    }
+    const renewed = [...mine].map(([owner, members]) => client.eval(LEASE, 1, formsKey(owner), formLeaseMs, ...members));
+    Promise.all(renewed).catch((error: unknown) => log('could not renew the leases of forms being received', error));
   }, formLeaseMs / 3);
   renewal.unref();
 
@@ -63,22 +67,27 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
     const key = lockKey(owner);
     const token = randomUUID();
     const deadline = Date.now() + LOCK_WAIT_MS;
-    while ((await client.set(key, token, 'PX', lockLeaseMs, 'NX').catch((error: unknown) => Promise.reject(away(error)))) !== 'OK') {
+    while ((await needed(client.set(key, token, 'PX', lockLeaseMs, 'NX'))) !== 'OK') {
       if (Date.now() >= deadline) throw new ParleyError('rate_limited', 'your other uploads are still being admitted; retry shortly');
       await sleep(LOCK_RETRY_MS);
     }
+    // Held while the database answers, however slowly: another node admits only after this one.
+    const renew = setInterval(() => {
+      client.eval(RENEW_LEASE, 1, key, token, lockLeaseMs).catch((error: unknown) => log('could not renew an upload admission lock', error));
+    }, lockLeaseMs / 3);
     try {
       return await run();
     } finally {
+      clearInterval(renew);
       // Not released (Redis gone meanwhile): the lease ends it.
-      await client.eval(UNLOCK, 1, key, token).catch((error: unknown) => log('could not release an upload admission lock', error));
+      await client.eval(RELEASE_LEASE, 1, key, token).catch((error: unknown) => log('could not release an upload admission lock', error));
     }
   }
 
   return {
     exclusive: (owner, run) => local.exclusive(owner, () => locked(owner, run)),
     async receiving(owner) {
-      const members = (await client.eval(LIVE, 1, formsKey(owner)).catch((error: unknown) => Promise.reject(away(error)))) as string[];
+      const members = (await needed(client.eval(LIVE, 1, formsKey(owner)))) as string[];
       const held: Held = { uploads: 0, bytes: 0 };
       for (const member of members) {
         held.uploads++;
@@ -88,7 +97,7 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
     },
     async hold(owner, bytes) {
       const member = `${randomUUID()}:${bytes}`;
-      await client.eval(LEASE, 1, formsKey(owner), formLeaseMs, 'NX', member).catch((error: unknown) => Promise.reject(away(error)));
+      await needed(client.eval(LEASE, 1, formsKey(owner), formLeaseMs, member));
       let members = mine.get(owner);
       if (!members) mine.set(owner, (members = new Set()));
       members.add(member);

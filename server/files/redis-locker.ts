@@ -6,16 +6,13 @@
 // While Redis is away no lock can be had: the upload waits and the client retries, nothing is written twice.
 import { randomUUID } from 'node:crypto';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/server';
+import { RELEASE_LEASE, RENEW_LEASE } from '../cluster/lease.js';
 import type { ClusterRedis } from '../cluster/redis.js';
 
 const LEASE_MS = 10_000;
 const RETRY_MS = 100;
 /** How long a request waits for a lock before tus answers 500 (the client retries). */
 const ACQUIRE_TIMEOUT_MS = 20_000;
-
-/** Deletes the key only while it is still ours; renews it likewise. */
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 export type RedisLocker = Locker & { close(): Promise<void> };
 
@@ -74,7 +71,7 @@ export async function createRedisLocker(redis: ClusterRedis, log: (message: stri
       if (!holders) held.set(this.id, (holders = new Set()));
       holders.add(requestRelease);
       this.renewal = setInterval(() => {
-        client.eval(RENEW, 1, keyOf(this.id), this.token, LEASE_MS).then(
+        client.eval(RENEW_LEASE, 1, keyOf(this.id), this.token, LEASE_MS).then(
           // The lease ran out (Redis restarted, or this node stalled): another may write now, so this stops.
           (renewed) => renewed === 0 && this.letGo(),
           () => {},
@@ -94,7 +91,7 @@ export async function createRedisLocker(redis: ClusterRedis, log: (message: stri
       if (this.release) holders?.delete(this.release);
       if (holders?.size === 0) held.delete(this.id);
       // Not ours any more, or Redis away: the lease runs out on its own.
-      await client.eval(RELEASE, 1, keyOf(this.id), this.token).catch(() => 0);
+      await client.eval(RELEASE_LEASE, 1, keyOf(this.id), this.token).catch(() => 0);
     }
   }
 

@@ -1,7 +1,8 @@
 // Per-user upload limits across nodes (server/files/redis-admissions.ts): two nodes' quotas over one
 // database and a redis-server of the test's own. Admissions of one user on two nodes at once take the
-// last room once; a form received on one node counts on the other until it ends, or, its node dead,
-// until its lease does; with Redis away nothing is admitted and nothing recorded.
+// last room once, however long the database takes; a form received on one node counts on the other
+// until it ends, or, its node dead, until its lease does; with Redis away nothing is admitted and
+// nothing recorded.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -76,10 +77,24 @@ it('counts a form being received on one node against the limits on the other, un
   // Two forms in progress, one on each node: the count is full too.
   await expect(a.quota.reserve(OWNER, 1)).rejects.toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/2 uploads in progress/) });
   release();
-  release(); // twice: still one form's room
   small();
+  // Removed by the nodes that held them, seen from the other.
+  await vi.waitUntil(async () => (await a.admissions.receiving(OWNER)).uploads === 0, { timeout: 5000, interval: 20 });
   expect(await b.admissions.receiving(OWNER)).toEqual({ uploads: 0, bytes: 0 });
   await b.quota.admit(OWNER, 1000, record(1000));
+});
+
+it('keeps the admission lock while a slow database answers, past the lease', async () => {
+  await setUp();
+  const lease = { lockLeaseMs: 300 };
+  const a = await node({ maxUploadsInFlight: 1 }, lease);
+  const b = await node({ maxUploadsInFlight: 1 }, lease);
+  const slow = async () => {
+    await sleep(1000);
+    await record(10)();
+  };
+  const outcomes = await Promise.allSettled([a.quota.admit(OWNER, 10, slow), sleep(50).then(() => b.quota.admit(OWNER, 10, record(10)))]);
+  expect(outcomes.map(codeOf)).toEqual(['admitted', 'rate_limited']);
 });
 
 it("keeps counting a live node's form past its lease, and a dead node's no longer than its lease", async () => {
