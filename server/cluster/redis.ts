@@ -161,6 +161,9 @@ function pauseAfterReads(copy: Redis): void {
       found = reply && entriesIn(reply) < countIn(args) ? performance.now() : -Infinity;
       return reply;
     } catch (error) {
+      // Closed (ClusterRedis.close): the adapter's loop reads until its namespace closes, which a
+      // link used without a socket.io server (or one whose start failed) never does: it ends here.
+      if (copy.status === 'end') return new Promise(() => {});
       await sleep(READ_ERROR_PAUSE_MS);
       throw error;
     }
