@@ -2,8 +2,8 @@
 // nodes on PostgreSQL and Redis. Engines connect through it to both nodes (leastconn) and talk
 // across them; a drained node's devices come back through the other (a connection the drained node
 // refuses is sent to the other: redispatch), and once the node is back new devices go to it again.
-// (Its checks of /readyz take a node out after two failures 2 s apart; a drain and restart here are
-// quicker than that.)
+// Its checks of /readyz take nodes that still listen but are not ready (Redis away) out of the
+// rotation after two failures 2 s apart, and back after two successes.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDatabase, startCluster, startHaproxy, startRedis, type Cluster, type Database, type OwnRedis, type Proxy } from '../../bench/support/cluster.js';
@@ -90,4 +90,18 @@ it("brings a drained node's engines back through the other node, and sends new o
     20_000,
     () => `after ${tries} engines`,
   );
+});
+
+it('takes nodes out while their /readyz fails (Redis away) though they still listen, and back in once it answers', async () => {
+  const healthz = async () => (await fetch(`${haproxy.url}/healthz`)).status;
+  expect(await healthz()).toBe(200);
+  await redis.kill();
+  try {
+    // /healthz stays 200 on the nodes: a 503 here is HAProxy's own, every node out of its rotation.
+    await until(async () => (await healthz()) === 503, 'HAProxy taking the unready nodes out', 20_000);
+    expect((await fetch(`${cluster.nodes[1]!.url}/healthz`)).status).toBe(200);
+  } finally {
+    await redis.start();
+  }
+  await until(async () => (await healthz()) === 200, 'HAProxy taking them back', 20_000);
 });
