@@ -26,7 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CLUSTER_APP_TOKEN, createDatabase, startCluster, startNginx, startRedis, type Cluster, type Database, type Proxy, type OwnRedis } from './support/cluster.js';
+import { CLUSTER_APP_TOKEN, createDatabase, startCluster, startNginx, startRedis, type Cluster, type Database, type FrontProxy, type OwnRedis } from './support/cluster.js';
 import { createFleet, seedGroups, type CpuUsage, type Percentiles, type Target } from './support/load.js';
 import { lightLoad, load, recordDelivery, type LoadResult } from './support/phases.js';
 import { builtChild, type ServerProcess } from './support/server-process.js';
@@ -88,7 +88,7 @@ interface Deployment {
   cluster: Cluster;
   url: string;
   redis: OwnRedis | null;
-  nginx: Proxy | null;
+  nginx: FrontProxy | null;
   database: Database | null;
 }
 

@@ -80,7 +80,7 @@ export async function startRedis(dir: string): Promise<OwnRedis> {
 }
 
 /** A proxy in front of the nodes: nginx or HAProxy. */
-export interface Proxy {
+export interface FrontProxy {
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -113,7 +113,7 @@ export function nginxConfig(dir: string, listen: number, nodePorts: readonly num
 }
 
 /** A real nginx (Debian's /usr/sbin/nginx) on a free port in front of these nodes. */
-export async function startNginx(dir: string, nodePorts: readonly number[]): Promise<Proxy> {
+export async function startNginx(dir: string, nodePorts: readonly number[]): Promise<FrontProxy> {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const port = await freePort();
   const file = join(dir, 'nginx.conf');
@@ -143,7 +143,7 @@ export function haproxyConfig(listen: number, nodePorts: readonly number[]): str
 }
 
 /** A real HAProxy (Debian's /usr/sbin/haproxy) on a free port in front of these nodes. */
-export async function startHaproxy(dir: string, nodePorts: readonly number[]): Promise<Proxy> {
+export async function startHaproxy(dir: string, nodePorts: readonly number[]): Promise<FrontProxy> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const file = join(dir, 'haproxy.cfg');
@@ -152,9 +152,15 @@ export async function startHaproxy(dir: string, nodePorts: readonly number[]): P
   return proxyProcess('haproxy', '/usr/sbin/haproxy', ['-db', '-f', file], port);
 }
 
-async function proxyProcess(what: string, binary: string, args: string[], port: number): Promise<Proxy> {
+async function proxyProcess(what: string, binary: string, args: string[], port: number): Promise<FrontProxy> {
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await listening(port, what);
+  // Not installed, or a config it refuses: said at once, not after the wait for its port.
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) => reject(new Error(`${what} could not start (${binary}): ${error.message}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before listening (its config: ${args.join(' ')})`)));
+  });
+  failed.catch(() => {});
+  await Promise.race([listening(port, what), failed]);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

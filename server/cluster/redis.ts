@@ -60,6 +60,11 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     copy.on('error', () => {});
     if (forAdapter) settleWhenUp(copy);
     duplicates.push(copy);
+    // A copy closed by its user (tus's lock subscriber that could not subscribe) is forgotten.
+    copy.once('end', () => {
+      const at = duplicates.indexOf(copy);
+      if (at >= 0) duplicates.splice(at, 1);
+    });
     pauseAfterReads(copy);
     return copy;
   };
@@ -99,17 +104,21 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   }
   up = true;
 
-  // createAdapter duplicates the client before it returns.
+  // createAdapter duplicates the client (its stream reader, its subscriber) before it returns.
   forAdapter = true;
-  const adapter = createAdapter(client, {
-    streamName: `${options.prefix}socket.io`,
-    channelPrefix: `${options.prefix}socket.io`,
-    // A second of blocking read: a closing node's reader notices within a second.
-    blockTimeInMs: 1000,
-    // Pushes are JSON: the binary scan of every packet is skipped.
-    onlyPlaintext: true,
-  });
-  forAdapter = false;
+  let adapter: ReturnType<typeof createAdapter>;
+  try {
+    adapter = createAdapter(client, {
+      streamName: `${options.prefix}socket.io`,
+      channelPrefix: `${options.prefix}socket.io`,
+      // A second of blocking read: a closing node's reader notices within a second.
+      blockTimeInMs: 1000,
+      // Pushes are JSON: the binary scan of every packet is skipped.
+      onlyPlaintext: true,
+    });
+  } finally {
+    forAdapter = false;
+  }
 
   return {
     client,
@@ -123,7 +132,7 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     async close() {
       // QUIT after what is queued; the adapter's own clients are dropped (their reads only wait).
       await client.quit().catch(() => client.disconnect());
-      for (const copy of duplicates) copy.disconnect();
+      for (const copy of [...duplicates]) copy.disconnect();
     },
   };
 }

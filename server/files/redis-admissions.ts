@@ -73,7 +73,11 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
     }
     // Held while the database answers, however slowly: another node admits only after this one.
     const renew = setInterval(() => {
-      client.eval(RENEW_LEASE, 1, key, token, lockLeaseMs).catch((error: unknown) => log('could not renew an upload admission lock', error));
+      client.eval(RENEW_LEASE, 1, key, token, lockLeaseMs).then(
+        // The lease ran out (this node stalled, Redis restarted): another node may admit meanwhile.
+        (renewed) => renewed === 0 && log('an upload admission outlived its lock', new Error(`lock ${key} lost`)),
+        (error: unknown) => log('could not renew an upload admission lock', error),
+      );
     }, lockLeaseMs / 3);
     try {
       return await run();

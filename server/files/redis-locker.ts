@@ -34,8 +34,14 @@ export async function createRedisLocker(redis: ClusterRedis, log: (message: stri
   /** Locks held by requests on this node: upload id → how to ask each holder to let go. */
   const held = new Map<string, Set<RequestRelease>>();
   const subscriber = client.duplicate();
-  await subscriber.connect();
-  await subscriber.subscribe(channel);
+  try {
+    await subscriber.connect();
+    await subscriber.subscribe(channel);
+  } catch (error) {
+    // Redis away: tus retries with a new locker later; this copy would retry for ever meanwhile.
+    subscriber.disconnect();
+    throw error;
+  }
   subscriber.on('message', (_channel: string, id: string) => {
     for (const release of held.get(id) ?? []) {
       Promise.resolve(release()).catch((error: unknown) => log('could not release an upload lock', error));

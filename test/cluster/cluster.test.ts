@@ -10,13 +10,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, onCleanup, rawDevice, startClient, tempDir, until, type TestClient } from '../support/harness.js';
-import { startCluster, createDatabase, startNginx, startRedis, type Cluster, type Database as PgDatabase, type Proxy, type OwnRedis } from '../../bench/support/cluster.js';
+import { startCluster, createDatabase, startNginx, startRedis, type Cluster, type Database as PgDatabase, type FrontProxy, type OwnRedis } from '../../bench/support/cluster.js';
 
 let dir: string;
 let redis: OwnRedis;
 let database: PgDatabase;
 let cluster: Cluster;
-let nginx: Proxy;
+let nginx: FrontProxy;
 
 beforeAll(async () => {
   dir = tempDir('parley-cluster-');

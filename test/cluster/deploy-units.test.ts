@@ -3,7 +3,7 @@
 // shared env file, its ExecStart with /opt/parley this checkout) joins PostgreSQL and Redis and
 // answers /readyz. What only systemd does (the user, the hardening, restarts) is not run here.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -44,8 +44,11 @@ const environmentFile = (text: string) =>
 
 it('is read by systemd without a complaint', () => {
   // An instance, as systemctl would load it (a template alone is not a unit systemd starts).
+  // ExecStart's node is the one running these tests (verify checks that the program exists; the unit
+  // expects Node.js at /usr/bin/node, see deploy/README.md).
   const copy = join(dir, 'parley@7301.service');
-  copyFileSync(join(root, 'deploy/systemd/parley@.service'), copy);
+  writeFileSync(copy, unit.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `));
+  expect(readFileSync(copy, 'utf8')).toContain(`ExecStart=${process.execPath} `);
   const verified = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
   expect(verified.error, 'systemd-analyze (Debian: systemd) runs').toBeUndefined();
   // It exits 0 on what it ignores (an unknown key, a bad value): those are on stderr.
@@ -71,13 +74,19 @@ it('starts a node that joins PostgreSQL and Redis and answers /readyz, from the 
   expect(Object.keys(env).sort()).toEqual(Object.keys({ ...shared, ...own }).sort());
   const [execStart] = settings('ExecStart', instance);
   const [binary, ...args] = execStart!.split(' ').map((part) => part.replace('/opt/parley', root));
+  expect(binary).toBe('/usr/bin/node');
   buildServerIfStale(SERVER_BUNDLE, () => {});
-  const child = spawn(binary!, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // WorkingDirectory=/opt/parley: this checkout; the node running these tests for /usr/bin/node.
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  child.on('error', (error) => (output += `\n${error.message}`));
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   onCleanup(() => void child.kill('SIGKILL'));
-  const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
+  const ready = async () => {
+    if (child.exitCode !== null) throw new Error(`the node exited with ${child.exitCode}: ${output.slice(-2000)}`);
+    return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
+  };
   await until(ready, 'the node ready', 30_000, () => output.slice(-2000));
   const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { node?: string };
   expect(body.node).toBe(`${hostname()}-${instance}`);

@@ -6,14 +6,14 @@
 // rotation after two failures 2 s apart, and back after two successes.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase, startCluster, startHaproxy, startRedis, type Cluster, type Database, type OwnRedis, type Proxy } from '../../bench/support/cluster.js';
+import { createDatabase, startCluster, startHaproxy, startRedis, type Cluster, type Database, type OwnRedis, type FrontProxy } from '../../bench/support/cluster.js';
 import { cleanup, startClient, tempDir, until, type TestClient } from '../support/harness.js';
 
 let dir: string;
 let redis: OwnRedis;
 let database: Database;
 let cluster: Cluster;
-let haproxy: Proxy;
+let haproxy: FrontProxy;
 
 beforeAll(async () => {
   dir = tempDir('parley-haproxy-');

@@ -86,14 +86,18 @@ it('counts a form being received on one node against the limits on the other, un
 
 it('keeps the admission lock while a slow database answers, past the lease', async () => {
   await setUp();
-  const lease = { lockLeaseMs: 300 };
+  const lease = { lockLeaseMs: 600 };
   const a = await node({ maxUploadsInFlight: 1 }, lease);
   const b = await node({ maxUploadsInFlight: 1 }, lease);
+  // b asks once a holds the lock and is recording, for over three leases.
+  let recording!: () => void;
+  const aRecording = new Promise<void>((resolve) => (recording = resolve));
   const slow = async () => {
-    await sleep(1000);
+    recording();
+    await sleep(2000);
     await record(10)();
   };
-  const outcomes = await Promise.allSettled([a.quota.admit(OWNER, 10, slow), sleep(50).then(() => b.quota.admit(OWNER, 10, record(10)))]);
+  const outcomes = await Promise.allSettled([a.quota.admit(OWNER, 10, slow), aRecording.then(() => b.quota.admit(OWNER, 10, record(10)))]);
   expect(outcomes.map(codeOf)).toEqual(['admitted', 'rate_limited']);
 });
 
