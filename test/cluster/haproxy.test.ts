@@ -56,7 +56,13 @@ async function delivered(clients: TestClient[], conversationId: string, body: st
   const [from] = clients as [TestClient];
   await until(() => from.readConversation(conversationId) !== null, 'the group known to the sender');
   const sent = from.sendMessage({ conversationId }, body);
-  await until(() => from.getMessage(sent.id)?.status === 'delivered', `"${body}" delivered`, 15_000);
+  // Should it not come: where the message stands on the sender and what the others hold.
+  const where = () =>
+    `(sender: ${JSON.stringify(from.getMessage(sent.id))}; others: ${clients
+      .slice(1)
+      .map((c) => `${JSON.stringify(c.status)} ${JSON.stringify(c.readConversation(conversationId))}`)
+      .join('; ')})`;
+  await until(() => from.getMessage(sent.id)?.status === 'delivered', `"${body}" delivered`, 15_000, where);
 }
 
 it('spreads engines over both nodes, and a message between them is delivered', async () => {

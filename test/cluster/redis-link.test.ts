@@ -1,13 +1,15 @@
-// A node's link to Redis (server/cluster/redis.ts) when Redis goes away as the node starts: the
+// A node's link to Redis (server/cluster/redis.ts). When Redis goes away as the node starts, the
 // adapter's stream reader connects once Redis is back and reads the stream, and a link closed while
 // Redis is away closes quietly (both had ended the process with an unhandled rejection: the adapter
-// awaits its copies' connect(), which rejects when the link drops before it is up).
+// awaits its copies' connect(), which rejects when the link drops before it is up). The reader reads
+// from a position, never from '$', so nothing published between two of its reads is lost.
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, expect, it, vi } from 'vitest';
 import { startRedis, type OwnRedis } from '../../bench/support/cluster.js';
 import { connectRedis, type ClusterRedis } from '../../server/cluster/redis.js';
-import { cleanup, tempDir } from '../support/harness.js';
+import { cleanup, onCleanup, tempDir } from '../support/harness.js';
 
 let redis: OwnRedis | null = null;
 const links: ClusterRedis[] = [];
@@ -51,4 +53,19 @@ it('closes quietly while Redis is away, before its reader was ever up', async ()
   const probe = await link();
   await vi.waitUntil(async () => (await connections(probe)).length === 3, { timeout: 5000, interval: 20 });
   expect(await connections(probe)).toHaveLength(3);
+});
+
+it("reads from the stream's last entry, never from '$': an entry published between two reads is not lost", async () => {
+  redis = await startRedis(join(tempDir('parley-redis-link-'), 'redis'));
+  const monitor = await new Redis(redis.url).monitor();
+  onCleanup(() => void monitor.disconnect());
+  const reads: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => args[0]?.toLowerCase() === 'xread' && reads.push(args));
+  const before = new Redis(redis.url);
+  onCleanup(() => void before.disconnect());
+  const first = await before.xadd('link:socket.io', '*', 'seed', '1');
+  await link();
+  // Two reads: the first, and the next after the first one's block of a second ran out.
+  await vi.waitUntil(() => reads.length >= 2, { timeout: 5000, interval: 20 });
+  expect(reads.map((args) => args.at(-1))).toEqual(reads.map(() => first));
 });
