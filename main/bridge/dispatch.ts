@@ -11,7 +11,7 @@ export function createDispatch(handlers: Handlers, log: (message: string, detail
   return async (name, arg) => {
     try {
       if (!isRequestName(name)) {
-        throw new ParleyError('unknown_event', `there is no request ${JSON.stringify(String(name)).slice(0, 80)}`);
+        throw new ParleyError('unknown_event', `there is no request ${nameOf(name)}`);
       }
       const parsed = requests[name].args.safeParse(arg);
       if (!parsed.success) throw invalidPayload(name, parsed.error);
@@ -19,8 +19,14 @@ export function createDispatch(handlers: Handlers, log: (message: string, detail
       return { ok: true, data: await handler(parsed.data) };
     } catch (error) {
       if (error instanceof ParleyError) return { ok: false, error: error.toBody() };
-      log(`request ${String(name)} failed`, error);
+      log(`request ${nameOf(name)} failed`, error);
       return { ok: false, error: { code: 'internal', message: 'Parley hit an internal error; the details are in its log' } };
     }
   };
+}
+
+/** A name as a renderer sent it, for a message: a string quoted and cut; anything else by its type (String() throws on some objects). */
+export function nameOf(name: unknown): string {
+  if (typeof name === 'string') return JSON.stringify(name).slice(0, 80);
+  return name === null ? 'null' : Array.isArray(name) ? 'named by an array' : `named by a value of type ${typeof name}`;
 }

@@ -5,6 +5,7 @@ import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import type { BridgeReply } from '../../contract/api.js';
 import { EVENT_CHANNEL, REQUEST_CHANNEL, STAGE_CHANNEL, STAGE_FOLDER_CHANNEL } from '../../contract/ipc.js';
+import { nameOf } from '../bridge/dispatch.js';
 import type { Bridge } from '../bridge/index.js';
 import { ParleyError, type Unsubscribe } from '../core/index.js';
 
@@ -22,7 +23,7 @@ export function isAppSender(event: IpcMainInvokeEvent, win: BrowserWindow | null
 export function registerIpc(bridge: Bridge, isAllowed: (event: IpcMainInvokeEvent) => boolean, log: Log): void {
   ipcMain.handle(REQUEST_CHANNEL, (event, name: unknown, arg: unknown): Promise<BridgeReply<unknown>> | BridgeReply<unknown> => {
     if (!isAllowed(event)) {
-      log(`refused ${String(name).slice(0, 80)} from a sender that is not the app`, event.senderFrame?.url ?? '(frame gone)');
+      log(`refused ${nameOf(name)} from a sender that is not the app`, event.senderFrame?.url ?? '(frame gone)');
       return { ok: false, error: { code: 'forbidden', message: 'only the Parley window may call Parley' } };
     }
     return bridge.dispatch(name, arg);

@@ -86,6 +86,8 @@ describe('fuzz: bridge requests', { timeout: fuzzTimeout(60_000) }, () => {
         fc.oneof(
           hostileValue({ hugeChars: 100_000 }),
           fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'getSession ', 'GETSESSION'),
+          // An object that String() cannot turn into text (its toString is not a function).
+          fc.constant({ toString: '>', valueOf: 1 } as unknown),
         ),
         hostileValue({ hugeChars: 10_000 }),
         async (name, arg) => {
