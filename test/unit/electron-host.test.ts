@@ -96,7 +96,7 @@ describe('IPC gate in front of the real bridge', () => {
     const reply = await call('getAppInfo', undefined, event() as unknown as IpcMainInvokeEvent);
     expect(reply).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(dispatch).not.toHaveBeenCalled();
-    expect(log).toHaveBeenCalledWith(expect.stringContaining('refused getAppInfo'), expect.anything());
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('refused "getAppInfo"'), expect.anything());
     dispatch.mockRestore();
   });
 
@@ -472,7 +472,7 @@ describe('main/index.ts', () => {
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, { ...event, sender: new fake.WebContents() }, 'getAppInfo')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // An installed app updates itself; nobody is signed in yet, so nothing was asked.
     expect(await fake.ipcMain.invoke(REQUEST_CHANNEL, event, 'getUpdateState')).toEqual({ ok: true, data: { state: 'idle', checkedAt: null } });
-    expect(warn).toHaveBeenCalledWith('[parley] refused getAppInfo from a sender that is not the app', win.loadedUrl);
+    expect(warn).toHaveBeenCalledWith('[parley] refused "getAppInfo" from a sender that is not the app', win.loadedUrl);
 
     fake.app.emit('second-instance', {}, ['/opt/parley/parley'], '/');
     await vi.waitFor(() => expect(win.focus).toHaveBeenCalled());
