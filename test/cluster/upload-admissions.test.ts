@@ -4,7 +4,6 @@
 // until it ends, or, its node dead, until its lease does; with Redis away nothing is admitted and
 // nothing recorded.
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, expect, it, vi } from 'vitest';
 import { startRedis, type OwnRedis } from '../../bench/support/cluster.js';
@@ -50,11 +49,27 @@ async function node(limits: Partial<UploadLimits>, options: RedisAdmissionsOptio
 }
 
 let files = 0;
-/** Records a tus upload in progress, a little after its check: time for another node's check to pass meanwhile. */
+/** Records a tus upload in progress. */
 const record = (size: number) => async () => {
-  await sleep(30);
   await storage!.createFile({ id: `f${++files}`, owner: OWNER, name: 'a.bin', size, mime: 'application/octet-stream', sha256: null, createdAt: Date.now(), complete: false });
 };
+/**
+ * Until a lease has been renewed `times` times, seen as `remaining` going up between two readings
+ * (a lease only counts down otherwise): a holder that outlived its lease by renewing it.
+ */
+async function renewed(times: number, remaining: () => Promise<number>): Promise<void> {
+  let last = await remaining();
+  let seen = 0;
+  await vi.waitUntil(
+    async () => {
+      const now = await remaining();
+      if (now > last) seen++;
+      last = now;
+      return seen >= times;
+    },
+    { timeout: 10_000, interval: 10 },
+  );
+}
 const codeOf = (outcome: PromiseSettledResult<unknown>) => (outcome.status === 'rejected' ? (outcome.reason as ParleyError).code : 'admitted');
 
 it("admits one user's uploads on two nodes at once no further than the limit", async () => {
@@ -89,12 +104,13 @@ it('keeps the admission lock while a slow database answers, past the lease', asy
   const lease = { lockLeaseMs: 600 };
   const a = await node({ maxUploadsInFlight: 1 }, lease);
   const b = await node({ maxUploadsInFlight: 1 }, lease);
-  // b asks once a holds the lock and is recording, for over three leases.
+  // b asks once a holds the lock and is recording; a records once it has renewed the lock four times
+  // (a lease and more), b waiting meanwhile.
   let recording!: () => void;
   const aRecording = new Promise<void>((resolve) => (recording = resolve));
   const slow = async () => {
     recording();
-    await sleep(2000);
+    await renewed(4, () => links[0]!.client.pttl('adm:uploads:admitting:ada'));
     await record(10)();
   };
   const outcomes = await Promise.allSettled([a.quota.admit(OWNER, 10, slow), aRecording.then(() => b.quota.admit(OWNER, 10, record(10)))]);
@@ -107,7 +123,8 @@ it("keeps counting a live node's form past its lease, and a dead node's no longe
   const a = await node({ maxUploadsInFlight: 1 }, lease);
   const b = await node({ maxUploadsInFlight: 1 }, lease);
   await a.quota.reserve(OWNER, 10);
-  await sleep(1000); // over three leases, renewed
+  // Renewed four times: past its first lease, still counted.
+  await renewed(4, async () => Number((await links[0]!.client.zrange('adm:uploads:forms:ada', 0, -1, 'WITHSCORES'))[1] ?? 0));
   await expect(b.quota.reserve(OWNER, 10)).rejects.toMatchObject({ code: 'rate_limited' });
   // Node a stops renewing, as a killed node does: its form goes once the lease ends.
   a.admissions.close();

@@ -1,15 +1,17 @@
 // One node's upload admissions (server/files/quota.ts, localAdmissions): a user's admissions run one
 // at a time, other users' never wait for them, and a form's room is given back once, however often
 // its release is called.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { localAdmissions } from '../../server/files/quota.js';
 
 it("runs one user's admissions one at a time and never holds another user's behind them", async () => {
   const admissions = localAdmissions();
   const order: string[] = [];
+  // Ada's first finishes only after Bob's ran: Bob's must not wait for it.
+  let bobRan!: () => void;
+  const bob = new Promise<void>((resolve) => (bobRan = resolve));
   const slow = admissions.exclusive('ada', async () => {
-    await sleep(50);
+    await bob;
     order.push('ada 1');
   });
   const second = admissions.exclusive('ada', async () => {
@@ -17,6 +19,7 @@ it("runs one user's admissions one at a time and never holds another user's behi
   });
   const other = admissions.exclusive('bob', async () => {
     order.push('bob');
+    bobRan();
   });
   await Promise.all([slow, second, other]);
   expect(order).toEqual(['bob', 'ada 1', 'ada 2']);
