@@ -8,40 +8,53 @@
 // their user; now they cross at the end of the turn that wrote them and gather once, for
 // RECEIPTS_GATHER_MS on the node that holds their user. (A sender still gets a message's receipts
 // in ~3 pushes, one per node that wrote some, against ~1.2 on one node: they are written at
-// different times.)
+// different times.) A push crosses as the JSON text its node encoded once for its own devices and
+// the others' (encoded-push.ts); a node parses the receipts of the users it holds only.
 import type { Server } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import { RECEIPTS_PUSH, type Address, type PushName, type PushPayload, type Receipt } from '../../protocol/index.js';
 import { BUNDLE_ROOM } from '../cluster/bundles.js';
 import type { Fanout } from '../services/messaging.js';
+import { EncodedPayload } from './encoded-push.js';
 
-export const userRoom = (address: Address) => `user:${address}`;
+const USER_ROOM = 'user:';
+export const userRoom = (address: Address) => `${USER_ROOM}${address}`;
 
 /** A tick on a message may wait this long: far below what a person notices, and a push per user instead of one per receipt. */
 const RECEIPTS_GATHER_MS = 10;
 
-/** A bundle's event: what one turn of a node owes the others. */
-export const TURN_BUNDLE = 'parley:turn';
+/** A bundle's event: what one turn of a node owes the others (2: pushes and receipts as JSON text). */
+export const TURN_BUNDLE = 'parley:turn:2';
 
 /**
- * A bundle holds at most this many characters (estimated as it fills: the payloads' strings and a
- * little per value), pushes and receipts; a turn that owes more sends several, and a push larger
- * than the limit goes alone, as it did when every push was an entry. The stream keeps its newest
- * 10,000 entries: 2.5 G estimated characters at the very most (stored as UTF-8 JSON: up to 3× that
- * for non-Latin text, 6× for escaped control characters), a few tens of MiB in ordinary traffic (a
- * turn's bundle under load is ~5–15 KiB).
+ * A bundle holds at most this many characters (estimated as it fills: the payloads' JSON, the
+ * addresses and a little per push and receipt), pushes and receipts; a turn that owes more sends
+ * several, and a push larger than the limit goes alone, as it did when every push was an entry. The
+ * stream keeps its newest 10,000 entries: 2.5 G estimated characters at the very most (stored as
+ * UTF-8 JSON, the payloads' JSON escaped once more: up to 3× that for non-Latin text, 2× for quotes),
+ * a few tens of MiB in ordinary traffic (a turn's bundle under load is ~5–15 KiB).
  */
 const BUNDLE_MAX_CHARS = 256 * 1024;
 const BUNDLE_MAX_PUSHES = 256;
 const BUNDLE_MAX_RECEIPTS = 1024;
 
-/** [users, push name, payload]: users, not rooms, as a room name is this module's business. */
-type BundledPush = [readonly Address[], string, unknown];
+/**
+ * [users, push name, payload's JSON, and for an event what the nodes learn from it]. Users, not
+ * rooms, as a room name is this module's business; their addresses joined by spaces (which an
+ * address never holds): JSON.parse makes a string of each short value of an array and looks it up
+ * among the interned ones, the reading nodes' largest cost of a bundle after the payloads.
+ */
+type BundledPush = [string, string, string] | [string, string, string, Learnt];
+/** An event's conversation, seq, and sender when it is a message. */
+type Learnt = [string, number, Address | null];
 
 interface Bundle {
   pushes: BundledPush[];
-  /** [address, receipts] pairs (an address is any string, "__proto__" too: no object keys). */
-  receipts: Array<[Address, Receipt[]]>;
+  /**
+   * [address, JSON of its receipts] pairs (an address is any string, "__proto__" too: no object
+   * keys): a node parses only those of the users it holds.
+   */
+  receipts: Array<[Address, string]>;
 }
 
 export interface NodeFanout extends Pick<Fanout, 'emit' | 'receipt' | 'disconnectUser'> {
@@ -61,12 +74,17 @@ export interface FanoutOptions {
 }
 
 export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
-  const joined = () => io.of('/').adapter.rooms;
+  // The users with devices on this node, kept as their rooms come and go: a bundle's pushes name
+  // users, and a set of addresses answers without making each one's room name.
+  const adapter = io.of('/').adapter;
+  const usersHere = new Set<Address>();
+  for (const room of adapter.rooms.keys()) if (room.startsWith(USER_ROOM)) usersHere.add(room.slice(USER_ROOM.length));
+  adapter.on('create-room', (room: string) => room.startsWith(USER_ROOM) && usersHere.add(room.slice(USER_ROOM.length)));
+  adapter.on('delete-room', (room: string) => room.startsWith(USER_ROOM) && usersHere.delete(room.slice(USER_ROOM.length)));
   /** The rooms of these users with devices on this node: nothing is encoded for nobody. */
   const roomsHere = (users: readonly Address[]) => {
-    const here = joined();
     const found: string[] = [];
-    for (const user of users) if (here.has(userRoom(user))) found.push(userRoom(user));
+    for (const user of users) if (usersHere.has(user)) found.push(userRoom(user));
     return found;
   };
   const deliverTo = (to: string[], name: string, payload: unknown, exceptSocket?: string) => {
@@ -78,7 +96,6 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   let gathering = new Map<Address, Receipt[]>();
   let gatherTimer: NodeJS.Timeout | null = null;
   const gather = (address: Address, list: readonly Receipt[]) => {
-    if (!joined().has(userRoom(address))) return;
     const pending = gathering.get(address);
     if (pending) pending.push(...list);
     else gathering.set(address, [...list]);
@@ -96,29 +113,29 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
     }
   };
 
-  // What this turn owes the other nodes.
-  let bundle: Bundle = { pushes: [], receipts: [] };
+  // What this turn owes the other nodes; receipts as objects until the bundle leaves.
+  let pushes: BundledPush[] = [];
+  let receipts: Array<[Address, Receipt[]]> = [];
   let chars = 0;
   let receiptCount = 0;
   let bundleTimer: NodeJS.Immediate | null = null;
   const sendBundle = () => {
     if (bundleTimer) clearImmediate(bundleTimer);
     bundleTimer = null;
-    if (bundle.pushes.length === 0 && bundle.receipts.length === 0) return;
+    if (pushes.length === 0 && receipts.length === 0) return;
+    const bundle: Bundle = { pushes, receipts: receipts.map(([address, list]) => [address, JSON.stringify(list)]) };
     io.to(BUNDLE_ROOM).emit(TURN_BUNDLE, bundle);
-    bundle = { pushes: [], receipts: [] };
+    pushes = [];
+    receipts = [];
     chars = 0;
     receiptCount = 0;
   };
-  /** Room for `size` more characters, a push or `receipts` more receipts, sending the bundle first when full. */
-  const makeRoom = (size: number, pushes: number, receipts: number) => {
-    const full =
-      chars + size > BUNDLE_MAX_CHARS ||
-      bundle.pushes.length + pushes > BUNDLE_MAX_PUSHES ||
-      receiptCount + receipts > BUNDLE_MAX_RECEIPTS;
+  /** Room for `size` more characters, a push or `count` more receipts, sending the bundle first when full. */
+  const makeRoom = (size: number, push: number, count: number) => {
+    const full = chars + size > BUNDLE_MAX_CHARS || pushes.length + push > BUNDLE_MAX_PUSHES || receiptCount + count > BUNDLE_MAX_RECEIPTS;
     if (full) sendBundle();
     chars += size;
-    receiptCount += receipts;
+    receiptCount += count;
     // setImmediate runs after the poll phase: every write this turn settled joins the bundle.
     bundleTimer ??= setImmediate(sendBundle);
   };
@@ -126,44 +143,46 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   const open = (event: string, raw: unknown) => {
     const log = options.log();
     if (event !== TURN_BUNDLE || !isBundle(raw)) return void log?.warn({ event }, 'a malformed bundle from another node was ignored');
-    for (const [users, name, payload] of raw.pushes) {
-      const to = roomsHere(users);
+    for (const [users, name, json, learnt] of raw.pushes) {
+      const to = roomsHere(users.split(' '));
       if (to.length === 0) continue;
-      try {
-        learnFrom(name, payload);
-        deliverTo(to, name, payload);
-      } catch (error) {
-        log?.error({ err: error, push: name }, 'a push from another node could not be delivered');
-      }
+      if (learnt) learnFrom(learnt);
+      deliverTo(to, name, new EncodedPayload(json));
     }
-    for (const [address, list] of raw.receipts) gather(address, list);
+    for (const [address, json] of raw.receipts) {
+      if (!usersHere.has(address)) continue;
+      const list: unknown = JSON.parse(json);
+      if (Array.isArray(list)) gather(address, list as Receipt[]);
+      else log?.warn('malformed receipts from another node were ignored');
+    }
   };
 
   /** An event another node wrote, to users some of whom have devices here: its seq and sender, which their receipts then find in memory. */
-  const learnFrom = (name: string, payload: unknown) => {
-    if (name !== 'event' || typeof payload !== 'object' || payload === null) return;
-    const { conversationId, seq, type, sender } = payload as Record<string, unknown>;
+  const learnFrom = ([conversationId, seq, sender]: Learnt) => {
     if (typeof conversationId !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return;
-    if (type === 'message' && typeof sender !== 'string') return;
-    options.learn(conversationId, seq, type === 'message' ? (sender as Address) : null);
+    if (sender !== null && typeof sender !== 'string') return;
+    options.learn(conversationId, seq, sender);
   };
 
   return {
     emit<N extends PushName>(users: readonly Address[], name: N, payload: PushPayload<N>, exceptSocket?: string) {
       if (users.length === 0) return;
-      deliverTo(roomsHere(users), name, payload, exceptSocket);
-      if (!options.clustered) return;
-      makeRoom(estimateChars(users) + estimateChars(payload), 1, 0);
-      bundle.pushes.push([users, name, payload]);
+      if (!options.clustered) return deliverTo(roomsHere(users), name, payload, exceptSocket);
+      // Encoded once: for the devices here and, as it is, for the other nodes'.
+      const json = JSON.stringify(payload);
+      deliverTo(roomsHere(users), name, new EncodedPayload(json), exceptSocket);
+      const to = users.join(' ');
+      makeRoom(json.length + to.length + 64, 1, 0);
+      pushes.push(name === 'event' ? [to, name, json, learntFrom(payload as PushPayload<'event'>)] : [to, name, json]);
     },
     receipt(to: readonly Address[], receipt: Receipt) {
       for (const address of to) {
-        gather(address, [receipt]);
+        if (usersHere.has(address)) gather(address, [receipt]);
         if (!options.clustered) continue;
-        makeRoom(estimateChars(receipt) + address.length + 8, 0, 1);
-        const last = bundle.receipts[bundle.receipts.length - 1];
+        makeRoom(receiptChars(receipt) + address.length + 8, 0, 1);
+        const last = receipts[receipts.length - 1];
         if (last?.[0] === address) last[1].push(receipt);
-        else bundle.receipts.push([address, [receipt]]);
+        else receipts.push([address, [receipt]]);
       }
     },
     /**
@@ -194,24 +213,27 @@ export function createFanout(io: Server, options: FanoutOptions): NodeFanout {
   };
 }
 
-/** The characters a value's JSON takes, near enough: its strings' lengths and a little per value (bounded work: pushes are small trees). */
-function estimateChars(value: unknown, depth = 0): number {
-  if (typeof value === 'string') return value.length + 2;
-  if (typeof value !== 'object' || value === null || depth > 8) return 16;
-  let sum = 2;
-  if (Array.isArray(value)) for (const item of value) sum += estimateChars(item, depth + 1) + 1;
-  else for (const key in value) sum += key.length + 4 + estimateChars((value as Record<string, unknown>)[key], depth + 1);
-  return sum;
-}
+/** The characters of a receipt's JSON, near enough: its strings, keys and punctuation, and a seq. */
+const receiptChars = (r: Receipt) => r.conversationId.length + r.address.length + r.type.length + 64;
 
-/** A bundle's shape, checked without walking the payloads (delivered as they came, like any push). */
+/** What the other nodes learn from an event: its seq, and its sender when it is a message. */
+const learntFrom = (event: PushPayload<'event'>): Learnt => [event.conversationId, event.seq, event.type === 'message' ? event.sender : null];
+
+/** A bundle's shape, checked without parsing the payloads (delivered as they came, like any push). */
 function isBundle(raw: unknown): raw is Bundle {
   if (typeof raw !== 'object' || raw === null) return false;
   const { pushes, receipts } = raw as Partial<Bundle>;
   return (
     Array.isArray(pushes) &&
     Array.isArray(receipts) &&
-    pushes.every((p) => Array.isArray(p) && p.length === 3 && Array.isArray(p[0]) && p[0].every((u) => typeof u === 'string') && typeof p[1] === 'string') &&
-    receipts.every((r) => Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && Array.isArray(r[1]))
+    pushes.every(
+      (p) =>
+        Array.isArray(p) &&
+        (p.length === 3 || (p.length === 4 && Array.isArray(p[3]) && p[3].length === 3)) &&
+        typeof p[0] === 'string' &&
+        typeof p[1] === 'string' &&
+        typeof p[2] === 'string',
+    ) &&
+    receipts.every((r) => Array.isArray(r) && r.length === 2 && typeof r[0] === 'string' && typeof r[1] === 'string')
   );
 }

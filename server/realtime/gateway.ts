@@ -25,6 +25,7 @@ import type { Storage } from '../storage/storage.js';
 import type { PresenceService } from '../presence/presence.js';
 import { requestHandlers, signalHandlers, type DeviceContext } from './handlers.js';
 import { checkLimits, type RealtimeLimits } from './limits.js';
+import { serverParser } from './encoded-push.js';
 import { createFanout, userRoom } from './fanout.js';
 import { dropConnection, onOutbound, queuedBytes, transportBytes, whenDrained } from './outbound.js';
 import { UserLimits as UserLimitsSchema, createRateLimiter, type RateLimiter, type UserLimits } from './rate-limit.js';
@@ -150,6 +151,7 @@ export function createGateway(httpServer: HttpServer, adapter?: ServerOptions['a
     serveClient: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
+    parser: serverParser,
     ...(adapter && {
       adapter: withBundles(adapter, (event, bundle) => pushes.fromOtherNode(event, bundle)),
     }),

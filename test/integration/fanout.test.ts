@@ -7,6 +7,7 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUNDLE_ROOM } from '../../server/cluster/bundles.js';
+import { serverParser } from '../../server/realtime/encoded-push.js';
 import { TURN_BUNDLE, createFanout, userRoom } from '../../server/realtime/fanout.js';
 import type { Receipt } from '../../protocol/index.js';
 
@@ -15,7 +16,7 @@ interface Setup {
   learned: Array<[string, number, string | null]>;
   warnings: unknown[];
   /** What the probe in the bundle room received: the bundles this node sent the others. */
-  bundles: Array<{ pushes: unknown[]; receipts: unknown[] }>;
+  bundles: Array<{ pushes: unknown[][]; receipts: unknown[] }>;
   /** What ann's device received, in order. */
   ann: Array<[string, unknown]>;
   annSocketId: string;
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 async function setUp({ clustered = true } = {}): Promise<Setup> {
   const http: HttpServer = createServer();
-  const io = new Server(http, { transports: ['websocket'] });
+  const io = new Server(http, { transports: ['websocket'], parser: serverParser });
   io.use((socket, next) => {
     Promise.resolve(socket.join(socket.handshake.auth.rooms as string[])).then(() => next(), next);
   });
@@ -75,6 +76,7 @@ async function setUp({ clustered = true } = {}): Promise<Setup> {
 }
 
 const receipt = (address: string, seq: number): Receipt => ({ conversationId: 'g', address, type: 'delivered', seq });
+const json = JSON.stringify;
 
 describe('fan-out between nodes', () => {
   it('delivers here at once and sends the others a turn’s pushes and receipts as one bundle, in order', async () => {
@@ -86,10 +88,10 @@ describe('fan-out between nodes', () => {
     expect(s.ann).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
     expect(s.bundles[0]).toEqual({
       pushes: [
-        [['ann', 'bob'], 'typing', { conversationId: 'g', address: 'bob' }],
-        [['bob'], 'typing', { conversationId: 'g', address: 'cat' }],
+        ['ann bob', 'typing', json({ conversationId: 'g', address: 'bob' })],
+        ['bob', 'typing', json({ conversationId: 'g', address: 'cat' })],
       ],
-      receipts: [['bob', [receipt('ann', 1)]]],
+      receipts: [['bob', json([receipt('ann', 1)])]],
     });
   });
 
@@ -107,7 +109,7 @@ describe('fan-out between nodes', () => {
     for (let i = 0; i < 300; i++) s.fanout.emit(['bob'], 'typing', { conversationId: `c${i}`, address: 'ann' });
     await vi.waitUntil(() => s.bundles.reduce((n, b) => n + b.pushes.length, 0) === 300, { timeout: 5000, interval: 5 });
     expect(s.bundles.map((b) => b.pushes.length)).toEqual([256, 44]);
-    const order = s.bundles.flatMap((b) => b.pushes.map((p) => (p as [unknown, unknown, { conversationId: string }])[2].conversationId));
+    const order = s.bundles.flatMap((b) => b.pushes.map((p) => (JSON.parse(p[2] as string) as { conversationId: string }).conversationId));
     expect(order).toEqual(Array.from({ length: 300 }, (_v, i) => `c${i}`));
   });
 
@@ -117,13 +119,14 @@ describe('fan-out between nodes', () => {
     s.fanout.receipt(['ann'], receipt('bob', 6));
     s.fanout.fromOtherNode(TURN_BUNDLE, {
       pushes: [
-        [['ann', 'zed'], 'event', event],
+        ['ann zed', 'event', json(event), ['g', 7, 'zed']],
         // Nobody here: neither delivered nor learnt from.
-        [['zed'], 'event', { ...event, seq: 8 }],
+        ['zed', 'event', json({ ...event, seq: 8 }), ['g', 8, 'zed']],
       ],
       receipts: [
-        ['ann', [receipt('cat', 6), receipt('dan', 6)]],
-        ['zed', [receipt('ann', 7)]],
+        ['ann', json([receipt('cat', 6), receipt('dan', 6)])],
+        // Nobody here: not even parsed.
+        ['zed', '{not JSON'],
       ],
     });
     await vi.waitUntil(() => s.ann.length === 2, { timeout: 5000, interval: 5 });
@@ -141,8 +144,15 @@ describe('fan-out between nodes', () => {
       ['parley:receipts', []],
       [TURN_BUNDLE, null],
       [TURN_BUNDLE, { pushes: 'x', receipts: [] }],
-      [TURN_BUNDLE, { pushes: [[['ann'], 42, {}]], receipts: [] }],
-      [TURN_BUNDLE, { pushes: [], receipts: [['ann', 'not a list']] }],
+      [TURN_BUNDLE, { pushes: [['ann', 42, '{}']], receipts: [] }],
+      [TURN_BUNDLE, { pushes: [['ann', 'typing', '{}', 'not learnt']], receipts: [] }],
+      [TURN_BUNDLE, { pushes: [[['ann'], 'typing', '{}']], receipts: [] }],
+      [TURN_BUNDLE, { pushes: [], receipts: [['ann', ['not text']]] }],
+      // The JSON of ann's receipts does not parse: logged, not thrown.
+      [TURN_BUNDLE, { pushes: [], receipts: [['ann', '{not JSON']] }],
+      // A bundle of the first format (payloads as values), under its old name and the new.
+      ['parley:turn', { pushes: [[['ann'], 'typing', { conversationId: 'g', address: 'bob' }]], receipts: [] }],
+      [TURN_BUNDLE, { pushes: [[['ann'], 'typing', { conversationId: 'g', address: 'bob' }]], receipts: [] }],
     ];
     for (const [event, bundle] of malformed) expect(() => s.fanout.fromOtherNode(event, bundle)).not.toThrow();
     expect(s.warnings).toHaveLength(malformed.length);
@@ -159,8 +169,8 @@ describe('fan-out between nodes', () => {
     // The bundle left with the revocation, not at the end of the turn: what came after is another.
     await vi.waitUntil(() => s.bundles.length === 2, { timeout: 5000, interval: 5 });
     expect(s.bundles.map((b) => b.pushes)).toEqual([
-      [[['bob'], 'typing', { conversationId: 'g', address: 'ann' }]],
-      [[['cat'], 'typing', { conversationId: 'h', address: 'ann' }]],
+      [['bob', 'typing', json({ conversationId: 'g', address: 'ann' })]],
+      [['cat', 'typing', json({ conversationId: 'h', address: 'ann' })]],
     ]);
   });
 
@@ -188,6 +198,6 @@ describe('fan-out between nodes', () => {
       ['typing', { conversationId: 'g', address: 'bob' }],
       ['auth:revoked', { message: 'revoked' }],
     ]);
-    expect(s.bundles[0]!.pushes).toEqual([[['ann'], 'typing', { conversationId: 'g', address: 'bob' }]]);
+    expect(s.bundles[0]!.pushes).toEqual([['ann', 'typing', json({ conversationId: 'g', address: 'bob' })]]);
   });
 });
