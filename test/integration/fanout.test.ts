@@ -22,6 +22,10 @@ interface Setup {
   annSocketId: string;
   /** What the probe received, bundles and cat's pushes, in order. */
   probe: Array<[string, unknown]>;
+  /** A device joined to these rooms, connected now. */
+  join(...rooms: string[]): Promise<ClientSocket>;
+  /** The rooms with sockets on the server. */
+  rooms(): ReadonlyMap<string, unknown>;
 }
 
 let close: (() => Promise<void>) | null = null;
@@ -54,6 +58,8 @@ async function setUp({ clustered = true } = {}): Promise<Setup> {
     annSocketId: '',
     probe: [],
     fanout: null as never,
+    join,
+    rooms: () => io.of('/').adapter.rooms,
   };
   // The probe is also cat's device: one socket, so what it receives keeps the order it was sent in.
   const probe = await join(BUNDLE_ROOM, userRoom('cat'));
@@ -135,6 +141,44 @@ describe('fan-out between nodes', () => {
       ['receipts', { receipts: [receipt('bob', 6), receipt('cat', 6), receipt('dan', 6)] }],
     ]);
     expect(s.learned).toEqual([['g', 7, 'zed']]);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('delivers the rest of a bundle when one of its parts fails', async () => {
+    const s = await setUp();
+    s.fanout.fromOtherNode(TURN_BUNDLE, {
+      pushes: [
+        // A name socket.io refuses to emit.
+        ['ann', 'disconnect', json({ conversationId: 'g' })],
+        // Text that is not an object would make the device's decoder drop its connection.
+        ['ann', 'typing', '"not an object"'],
+        ['ann', 'typing', json({ conversationId: 'g', address: 'bob' })],
+      ],
+      receipts: [
+        ['ann', '{not JSON'],
+        ['ann', json([receipt('bob', 4)])],
+      ],
+    });
+    await vi.waitUntil(() => s.ann.length === 2, { timeout: 5000, interval: 5 });
+    expect(s.ann).toEqual([
+      ['typing', { conversationId: 'g', address: 'bob' }],
+      ['receipts', { receipts: [receipt('bob', 4)] }],
+    ]);
+    expect(s.warnings).toHaveLength(3);
+  });
+
+  it('knows the users whose devices come and go after it started', async () => {
+    const s = await setUp();
+    const dan: Array<[string, unknown]> = [];
+    const device = await s.join(userRoom('dan'));
+    device.onAny((name: string, payload: unknown) => dan.push([name, payload]));
+    s.fanout.fromOtherNode(TURN_BUNDLE, { pushes: [['dan', 'typing', json({ conversationId: 'g', address: 'bob' })]], receipts: [] });
+    await vi.waitUntil(() => dan.length === 1, { timeout: 5000, interval: 5 });
+    expect(dan).toEqual([['typing', { conversationId: 'g', address: 'bob' }]]);
+    device.close();
+    await vi.waitUntil(() => !s.rooms().has(userRoom('dan')), { timeout: 5000, interval: 5 });
+    // Not held here any more: dan's receipts are not even parsed.
+    s.fanout.fromOtherNode(TURN_BUNDLE, { pushes: [], receipts: [['dan', '{not JSON']] });
     expect(s.warnings).toEqual([]);
   });
 

@@ -28,11 +28,16 @@ describe('the encoder of pushes encoded once', () => {
     const others: parser.Packet[] = [
       event(['event', payload]),
       event(['file', Buffer.from([1, 2, 3])]),
-      event(['event', new EncodedPayload('{}'), 'more']),
       event(['ask', payload], '/', 12),
       { type: parser.PacketType.CONNECT, nsp: '/', data: { sid: 'x' } },
       { type: parser.PacketType.DISCONNECT, nsp: '/admin' },
     ];
     for (const packet of others) expect(encoder.encode(packet)).toEqual(plain.encode(packet));
+  });
+
+  it('writes an encoded payload that misses the text path (more arguments, an acknowledgement) as the payload itself', () => {
+    const encoded = new EncodedPayload(JSON.stringify(payload));
+    expect(encoder.encode(event(['event', encoded, 'more']))).toEqual(plain.encode(event(['event', payload, 'more'])));
+    expect(encoder.encode(event(['ask', encoded], '/', 12))).toEqual(plain.encode(event(['ask', payload], '/', 12)));
   });
 });
