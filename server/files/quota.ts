@@ -31,12 +31,25 @@ export interface Admissions {
   hold(owner: Address, bytes: number): Promise<() => void>;
 }
 
+/**
+ * A user's admissions on one node, running and waiting, at most: each is a request held open (with
+ * several nodes, one that may wait 10 s for another node's), so past it a new one is refused at once.
+ * Far above what an app starts together (it uploads a few files at a time).
+ */
+export const MAX_ADMISSIONS_WAITING = 32;
+
 /** Admissions kept in this process: one node's uploads. */
 export function localAdmissions(): Admissions {
   const receiving = new Map<Address, Held>();
   const tails = new Map<Address, Promise<void>>();
+  const waiting = new Map<Address, number>();
   return {
     async exclusive(owner, run) {
+      const count = waiting.get(owner) ?? 0;
+      if (count >= MAX_ADMISSIONS_WAITING) {
+        throw new ParleyError('rate_limited', `${MAX_ADMISSIONS_WAITING} of your uploads are already starting on this server; retry once they have`);
+      }
+      waiting.set(owner, count + 1);
       const previous = tails.get(owner) ?? Promise.resolve();
       let done!: () => void;
       const tail = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
@@ -47,6 +60,9 @@ export function localAdmissions(): Admissions {
       } finally {
         done();
         if (tails.get(owner) === tail) tails.delete(owner);
+        const left = waiting.get(owner)! - 1;
+        if (left === 0) waiting.delete(owner);
+        else waiting.set(owner, left);
       }
     },
     receiving: (owner) => Promise.resolve(receiving.get(owner) ?? { uploads: 0, bytes: 0 }),
