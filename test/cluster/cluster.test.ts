@@ -8,43 +8,23 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, onCleanup, rawDevice, startClient, tempDir, until, type TestClient } from '../support/harness.js';
-import { startCluster, createDatabase, startNginx, startRedis, type Cluster, type Database as PgDatabase, type FrontProxy, type OwnRedis } from '../../bench/support/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useDeployment } from '../support/deployment.js';
+import { onCleanup, rawDevice, startClient, until, type TestClient } from '../support/harness.js';
 
-let dir: string;
-let redis: OwnRedis;
-let database: PgDatabase;
-let cluster: Cluster;
-let nginx: FrontProxy;
-
-beforeAll(async () => {
-  dir = tempDir('parley-cluster-');
-  redis = await startRedis(join(dir, 'redis'));
-  database = await createDatabase();
-  // Tokens re-checked every second (a minute by default): a revocation Redis lost is found quickly.
-  cluster = await startCluster({ dir, nodes: 3, redisUrl: redis.url, databaseUrl: database.url, env: { PARLEY_TOKEN_RECHECK_SECONDS: '1' } });
-  nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
-});
-
-afterAll(async () => {
-  await cleanup();
-  await nginx?.stop();
-  await cluster?.stop();
-  await redis?.stop();
-  await database?.drop();
-});
+// Tokens re-checked every second (a minute by default): a revocation Redis lost is found quickly.
+const d = useDeployment({ name: 'cluster', nodes: 3, proxy: 'nginx', env: { PARLEY_TOKEN_RECHECK_SECONDS: '1' } });
 
 let users = 0;
 /** New users with tokens, and a group of them made through the backend API of one node. */
-async function group(size: number, base = cluster.nodes[0]!.url) {
+async function group(size: number, base = d.cluster.nodes[0]!.url) {
   const names = Array.from({ length: size }, () => `u${++users}`);
   const tokens: string[] = [];
   for (const name of names) {
-    await cluster.api('POST', '/users', { address: name, name }, base);
-    tokens.push((await cluster.api<{ token: string }>('POST', `/users/${name}/tokens`, {}, base)).token);
+    await d.cluster.api('POST', '/users', { address: name, name }, base);
+    tokens.push((await d.cluster.api<{ token: string }>('POST', `/users/${name}/tokens`, {}, base)).token);
   }
-  const { group } = await cluster.api<{ group: { id: string } }>('POST', '/groups', { name: `g${users}`, members: names }, base);
+  const { group } = await d.cluster.api<{ group: { id: string } }>('POST', '/groups', { name: `g${users}`, members: names }, base);
   return { names, tokens, id: group.id };
 }
 
@@ -61,7 +41,7 @@ interface Device {
 function engines(names: string[], tokens: string[]): Device[] {
   return names.map((name, i) => {
     const log: string[] = [];
-    const client = startClient(nginx.url, tokens[i]!, {
+    const client = startClient(d.proxy.url, tokens[i]!, {
       log: (message, detail) => void log.push(`${new Date().toISOString()} ${message} ${detail instanceof Error ? detail.message : detail === undefined ? '' : JSON.stringify(detail)}`),
     });
     let handle: Database.Database | null = null;
@@ -104,7 +84,7 @@ async function allOnline(devices: Device[], timeout = 30_000) {
 /** Every node answers /readyz 200 again (Redis back). */
 async function allReady(): Promise<void> {
   await until(
-    async () => (await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
+    async () => (await Promise.all(d.cluster.nodes.map(async (node) => (await fetch(`${node.url}/readyz`)).status))).every((s) => s === 200),
     'every node ready again',
     30_000,
   );
@@ -186,7 +166,7 @@ describe('three nodes behind nginx', () => {
     const devices = engines(names, tokens);
     await joined(devices, id);
     // nginx's round robin puts two of the six on each node: no sticky sessions, no node left out.
-    const loads = await Promise.all(cluster.nodes.map((node) => node.load()));
+    const loads = await Promise.all(d.cluster.nodes.map((node) => node.load()));
     expect(loads.map((l) => l.connections)).toEqual([2, 2, 2]);
 
     for (const device of devices) {
@@ -209,14 +189,14 @@ describe('three nodes behind nginx', () => {
     for (const device of others) device.client.markRead(id, seq);
     await until(() => first.client.getMessage(last.id)?.status === 'read', 'read by all five', 30_000);
     // The backend API of any node counts the devices on all of them.
-    for (const node of cluster.nodes) {
-      expect((await cluster.api<{ connectedDevices: number }>('GET', '/stats', undefined, node.url)).connectedDevices).toBe(6);
+    for (const node of d.cluster.nodes) {
+      expect((await d.cluster.api<{ connectedDevices: number }>('GET', '/stats', undefined, node.url)).connectedDevices).toBe(6);
     }
   });
 
   it('two nodes sending into one conversation at once give unique seqs without a gap; a resend through another node is the same message', async () => {
     const { tokens, id } = await group(2);
-    const [a, b] = [await rawDevice(cluster.nodes[0]!.url, tokens[0]!, 'da'), await rawDevice(cluster.nodes[1]!.url, tokens[1]!, 'db')];
+    const [a, b] = [await rawDevice(d.cluster.nodes[0]!.url, tokens[0]!, 'da'), await rawDevice(d.cluster.nodes[1]!.url, tokens[1]!, 'db')];
     const send = (device: typeof a, tag: string, i: number) =>
       device.request<{ seq: number }>('message:send', { conversationId: id, clientId: `${tag}-${String(i).padStart(4, '0')}`, body: `${tag} ${i}` });
     const replies = await Promise.all(
@@ -231,7 +211,7 @@ describe('three nodes behind nginx', () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(events.data.events.filter((e) => e.type === 'message').map((e) => e.seq));
 
     // The same device's resend reaches node 2 this time: idempotent across nodes.
-    const again = await rawDevice(cluster.nodes[2]!.url, tokens[0]!, 'da');
+    const again = await rawDevice(d.cluster.nodes[2]!.url, tokens[0]!, 'da');
     const resent = await send(again, 'a', 7);
     expect(resent).toEqual(replies[14]);
   });
@@ -243,7 +223,7 @@ describe('three nodes behind nginx', () => {
     const sending = sendContinuously(devices, id, '#');
     try {
       for (let round = 0; round < 5; round++) {
-        const node = cluster.nodes[round % 3]!;
+        const node = d.cluster.nodes[round % 3]!;
         const before = sending.acked();
         await until(() => sending.acked() >= before + 30, `30 messages acknowledged before kill ${round + 1}`, 30_000);
         await node.kill();
@@ -269,14 +249,14 @@ describe('three nodes behind nginx', () => {
     const sending = sendContinuously(devices, id, 'r');
     try {
       await until(() => sending.acked() >= 20, '20 messages acknowledged before the restart', 30_000);
-      await redis.kill();
+      await d.redis.kill();
       try {
         // Messages are stored and acknowledged while Redis is away (PostgreSQL holds them)...
         const atKill = sending.acked();
         await until(() => sending.acked() >= atKill + 20, '20 messages acknowledged while Redis is down', 30_000);
-        for (const node of cluster.nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(503);
+        for (const node of d.cluster.nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(503);
       } finally {
-        await redis.start();
+        await d.redis.start();
       }
       // ...and every node finds it again.
       await allReady();
@@ -294,7 +274,7 @@ describe('three nodes behind nginx', () => {
     const size = 1024 * 1024;
     const bytes = Buffer.alloc(size);
     for (let i = 0; i < size; i++) bytes[i] = (i * 131) % 251;
-    const [n0, n1, n2] = cluster.nodes.map((node) => node.url) as [string, string, string];
+    const [n0, n1, n2] = d.cluster.nodes.map((node) => node.url) as [string, string, string];
 
     const created = await fetch(`${n0}/files/tus`, {
       method: 'POST',
@@ -324,7 +304,7 @@ describe('three nodes behind nginx', () => {
       (response) => ({ status: response.status, offset: response.headers.get('upload-offset') }),
       () => null,
     );
-    await until(() => statSync(join(cluster.filesDir, id)).size >= size / 4, 'the first quarter on the shared volume', 15_000);
+    await until(() => statSync(join(d.cluster.filesDir, id)).size >= size / 4, 'the first quarter on the shared volume', 15_000);
 
     // Node 1 asks where the upload stands: it takes the lock, and node 0's request is told to let go.
     const head = await fetch(`${n1}${path}`, { method: 'HEAD', headers: auth });
@@ -345,25 +325,25 @@ describe('three nodes behind nginx', () => {
     resume(Buffer.alloc(size / 4, 0xff));
     const answer = await first;
     if (answer) expect(answer).toEqual({ status: 204, offset: String(size / 4) });
-    expect(statSync(join(cluster.filesDir, id)).size).toBe(size);
+    expect(statSync(join(d.cluster.filesDir, id)).size).toBe(size);
 
     const whole = await fetch(`${n2}/files/${id}`, { headers: { authorization: `Bearer ${tokens[0]}` } });
     expect(whole.status).toBe(200);
     const got = Buffer.from(await whole.arrayBuffer());
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
-    const range = await fetch(`${nginx.url}/files/${id}`, { headers: { authorization: `Bearer ${tokens[0]}`, range: 'bytes=1000-1999' } });
+    const range = await fetch(`${d.proxy.url}/files/${id}`, { headers: { authorization: `Bearer ${tokens[0]}`, range: 'bytes=1000-1999' } });
     // Should nginx answer otherwise: what its error log says of the nodes.
-    const nginxLog = () => readFileSync(join(dir, 'nginx', 'error.log'), 'utf8').trim().split('\n').slice(-10).join('\n');
+    const nginxLog = () => readFileSync(join(d.dir, 'nginx', 'error.log'), 'utf8').trim().split('\n').slice(-10).join('\n');
     expect(range.status, nginxLog()).toBe(206);
     expect(Buffer.from(await range.arrayBuffer())).toEqual(bytes.subarray(1000, 2000));
   });
 
   it('revoking a user on one node disconnects their devices on every node; limits set on one node hold on the others', async () => {
     const { names, tokens } = await group(1);
-    const devices = await Promise.all(cluster.nodes.map((node, i) => rawDevice(node.url, tokens[0]!, `dev-${i}`)));
+    const devices = await Promise.all(d.cluster.nodes.map((node, i) => rawDevice(node.url, tokens[0]!, `dev-${i}`)));
 
     // A limit of one event at a time, set through node 0: the device on node 2 is held to it.
-    await cluster.api('PUT', `/users/${names[0]}/limits`, { rateLimit: { burst: 1, perSecond: 1 } });
+    await d.cluster.api('PUT', `/users/${names[0]}/limits`, { rateLimit: { burst: 1, perSecond: 1 } });
     await until(
       async () => {
         const replies = await Promise.all([devices[2]!.request('users:search', { query: 'u' }), devices[2]!.request('users:search', { query: 'u' })]);
@@ -374,16 +354,16 @@ describe('three nodes behind nginx', () => {
     );
 
     const closed = devices.map((device) => new Promise<void>((resolve) => device.socket.once('disconnect', () => resolve())));
-    await cluster.api('DELETE', `/users/${names[0]}/tokens`, undefined, cluster.nodes[1]!.url);
+    await d.cluster.api('DELETE', `/users/${names[0]}/tokens`, undefined, d.cluster.nodes[1]!.url);
     await Promise.all(closed);
     for (const device of devices) expect(device.pushes.some((p) => p.name === 'auth:revoked')).toBe(true);
   });
 
   it('presence is shared: a device on another node shows online, leaving shows offline, a killed node’s devices go offline', async () => {
     const { names, tokens } = await group(3);
-    const watcher = await rawDevice(cluster.nodes[0]!.url, tokens[0]!, 'w');
-    const leaver = await rawDevice(cluster.nodes[1]!.url, tokens[1]!, 'l');
-    await rawDevice(cluster.nodes[2]!.url, tokens[2]!, 'v');
+    const watcher = await rawDevice(d.cluster.nodes[0]!.url, tokens[0]!, 'w');
+    const leaver = await rawDevice(d.cluster.nodes[1]!.url, tokens[1]!, 'l');
+    await rawDevice(d.cluster.nodes[2]!.url, tokens[2]!, 'v');
     // A state pushed since `from` (an index into the watcher's pushes): the group's making pushes everyone's state at once.
     const seen = (address: string, state: string, from: number) =>
       watcher.pushes.slice(from).some(
@@ -402,10 +382,10 @@ describe('three nodes behind nginx', () => {
     await until(() => seen(names[1]!, 'offline', beforeLeaving), 'the one who left, offline', 10_000);
     // Killed without a word: the other nodes find its liveness key expired and clear its devices.
     const beforeKill = watcher.pushes.length;
-    await cluster.nodes[2]!.kill();
+    await d.cluster.nodes[2]!.kill();
     // Should it not come: the nodes' shared presence as Redis holds it, and what the watcher heard.
     const state = () => {
-      const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' }).trim();
+      const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(d.redis.port), ...args], { encoding: 'utf8' }).trim();
       const keys = cli('--scan', '--pattern', '*').split('\n').filter((key) => /:(nodes|node:|reap:|presence:)/.test(key));
       const heard = watcher.pushes.filter((p) => p.name === 'presence').map((p) => JSON.stringify(p.payload));
       const show = (key: string) => {
@@ -413,27 +393,27 @@ describe('three nodes behind nginx', () => {
         const value = type === 'set' ? cli('smembers', key) : type === 'hash' ? cli('hgetall', key) : type === 'string' ? cli('get', key) : '';
         return `${key} = [${value.replaceAll('\n', ' ')}] (ttl ${cli('pttl', key)} ms)`;
       };
-      const logs = readdirSync(dir).filter((name) => name.endsWith('.log')).map((name) => `${name}: ${readFileSync(join(dir, name), 'utf8').trim().split('\n').slice(-5).join(' | ')}`);
+      const logs = readdirSync(d.dir).filter((name) => name.endsWith('.log')).map((name) => `${name}: ${readFileSync(join(d.dir, name), 'utf8').trim().split('\n').slice(-5).join(' | ')}`);
       return `\nredis: ${keys.map(show).join('; ')}\nheard: ${heard.join(' ')}\nnode logs (warnings): ${logs.join('\n')}`;
     };
     try {
       await until(() => seen(names[2]!, 'offline', beforeKill), 'the killed node’s user, offline', 40_000, state);
     } finally {
-      await cluster.nodes[2]!.start();
+      await d.cluster.nodes[2]!.start();
     }
   });
 
   it('a revocation made while Redis is away still ends the devices on the other nodes, which re-check tokens', async () => {
     const { names, tokens } = await group(1);
-    const far = await rawDevice(cluster.nodes[2]!.url, tokens[0]!, 'far');
-    await redis.kill();
+    const far = await rawDevice(d.cluster.nodes[2]!.url, tokens[0]!, 'far');
+    await d.redis.kill();
     try {
       // Node 0 cannot tell node 2: the device there is found by node 2's own check of its tokens.
-      await cluster.api('DELETE', `/users/${names[0]}/tokens`, undefined, cluster.nodes[0]!.url);
+      await d.cluster.api('DELETE', `/users/${names[0]}/tokens`, undefined, d.cluster.nodes[0]!.url);
       await until(() => far.socket.disconnected, 'the device on another node disconnected', 15_000);
       expect(far.pushes.some((p) => p.name === 'auth:revoked')).toBe(true);
     } finally {
-      await redis.start();
+      await d.redis.start();
     }
     await allReady();
   });
@@ -442,7 +422,7 @@ describe('three nodes behind nginx', () => {
     const { names, tokens, id } = await group(3);
     const devices = engines(names, tokens);
     await joined(devices, id);
-    const node = cluster.nodes[1]!;
+    const node = d.cluster.nodes[1]!;
     try {
       expect(await node.terminate()).toBe(0);
       // Within seconds, after the kill -9s above too (nginx had come to offer each node that was

@@ -6,27 +6,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase, freePort, startRedis, type Database, type OwnRedis } from '../../bench/support/cluster.js';
+import { expect, it } from 'vitest';
+import { freePort } from '../../bench/support/cluster.js';
 import { SERVER_BUNDLE, buildServerIfStale } from '../../scripts/build-server.js';
-import { cleanup, onCleanup, tempDir, until } from '../support/harness.js';
+import { useDeployment } from '../support/deployment.js';
+import { onCleanup, until } from '../support/harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const unit = readFileSync(join(root, 'deploy/systemd/parley@.service'), 'utf8');
 
-let dir: string;
-let redis: OwnRedis;
-let database: Database;
-beforeAll(async () => {
-  dir = tempDir('parley-deploy-units-');
-  redis = await startRedis(join(dir, 'redis'));
-  database = await createDatabase();
-});
-afterAll(async () => {
-  await cleanup();
-  await redis?.stop();
-  await database?.drop();
-});
+const d = useDeployment({ name: 'deploy-units' });
 
 /** The values of a key in the unit's [Service] section, %i and %H expanded. */
 function settings(key: string, instance: string): string[] {
@@ -46,7 +35,7 @@ it('is read by systemd without a complaint', () => {
   // An instance, as systemctl would load it (a template alone is not a unit systemd starts).
   // ExecStart's node is the one running these tests (verify checks that the program exists; the unit
   // expects Node.js at /usr/bin/node, see deploy/README.md).
-  const copy = join(dir, 'parley@7301.service');
+  const copy = join(d.dir, 'parley@7301.service');
   writeFileSync(copy, unit.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `));
   expect(readFileSync(copy, 'utf8')).toContain(`ExecStart=${process.execPath} `);
   const verified = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
@@ -65,10 +54,10 @@ it('starts a node that joins PostgreSQL and Redis and answers /readyz, from the 
   const env = {
     ...shared,
     ...own,
-    PARLEY_DATABASE_URL: database.url,
-    PARLEY_REDIS_URL: redis.url,
-    PARLEY_FILES_DIR: join(dir, 'files'),
-    PARLEY_DATA_DIR: join(dir, 'data', instance),
+    PARLEY_DATABASE_URL: d.database.url,
+    PARLEY_REDIS_URL: d.redis.url,
+    PARLEY_FILES_DIR: join(d.dir, 'files'),
+    PARLEY_DATA_DIR: join(d.dir, 'data', instance),
     PARLEY_APP_TOKEN: 'deploy-units-app-token-0123456789',
   };
   expect(Object.keys(env).sort()).toEqual(Object.keys({ ...shared, ...own }).sort());

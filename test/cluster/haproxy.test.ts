@@ -4,47 +4,27 @@
 // refuses is sent to the other: redispatch), and once the node is back new devices go to it again.
 // Its checks of /readyz take nodes that still listen but are not ready (Redis away) out of the
 // rotation after two failures 2 s apart, and back after two successes.
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase, startCluster, startHaproxy, startRedis, type Cluster, type Database, type OwnRedis, type FrontProxy } from '../../bench/support/cluster.js';
-import { cleanup, startClient, tempDir, until, type TestClient } from '../support/harness.js';
+import { expect, it } from 'vitest';
+import type { Cluster } from '../../bench/support/cluster.js';
+import { useDeployment } from '../support/deployment.js';
+import { startClient, until, type TestClient } from '../support/harness.js';
 
-let dir: string;
-let redis: OwnRedis;
-let database: Database;
-let cluster: Cluster;
-let haproxy: FrontProxy;
-
-beforeAll(async () => {
-  dir = tempDir('parley-haproxy-');
-  redis = await startRedis(join(dir, 'redis'));
-  database = await createDatabase();
-  cluster = await startCluster({ dir, nodes: 2, redisUrl: redis.url, databaseUrl: database.url });
-  haproxy = await startHaproxy(join(dir, 'haproxy'), cluster.nodes.map((node) => node.port));
-});
-
-afterAll(async () => {
-  await cleanup();
-  await haproxy?.stop();
-  await cluster?.stop();
-  await redis?.stop();
-  await database?.drop();
-});
+const d = useDeployment({ name: 'haproxy', nodes: 2, proxy: 'haproxy' });
 
 let users = 0;
 async function engines(count: number) {
   const names = Array.from({ length: count }, () => `h${++users}`);
   const tokens: string[] = [];
   for (const name of names) {
-    await cluster.api('POST', '/users', { address: name, name });
-    tokens.push((await cluster.api<{ token: string }>('POST', `/users/${name}/tokens`, {})).token);
+    await d.cluster.api('POST', '/users', { address: name, name });
+    tokens.push((await d.cluster.api<{ token: string }>('POST', `/users/${name}/tokens`, {})).token);
   }
-  const { group } = await cluster.api<{ group: { id: string } }>('POST', '/groups', { name: `g${users}`, members: names });
-  return { id: group.id, clients: tokens.map((token) => startClient(haproxy.url, token)) };
+  const { group } = await d.cluster.api<{ group: { id: string } }>('POST', '/groups', { name: `g${users}`, members: names });
+  return { id: group.id, clients: tokens.map((token) => startClient(d.proxy.url, token)) };
 }
 
 const online = (clients: TestClient[], what: string) => until(() => clients.every((c) => c.status.state === 'online'), what, 15_000);
-const connections = async () => (await Promise.all(cluster.nodes.map((node) => node.load()))).map((l) => l.connections);
+const connections = async () => (await Promise.all(d.cluster.nodes.map((node) => node.load()))).map((l) => l.connections);
 /** Until the nodes count these connections (a moment after the engines are online: the handshake). */
 async function spread(expected: number[], what: string) {
   let seen: number[] = [];
@@ -76,7 +56,7 @@ it("brings a drained node's engines back through the other node, and sends new o
   const { id, clients } = await engines(4);
   await online(clients, 'four engines online');
   const all = (await connections()).reduce((a, b) => a + b);
-  const [node] = cluster.nodes as [Cluster['nodes'][number]];
+  const [node] = d.cluster.nodes as [Cluster['nodes'][number]];
   expect(await node.terminate()).toBe(0);
   await online(clients, "the drained node's engines back through the other");
   await spread([0, all], 'every connection on the other node');
@@ -99,15 +79,15 @@ it("brings a drained node's engines back through the other node, and sends new o
 });
 
 it('takes nodes out while their /readyz fails (Redis away) though they still listen, and back in once it answers', async () => {
-  const healthz = async () => (await fetch(`${haproxy.url}/healthz`)).status;
+  const healthz = async () => (await fetch(`${d.proxy.url}/healthz`)).status;
   expect(await healthz()).toBe(200);
-  await redis.kill();
+  await d.redis.kill();
   try {
     // /healthz stays 200 on the nodes: a 503 here is HAProxy's own, every node out of its rotation.
     await until(async () => (await healthz()) === 503, 'HAProxy taking the unready nodes out', 20_000);
-    expect((await fetch(`${cluster.nodes[1]!.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${d.cluster.nodes[1]!.url}/healthz`)).status).toBe(200);
   } finally {
-    await redis.start();
+    await d.redis.start();
   }
   await until(async () => (await healthz()) === 200, 'HAProxy taking them back', 20_000);
 });
