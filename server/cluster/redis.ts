@@ -80,20 +80,30 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
   }) as typeof client.publish;
 
   let up = false;
-  let wasDown = false;
+  // The link dropped since it was last ready: the next 'ready' is a recovery. A link can drop
+  // without an error (Redis shut down and back before the first retry, a proxy's cut), and a Redis
+  // back empty needs what this node keeps there written again all the same.
+  let lost = false;
+  // The outage was logged: one line per outage, not one per retry.
+  let told = false;
   const reconnectListeners: Array<() => void> = [];
   client.on('ready', () => {
     up = true;
-    if (!wasDown) return;
-    wasDown = false;
-    log.info('redis is reachable again: fan-out between nodes resumes');
+    if (!lost) return;
+    lost = false;
+    if (told) log.info('redis is reachable again: fan-out between nodes resumes');
+    told = false;
     for (const listener of reconnectListeners) listener();
   });
-  client.on('error', (error: Error) => {
-    // One line per outage, not one per retry.
-    if (up || !wasDown) log.warn({ err: error }, 'redis is unreachable: devices on other nodes miss pushes until it is back, then catch up by seq');
+  client.on('close', () => {
+    if (up) lost = true;
     up = false;
-    wasDown = true;
+  });
+  client.on('error', (error: Error) => {
+    if (!told) log.warn({ err: error }, 'redis is unreachable: devices on other nodes miss pushes until it is back, then catch up by seq');
+    told = true;
+    up = false;
+    lost = true;
   });
   client.on('end', () => (up = false));
   try {

@@ -2,7 +2,10 @@
 // adapter's stream reader connects once Redis is back and reads the stream, and a link closed while
 // Redis is away closes quietly (both had ended the process with an unhandled rejection: the adapter
 // awaits its copies' connect(), which rejects when the link drops before it is up). The reader reads
-// from a position, never from '$', so nothing published between two of its reads is lost.
+// from a position, never from '$', so nothing published between two of its reads is lost. A link
+// that drops without an error and comes straight back is a recovery like any other.
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -39,6 +42,20 @@ it("starts its stream reader once Redis is back, when Redis went away as the nod
   // The main client, the stream reader (blocked in XREAD) and the subscriber.
   await vi.waitUntil(async () => (await connections(node)).length === 3, { timeout: 5000, interval: 20 });
   await vi.waitUntil(async () => (await connections(node)).some((line) => line.includes(' cmd=xread ')), { timeout: 5000, interval: 20 });
+  expect(node.up()).toBe(true);
+});
+
+it('is down from the moment its connection closes, and tells its listeners when it is back, though no error came between', async () => {
+  redis = await startRedis(join(tempDir('parley-redis-link-'), 'redis'));
+  const node = await link();
+  let recoveries = 0;
+  node.onReconnect(() => recoveries++);
+  // A cut with no error: Redis shut down and back before the first retry, or a proxy's.
+  const closed = once(node.client, 'close');
+  (node.client as unknown as { stream: Socket }).stream.destroy();
+  await closed;
+  expect(node.up()).toBe(false);
+  await vi.waitUntil(() => recoveries === 1, { timeout: 5000, interval: 20 });
   expect(node.up()).toBe(true);
 });
 
