@@ -25,8 +25,8 @@ export const userRoom = (address: Address) => `${USER_ROOM}${address}`;
  * nodes a message's receipts reach its sender's node from each of them at its own moment (the
  * push's way there and the receipts' way back, each node's receipt statements 20 ms apart):
  * measured with three nodes, 10 ms made a sender's pushes twice one node's, each carrying half the
- * receipts; 40 ms took a quarter of them away and ~4 µs of the cluster's cost per delivery (one
- * node's pushes, whose receipts mostly came within 10 ms, 10%).
+ * receipts; 40 ms took a quarter of them away (one node's, whose receipts mostly came within
+ * 10 ms, 10%).
  */
 const RECEIPTS_GATHER_MS = 40;
 
