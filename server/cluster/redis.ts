@@ -91,7 +91,7 @@ export async function connectRedis(options: RedisOptionsForNode, log: FastifyBas
     up = true;
     if (!lost) return;
     lost = false;
-    if (told) log.info('redis is reachable again: fan-out between nodes resumes');
+    log.info(told ? 'redis is reachable again: fan-out between nodes resumes' : 'the link to redis was cut and is back');
     told = false;
     for (const listener of reconnectListeners) listener();
   });

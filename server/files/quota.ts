@@ -47,7 +47,7 @@ export function localAdmissions(): Admissions {
     async exclusive(owner, run) {
       const count = waiting.get(owner) ?? 0;
       if (count >= MAX_ADMISSIONS_WAITING) {
-        throw new ParleyError('rate_limited', `${MAX_ADMISSIONS_WAITING} of your uploads are already starting on this server; retry once they have`);
+        throw new ParleyError('rate_limited', `${MAX_ADMISSIONS_WAITING} of your uploads are already waiting to be admitted on this server; retry shortly`);
       }
       waiting.set(owner, count + 1);
       const previous = tails.get(owner) ?? Promise.resolve();
@@ -58,11 +58,11 @@ export function localAdmissions(): Admissions {
         await previous;
         return await run();
       } finally {
-        done();
-        if (tails.get(owner) === tail) tails.delete(owner);
         const left = waiting.get(owner)! - 1;
         if (left === 0) waiting.delete(owner);
         else waiting.set(owner, left);
+        done();
+        if (tails.get(owner) === tail) tails.delete(owner);
       }
     },
     receiving: (owner) => Promise.resolve(receiving.get(owner) ?? { uploads: 0, bytes: 0 }),

@@ -22,7 +22,10 @@ export interface RedisAdmissionsOptions {
 }
 
 const LOCK_RETRY_MS = 20;
-/** How long an admission waits for another node's admissions of the same user before refusing. */
+/**
+ * How long an admission waits, from its request, for the same user's admissions (this node's queue,
+ * then the other nodes' lock) before refusing: one wait, not one per admission queued before it.
+ */
 const LOCK_WAIT_MS = 10_000;
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -63,10 +66,9 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
   }, formLeaseMs / 3);
   renewal.unref();
 
-  async function locked<T>(owner: Address, run: () => Promise<T>): Promise<T> {
+  async function locked<T>(owner: Address, run: () => Promise<T>, deadline: number): Promise<T> {
     const key = lockKey(owner);
     const token = randomUUID();
-    const deadline = Date.now() + LOCK_WAIT_MS;
     while ((await needed(client.set(key, token, 'PX', lockLeaseMs, 'NX'))) !== 'OK') {
       if (Date.now() >= deadline) throw new ParleyError('rate_limited', 'your other uploads are still being admitted; retry shortly');
       await sleep(LOCK_RETRY_MS);
@@ -89,7 +91,10 @@ export function createRedisAdmissions(redis: ClusterRedis, log: (message: string
   }
 
   return {
-    exclusive: (owner, run) => local.exclusive(owner, () => locked(owner, run)),
+    exclusive(owner, run) {
+      const deadline = Date.now() + LOCK_WAIT_MS;
+      return local.exclusive(owner, () => locked(owner, run, deadline));
+    },
     async receiving(owner) {
       const members = (await needed(client.eval(LIVE, 1, formsKey(owner)))) as string[];
       const held: Held = { uploads: 0, bytes: 0 };

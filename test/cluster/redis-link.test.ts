@@ -5,7 +5,6 @@
 // from a position, never from '$', so nothing published between two of its reads is lost. A link
 // that drops without an error and comes straight back is a recovery like any other.
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -52,7 +51,7 @@ it('is down from the moment its connection closes, and tells its listeners when 
   node.onReconnect(() => recoveries++);
   // A cut with no error: Redis shut down and back before the first retry, or a proxy's.
   const closed = once(node.client, 'close');
-  (node.client as unknown as { stream: Socket }).stream.destroy();
+  node.client.disconnect(true);
   await closed;
   expect(node.up()).toBe(false);
   await vi.waitUntil(() => recoveries === 1, { timeout: 5000, interval: 20 });
