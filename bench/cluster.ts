@@ -27,13 +27,13 @@
 // BENCH_CPU_PROF=<dir> writes a CPU profile of every node (<dir>/<deployment>[-r<round>]/node-<i>/server-child/,
 // the round's number with more than one) and each deployment's load window (monotonic µs, the
 // profiles' clock) into <dir>/windows.json under the same name.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLUSTER_APP_TOKEN, createDatabase, startCluster, startNginx, startRedis, type Cluster, type Database, type FrontProxy, type OwnRedis } from './support/cluster.js';
 import { createFleet, seedGroups, type CpuUsage, type Percentiles, type Target } from './support/load.js';
 import { lightLoad, load, recordDelivery, type LoadResult } from './support/phases.js';
+import { cpuByName, cpuMicros, spent } from './support/proc-cpu.js';
 import { builtChild, type ServerProcess } from './support/server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
@@ -52,40 +52,6 @@ const DEPLOYMENTS = ['sqlite', 'postgres', 'cluster'] as const;
 type DeploymentName = (typeof DEPLOYMENTS)[number];
 const asked = (process.env.BENCH_DEPLOYMENTS ?? DEPLOYMENTS.join(',')).split(',').map((s) => s.trim());
 for (const name of asked) if (!(DEPLOYMENTS as readonly string[]).includes(name)) throw new Error(`BENCH_DEPLOYMENTS takes ${DEPLOYMENTS.join(', ')}`);
-
-// ---------------------------------------------------------------------------------------------
-// CPU of other processes, from /proc/<pid>/stat (utime + stime, in clock ticks)
-
-const TICK_MICROS = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-function cpuMicros(pid: number): number {
-  try {
-    // Fields after the command (which may hold spaces) start at ") "; utime and stime are the 12th and 13th of them.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
-  } catch {
-    return 0; // gone
-  }
-}
-
-/** Every process of this name (PostgreSQL forks a backend per connection): pid → CPU µs. */
-function cpuByName(name: string): Map<number, number> {
-  let pids: number[];
-  try {
-    pids = execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    pids = []; // none running
-  }
-  return new Map(pids.map((pid) => [pid, cpuMicros(pid)]));
-}
-
-/** CPU spent between two readings; a process that appeared meanwhile counts from zero. */
-function spent(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, micros] of after) sum += micros - (before.get(pid) ?? 0);
-  return sum;
-}
 
 // ---------------------------------------------------------------------------------------------
 
