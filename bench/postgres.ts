@@ -1,15 +1,16 @@
 // bench:postgres: what one node's batched statements cost PostgreSQL by batch size, the storage
 // alone (no server, no devices): a turn's messages (one statement for every conversation they go to)
-// and a turn's receipts, for batches of BATCHES, into 100 groups of 10 (the groups of bench:cluster).
-// A batch of n messages goes to min(n, 100) conversations. Per size: the statement's wall time as the
-// caller waits for it (median, p90: the commit's flush included), and the CPU of every `postgres`
-// process (/proc) per message or receipt. The cost per row should fall as batches grow, as a batch
-// is what a loaded node sends: a step planned for fewer rows than come joins them each with each,
-// and its statement then costs the square of its conversations (the message statement did, until
-// 6 Dec 2026: 11 ms for one message in each of 100 conversations, now ~2.6).
+// and a turn's delivered receipts, in batches of BATCHES, into 100 groups of 10 (the groups of
+// bench:cluster). A batch of n goes to min(n, 100) conversations. Per size: the statement's wall time
+// as the caller waits for it (median, p90: the commit's flush included), and the CPU of every
+// `postgres` process (/proc, as bench:cluster: run it with nothing else on that PostgreSQL) per
+// message or receipt. A row should cost no more in a bigger batch, as a batch is what a loaded node
+// sends; the message statement's cost grew with the square of the conversations it wrote until 6 Dec
+// 2026 (README, bench:postgres).
 // Each size runs at least BENCH_ROWS rows (default 3,000: /proc counts CPU in 10 ms ticks) and
-// BENCH_REPEATS batches (default 30); BENCH_BATCHES (default 1,20,100,400) picks the sizes. Receipt
-// statements are spaced 20 ms apart by the storage (a tick may wait), so only their CPU is told.
+// BENCH_REPEATS batches (default 30); BENCH_BATCHES (default 1,20,100,400) picks the sizes. The
+// storage spaces receipt statements 20 ms apart (a tick may wait), so only their CPU is told, and the
+// share of receipts that moved a mark (one that moves none is a lock and a read).
 import { POSTGRES_ADMIN_URL, adminQuery } from '../test/support/postgres.js';
 import { openPostgresStorage } from '../server/storage/postgres/postgres-storage.js';
 import type { Storage } from '../server/storage/storage.js';
@@ -21,6 +22,9 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 30);
 const ROWS = Number(process.env.BENCH_ROWS ?? 3000);
 const GROUPS = 100;
 const GROUP_SIZE = 10;
+/** Members 1–4 send the measured messages; 5–9 (whose marks only the history moved) send the receipts. */
+const SENDERS = 4;
+const READERS = GROUP_SIZE - 1 - SENDERS;
 /** Messages each group holds before the measured batches: the tables are not empty when statements are planned. */
 const HISTORY = 100;
 if (BATCHES.some((n) => !Number.isInteger(n) || n < 1 || n > 512)) throw new Error('BENCH_BATCHES lists batch sizes from 1 to 512');
@@ -59,10 +63,12 @@ interface Row {
   p50: number | null;
   p90: number | null;
   cpuPerRow: number;
+  /** Receipts: the share that moved a mark. */
+  moved: number | null;
 }
 
 /** `run` makes a batch's calls in one turn, so the storage writes them as one statement. */
-async function measure(kind: 'messages' | 'receipts', batch: number, run: () => Array<Promise<unknown>>): Promise<Row> {
+async function measure(kind: 'messages' | 'receipts', batch: number, run: () => Array<Promise<unknown>>, moved?: () => number): Promise<Row> {
   await Promise.all(run()); // a first batch of this size, unmeasured
   const times: number[] = [];
   const batches = batchesOf(batch);
@@ -76,7 +82,8 @@ async function measure(kind: 'messages' | 'receipts', batch: number, run: () => 
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
   const timed = kind === 'messages';
-  return { kind, batch, conversations: Math.min(batch, GROUPS), p50: timed ? at(0.5) : null, p90: timed ? at(0.9) : null, cpuPerRow: cpu / (batch * batches) };
+  const rows = batch * (batches + 1);
+  return { kind, batch, conversations: Math.min(batch, GROUPS), p50: timed ? at(0.5) : null, p90: timed ? at(0.9) : null, cpuPerRow: cpu / (batch * batches), moved: moved ? moved() / rows : null };
 }
 
 async function main(): Promise<void> {
@@ -90,31 +97,37 @@ async function main(): Promise<void> {
     const storage = await openPostgresStorage(database.url);
     const rows: Row[] = [];
     for (const batch of BATCHES) {
-      rows.push(await measure('messages', batch, () => Array.from({ length: batch }, (_, j) => send(storage, j % GROUPS, 1 + (Math.floor(j / GROUPS) % (GROUP_SIZE - 1))))));
+      rows.push(await measure('messages', batch, () => Array.from({ length: batch }, (_, j) => send(storage, j % GROUPS, 1 + (Math.floor(j / GROUPS) % SENDERS)))));
     }
-    // Delivered receipts from the members in turn, each member's a seq higher than its last (every
-    // receipt moves a mark, as in a live conversation), never past a conversation's last seq.
-    const lastSeq = await Promise.all(Array.from({ length: GROUPS }, async (_, g) => (await storage.getConversation(conversation(g)))!.lastSeq));
-    let round = 0;
+    // Each reader's receipts carry the seq after its mark, then the next, up to its conversation's
+    // last seq (past it a receipt moves nothing, which the table tells).
+    const next = new Map<string, number>();
+    const lastSeq: number[] = [];
+    for (let g = 0; g < GROUPS; g++) {
+      lastSeq.push((await storage.getConversation(conversation(g)))!.lastSeq);
+      for (const p of await storage.getParticipants(conversation(g))) next.set(p.address, p.deliveredSeq + 1);
+    }
+    let turn = 0;
     for (const batch of BATCHES) {
-      rows.push(
-        await measure('receipts', batch, () => {
-          round++;
-          return Array.from({ length: batch }, (_, j) => {
-            const g = j % GROUPS;
-            const turn = round * Math.ceil(batch / GROUPS) + Math.floor(j / GROUPS);
-            return storage.advanceReceipt(conversation(g), member(g, 1 + (turn % (GROUP_SIZE - 1))), 'delivered', Math.min(lastSeq[g]!, 1 + Math.floor(turn / (GROUP_SIZE - 1))));
-          });
-        }),
-      );
+      let moved = 0;
+      const receipt = (g: number) => {
+        const reader = member(g, 1 + SENDERS + (turn++ % READERS));
+        const seq = next.get(reader)!;
+        next.set(reader, seq + 1);
+        return storage.advanceReceipt(conversation(g), reader, 'delivered', Math.min(seq, lastSeq[g]!)).then((r) => {
+          if (r.current > r.previous) moved++;
+        });
+      };
+      rows.push(await measure('receipts', batch, () => Array.from({ length: batch }, (_, j) => receipt(j % GROUPS)), () => moved));
     }
     await storage.close();
     console.log(`\nbench:postgres, ${GROUPS} groups of ${GROUP_SIZE} on ${new URL(POSTGRES_ADMIN_URL).host}; each batch one statement, at least ${REPEATS} batches and ${ROWS} rows of each size\n`);
-    console.log('| rows | batch | conversations | statement p50 | statement p90 | PostgreSQL CPU per row |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| statement | batch | conversations | statement p50 | statement p90 | PostgreSQL CPU per row | receipts that moved a mark |');
+    console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const time = (ms: number | null) => (ms === null ? 'spaced 20 ms' : `${ms.toFixed(2)} ms`);
-      console.log(`| ${r.kind} | ${r.batch} | ${r.conversations} | ${time(r.p50)} | ${time(r.p90)} | ${r.cpuPerRow.toFixed(1)} µs |`);
+      const moved = r.moved === null ? '' : `${(r.moved * 100).toFixed(0)}%`;
+      console.log(`| ${r.kind} | ${r.batch} | ${r.conversations} | ${time(r.p50)} | ${time(r.p90)} | ${r.cpuPerRow.toFixed(1)} µs | ${moved} |`);
     }
   } finally {
     await database.drop();
