@@ -2,7 +2,7 @@
 // alone (no server, no devices): a turn's messages (one statement for every conversation they go to)
 // and a turn's delivered receipts, in batches of BATCHES, into 100 groups of 10 (the groups of
 // bench:cluster). A batch of n goes to min(n, 100) conversations. Per size: the statement's wall time
-// as the caller waits for it (median, p90: the commit's flush included), and the CPU of every
+// as the caller waits for it (p50, p99: the commit's flush included), and the CPU of every
 // `postgres` process (/proc, as bench:cluster: run it with nothing else on that PostgreSQL) per
 // message or receipt. A row should cost no more in a bigger batch, as a batch is what a loaded node
 // sends; the message statement's cost grew with the square of the conversations it wrote until 6 Dec
@@ -15,6 +15,7 @@ import { POSTGRES_ADMIN_URL, adminQuery } from '../test/support/postgres.js';
 import { openPostgresStorage } from '../server/storage/postgres/postgres-storage.js';
 import type { Storage } from '../server/storage/storage.js';
 import { createDatabase } from './support/cluster.js';
+import { percentiles } from './support/load.js';
 import { cpuByName, spent } from './support/proc-cpu.js';
 
 const BATCHES = (process.env.BENCH_BATCHES ?? '1,20,100,400').split(',').map(Number);
@@ -56,12 +57,12 @@ const send = (storage: Storage, g: number, k: number) =>
   storage.appendMessage({ conversationId: conversation(g), sender: member(g, k), deviceId: 'd', clientId: `c${clientIds++}`, body: 'the quick brown fox', serverTime: 2 });
 
 interface Row {
-  kind: string;
+  kind: 'messages' | 'receipts';
   batch: number;
   conversations: number;
   /** Null for receipts, whose statements the storage spaces. */
   p50: number | null;
-  p90: number | null;
+  p99: number | null;
   cpuPerRow: number;
   /** Receipts: the share that moved a mark. */
   moved: number | null;
@@ -70,20 +71,19 @@ interface Row {
 /** `run` makes a batch's calls in one turn, so the storage writes them as one statement. */
 async function measure(kind: 'messages' | 'receipts', batch: number, run: () => Array<Promise<unknown>>, moved?: () => number): Promise<Row> {
   await Promise.all(run()); // a first batch of this size, unmeasured
-  const times: number[] = [];
   const batches = batchesOf(batch);
+  const times = new Float64Array(batches);
   const before = cpuByName('postgres');
   for (let i = 0; i < batches; i++) {
     const start = performance.now();
     await Promise.all(run());
-    times.push(performance.now() - start);
+    times[i] = performance.now() - start;
   }
   const cpu = spent(before, cpuByName('postgres'));
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  const { p50, p99 } = percentiles(times);
   const timed = kind === 'messages';
   const rows = batch * (batches + 1);
-  return { kind, batch, conversations: Math.min(batch, GROUPS), p50: timed ? at(0.5) : null, p90: timed ? at(0.9) : null, cpuPerRow: cpu / (batch * batches), moved: moved ? moved() / rows : null };
+  return { kind, batch, conversations: Math.min(batch, GROUPS), p50: timed ? p50 : null, p99: timed ? p99 : null, cpuPerRow: cpu / (batch * batches), moved: moved ? moved() / rows : null };
 }
 
 async function main(): Promise<void> {
@@ -122,12 +122,12 @@ async function main(): Promise<void> {
     }
     await storage.close();
     console.log(`\nbench:postgres, ${GROUPS} groups of ${GROUP_SIZE} on ${new URL(POSTGRES_ADMIN_URL).host}; each batch one statement, at least ${REPEATS} batches and ${ROWS} rows of each size\n`);
-    console.log('| statement | batch | conversations | statement p50 | statement p90 | PostgreSQL CPU per row | receipts that moved a mark |');
+    console.log('| statement | batch | conversations | statement p50 | statement p99 | PostgreSQL CPU per row | receipts that moved a mark |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const time = (ms: number | null) => (ms === null ? 'spaced 20 ms' : `${ms.toFixed(2)} ms`);
       const moved = r.moved === null ? '' : `${(r.moved * 100).toFixed(0)}%`;
-      console.log(`| ${r.kind} | ${r.batch} | ${r.conversations} | ${time(r.p50)} | ${time(r.p90)} | ${r.cpuPerRow.toFixed(1)} µs | ${moved} |`);
+      console.log(`| ${r.kind} | ${r.batch} | ${r.conversations} | ${time(r.p50)} | ${time(r.p99)} | ${r.cpuPerRow.toFixed(1)} µs | ${moved} |`);
     }
   } finally {
     await database.drop();
