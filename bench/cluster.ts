@@ -4,7 +4,8 @@
 //   sqlite    one node on SQLite: the baseline
 //   postgres  one node on PostgreSQL (a database made for the run)
 //   cluster   three nodes on PostgreSQL + Redis (a redis-server of the run's own) behind nginx
-//             (deploy/nginx/parley.conf), the devices connecting through nginx
+//             (deploy/nginx/parley.conf), the devices connecting through nginx; BENCH_CLUSTER_NODES
+//             (default 3; a list, such as 1,2,3) runs a cluster of each size
 // For each: latency p50/p99 at light load; delivered messages per second at saturation; CPU µs per
 // delivered message of the nodes summed, of Redis, of PostgreSQL (every `postgres` process: the
 // backends serving the pool and the background writers), from /proc/<pid>/stat, at saturation and at
@@ -22,7 +23,8 @@
 // SQLite node measured 21.7–30.2 µs per delivery over a session), which made one round's verdict a
 // coin toss near the target.
 // BENCH_DEVICES (default 1000, a multiple of 10) and BENCH_MESSAGES (default 20,000) make a short
-// smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. A benchmark, not a test: it prints
+// smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. The target is judged on three nodes;
+// other sizes print their ratio beside it, to show how the cost grows with each node added. A benchmark, not a test: it prints
 // its figures and the target (met or MISSED) and exits 0; non-zero only on a real error.
 // BENCH_CPU_PROF=<dir> writes a CPU profile of every node (<dir>/<deployment>[-r<round>]/node-<i>/server-child/,
 // the round's number with more than one) and each deployment's load window (monotonic µs, the
@@ -43,10 +45,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const GROUP_SIZE = 10;
 const LOAD_WINDOW = 200;
 const TARGET_RATIO = 2;
+/** The issue's cluster: the target is judged on it. */
+const TARGET_NODES = 3;
+const CLUSTER_SIZES = (process.env.BENCH_CLUSTER_NODES ?? String(TARGET_NODES)).split(',').map((s) => Number(s.trim()));
 if (!Number.isInteger(DEVICES) || DEVICES < GROUP_SIZE || DEVICES % GROUP_SIZE !== 0) throw new Error('BENCH_DEVICES is a multiple of 10');
 if (!Number.isInteger(MESSAGES) || MESSAGES < 1) throw new Error('BENCH_MESSAGES is a whole number');
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('BENCH_WARMUP is a whole number (0: none)');
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('BENCH_ROUNDS is a whole number, at least 1');
+if (CLUSTER_SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) throw new Error('BENCH_CLUSTER_NODES lists whole numbers of nodes, 1 to 8');
 
 const DEPLOYMENTS = ['sqlite', 'postgres', 'cluster'] as const;
 type DeploymentName = (typeof DEPLOYMENTS)[number];
@@ -65,7 +71,7 @@ interface Deployment {
   database: Database | null;
 }
 
-async function deploy(name: DeploymentName, dir: string, profileTag: string): Promise<Deployment> {
+async function deploy(name: DeploymentName, nodes: number, dir: string, profileTag: string): Promise<Deployment> {
   const script = builtChild('server-child');
   if (name === 'sqlite') {
     const cluster = await startCluster({ dir, nodes: 1, script, profileTag });
@@ -77,9 +83,10 @@ async function deploy(name: DeploymentName, dir: string, profileTag: string): Pr
     return { name, title: '1 node, PostgreSQL', cluster, url: cluster.nodes[0]!.url, redis: null, nginx: null, database };
   }
   const redis = await startRedis(join(dir, 'redis'));
-  const cluster = await startCluster({ dir, nodes: 3, databaseUrl: database.url, redisUrl: redis.url, script, profileTag });
+  const cluster = await startCluster({ dir, nodes, databaseUrl: database.url, redisUrl: redis.url, script, profileTag });
   const nginx = await startNginx(join(dir, 'nginx'), cluster.nodes.map((node) => node.port));
-  return { name, title: '3 nodes, PostgreSQL + Redis, behind nginx', cluster, url: nginx.url, redis, nginx, database };
+  const title = `${nodes} node${nodes > 1 ? 's' : ''}, PostgreSQL + Redis, behind nginx`;
+  return { name, title, cluster, url: nginx.url, redis, nginx, database };
 }
 
 async function undeploy(d: Deployment): Promise<void> {
@@ -99,6 +106,8 @@ const all = (c: Cost) => c.nodes + c.redis + c.postgres;
 
 interface Result {
   name: DeploymentName;
+  /** The deployment's nodes. */
+  nodes: number;
   round: number;
   /** Its profiles' folder and load window's name. */
   tag: string;
@@ -109,10 +118,11 @@ interface Result {
   cost: Cost;
 }
 
-async function run(name: DeploymentName, round: number): Promise<Result> {
+async function run(name: DeploymentName, nodes: number, round: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), `parley-bench-cluster-${name}-`));
-  const tag = ROUNDS > 1 ? `${name}-r${round}` : name;
-  const d = await deploy(name, dir, tag);
+  const sized = name === 'cluster' && CLUSTER_SIZES.length > 1 ? `${name}-${nodes}` : name;
+  const tag = ROUNDS > 1 ? `${sized}-r${round}` : sized;
+  const d = await deploy(name, nodes, dir, tag);
   try {
     const of = ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : '';
     console.log(`\n${name}: ${d.title}; ${DEVICES} devices in ${DEVICES / GROUP_SIZE} groups of ${GROUP_SIZE}${of}`);
@@ -170,7 +180,7 @@ async function run(name: DeploymentName, round: number): Promise<Result> {
             `PostgreSQL ${per(c.postgres)} µs; all ${per(all(c))} µs`,
         );
       }
-      return { name, round, tag, title: d.title, light, lightCost, load: result, cost };
+      return { name, nodes, round, tag, title: d.title, light, lightCost, load: result, cost };
     } finally {
       fleet.close(devices);
     }
@@ -181,7 +191,12 @@ async function run(name: DeploymentName, round: number): Promise<Result> {
 }
 
 const results: Result[] = [];
-for (let round = 1; round <= ROUNDS; round++) for (const name of DEPLOYMENTS) if (asked.includes(name)) results.push(await run(name, round));
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const name of DEPLOYMENTS) {
+    if (!asked.includes(name)) continue;
+    for (const nodes of name === 'cluster' ? CLUSTER_SIZES : [1]) results.push(await run(name, nodes, round));
+  }
+}
 
 const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
 if (profileDir) writeFileSync(join(profileDir, 'windows.json'), JSON.stringify(Object.fromEntries(results.map((r) => [r.tag, r.load.window])), null, 2));
@@ -201,7 +216,7 @@ console.log(
 );
 console.log('| deployment | round | light p50 | light p99 | light µs/delivery | delivered msg/s | nodes µs/delivery | Redis µs | PostgreSQL µs | all µs/delivery |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
-for (const r of [...results].sort((a, b) => DEPLOYMENTS.indexOf(a.name) - DEPLOYMENTS.indexOf(b.name) || a.round - b.round)) {
+for (const r of [...results].sort((a, b) => DEPLOYMENTS.indexOf(a.name) - DEPLOYMENTS.indexOf(b.name) || a.nodes - b.nodes || a.round - b.round)) {
   const per = (micros: number) => f1(micros / r.load.deliveries);
   console.log(
     `| ${r.title} | ${r.round} | ${f1(r.light.p50)} ms | ${f1(r.light.p99)} ms | ${f1(lightCostOf(r))} | ${Math.round(r.load.deliveries / r.load.seconds)} | ` +
@@ -209,15 +224,18 @@ for (const r of [...results].sort((a, b) => DEPLOYMENTS.indexOf(a.name) - DEPLOY
   );
 }
 // Each round's cluster against the SQLite node of the same round: measured minutes apart.
-const ratios: Array<{ load: number; light: number }> = [];
-for (let round = 1; round <= ROUNDS; round++) {
-  const baseline = results.find((r) => r.name === 'sqlite' && r.round === round);
-  const cluster = results.find((r) => r.name === 'cluster' && r.round === round);
-  if (baseline && cluster) ratios.push({ load: costOf(cluster) / costOf(baseline), light: lightCostOf(cluster) / lightCostOf(baseline) });
-}
-if (ratios.length > 0) {
+for (const nodes of CLUSTER_SIZES) {
+  const ratios: Array<{ load: number; light: number }> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const baseline = results.find((r) => r.name === 'sqlite' && r.round === round);
+    const cluster = results.find((r) => r.name === 'cluster' && r.nodes === nodes && r.round === round);
+    if (baseline && cluster) ratios.push({ load: costOf(cluster) / costOf(baseline), light: lightCostOf(cluster) / lightCostOf(baseline) });
+  }
+  if (ratios.length === 0) continue;
   const ratio = median(ratios.map((r) => r.load));
   const each = ratios.length > 1 ? ` (median of ${ratios.map((r) => `${f2(r.load)}×`).join(', ')})` : '';
-  console.log(`\ncluster cost per delivered message over one SQLite node: ${f2(ratio)}×${each} (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'})`);
+  const verdict = nodes === TARGET_NODES ? ` (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'})` : '';
+  const of = nodes === TARGET_NODES ? 'cluster' : `cluster of ${nodes}`;
+  console.log(`\n${of} cost per delivered message over one SQLite node: ${f2(ratio)}×${each}${verdict}`);
   console.log(`at light load: ${f2(median(ratios.map((r) => r.light)))}× (not the target's measure; for sizing)`);
 }
