@@ -23,9 +23,10 @@
 // SQLite node measured 21.7–30.2 µs per delivery over a session), which made one round's verdict a
 // coin toss near the target.
 // BENCH_DEVICES (default 1000, a multiple of 10) and BENCH_MESSAGES (default 20,000) make a short
-// smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. The target is judged on three nodes;
-// other sizes print their ratio beside it, to show how the cost grows with each node added. A benchmark, not a test: it prints
-// its figures and the target (met or MISSED) and exits 0; non-zero only on a real error.
+// smoke run; BENCH_DEPLOYMENTS=sqlite,postgres,cluster picks some. The target is judged on three
+// nodes; other sizes print their ratio beside it, to show what each node added costs. A benchmark,
+// not a test: it prints its figures and the target (met or MISSED) and exits 0; non-zero only on a
+// real error.
 // BENCH_CPU_PROF=<dir> writes a CPU profile of every node (<dir>/<deployment>[-r<round>]/node-<i>/server-child/,
 // the round's number with more than one) and each deployment's load window (monotonic µs, the
 // profiles' clock) into <dir>/windows.json under the same name.
@@ -47,7 +48,7 @@ const LOAD_WINDOW = 200;
 const TARGET_RATIO = 2;
 /** The issue's cluster: the target is judged on it. */
 const TARGET_NODES = 3;
-const CLUSTER_SIZES = (process.env.BENCH_CLUSTER_NODES ?? String(TARGET_NODES)).split(',').map((s) => Number(s.trim()));
+const CLUSTER_SIZES = [...new Set((process.env.BENCH_CLUSTER_NODES ?? String(TARGET_NODES)).split(',').map((s) => Number(s.trim())))];
 if (!Number.isInteger(DEVICES) || DEVICES < GROUP_SIZE || DEVICES % GROUP_SIZE !== 0) throw new Error('BENCH_DEVICES is a multiple of 10');
 if (!Number.isInteger(MESSAGES) || MESSAGES < 1) throw new Error('BENCH_MESSAGES is a whole number');
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('BENCH_WARMUP is a whole number (0: none)');
